@@ -5,5 +5,6 @@
 #![deny(missing_docs, unsafe_code)]
 
 pub mod types;
+pub mod wire;
 
 pub use types::*;
