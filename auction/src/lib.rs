@@ -4,7 +4,16 @@
 //! signatures. No I/O beyond a transport handed to it.
 #![deny(missing_docs, unsafe_code)]
 
+pub mod curve;
+pub mod generate;
+pub mod market;
+pub mod priority;
+pub mod reference;
+pub mod seed;
 pub mod types;
+pub mod validate;
 pub mod wire;
 
+pub use market::{MarketError, MarketFile, RawBid, RawOrder};
+pub use seed::Seed;
 pub use types::*;
