@@ -7,6 +7,7 @@
 pub mod curve;
 pub mod generate;
 pub mod market;
+pub mod mpc;
 pub mod priority;
 pub mod reference;
 pub mod seed;

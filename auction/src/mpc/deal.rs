@@ -1,0 +1,52 @@
+//! Laying a market file's bids out as bidders share them: `4K` ring values
+//! per bid, out-of-range numbers as their 64-bit two's-complement value (so
+//! the computation's own range check must catch them), and bids with more
+//! than K orders on a side excluded before sharing (they cannot be laid out).
+//! For simulations, tests and benchmarks; nodes receive shares from bidders.
+
+use super::layout::value_index;
+use crate::market::{MarketFile, ring_value};
+use crate::validate::check_bid;
+use crate::{BidderId, Exclusion, Side};
+
+/// A market's bids as ring values, before sharing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaidOut {
+    /// The bidders whose bids could be laid out, in file order.
+    pub bidders: Vec<BidderId>,
+    /// Per bidder, its `4K` ring values.
+    pub values: Vec<Vec<u64>>,
+    /// Bids that could not be laid out (more than K orders on a side).
+    pub excluded: Vec<Exclusion>,
+}
+
+/// Lays out every bid of `market` (see the module documentation).
+pub fn lay_out(market: &MarketFile) -> LaidOut {
+    let params = &market.auction;
+    let k = params.max_orders_per_side as usize;
+    let mut out = LaidOut {
+        bidders: Vec::with_capacity(market.bids.len()),
+        values: Vec::with_capacity(market.bids.len()),
+        excluded: Vec::new(),
+    };
+    for raw in &market.bids {
+        if raw.buy.len() > k || raw.sell.len() > k {
+            // The reference's first check is the order count, so its error is
+            // the exclusion the reference reports.
+            let e = check_bid(params, raw).expect_err("more than K orders is invalid");
+            out.excluded.push(e.to_exclusion());
+            continue;
+        }
+        let mut values = vec![0u64; 4 * k];
+        for (side, orders) in [(Side::Buy, &raw.buy), (Side::Sell, &raw.sell)] {
+            for (slot, o) in orders.iter().enumerate() {
+                let (pi, qi) = value_index(k, side, slot);
+                values[pi] = ring_value(o.price);
+                values[qi] = ring_value(o.quantity);
+            }
+        }
+        out.bidders.push(raw.bidder.clone());
+        out.values.push(values);
+    }
+    out
+}
