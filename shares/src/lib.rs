@@ -1,1 +1,50 @@
-//! Placeholder.
+//! The three-party engine: 2-out-of-3 replicated secret sharing over `Z_2^64`
+//! (arithmetic) and `Z_2` (boolean, 64 bits packed per word), correlated
+//! randomness from pairwise keys, vectorised protocols and the transports
+//! they run over. Nothing in this crate knows about auctions.
+//!
+//! # Who holds what
+//!
+//! A secret `x` is split as `x = x0 + x1 + x2` (mod 2^64, or XOR for bits).
+//! Party `i` holds the two components `(x_i, x_{i+1})`, called `own` and
+//! `next` in the code. Any two parties together know all three components;
+//! one party alone sees two uniformly random numbers.
+//!
+//! Key `K_j` is known to parties `j-1` and `j` (the two holders of component
+//! `j`); party `i` therefore holds `K_i` (shared with its predecessor) and
+//! `K_{i+1}` (shared with its successor). An AES-CTR stream per key gives
+//! shared random values, zero-sharings and permutations without messages.
+//!
+//! # Protocols
+//!
+//! Every protocol takes a [`Party`] and vectors of shares; one message per
+//! peer per round whatever the length. See the modules [`mul`], [`convert`],
+//! [`compare`], [`select`], [`shuffle`] and [`sort`]. Every value that is
+//! ever opened passes through [`Party::open_arith`], [`Party::open_bits`] or
+//! [`Party::open_arith_to`], which record a label per opening in
+//! [`Party::opened`].
+#![deny(missing_docs, unsafe_code)]
+
+pub mod bits;
+pub mod client;
+pub mod compare;
+pub mod convert;
+mod error;
+pub mod mul;
+mod party;
+mod party_id;
+pub mod prg;
+pub mod select;
+mod share;
+pub mod shuffle;
+pub mod sort;
+pub mod transport;
+
+pub use error::Error;
+pub use party::{Opening, Party};
+pub use party_id::PartyId;
+pub use share::{ArithShares, BitShares};
+pub use transport::{MemTransport, NetTransport, Stats, Tag, Transport, TransportError};
+
+/// Result of an engine operation.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,321 @@
+//! Conversions between arithmetic and boolean sharings (Mohassel, Rindal,
+//! ABY3, CCS 2018; adapted).
+//!
+//! **A2B** of `x mod 2^w`: party 0 knows `u = x0 + x1` and reshares its
+//! bits (one message of `w` bits to party 1, masked by `K_0`); `v = x2` is
+//! already a (trivial) boolean sharing known to parties 1 and 2. A Sklansky
+//! parallel-prefix adder computes `u + v`: `1 + ceil(log2 w)` rounds, about
+//! `w/2 * (log2 w + 2)` AND gates per element.
+//!
+//! **Bit injection** of a shared bit `b = b0 ^ b1 ^ b2`: party 0 knows
+//! `c = b0 ^ b1` and reshares it arithmetically (one element to party 1);
+//! `b2` is known to parties 1 and 2; `b = c + b2 - 2 c b2` with one
+//! multiplication. Two rounds, 4 elements sent in total per bit.
+//! **B2A** of `w` planes injects all of them at once and sums `2^j b_j`.
+
+use crate::bits::{plane_words, to_planes};
+use crate::mul::{and_words, mul};
+use crate::share::{ArithShares, BitShares};
+use crate::transport::{Tag, Transport};
+use crate::{Error, Party, Result};
+
+/// Boolean planes of one party: plane `j` at words `[j*w, (j+1)*w)`.
+pub(crate) struct Planes {
+    pub own: Vec<u64>,
+    pub next: Vec<u64>,
+    pub w: usize,
+    pub n: usize,
+}
+
+impl Planes {
+    pub fn plane(&self, j: usize) -> BitShares {
+        let r = j * self.w..(j + 1) * self.w;
+        BitShares {
+            own: self.own[r.clone()].to_vec(),
+            next: self.next[r].to_vec(),
+            len: self.n,
+        }
+    }
+}
+
+fn mask(w: usize) -> u64 {
+    if w >= 64 { u64::MAX } else { (1u64 << w) - 1 }
+}
+
+/// Splits `x mod 2^w` into two boolean-shared bit-sliced addends `u + v`:
+/// `u = x0 + x1` reshared by party 0, `v = x2` (or `-x2` if `negate_v`) held
+/// by parties 1 and 2 as component 2. One round, `w` bits from party 0.
+pub(crate) fn split_addends<T: Transport>(
+    party: &mut Party<T>,
+    x: &ArithShares,
+    w: usize,
+    negate_v: bool,
+) -> Result<(Planes, Planes)> {
+    let n = x.len();
+    let pw = plane_words(n);
+    let words = w * pw;
+    let m = mask(w);
+    let me = party.id().index();
+    let zeros = || vec![0u64; words];
+    let v_planes = |comp: &[u64]| {
+        let vals: Vec<u64> = comp
+            .iter()
+            .map(|c| {
+                if negate_v {
+                    c.wrapping_neg() & m
+                } else {
+                    c & m
+                }
+            })
+            .collect();
+        to_planes(&vals, w)
+    };
+    Ok(match me {
+        0 => {
+            let sum: Vec<u64> = x
+                .own
+                .iter()
+                .zip(&x.next)
+                .map(|(a, b)| a.wrapping_add(*b) & m)
+                .collect();
+            let mut masked = to_planes(&sum, w);
+            let r = party.prev_prg().words(words);
+            for (a, b) in masked.iter_mut().zip(&r) {
+                *a ^= b;
+            }
+            party.send_words(crate::PartyId::new(1).expect("1"), Tag::RESHARE, &masked)?;
+            (
+                Planes {
+                    own: r,
+                    next: masked,
+                    w: pw,
+                    n,
+                },
+                Planes {
+                    own: zeros(),
+                    next: zeros(),
+                    w: pw,
+                    n,
+                },
+            )
+        }
+        1 => {
+            let got = party.recv_words(crate::PartyId::new(0).expect("0"), Tag::RESHARE, words)?;
+            (
+                Planes {
+                    own: got,
+                    next: zeros(),
+                    w: pw,
+                    n,
+                },
+                Planes {
+                    own: zeros(),
+                    next: v_planes(&x.next),
+                    w: pw,
+                    n,
+                },
+            )
+        }
+        _ => {
+            let r = party.next_prg().words(words);
+            (
+                Planes {
+                    own: zeros(),
+                    next: r,
+                    w: pw,
+                    n,
+                },
+                Planes {
+                    own: v_planes(&x.own),
+                    next: zeros(),
+                    w: pw,
+                    n,
+                },
+            )
+        }
+    })
+}
+
+/// ANDs of many pairs of equally long packed vectors in one round.
+pub(crate) fn and_many<T: Transport>(
+    party: &mut Party<T>,
+    pairs: &[(&BitShares, &BitShares)],
+) -> Result<Vec<BitShares>> {
+    let total: usize = pairs.iter().map(|(a, _)| a.own.len()).sum();
+    let mut xo = Vec::with_capacity(total);
+    let mut xn = Vec::with_capacity(total);
+    let mut yo = Vec::with_capacity(total);
+    let mut yn = Vec::with_capacity(total);
+    for (a, b) in pairs {
+        debug_assert_eq!(a.own.len(), b.own.len());
+        xo.extend_from_slice(&a.own);
+        xn.extend_from_slice(&a.next);
+        yo.extend_from_slice(&b.own);
+        yn.extend_from_slice(&b.next);
+    }
+    let (zo, zn) = and_words(party, &xo, &xn, &yo, &yn)?;
+    let mut at = 0;
+    Ok(pairs
+        .iter()
+        .map(|(a, _)| {
+            let l = a.own.len();
+            let r = at..at + l;
+            at += l;
+            BitShares {
+                own: zo[r.clone()].to_vec(),
+                next: zn[r].to_vec(),
+                len: a.len,
+            }
+        })
+        .collect())
+}
+
+fn check_width(what: &'static str, w: usize) -> Result<()> {
+    if w == 0 || w > 64 {
+        return Err(Error::Parameter {
+            what,
+            value: w as u64,
+            range: "1..=64",
+        });
+    }
+    Ok(())
+}
+
+/// The bits of `x mod 2^bits`: `bits` boolean vectors, vector `j` holding bit
+/// `j` of every element.
+pub fn a2b<T: Transport>(
+    party: &mut Party<T>,
+    x: &ArithShares,
+    bits: usize,
+) -> Result<Vec<BitShares>> {
+    check_width("a2b bits", bits)?;
+    let (u, v) = split_addends(party, x, bits, false)?;
+    let mut p: Vec<BitShares> = (0..bits).map(|j| u.plane(j).xor(&v.plane(j))).collect();
+    let up: Vec<BitShares> = (0..bits).map(|j| u.plane(j)).collect();
+    let vp: Vec<BitShares> = (0..bits).map(|j| v.plane(j)).collect();
+    // Generate only up to bit bits-2: the carry out of the top bit is dropped.
+    let pairs: Vec<(&BitShares, &BitShares)> = (0..bits - 1).map(|j| (&up[j], &vp[j])).collect();
+    let mut g = and_many(party, &pairs)?;
+    let sum_p = p.clone();
+    // Sklansky prefix over positions 0..bits-1: after it, g[j] is the carry
+    // out of bits 0..=j.
+    let m = bits - 1;
+    let mut l = 0;
+    while (1usize << l) < m {
+        let mut targets = Vec::new();
+        for j in 0..m {
+            if (j >> l) & 1 == 1 {
+                let k = ((j >> l) << l) - 1;
+                targets.push((j, k, (j >> (l + 1)) != 0));
+            }
+        }
+        let mut pairs: Vec<(&BitShares, &BitShares)> = Vec::new();
+        for &(j, k, need_p) in &targets {
+            pairs.push((&p[j], &g[k]));
+            if need_p {
+                pairs.push((&p[j], &p[k]));
+            }
+        }
+        let out = and_many(party, &pairs)?;
+        let mut it = out.into_iter();
+        for &(j, _, need_p) in &targets {
+            let pg = it.next().expect("one product per target");
+            g[j] = g[j].xor(&pg);
+            if need_p {
+                p[j] = it.next().expect("one product per target");
+            }
+        }
+        l += 1;
+    }
+    let mut out = Vec::with_capacity(bits);
+    for j in 0..bits {
+        let mut s = sum_p[j].clone();
+        if j > 0 {
+            s = s.xor(&g[j - 1]);
+        }
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// Arithmetic 0/1 values from shared bits (bit injection).
+pub fn inject<T: Transport>(party: &mut Party<T>, b: &BitShares) -> Result<ArithShares> {
+    Ok(inject_many(party, &[b])?
+        .pop()
+        .expect("one input, one output"))
+}
+
+/// Bit injection of several vectors at once (same two rounds).
+pub fn inject_many<T: Transport>(
+    party: &mut Party<T>,
+    bs: &[&BitShares],
+) -> Result<Vec<ArithShares>> {
+    let lens: Vec<usize> = bs.iter().map(|b| b.len).collect();
+    let n: usize = lens.iter().sum();
+    let unpack_into = |sel: &dyn Fn(&BitShares) -> Vec<u64>| -> Vec<u64> {
+        let mut v = Vec::with_capacity(n);
+        for b in bs {
+            let words = sel(b);
+            v.extend((0..b.len).map(|e| (words[e / 64] >> (e % 64)) & 1));
+        }
+        v
+    };
+    let me = party.id().index();
+    let zeros = || vec![0u64; n];
+    // [c] with c = b0 ^ b1 known to party 0: components (r, c - r, 0).
+    // [b2] with b2 = component 2, known to parties 1 and 2.
+    let (c, b2) = match me {
+        0 => {
+            let cv = unpack_into(&|b: &BitShares| {
+                b.own.iter().zip(&b.next).map(|(x, y)| x ^ y).collect()
+            });
+            let r = party.prev_prg().words(n);
+            let c1: Vec<u64> = cv.iter().zip(&r).map(|(c, r)| c.wrapping_sub(*r)).collect();
+            party.send_words(crate::PartyId::new(1).expect("1"), Tag::RESHARE, &c1)?;
+            (ArithShares { own: r, next: c1 }, ArithShares::zeros(n))
+        }
+        1 => {
+            let c1 = party.recv_words(crate::PartyId::new(0).expect("0"), Tag::RESHARE, n)?;
+            let b2 = unpack_into(&|b: &BitShares| b.next.clone());
+            (
+                ArithShares {
+                    own: c1,
+                    next: zeros(),
+                },
+                ArithShares {
+                    own: zeros(),
+                    next: b2,
+                },
+            )
+        }
+        _ => {
+            let r = party.next_prg().words(n);
+            let b2 = unpack_into(&|b: &BitShares| b.own.clone());
+            (
+                ArithShares {
+                    own: zeros(),
+                    next: r,
+                },
+                ArithShares {
+                    own: b2,
+                    next: zeros(),
+                },
+            )
+        }
+    };
+    let prod = mul(party, &c, &b2)?;
+    let y = c.add(&b2).sub(&prod.scale(2));
+    Ok(y.split(&lens))
+}
+
+/// The arithmetic value `sum 2^j b_j` of bit vectors `planes[j]`.
+pub fn b2a<T: Transport>(party: &mut Party<T>, planes: &[BitShares]) -> Result<ArithShares> {
+    let refs: Vec<&BitShares> = planes.iter().collect();
+    let n = planes.first().map_or(0, |p| p.len);
+    let vals = inject_many(party, &refs)?;
+    let mut acc = ArithShares::zeros(n);
+    for (j, v) in vals.iter().enumerate() {
+        acc = acc.add(&v.scale(1u64 << j));
+    }
+    Ok(acc)
+}

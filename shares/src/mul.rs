@@ -1,0 +1,65 @@
+//! Multiplication over `Z_2^64` and AND over `Z_2` (Araki, Furukawa, Lindell,
+//! Nof, Ohara, CCS 2016).
+//!
+//! Party `i` computes `z_i = x_i y_i + x_i y_{i+1} + x_{i+1} y_i + a_i` with a
+//! fresh zero-sharing `a` (so `z_0 + z_1 + z_2 = xy`), keeps `z_i` as its new
+//! `own` and sends it to its predecessor, for whom it is `next`. One round;
+//! each party sends one element (64 bits, or one bit for AND) per product.
+
+use crate::share::{ArithShares, BitShares};
+use crate::transport::{Tag, Transport};
+use crate::{Party, Result};
+
+/// Element-wise products `x * y` mod 2^64.
+pub fn mul<T: Transport>(
+    party: &mut Party<T>,
+    x: &ArithShares,
+    y: &ArithShares,
+) -> Result<ArithShares> {
+    Party::<T>::check_len("mul", x.len(), y.len())?;
+    let mut z: Vec<u64> = (0..x.len())
+        .map(|k| {
+            let (a0, a1, b0, b1) = (x.own[k], x.next[k], y.own[k], y.next[k]);
+            a0.wrapping_mul(b0)
+                .wrapping_add(a0.wrapping_mul(b1))
+                .wrapping_add(a1.wrapping_mul(b0))
+        })
+        .collect();
+    party.add_zero_sharing(&mut z);
+    let next = exchange(party, &z)?;
+    Ok(ArithShares { own: z, next })
+}
+
+/// Element-wise AND of packed bit vectors.
+pub fn and<T: Transport>(party: &mut Party<T>, x: &BitShares, y: &BitShares) -> Result<BitShares> {
+    Party::<T>::check_len("and", x.len, y.len)?;
+    let (own, next) = and_words(party, &x.own, &x.next, &y.own, &y.next)?;
+    Ok(BitShares {
+        own,
+        next,
+        len: x.len,
+    })
+}
+
+/// AND of raw packed components (any number of planes at once): one round.
+pub(crate) fn and_words<T: Transport>(
+    party: &mut Party<T>,
+    xo: &[u64],
+    xn: &[u64],
+    yo: &[u64],
+    yn: &[u64],
+) -> Result<(Vec<u64>, Vec<u64>)> {
+    let mut z: Vec<u64> = (0..xo.len())
+        .map(|k| (xo[k] & yo[k]) ^ (xo[k] & yn[k]) ^ (xn[k] & yo[k]))
+        .collect();
+    party.xor_zero_sharing(&mut z);
+    let next = exchange(party, &z)?;
+    Ok((z, next))
+}
+
+/// Sends our new component to the predecessor, receives the successor's.
+pub(crate) fn exchange<T: Transport>(party: &mut Party<T>, z: &[u64]) -> Result<Vec<u64>> {
+    let me = party.id();
+    party.send_words(me.prev(), Tag::MUL, z)?;
+    party.recv_words(me.next(), Tag::MUL, z.len())
+}

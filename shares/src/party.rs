@@ -1,0 +1,358 @@
+//! The per-party context: transport, pairwise PRGs, the log of openings.
+
+use crate::prg::Prg;
+use crate::share::{ArithShares, BitShares};
+use crate::transport::{Stats, Tag, Transport, TransportError};
+use crate::{Error, PartyId, Result};
+use sha2::{Digest, Sha256};
+
+/// One opening that took place: what was opened (the label names the value
+/// and why opening it is allowed), to whom, and how many elements.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opening {
+    /// What was opened and why that is allowed.
+    pub label: &'static str,
+    /// `None`: to all three parties; `Some(p)`: to party `p` only.
+    pub to: Option<PartyId>,
+    /// Number of elements (values or bits).
+    pub count: usize,
+}
+
+/// One party's state in a three-party session.
+///
+/// `prev_prg` is keyed by `K_i`, shared with the predecessor (the other
+/// holder of component `i`); `next_prg` by `K_{i+1}`, shared with the
+/// successor. Both parties of a pair draw the same amounts in the same order.
+pub struct Party<T: Transport> {
+    transport: T,
+    me: PartyId,
+    prev_prg: Prg,
+    next_prg: Prg,
+    opened: Vec<Opening>,
+}
+
+impl<T: Transport> std::fmt::Debug for Party<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Party {{ me: {} }}", self.me)
+    }
+}
+
+fn pair_key(tag: &[u8], lower: PartyId, material: &[u8]) -> [u8; 16] {
+    let mut h = Sha256::new();
+    h.update(b"shares/pair-key/v1");
+    h.update(tag);
+    h.update([lower.index() as u8]);
+    h.update(material);
+    h.finalize()[..16].try_into().expect("16 bytes")
+}
+
+impl<T: Transport> Party<T> {
+    /// Agrees on pairwise keys over the transport: each party sends an
+    /// ephemeral X25519 public key to both peers; the key of a pair is a hash
+    /// of their Diffie-Hellman secret and both public keys. The channel must
+    /// be authenticated (mutual TLS between nodes), as it is in use.
+    pub fn setup<R: rand_core::RngCore + rand_core::CryptoRng>(
+        mut transport: T,
+        rng: &mut R,
+    ) -> Result<Party<T>> {
+        let me = transport.me();
+        let secret = x25519_dalek::StaticSecret::random_from_rng(&mut *rng);
+        let public = x25519_dalek::PublicKey::from(&secret);
+        transport.send(me.next(), Tag::SETUP, public.as_bytes())?;
+        transport.send(me.prev(), Tag::SETUP, public.as_bytes())?;
+        let key_with = |peer: PartyId, transport: &mut T| -> Result<[u8; 16]> {
+            let got = transport.recv(peer, Tag::SETUP)?;
+            let theirs: [u8; 32] =
+                got.as_slice()
+                    .try_into()
+                    .map_err(|_| TransportError::WrongLength {
+                        from: peer,
+                        tag: Tag::SETUP,
+                        expected: 32,
+                        got: got.len(),
+                    })?;
+            let theirs = x25519_dalek::PublicKey::from(theirs);
+            let dh = secret.diffie_hellman(&theirs);
+            let (lo, lo_pk, hi_pk) = if (peer.index() + 1) % 3 == me.index() {
+                (peer, theirs, public)
+            } else {
+                (me, public, theirs)
+            };
+            let mut material = Vec::with_capacity(96);
+            material.extend_from_slice(dh.as_bytes());
+            material.extend_from_slice(lo_pk.as_bytes());
+            material.extend_from_slice(hi_pk.as_bytes());
+            Ok(pair_key(b"x25519", lo, &material))
+        };
+        let next_key = key_with(me.next(), &mut transport)?;
+        let prev_key = key_with(me.prev(), &mut transport)?;
+        Ok(Party::with_keys(transport, prev_key, next_key))
+    }
+
+    /// Deterministic keys from a seed all three parties know: for tests and
+    /// reproducible benchmarks only (every party can derive every key).
+    pub fn with_seed(transport: T, seed: u64) -> Party<T> {
+        let me = transport.me();
+        let k = |owner_lower: PartyId| pair_key(b"seed", owner_lower, &seed.to_le_bytes());
+        // K_i is shared by parties i-1 and i: the pair whose first member is i-1.
+        Party::with_keys(transport, k(me.prev()), k(me))
+    }
+
+    /// A party from explicit keys: `prev_key` shared with the predecessor,
+    /// `next_key` with the successor.
+    pub fn with_keys(transport: T, prev_key: [u8; 16], next_key: [u8; 16]) -> Party<T> {
+        let me = transport.me();
+        Party {
+            transport,
+            me,
+            prev_prg: Prg::new(prev_key),
+            next_prg: Prg::new(next_key),
+            opened: Vec::new(),
+        }
+    }
+
+    /// This party.
+    pub fn id(&self) -> PartyId {
+        self.me
+    }
+
+    /// Traffic counters so far.
+    pub fn stats(&self) -> Stats {
+        self.transport.stats()
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The transport, mutably (for messages outside the protocols here).
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// Gives the transport back.
+    pub fn into_transport(self) -> T {
+        self.transport
+    }
+
+    /// Every opening so far, in order.
+    pub fn opened(&self) -> &[Opening] {
+        &self.opened
+    }
+
+    /// Forgets the log of openings (e.g. between benchmark runs).
+    pub fn clear_opened(&mut self) {
+        self.opened.clear();
+    }
+
+    /// The PRG shared with the predecessor (key `K_i`).
+    pub(crate) fn prev_prg(&mut self) -> &mut Prg {
+        &mut self.prev_prg
+    }
+
+    /// The PRG shared with the successor (key `K_{i+1}`).
+    pub(crate) fn next_prg(&mut self) -> &mut Prg {
+        &mut self.next_prg
+    }
+
+    /// The PRG shared with `peer`.
+    pub(crate) fn prg_with(&mut self, peer: PartyId) -> &mut Prg {
+        if peer == self.me.next() {
+            &mut self.next_prg
+        } else {
+            &mut self.prev_prg
+        }
+    }
+
+    /// A random sharing of `n` uniformly random values nobody knows
+    /// (component `j` drawn from `K_j`): no messages.
+    pub fn random_arith(&mut self, n: usize) -> ArithShares {
+        let own = self.prev_prg.words(n);
+        let next = self.next_prg.words(n);
+        ArithShares { own, next }
+    }
+
+    /// This party's part `a_i` of a fresh zero-sharing `a_0 + a_1 + a_2 = 0`
+    /// (mod 2^64), added into `out`.
+    pub(crate) fn add_zero_sharing(&mut self, out: &mut [u64]) {
+        let mut a = vec![0u64; out.len()];
+        let mut b = vec![0u64; out.len()];
+        self.next_prg.fill(&mut a);
+        self.prev_prg.fill(&mut b);
+        for ((o, x), y) in out.iter_mut().zip(&a).zip(&b) {
+            *o = o.wrapping_add(x.wrapping_sub(*y));
+        }
+    }
+
+    /// This party's part of a fresh XOR zero-sharing, XORed into `out`.
+    pub(crate) fn xor_zero_sharing(&mut self, out: &mut [u64]) {
+        let mut a = vec![0u64; out.len()];
+        let mut b = vec![0u64; out.len()];
+        self.next_prg.fill(&mut a);
+        self.prev_prg.fill(&mut b);
+        for ((o, x), y) in out.iter_mut().zip(&a).zip(&b) {
+            *o ^= x ^ y;
+        }
+    }
+
+    /// Sends words to a peer.
+    pub(crate) fn send_words(&mut self, to: PartyId, tag: Tag, words: &[u64]) -> Result<()> {
+        let mut bytes = Vec::with_capacity(words.len() * 8);
+        for w in words {
+            bytes.extend_from_slice(&w.to_le_bytes());
+        }
+        Ok(self.transport.send(to, tag, &bytes)?)
+    }
+
+    /// Receives exactly `n` words from a peer.
+    pub(crate) fn recv_words(&mut self, from: PartyId, tag: Tag, n: usize) -> Result<Vec<u64>> {
+        let bytes = self.transport.recv(from, tag)?;
+        if bytes.len() != n * 8 {
+            return Err(TransportError::WrongLength {
+                from,
+                tag,
+                expected: n * 8,
+                got: bytes.len(),
+            }
+            .into());
+        }
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+            .collect())
+    }
+
+    /// The one choke point of every opening. `combine` joins the missing
+    /// component to the two held ones.
+    fn open_words(
+        &mut self,
+        label: &'static str,
+        to: Option<PartyId>,
+        count: usize,
+        own: &[u64],
+        next: &[u64],
+        xor: bool,
+    ) -> Result<Option<Vec<u64>>> {
+        self.opened.push(Opening { label, to, count });
+        let me = self.me;
+        // Party i lacks component i+2 = i-1, which its predecessor holds as
+        // `own`: everyone sends `own` to its successor.
+        let receives = match to {
+            None => {
+                self.send_words(me.next(), Tag::OPEN, own)?;
+                true
+            }
+            Some(p) => {
+                if me.next() == p {
+                    self.send_words(p, Tag::OPEN_TO, own)?;
+                }
+                me == p
+            }
+        };
+        if !receives {
+            return Ok(None);
+        }
+        let tag = if to.is_none() {
+            Tag::OPEN
+        } else {
+            Tag::OPEN_TO
+        };
+        let missing = self.recv_words(me.prev(), tag, own.len())?;
+        Ok(Some(
+            own.iter()
+                .zip(next)
+                .zip(&missing)
+                .map(|((a, b), c)| {
+                    if xor {
+                        a ^ b ^ c
+                    } else {
+                        a.wrapping_add(*b).wrapping_add(*c)
+                    }
+                })
+                .collect(),
+        ))
+    }
+
+    /// Opens arithmetic shares to all three parties. `label` names the value
+    /// and why opening it is allowed; it is recorded in [`Party::opened`].
+    pub fn open_arith(&mut self, label: &'static str, x: &ArithShares) -> Result<Vec<u64>> {
+        Ok(self
+            .open_words(label, None, x.len(), &x.own, &x.next, false)?
+            .expect("everyone receives"))
+    }
+
+    /// Opens arithmetic shares to party `to` only; returns `Some` there,
+    /// `None` at the other two.
+    pub fn open_arith_to(
+        &mut self,
+        label: &'static str,
+        to: PartyId,
+        x: &ArithShares,
+    ) -> Result<Option<Vec<u64>>> {
+        self.open_words(label, Some(to), x.len(), &x.own, &x.next, false)
+    }
+
+    /// Opens boolean shares to all three parties, as one `bool` per element.
+    pub fn open_bits(&mut self, label: &'static str, x: &BitShares) -> Result<Vec<bool>> {
+        let w = self
+            .open_words(label, None, x.len, &x.own, &x.next, true)?
+            .expect("everyone receives");
+        Ok(unpack(&w, x.len))
+    }
+
+    /// Opens boolean shares to party `to` only.
+    pub fn open_bits_to(
+        &mut self,
+        label: &'static str,
+        to: PartyId,
+        x: &BitShares,
+    ) -> Result<Option<Vec<bool>>> {
+        Ok(self
+            .open_words(label, Some(to), x.len, &x.own, &x.next, true)?
+            .map(|w| unpack(&w, x.len)))
+    }
+
+    /// A fresh, re-randomised sharing of the same values (one round, one
+    /// element per party): `y_i = x_i + a_i` with a zero-sharing `a`, sent
+    /// to the predecessor as its `next`.
+    pub fn rerandomize(&mut self, x: &ArithShares) -> Result<ArithShares> {
+        let mut own = x.own.clone();
+        self.add_zero_sharing(&mut own);
+        // The new component i must be known to parties i-1 and i.
+        let me = self.me;
+        self.send_words(me.prev(), Tag::RERANDOMIZE, &own)?;
+        let next = self.recv_words(me.next(), Tag::RERANDOMIZE, own.len())?;
+        Ok(ArithShares { own, next })
+    }
+
+    /// Waits until all three parties reach this point (one tiny message to
+    /// each peer).
+    pub fn barrier(&mut self) -> Result<()> {
+        let me = self.me;
+        self.transport.send(me.next(), Tag::BARRIER, &[])?;
+        self.transport.send(me.prev(), Tag::BARRIER, &[])?;
+        self.transport.recv(me.next(), Tag::BARRIER)?;
+        self.transport.recv(me.prev(), Tag::BARRIER)?;
+        Ok(())
+    }
+
+    pub(crate) fn check_len(what: &'static str, a: usize, b: usize) -> Result<()> {
+        if a != b {
+            Err(Error::LengthMismatch {
+                what,
+                left: a,
+                right: b,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Packed bits to `bool`s.
+pub(crate) fn unpack(words: &[u64], len: usize) -> Vec<bool> {
+    (0..len)
+        .map(|e| (words[e / 64] >> (e % 64)) & 1 == 1)
+        .collect()
+}
