@@ -1,0 +1,212 @@
+//! Every protocol, opened, equals its plaintext twin.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use shares::{compare, convert, mul, select};
+
+fn pairs_with_edges(v: &[(u64, u64)], edges: &[u64]) -> (Vec<u64>, Vec<u64>) {
+    let mut x: Vec<u64> = v.iter().map(|p| p.0).collect();
+    let mut y: Vec<u64> = v.iter().map(|p| p.1).collect();
+    for &a in edges {
+        for &b in edges {
+            x.push(a);
+            y.push(b);
+        }
+    }
+    (x, y)
+}
+
+fn check_mul(x: &[u64], y: &[u64], seed: u64) {
+    let (bx, by) = (share(x, seed), share(y, seed + 1));
+    let got = agree(run3(seed, |p| {
+        let i = p.id().index();
+        let z = mul::mul(p, &mine(&bx, i), &mine(&by, i)).unwrap();
+        p.open_arith("test", &z).unwrap()
+    }));
+    let want: Vec<u64> = x.iter().zip(y).map(|(a, b)| a.wrapping_mul(*b)).collect();
+    assert_eq!(got, want);
+}
+
+fn check_and(x: &[u64], y: &[u64], seed: u64) {
+    let got = agree(run3(seed, |p| {
+        let i = p.id().index();
+        let bits = |v: &[u64], s: u64| {
+            let sh = shares::client::share_bits(
+                v,
+                &mut <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(s),
+            );
+            let (o, n) = sh[i].clone();
+            shares::BitShares::from_components(o, n, v.len() * 64)
+        };
+        let z = mul::and(p, &bits(x, seed), &bits(y, seed + 9)).unwrap();
+        p.open_bits("test", &z).unwrap()
+    }));
+    let want: Vec<bool> = (0..x.len() * 64)
+        .map(|e| ((x[e / 64] & y[e / 64]) >> (e % 64)) & 1 == 1)
+        .collect();
+    assert_eq!(got, want);
+}
+
+fn check_a2b_b2a(x: &[u64], seed: u64, bits: usize) {
+    let bx = share(x, seed);
+    let (planes, back) = agree(run3(seed, |p| {
+        let i = p.id().index();
+        let b = convert::a2b(p, &mine(&bx, i), bits).unwrap();
+        let opened: Vec<Vec<bool>> = b
+            .iter()
+            .map(|pl| p.open_bits("test", pl).unwrap())
+            .collect();
+        let a = convert::b2a(p, &b).unwrap();
+        (opened, p.open_arith("test", &a).unwrap())
+    }));
+    let m = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    for (e, v) in x.iter().enumerate() {
+        for (j, plane) in planes.iter().enumerate() {
+            assert_eq!(plane[e], (v >> j) & 1 == 1, "bit {j} of element {e}");
+        }
+        assert_eq!(back[e], v & m);
+    }
+}
+
+fn check_compare(x: &[u64], y: &[u64], seed: u64) {
+    let (bx, by) = (share(x, seed), share(y, seed + 1));
+    let c = 1u64 << 31;
+    let (lt, eq, eq64, ltc, gtc, eqc, sel) = agree(run3(seed, |p| {
+        let i = p.id().index();
+        let (sx, sy) = (mine(&bx, i), mine(&by, i));
+        let lt = compare::lt(p, &sx, &sy).unwrap();
+        let eq = compare::eq_bits(p, &sx, &sy, 32).unwrap();
+        let eq64 = compare::eq(p, &sx, &sy).unwrap();
+        let ltc = compare::lt_const(p, &sx, c, 32).unwrap();
+        let gtc = compare::gt_const(p, &sx, c, 32).unwrap();
+        let eqc = compare::eq_const(p, &sx, c, 32).unwrap();
+        let sel = select::select(p, &lt, &sx, &sy).unwrap();
+        (
+            p.open_bits("t", &lt).unwrap(),
+            p.open_bits("t", &eq).unwrap(),
+            p.open_bits("t", &eq64).unwrap(),
+            p.open_bits("t", &ltc).unwrap(),
+            p.open_bits("t", &gtc).unwrap(),
+            p.open_bits("t", &eqc).unwrap(),
+            p.open_arith("t", &sel).unwrap(),
+        )
+    }));
+    for k in 0..x.len() {
+        assert_eq!(lt[k], x[k] < y[k], "lt {k}");
+        assert_eq!(eq[k], x[k] == y[k], "eq {k}");
+        assert_eq!(eq64[k], x[k] == y[k], "eq64 {k}");
+        assert_eq!(ltc[k], x[k] < c, "lt_const {k}");
+        assert_eq!(gtc[k], x[k] > c, "gt_const {k}");
+        assert_eq!(eqc[k], x[k] == c, "eq_const {k}");
+        assert_eq!(sel[k], if x[k] < y[k] { x[k] } else { y[k] }, "select {k}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn mul_matches_ideal(v in proptest::collection::vec(any::<(u64, u64)>(), 0..200), seed in any::<u64>()) {
+        let (x, y) = pairs_with_edges(&v, &EDGES);
+        check_mul(&x, &y, seed);
+    }
+
+    #[test]
+    fn and_matches_ideal(v in proptest::collection::vec(any::<(u64, u64)>(), 0..50), seed in any::<u64>()) {
+        let (x, y) = pairs_with_edges(&v, &EDGES);
+        check_and(&x, &y, seed);
+    }
+
+    #[test]
+    fn a2b_b2a_match_ideal(v in proptest::collection::vec(any::<u64>(), 0..200), seed in any::<u64>(), bits in 1usize..=64) {
+        let mut x = v.clone();
+        x.extend_from_slice(&EDGES);
+        check_a2b_b2a(&x, seed, bits);
+    }
+
+    #[test]
+    fn comparisons_match_ideal(v in proptest::collection::vec((0u64..1 << 32, 0u64..1 << 32), 0..200), seed in any::<u64>()) {
+        let (mut x, mut y) = pairs_with_edges(&v, &EDGES32);
+        // Ties and neighbours in both directions.
+        for &(a, _) in &v {
+            x.extend([a, a, a.saturating_add(1).min((1 << 32) - 1)]);
+            y.extend([a, a.saturating_add(1).min((1 << 32) - 1), a]);
+        }
+        x.extend([1 << 31, (1 << 31) - 1, (1 << 31) + 1]);
+        y.extend([0, 0, 0]);
+        check_compare(&x, &y, seed);
+    }
+}
+
+#[test]
+fn lt_bits_at_63_bits_and_eq_at_edges() {
+    let e = [0u64, 1, (1 << 62), (1 << 63) - 1];
+    let (x, y) = pairs_with_edges(&[], &e);
+    let (bx, by) = (share(&x, 3), share(&y, 4));
+    let lt = agree(run3(5, |p| {
+        let i = p.id().index();
+        let r = compare::lt_bits(p, &mine(&bx, i), &mine(&by, i), 63).unwrap();
+        p.open_bits("t", &r).unwrap()
+    }));
+    for k in 0..x.len() {
+        assert_eq!(lt[k], x[k] < y[k]);
+    }
+    let (x, y) = pairs_with_edges(&[], &EDGES);
+    let (bx, by) = (share(&x, 3), share(&y, 4));
+    let eq = agree(run3(5, |p| {
+        let i = p.id().index();
+        let r = compare::eq(p, &mine(&bx, i), &mine(&by, i)).unwrap();
+        p.open_bits("t", &r).unwrap()
+    }));
+    for k in 0..x.len() {
+        assert_eq!(eq[k], x[k] == y[k]);
+    }
+}
+
+#[test]
+fn prefix_sums_and_rerandomize() {
+    let x: Vec<u64> = vec![5, u64::MAX, 7, 1 << 63, 0];
+    let bx = share(&x, 1);
+    let (ps, rr) = agree(run3(2, |p| {
+        let s = mine(&bx, p.id().index());
+        let r = p.rerandomize(&s).unwrap();
+        (
+            p.open_arith("t", &s.prefix_sums()).unwrap(),
+            p.open_arith("t", &r).unwrap(),
+        )
+    }));
+    let mut acc = 0u64;
+    let want: Vec<u64> = x
+        .iter()
+        .map(|v| {
+            acc = acc.wrapping_add(*v);
+            acc
+        })
+        .collect();
+    assert_eq!(ps, want);
+    assert_eq!(rr, x);
+}
+
+#[test]
+fn open_to_one_party_and_the_log() {
+    let x: Vec<u64> = vec![42, 43];
+    let bx = share(&x, 1);
+    let out = run3(2, |p| {
+        let s = mine(&bx, p.id().index());
+        let to = shares::PartyId::new(1).unwrap();
+        let got = p.open_arith_to("result for party 1", to, &s).unwrap();
+        (got, p.opened().to_vec())
+    });
+    assert_eq!(out[0].0, None);
+    assert_eq!(out[1].0, Some(x.clone()));
+    assert_eq!(out[2].0, None);
+    for o in &out {
+        assert_eq!(o.1.len(), 1);
+        assert_eq!(o.1[0].label, "result for party 1");
+        assert_eq!(o.1[0].count, 2);
+    }
+}
