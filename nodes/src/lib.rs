@@ -2,4 +2,15 @@
 //! auction's life cycle, and the benchmark and simulation tools.
 #![deny(missing_docs, unsafe_code)]
 
+pub mod api;
 pub mod bench;
+pub mod clearing;
+pub mod client;
+pub mod config;
+pub mod identity;
+pub mod life;
+pub mod logging;
+pub mod node;
+pub mod peer;
+pub mod store;
+pub mod tls;

@@ -1,0 +1,214 @@
+//! One running node: its state shared by the API, the peer links and the
+//! life cycle, and `run`, which starts them.
+
+use crate::config::{Auction, NodeConfig, now_unix};
+use crate::identity::Identity;
+use crate::store::Store;
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// What one node knows of a peer.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PeerStatus {
+    /// The peer's index.
+    pub node: u8,
+    /// `ok`, `unreachable`, `refused` or `unknown`.
+    pub state: String,
+    /// Details.
+    pub message: String,
+    /// When this state was last seen (Unix seconds).
+    pub since_unix: u64,
+}
+
+/// Progress of the clearing, for the status route.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Progress {
+    /// The step being worked on.
+    pub step: String,
+    /// Nodes this node is waiting for, with why.
+    pub waiting_for: Vec<String>,
+    /// The last problem, if any.
+    pub problem: Option<String>,
+}
+
+/// Everything a running node shares between its tasks.
+pub struct NodeState {
+    /// This node's index.
+    pub index: u8,
+    /// The auction file.
+    pub auction: Auction,
+    /// Its bytes, served to bidders.
+    pub auction_bytes: Bytes,
+    /// The keys.
+    pub identity: Identity,
+    /// The database.
+    pub store: Store,
+    /// Peers as last seen.
+    pub peers: Mutex<Vec<PeerStatus>>,
+    /// Clearing progress.
+    pub progress: Mutex<Progress>,
+    /// Incoming clearing links from the predecessor.
+    pub mpc_links: crate::clearing::Links,
+}
+
+impl NodeState {
+    /// Loads everything a node needs and checks that the keys in the data
+    /// folder are the ones the auction file lists for this index.
+    pub fn load(config: &NodeConfig) -> anyhow::Result<NodeState> {
+        let auction_bytes = std::fs::read(&config.auction)
+            .with_context(|| format!("reading auction file {}", config.auction.display()))?;
+        let auction = Auction::from_bytes(&auction_bytes)
+            .with_context(|| format!("auction file {}", config.auction.display()))?;
+        let identity = Identity::load(&config.data)?;
+        let entry = auction.node(config.index);
+        if entry.public_key.0 != identity.signing.verifying_key() {
+            bail!(
+                "the auction file lists public key {} for node {}, but this data folder holds {}",
+                entry.public_key.to_hex(),
+                config.index,
+                identity.public_key_hex()
+            );
+        }
+        if entry.cert_fingerprint != identity.fingerprint() {
+            bail!(
+                "the auction file lists certificate fingerprint {} for node {}, but this data folder's certificate is {}",
+                entry.cert_fingerprint,
+                config.index,
+                identity.fingerprint()
+            );
+        }
+        let window = (auction.file.open_unix, auction.file.close_unix);
+        let store = Store::open(&config.data.join("node.db"), &auction.hash, window)?;
+        let peers = (0..3u8)
+            .map(|i| PeerStatus {
+                node: i,
+                state: "unknown".into(),
+                message: String::new(),
+                since_unix: now_unix(),
+            })
+            .collect();
+        Ok(NodeState {
+            index: config.index,
+            auction,
+            auction_bytes: Bytes::from(auction_bytes),
+            identity,
+            store,
+            peers: Mutex::new(peers),
+            progress: Mutex::new(Progress::default()),
+            mpc_links: crate::clearing::Links::default(),
+        })
+    }
+
+    /// Records what was last seen of a peer; logs changes.
+    pub fn set_peer(&self, node: u8, state: &str, message: &str) {
+        let mut peers = self.peers.lock().expect("peers lock");
+        let p = &mut peers[node as usize];
+        if p.state != state {
+            match state {
+                "ok" => tracing::info!(peer = node, "peer reachable"),
+                "refused" => {
+                    tracing::error!(peer = node, %message, "peer refuses to work together")
+                }
+                _ => tracing::warn!(peer = node, %message, "peer unreachable"),
+            }
+            p.since_unix = now_unix();
+        }
+        p.state = state.to_string();
+        p.message = message.to_string();
+    }
+
+    /// Records clearing progress.
+    pub fn set_progress(&self, step: &str, waiting_for: Vec<String>, problem: Option<String>) {
+        let mut p = self.progress.lock().expect("progress lock");
+        p.step = step.to_string();
+        p.waiting_for = waiting_for;
+        p.problem = problem;
+    }
+
+    /// The status document of `GET /v1/status`.
+    pub fn status(&self) -> anyhow::Result<serde_json::Value> {
+        let phase = self.store.phase()?;
+        let (bidders, versions) = self.store.counts()?;
+        let close_reason = self
+            .store
+            .get("close_reason")?
+            .map(|v| String::from_utf8_lossy(&v).into_owned());
+        let peers: Vec<PeerStatus> = self
+            .peers
+            .lock()
+            .expect("peers lock")
+            .iter()
+            .filter(|p| p.node != self.index)
+            .cloned()
+            .collect();
+        let progress = self.progress.lock().expect("progress lock").clone();
+        Ok(serde_json::json!({
+            "auction": self.auction.params().id,
+            "auction_hash": self.auction.hash,
+            "node": self.index,
+            "phase": phase,
+            "close_reason": close_reason,
+            "open_unix": self.auction.file.open_unix,
+            "close_unix": self.auction.file.close_unix,
+            "now_unix": now_unix(),
+            "bids": {"bidders": bidders, "versions": versions},
+            "clearing": progress,
+            "peers": peers,
+        }))
+    }
+}
+
+/// Runs a node until it is stopped (Ctrl-C or SIGTERM).
+pub fn run(config: NodeConfig) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let state = Arc::new(NodeState::load(&config)?);
+        let api = TcpListener::bind(config.api_listen)
+            .await
+            .with_context(|| format!("binding the bidder API to {}", config.api_listen))?;
+        let peer = TcpListener::bind(config.peer_listen)
+            .await
+            .with_context(|| format!("binding the peer link to {}", config.peer_listen))?;
+        let api_tls = crate::tls::api_server(&state.identity)?;
+        tracing::info!(
+            node = state.index,
+            auction = %state.auction.params().id,
+            auction_hash = %state.auction.hash,
+            api = %config.api_listen,
+            peer = %config.peer_listen,
+            phase = state.store.phase()?.name(),
+            "node started"
+        );
+        tokio::spawn(crate::api::serve(api, api_tls, state.clone()));
+        let s = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::peer::serve(peer, s).await {
+                tracing::error!(error = %e, "peer listener stopped");
+            }
+        });
+        tokio::spawn(crate::peer::monitor(state.clone()));
+        tokio::spawn(crate::life::drive(state.clone()));
+        shutdown_signal().await;
+        tracing::info!("stopping");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,555 @@
+//! The node's SQLite file: bids (every version, share components as blobs),
+//! and the life-cycle state, one key per record, so a restarted node
+//! continues where it stopped. WAL with `synchronous=FULL`: a commit is on
+//! disk before it returns, and a receipt is only signed after the commit.
+//!
+//! One writer thread owns the write connection and commits bids in groups
+//! (one fsync for every bid that arrived while the previous group was being
+//! written); reads use a second connection.
+
+use crate::config::now_unix;
+use auction::BidderId;
+use auction::wire::{Digest, ShareBundle, Submission};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// The schema this code writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE bids (
+    bidder TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    d0 BLOB NOT NULL, d1 BLOB NOT NULL, d2 BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    own BLOB NOT NULL,
+    next BLOB NOT NULL,
+    received_unix INTEGER NOT NULL,
+    PRIMARY KEY (bidder, version)
+);
+CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+";
+
+/// Where the auction stands at this node. Each step is recorded before the
+/// next begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Taking bids.
+    Collecting,
+    /// No more bids; agreeing on the bid set.
+    Closed,
+    /// Bid lists exchanged, own pairwise component checks done.
+    Checked,
+    /// The bid set and exclusions are agreed.
+    Agreed,
+    /// All three seed commitments held.
+    Committed,
+    /// The seed is known; clearing.
+    Seeded,
+    /// The outcome is computed and signed by this node.
+    Cleared,
+    /// All three signatures held; the bundle is served.
+    Published,
+}
+
+impl Phase {
+    /// The stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Collecting => "collecting",
+            Phase::Closed => "closed",
+            Phase::Checked => "checked",
+            Phase::Agreed => "agreed",
+            Phase::Committed => "committed",
+            Phase::Seeded => "seeded",
+            Phase::Cleared => "cleared",
+            Phase::Published => "published",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Phase> {
+        [
+            Phase::Collecting,
+            Phase::Closed,
+            Phase::Checked,
+            Phase::Agreed,
+            Phase::Committed,
+            Phase::Seeded,
+            Phase::Cleared,
+            Phase::Published,
+        ]
+        .into_iter()
+        .find(|p| p.name() == s)
+    }
+}
+
+/// Why a bid was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// Bidding has closed.
+    #[error("bidding is closed (phase {0}); no bid is taken after the close")]
+    Closed(&'static str),
+    /// Bidding has not opened.
+    #[error("bidding opens at Unix time {0}")]
+    NotOpen(u64),
+    /// The version is not newer than the one held.
+    #[error("version {got} of bidder {bidder} is not newer than the version {held} already held")]
+    Stale {
+        /// The bidder.
+        bidder: BidderId,
+        /// The version sent.
+        got: u64,
+        /// The newest version held.
+        held: u64,
+    },
+    /// The database failed.
+    #[error("storage failed: {0}")]
+    Storage(String),
+}
+
+/// One held bid version, without its shares.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HeldBid {
+    /// The bidder.
+    pub bidder: BidderId,
+    /// The version.
+    pub version: u64,
+    /// The three bundle digests the bidder signed.
+    pub digests: [Digest; 3],
+}
+
+enum Op {
+    Bid(Box<Submission>, oneshot::Sender<Result<(), Refusal>>),
+    Close(&'static str, oneshot::Sender<Result<Phase, String>>),
+    Put(
+        Vec<(String, Vec<u8>)>,
+        Option<Phase>,
+        oneshot::Sender<Result<(), String>>,
+    ),
+}
+
+/// The store: a writer thread and a read connection.
+#[derive(Clone)]
+pub struct Store {
+    ops: std::sync::mpsc::Sender<Op>,
+    read: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
+    let c = Connection::open(path)?;
+    c.busy_timeout(std::time::Duration::from_secs(10))?;
+    c.pragma_update(None, "journal_mode", "WAL")?;
+    c.pragma_update(None, "synchronous", "FULL")?;
+    Ok(c)
+}
+
+fn get_state(c: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    c.query_row("SELECT value FROM state WHERE key = ?1", [key], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
+fn put_state(c: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT OR REPLACE INTO state (key, value) VALUES (?1, ?2)",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+fn read_phase(c: &Connection) -> rusqlite::Result<Phase> {
+    Ok(get_state(c, "phase")?
+        .and_then(|v| Phase::parse(std::str::from_utf8(&v).ok()?))
+        .unwrap_or(Phase::Collecting))
+}
+
+/// Opens (or creates) the database at `path` for the auction with hash
+/// `auction_hash`; refuses a database made for another auction file or by a
+/// newer schema.
+fn open_checked(path: &Path, auction_hash: &Digest) -> anyhow::Result<Connection> {
+    let mut c = open_conn(path)?;
+    let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version == 0 {
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(SCHEMA)?;
+        put_state(&tx, "auction_hash", auction_hash.to_hex().as_bytes())?;
+        put_state(&tx, "phase", Phase::Collecting.name().as_bytes())?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+    } else if version != SCHEMA_VERSION {
+        anyhow::bail!(
+            "database {} has schema version {version}; this program reads version {SCHEMA_VERSION}",
+            path.display()
+        );
+    }
+    let held = get_state(&c, "auction_hash")?.unwrap_or_default();
+    if held != auction_hash.to_hex().as_bytes() {
+        anyhow::bail!(
+            "database {} belongs to the auction file with hash {}, not to this one ({auction_hash})",
+            path.display(),
+            String::from_utf8_lossy(&held)
+        );
+    }
+    Ok(c)
+}
+
+impl Store {
+    /// Opens the store and starts its writer thread. `window` is the auction's
+    /// `[open, close)` in Unix seconds.
+    pub fn open(path: &Path, auction_hash: &Digest, window: (u64, u64)) -> anyhow::Result<Store> {
+        let write = open_checked(path, auction_hash)?;
+        let read = open_conn(path)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer(write, rx, window))?;
+        Ok(Store {
+            ops: tx,
+            read: Arc::new(Mutex::new(read)),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stores a verified submission; returns once it is on disk.
+    pub async fn put_bid(&self, sub: Submission) -> Result<(), Refusal> {
+        let (tx, rx) = oneshot::channel();
+        self.ops
+            .send(Op::Bid(Box::new(sub), tx))
+            .map_err(|_| Refusal::Storage("writer stopped".into()))?;
+        rx.await
+            .map_err(|_| Refusal::Storage("writer stopped".into()))?
+    }
+
+    /// Ends bidding (if it has not ended); returns the phase after.
+    pub async fn close(&self, reason: &'static str) -> Result<Phase, String> {
+        let (tx, rx) = oneshot::channel();
+        self.ops
+            .send(Op::Close(reason, tx))
+            .map_err(|_| "writer stopped".to_string())?;
+        rx.await.map_err(|_| "writer stopped".to_string())?
+    }
+
+    /// Writes state records and optionally a new phase, in one transaction.
+    pub async fn put(
+        &self,
+        records: Vec<(String, Vec<u8>)>,
+        phase: Option<Phase>,
+    ) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.ops
+            .send(Op::Put(records, phase, tx))
+            .map_err(|_| "writer stopped".to_string())?;
+        rx.await.map_err(|_| "writer stopped".to_string())?
+    }
+
+    fn with_read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> anyhow::Result<T> {
+        let c = self
+            .read
+            .lock()
+            .map_err(|_| anyhow::anyhow!("read connection poisoned"))?;
+        Ok(f(&c)?)
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> anyhow::Result<Phase> {
+        self.with_read(read_phase)
+    }
+
+    /// A state record.
+    pub fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        self.with_read(|c| get_state(c, key))
+    }
+
+    /// Number of bidders with a bid, and of versions held.
+    pub fn counts(&self) -> anyhow::Result<(u64, u64)> {
+        self.with_read(|c| {
+            c.query_row(
+                "SELECT COUNT(DISTINCT bidder), COUNT(*) FROM bids",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+    }
+
+    /// Every held version, by bidder then version.
+    pub fn held(&self) -> anyhow::Result<Vec<HeldBid>> {
+        self.with_read(|c| {
+            let mut st =
+                c.prepare("SELECT bidder, version, d0, d1, d2 FROM bids ORDER BY bidder, version")?;
+            let rows = st.query_map([], |r| {
+                let d = |i: usize| -> rusqlite::Result<Digest> {
+                    let b: Vec<u8> = r.get(i)?;
+                    Ok(Digest(b.try_into().unwrap_or([0; 32])))
+                };
+                Ok(HeldBid {
+                    bidder: BidderId(r.get(0)?),
+                    version: r.get::<_, i64>(1)? as u64,
+                    digests: [d(2)?, d(3)?, d(4)?],
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// The newest version held for a bidder.
+    pub fn newest_version(&self, bidder: &BidderId) -> anyhow::Result<Option<u64>> {
+        self.with_read(|c| {
+            c.query_row(
+                "SELECT MAX(version) FROM bids WHERE bidder = ?1",
+                [&bidder.0],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .map(|v| v.map(|v| v as u64))
+        })
+    }
+
+    /// This node's share components of one bid version.
+    pub fn bundle(&self, bidder: &BidderId, version: u64) -> anyhow::Result<ShareBundle> {
+        self.with_read(|c| {
+            c.query_row(
+                "SELECT own, next FROM bids WHERE bidder = ?1 AND version = ?2",
+                params![bidder.0, version as i64],
+                |r| {
+                    let own: Vec<u8> = r.get(0)?;
+                    let next: Vec<u8> = r.get(1)?;
+                    Ok(ShareBundle {
+                        own: from_blob(&own),
+                        next: from_blob(&next),
+                    })
+                },
+            )
+        })
+    }
+}
+
+fn from_blob(b: &[u8]) -> Vec<u64> {
+    b.chunks_exact(8)
+        .map(|c| u64::from_be_bytes(c.try_into().expect("8 bytes")))
+        .collect()
+}
+
+/// Ends bidding from another process (the operator's `close` command): the
+/// running node's writer reads the phase inside every bid transaction, so no
+/// bid is acknowledged after this commits.
+pub fn close_from_outside(path: &Path) -> anyhow::Result<Phase> {
+    let mut c = open_conn(path)?;
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let phase = read_phase(&tx)?;
+    if phase == Phase::Collecting {
+        put_state(&tx, "phase", Phase::Closed.name().as_bytes())?;
+        put_state(&tx, "close_reason", b"operator")?;
+    }
+    tx.commit()?;
+    Ok(read_phase(&c)?)
+}
+
+fn writer(mut c: Connection, rx: std::sync::mpsc::Receiver<Op>, window: (u64, u64)) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        let mut bids = Vec::new();
+        for op in batch {
+            match op {
+                Op::Bid(s, reply) => bids.push((s, reply)),
+                Op::Close(reason, reply) => {
+                    let r = close_tx(&mut c, reason).map_err(|e| e.to_string());
+                    let _ = reply.send(r);
+                }
+                Op::Put(records, phase, reply) => {
+                    let r = put_tx(&mut c, &records, phase).map_err(|e| e.to_string());
+                    let _ = reply.send(r);
+                }
+            }
+        }
+        if !bids.is_empty() {
+            write_bids(&mut c, bids, window);
+        }
+    }
+}
+
+fn close_tx(c: &mut Connection, reason: &str) -> rusqlite::Result<Phase> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let phase = read_phase(&tx)?;
+    if phase == Phase::Collecting {
+        put_state(&tx, "phase", Phase::Closed.name().as_bytes())?;
+        put_state(&tx, "close_reason", reason.as_bytes())?;
+    }
+    tx.commit()?;
+    read_phase(c)
+}
+
+fn put_tx(
+    c: &mut Connection,
+    records: &[(String, Vec<u8>)],
+    phase: Option<Phase>,
+) -> rusqlite::Result<()> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for (k, v) in records {
+        put_state(&tx, k, v)?;
+    }
+    if let Some(p) = phase {
+        put_state(&tx, "phase", p.name().as_bytes())?;
+    }
+    tx.commit()
+}
+
+type BidOp = (Box<Submission>, oneshot::Sender<Result<(), Refusal>>);
+
+fn write_bids(c: &mut Connection, bids: Vec<BidOp>, (open, close): (u64, u64)) {
+    let result = (|| -> rusqlite::Result<Vec<Result<(), Refusal>>> {
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut phase = read_phase(&tx)?;
+        let now = now_unix();
+        if phase == Phase::Collecting && now >= close {
+            put_state(&tx, "phase", Phase::Closed.name().as_bytes())?;
+            put_state(&tx, "close_reason", b"close time")?;
+            phase = Phase::Closed;
+        }
+        let mut out = Vec::with_capacity(bids.len());
+        {
+            let mut newest =
+                tx.prepare_cached("SELECT MAX(version) FROM bids WHERE bidder = ?1")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO bids (bidder, version, d0, d1, d2, signature, own, next, received_unix)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for (s, _) in &bids {
+                if phase != Phase::Collecting {
+                    out.push(Err(Refusal::Closed(phase.name())));
+                    continue;
+                }
+                if now < open {
+                    out.push(Err(Refusal::NotOpen(open)));
+                    continue;
+                }
+                let held: Option<i64> = newest.query_row([&s.bidder.0], |r| r.get(0))?;
+                if let Some(h) = held {
+                    if s.version <= h as u64 {
+                        out.push(Err(Refusal::Stale {
+                            bidder: s.bidder.clone(),
+                            got: s.version,
+                            held: h as u64,
+                        }));
+                        continue;
+                    }
+                }
+                insert.execute(params![
+                    s.bidder.0,
+                    s.version as i64,
+                    &s.digests[0].0[..],
+                    &s.digests[1].0[..],
+                    &s.digests[2].0[..],
+                    &s.signature.0.to_bytes()[..],
+                    auction::wire::component_bytes(&s.bundle.own),
+                    auction::wire::component_bytes(&s.bundle.next),
+                    now as i64,
+                ])?;
+                out.push(Ok(()));
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    })();
+    match result {
+        Ok(out) => {
+            for ((_, reply), r) in bids.into_iter().zip(out) {
+                let _ = reply.send(r);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "storing a group of bids failed; none acknowledged");
+            for (_, reply) in bids {
+                let _ = reply.send(Err(Refusal::Storage(e.to_string())));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use auction::AuctionParams;
+    use ed25519_dalek::SigningKey;
+    use rand::SeedableRng;
+
+    fn sub(version: u64) -> Submission {
+        let params = AuctionParams {
+            id: "a".into(),
+            max_price: 100,
+            max_quantity: 100,
+            max_orders_per_side: 1,
+        };
+        let bid = auction::Bid {
+            bidder: BidderId("b".into()),
+            buy: vec![],
+            sell: vec![],
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(version);
+        let [s, _, _] = auction::wire::prepare_submissions(
+            &params,
+            &bid,
+            version,
+            &SigningKey::from_bytes(&[1; 32]),
+            &mut rng,
+        )
+        .unwrap();
+        s
+    }
+
+    #[tokio::test]
+    async fn versions_replace_and_close_stops_bids() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.db");
+        let h = Digest([3; 32]);
+        let store = Store::open(&path, &h, (0, u64::MAX)).unwrap();
+        store.put_bid(sub(2)).await.unwrap();
+        assert!(matches!(
+            store.put_bid(sub(2)).await,
+            Err(Refusal::Stale { held: 2, .. })
+        ));
+        assert!(matches!(
+            store.put_bid(sub(1)).await,
+            Err(Refusal::Stale { .. })
+        ));
+        store.put_bid(sub(5)).await.unwrap();
+        assert_eq!(
+            store.newest_version(&BidderId("b".into())).unwrap(),
+            Some(5)
+        );
+        assert_eq!(
+            store.bundle(&BidderId("b".into()), 5).unwrap(),
+            sub(5).bundle
+        );
+        assert_eq!(close_from_outside(&path).unwrap(), Phase::Closed);
+        assert!(matches!(
+            store.put_bid(sub(6)).await,
+            Err(Refusal::Closed("closed"))
+        ));
+        assert_eq!(store.counts().unwrap(), (1, 2));
+        drop(store);
+        assert!(
+            Store::open(&path, &Digest([4; 32]), (0, u64::MAX))
+                .unwrap_err()
+                .to_string()
+                .contains("belongs to")
+        );
+    }
+}
