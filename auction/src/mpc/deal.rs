@@ -50,3 +50,37 @@ pub fn lay_out(market: &MarketFile) -> LaidOut {
     }
     out
 }
+
+/// Shares laid-out bids as bidders do (each value split into three random
+/// components, party `i` receiving components `i` and `i + 1`) and builds
+/// the three parties' inputs.
+pub fn deal<R: rand_core::RngCore + rand_core::CryptoRng>(
+    params: &crate::AuctionParams,
+    seed: &crate::Seed,
+    laid: &LaidOut,
+    rng: &mut R,
+) -> [super::PartyInput; 3] {
+    let per_bid = 4 * params.max_orders_per_side as usize;
+    let all: Vec<u64> = laid.values.iter().flatten().copied().collect();
+    let bundles = shares::client::share_arith(&all, rng);
+    bundles.map(|b| super::PartyInput {
+        params: params.clone(),
+        seed: *seed,
+        bidders: laid.bidders.clone(),
+        shares: (0..laid.bidders.len())
+            .map(|i| super::BidShares {
+                own: b.own[i * per_bid..(i + 1) * per_bid].to_vec(),
+                next: b.next[i * per_bid..(i + 1) * per_bid].to_vec(),
+            })
+            .collect(),
+        excluded: laid.excluded.clone(),
+    })
+}
+
+/// A market's three party inputs: [`lay_out`] then [`deal`].
+pub fn deal_market<R: rand_core::RngCore + rand_core::CryptoRng>(
+    market: &MarketFile,
+    rng: &mut R,
+) -> [super::PartyInput; 3] {
+    deal(&market.auction, &market.seed, &lay_out(market), rng)
+}

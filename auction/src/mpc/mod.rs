@@ -25,12 +25,307 @@
 //! labels. Nothing is opened when there is no valid bid beyond the validity
 //! bits (and reasons): the empty market's outcome is public.
 
+pub mod bitvec;
 pub mod deal;
+pub mod fills;
 pub mod ideal;
 pub mod layout;
+pub mod price;
+pub mod validation;
 
 use crate::validate::Field;
-use crate::{Allocation, AuctionParams, BidderId, Exclusion, Outcome, Price, Seed, Volume};
+use crate::{Allocation, AuctionParams, BidderId, Exclusion, Outcome, Price, Seed, Side, Volume};
+use shares::{ArithShares, Party, Transport};
+use std::time::Instant;
+
+/// This party's components of one bid's `4K` ring values, in the layout of
+/// `auction::wire`: for slot `0..K` the buy price and quantity, then for slot
+/// `0..K` the sell price and quantity (padding: price 0, quantity 0).
+/// Party `i` holds components `i` (`own`) and `i + 1` (`next`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BidShares {
+    /// Component `i` of every value.
+    pub own: Vec<u64>,
+    /// Component `i + 1` of every value.
+    pub next: Vec<u64>,
+}
+
+impl std::fmt::Debug for BidShares {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BidShares {{ values: {} }}", self.own.len())
+    }
+}
+
+/// Everything one party brings to the clearing.
+#[derive(Clone, Debug)]
+pub struct PartyInput {
+    /// The auction's public parameters.
+    pub params: AuctionParams,
+    /// The priority seed, drawn after bidding closed.
+    pub seed: Seed,
+    /// The bidders whose shares are in the computation (public).
+    pub bidders: Vec<BidderId>,
+    /// This party's shares of each bidder's bid, in the order of `bidders`.
+    pub shares: Vec<BidShares>,
+    /// Bids excluded before the computation, published as given.
+    pub excluded: Vec<Exclusion>,
+}
+
+/// Why a clearing could not run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum ClearingError {
+    /// The engine failed (transport error, timeout, a peer's bad message).
+    #[error("three-party engine: {0}")]
+    Engine(#[from] shares::Error),
+    /// `bidders` and `shares` differ in length.
+    #[error("{bidders} bidders but {shares} share bundles")]
+    Count {
+        /// Bidders listed.
+        bidders: usize,
+        /// Share bundles given.
+        shares: usize,
+    },
+    /// A bid's shares do not have `4K` values.
+    #[error(
+        "bidder {bidder}: share component {component} holds {got} values, expected {expected} (4 x K = 4 x {k})"
+    )]
+    Shape {
+        /// The bidder.
+        bidder: BidderId,
+        /// `own` or `next`.
+        component: &'static str,
+        /// Values given.
+        got: usize,
+        /// `4K`.
+        expected: usize,
+        /// K.
+        k: u32,
+    },
+    /// The market is too large for the ring: volumes could reach `2^62`.
+    #[error("{slots} order slots of up to {max_quantity} units can exceed 2^62 units in all")]
+    TooLarge {
+        /// Order slots in the computation.
+        slots: usize,
+        /// The auction's `max_quantity`.
+        max_quantity: u32,
+    },
+    /// An opened figure is impossible: the parties' shares disagree.
+    #[error("opened {what} {value} is impossible (limit {limit}): inconsistent shares")]
+    Inconsistent {
+        /// Which figure.
+        what: &'static str,
+        /// Its opened value.
+        value: u64,
+        /// Its largest possible value.
+        limit: u64,
+    },
+}
+
+/// Time and traffic of one phase, at this party.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    /// `validation`, `sort`, `price`, `fills` or `allocations`.
+    pub name: &'static str,
+    /// Wall time.
+    pub seconds: f64,
+    /// Bytes this party sent.
+    pub bytes_sent: u64,
+    /// Communication rounds.
+    pub rounds: u64,
+}
+
+/// What a clearing cost, phase by phase, at this party.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClearingReport {
+    /// The phases in order; a phase that did not run (no trade: fills and
+    /// allocations) is absent.
+    pub phases: Vec<Phase>,
+}
+
+struct Clock {
+    start: Instant,
+    stats: shares::Stats,
+}
+
+impl Clock {
+    fn start<T: Transport>(party: &Party<T>) -> Clock {
+        Clock { start: Instant::now(), stats: party.stats() }
+    }
+
+    fn stop<T: Transport>(self, party: &Party<T>, name: &'static str, report: &mut ClearingReport) {
+        let d = party.stats() - self.stats;
+        report.phases.push(Phase {
+            name,
+            seconds: self.start.elapsed().as_secs_f64(),
+            bytes_sent: d.bytes_sent,
+            rounds: d.rounds,
+        });
+    }
+}
+
+/// Clears the auction on this party's shares; all three parties call it
+/// with their own inputs and get the same outcome.
+pub fn clear<T: Transport>(party: &mut Party<T>, input: &PartyInput) -> Result<Outcome, ClearingError> {
+    Ok(clear_with_report(party, input)?.0)
+}
+
+fn bits_of(x: u128) -> usize {
+    (128 - x.leading_zeros()) as usize
+}
+
+/// [`clear`], also returning the time and traffic of each phase.
+pub fn clear_with_report<T: Transport>(
+    party: &mut Party<T>,
+    input: &PartyInput,
+) -> Result<(Outcome, ClearingReport), ClearingError> {
+    let params = &input.params;
+    let k = params.max_orders_per_side as usize;
+    let per_bid = 4 * k;
+    if input.bidders.len() != input.shares.len() {
+        return Err(ClearingError::Count { bidders: input.bidders.len(), shares: input.shares.len() });
+    }
+    for (bidder, s) in input.bidders.iter().zip(&input.shares) {
+        for (component, v) in [("own", &s.own), ("next", &s.next)] {
+            if v.len() != per_bid {
+                return Err(ClearingError::Shape {
+                    bidder: bidder.clone(),
+                    component,
+                    got: v.len(),
+                    expected: per_bid,
+                    k: params.max_orders_per_side,
+                });
+            }
+        }
+    }
+    let bids = input.bidders.len();
+    let mut report = ClearingReport::default();
+    let me = party.id();
+
+    // 1. Validation.
+    let clock = Clock::start(party);
+    let values = ArithShares::from_components(
+        input.shares.iter().flat_map(|s| s.own.iter().copied()).collect(),
+        input.shares.iter().flat_map(|s| s.next.iter().copied()).collect(),
+    );
+    let checks = if k == 0 { vec![None; bids] } else { validation::validate(party, params, &values, bids)? };
+    clock.stop(party, "validation", &mut report);
+
+    let valid: Vec<u32> = (0..bids as u32).filter(|&b| checks[b as usize].is_none()).collect();
+    let order = layout::preorder(&input.seed, &input.bidders, &valid, params.max_orders_per_side);
+    let n = order.len();
+    let max_q = u128::from(params.max_quantity);
+    let w_volume = bits_of(n as u128 * max_q) + 2;
+    if w_volume > 64 {
+        return Err(ClearingError::TooLarge { slots: n, max_quantity: params.max_quantity });
+    }
+    let mut bought = vec![0u64; bids];
+    let mut sold = vec![0u64; bids];
+    if n == 0 {
+        // No valid order slot: no trade, and everyone knows it already.
+        let outcome = assemble_outcome(params, &input.seed, &input.bidders, &checks, 0, None, &bought, &sold, input.excluded.clone());
+        return Ok((outcome, report));
+    }
+
+    // 2. Sort the slots by price, carrying breakpoint and quantities.
+    let clock = Clock::start(party);
+    let at = |s: &layout::SlotRef| {
+        let (pi, qi) = layout::value_index(k, s.side, s.slot as usize);
+        (s.bid as usize * per_bid + pi, s.bid as usize * per_bid + qi)
+    };
+    let p_idx: Vec<usize> = order.iter().map(|s| at(s).0).collect();
+    let q_idx: Vec<usize> = order.iter().map(|s| at(s).1).collect();
+    let is_buy: Vec<u64> = order.iter().map(|s| u64::from(s.side == Side::Buy)).collect();
+    let p = values.gather(&p_idx);
+    let q = values.gather(&q_idx);
+    let mut b = p.clone();
+    b.add_public_assign(me, &is_buy);
+    let qb = times_public(&q, &is_buy);
+    let qs = times_public(&q, &is_buy.iter().map(|x| 1 - x).collect::<Vec<_>>());
+    let key_bits = layout::key_bits(params.max_price) as usize;
+    let perm = if key_bits > 0 { Some(shares::sort::sorting_permutation(party, &p, key_bits)?) } else { None };
+    let sorted = match &perm {
+        Some(perm) => perm.apply(party, &[&b, &qb, &qs])?,
+        None => vec![b, qb, qs],
+    };
+    let max_price = u64::from(params.max_price);
+    let with_ends = |col: &ArithShares, last: u64| {
+        ArithShares::concat(&[&ArithShares::zeros(1), col, &ArithShares::public(me, &[last])])
+    };
+    let ev = price::Events {
+        b: with_ends(&sorted[0], max_price + 1),
+        qb: with_ends(&sorted[1], 0),
+        qs: with_ends(&sorted[2], 0),
+    };
+    clock.stop(party, "sort", &mut report);
+
+    // 3. Price.
+    let clock = Clock::start(party);
+    let curves = price::curves(party, &ev);
+    let widths = price::Widths {
+        volume: w_volume,
+        price: bits_of(u128::from(max_price) + 2) + 1,
+        price_sum: bits_of(2 * u128::from(max_price)),
+    };
+    let figures = price::find_price(party, params.max_price, &ev, &curves, widths)?;
+    let volume = party.open_arith(LABEL_VOLUME, &figures.volume)?[0];
+    let total_limit = (n as u128 * max_q).min(u128::from(u64::MAX)) as u64;
+    if volume > total_limit {
+        return Err(ClearingError::Inconsistent { what: "volume", value: volume, limit: total_limit });
+    }
+    let price = if volume > 0 {
+        let p = party.open_arith(LABEL_PRICE, &figures.price)?[0];
+        if p > max_price {
+            return Err(ClearingError::Inconsistent { what: "price", value: p, limit: max_price });
+        }
+        Some(p)
+    } else {
+        None
+    };
+    clock.stop(party, "price", &mut report);
+
+    if volume > 0 {
+        // 4. Fills in sorted order.
+        let clock = Clock::start(party);
+        let f = fills::fills(party, volume, &curves, w_volume)?;
+        clock.stop(party, "fills", &mut report);
+
+        // 5. Back to the slots, summed per bid.
+        let clock = Clock::start(party);
+        let f = match &perm {
+            Some(perm) => perm.undo(party, &[&f])?.pop().expect("one column"),
+            None => f,
+        };
+        let (fo, fnx) = f.components();
+        let mut own = vec![0u64; 2 * valid.len()];
+        let mut next = vec![0u64; 2 * valid.len()];
+        let mut row = vec![usize::MAX; bids];
+        for (r, &v) in valid.iter().enumerate() {
+            row[v as usize] = r;
+        }
+        for (t, s) in order.iter().enumerate() {
+            let at = 2 * row[s.bid as usize] + usize::from(s.side == Side::Sell);
+            own[at] = own[at].wrapping_add(fo[t]);
+            next[at] = next[at].wrapping_add(fnx[t]);
+        }
+        let opened = party.open_arith(LABEL_ALLOCATION, &ArithShares::from_components(own, next))?;
+        for (r, &v) in valid.iter().enumerate() {
+            bought[v as usize] = opened[2 * r];
+            sold[v as usize] = opened[2 * r + 1];
+        }
+        clock.stop(party, "allocations", &mut report);
+    }
+    let outcome = assemble_outcome(params, &input.seed, &input.bidders, &checks, volume, price, &bought, &sold, input.excluded.clone());
+    Ok((outcome, report))
+}
+
+/// Element-wise product with public values (local).
+fn times_public(x: &ArithShares, c: &[u64]) -> ArithShares {
+    let (o, n) = x.components();
+    ArithShares::from_components(
+        o.iter().zip(c).map(|(a, b)| a.wrapping_mul(*b)).collect(),
+        n.iter().zip(c).map(|(a, b)| a.wrapping_mul(*b)).collect(),
+    )
+}
 
 /// Label of the per-bid validity bits.
 pub const LABEL_VALIDITY: &str = "clearing/validity";

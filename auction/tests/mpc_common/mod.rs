@@ -101,3 +101,33 @@ fn value(r: &mut ChaCha8Rng, levels: &[i128], max: u32, invalid_rate: f64) -> i1
         i128::from(r.gen_range(0..=max))
     }
 }
+
+/// What one party saw: the outcome, and every opening (label, count).
+pub struct PartyRun {
+    pub outcome: auction::Outcome,
+    pub opened: Vec<shares::Opening>,
+}
+
+/// Clears `market` with three parties on threads over in-memory channels.
+pub fn run_three(market: &MarketFile, seed: u64) -> [PartyRun; 3] {
+    use auction::mpc;
+    use shares::{MemTransport, Party};
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let inputs = mpc::deal::deal_market(market, &mut rng);
+    let transports = MemTransport::triple(std::time::Duration::from_secs(60));
+    let handles: Vec<_> = transports
+        .into_iter()
+        .zip(inputs)
+        .enumerate()
+        .map(|(i, (t, input))| {
+            std::thread::spawn(move || {
+                let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ (i as u64 + 1) << 32);
+                let mut party = Party::setup(t, &mut rng).expect("setup");
+                let outcome = mpc::clear(&mut party, &input).expect("clearing");
+                PartyRun { outcome, opened: party.opened().to_vec() }
+            })
+        })
+        .collect();
+    let mut runs = handles.into_iter().map(|h| h.join().expect("party thread"));
+    [runs.next().unwrap(), runs.next().unwrap(), runs.next().unwrap()]
+}
