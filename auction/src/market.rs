@@ -41,9 +41,10 @@ pub struct RawBid {
 
 /// An order as written: any whole numbers, in range or not.
 ///
-/// Integers beyond the `i128` range (only reachable through JSON numbers
-/// with more than 38 digits) are saturated to `i128::MIN`/`i128::MAX`; they
-/// are out of range either way.
+/// Integers in `i64::MIN..=u64::MAX` are kept exactly. Beyond 64 bits the
+/// JSON reader only gives a rounded value (and beyond `i128` a saturated
+/// one): such a value is out of range for any auction either way, and its
+/// [`ring_value`] is `u64::MAX`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOrder {

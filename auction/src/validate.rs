@@ -28,6 +28,20 @@ impl fmt::Display for Field {
     }
 }
 
+/// Shows a raw value; beyond 64 bits the file's digits were not kept exactly
+/// (see [`RawOrder`]), so it says so instead of printing a rounded number.
+struct ShowRaw(i128);
+
+impl fmt::Display for ShowRaw {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 >= i128::from(i64::MIN) && self.0 <= i128::from(u64::MAX) {
+            self.0.fmt(f)
+        } else {
+            f.write_str("(a number beyond 64 bits)")
+        }
+    }
+}
+
 /// Why a bid is invalid, naming the bidder, side, slot, field and limit.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BidError {
@@ -44,7 +58,10 @@ pub enum BidError {
         limit: u32,
     },
     /// A price or quantity outside `0..=limit`.
-    #[error("bidder {bidder}: {side} order in slot {slot}: {field} {value} is outside 0..={limit}")]
+    #[error(
+        "bidder {bidder}: {side} order in slot {slot}: {field} {shown} is outside 0..={limit}",
+        shown = ShowRaw(*value)
+    )]
     OutOfRange {
         /// The bidder.
         bidder: BidderId,
@@ -54,7 +71,8 @@ pub enum BidError {
         slot: u32,
         /// Price or quantity.
         field: Field,
-        /// The value as written.
+        /// The value as written (saturated beyond `i128`, approximate beyond
+        /// 64 bits).
         value: i128,
         /// `max_price` or `max_quantity`.
         limit: u32,
