@@ -145,6 +145,14 @@ impl NodeState {
             .cloned()
             .collect();
         let progress = self.progress.lock().expect("progress lock").clone();
+        // The agreed set and its exclusions are public once agreed.
+        let agreed = match self.store.get("agreed")? {
+            Some(b) => {
+                let a: crate::life::Agreed = serde_json::from_slice(&b)?;
+                serde_json::json!({"bid_set": a.bid_set, "bids": a.entries.len(), "excluded": a.excluded})
+            }
+            None => serde_json::Value::Null,
+        };
         Ok(serde_json::json!({
             "auction": self.auction.params().id,
             "auction_hash": self.auction.hash,
@@ -156,6 +164,7 @@ impl NodeState {
             "now_unix": now_unix(),
             "bids": {"bidders": bidders, "versions": versions},
             "clearing": progress,
+            "agreed": agreed,
             "peers": peers,
         }))
     }

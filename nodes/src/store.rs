@@ -547,7 +547,8 @@ mod tests {
         drop(store);
         assert!(
             Store::open(&path, &Digest([4; 32]), (0, u64::MAX))
-                .unwrap_err()
+                .err()
+                .expect("a database of another auction is refused")
                 .to_string()
                 .contains("belongs to")
         );
