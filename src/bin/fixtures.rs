@@ -69,16 +69,13 @@ impl Size {
         if self.k == 0 {
             bail!("--k must be at least 1");
         }
-        let mut p = GenParams::sugar_beet();
+        let mut p = match self.slots {
+            Some(slots) => GenParams::with_slots(slots),
+            None => GenParams::sugar_beet(),
+        };
         p.max_orders_per_side = self.k;
         if let Some(slots) = self.slots {
-            p = GenParams {
-                max_orders_per_side: self.k,
-                ..GenParams::sugar_beet()
-            };
             p.bidders = slots.div_ceil(2 * self.k as usize);
-            p.pad = true;
-            p.id = format!("beet-{slots}");
         }
         if let Some(b) = self.bidders {
             p.bidders = b;
@@ -136,12 +133,13 @@ fn main() -> Result<()> {
                 o.price.map_or("none".to_string(), |p| p.to_string()),
                 o.volume
             );
+            let ms = |d: Duration| d.as_secs_f64() * 1e3;
             println!(
-                "  median {:.3} s over {} runs (min {:.3} s, max {:.3} s)",
-                times[runs / 2].as_secs_f64(),
+                "  median {:.1} ms over {} runs (min {:.1} ms, max {:.1} ms)",
+                ms(times[runs / 2]),
                 runs,
-                times[0].as_secs_f64(),
-                times[runs - 1].as_secs_f64()
+                ms(times[0]),
+                ms(times[runs - 1])
             );
         }
     }
