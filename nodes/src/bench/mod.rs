@@ -1,12 +1,37 @@
 //! Benchmarks run as three OS processes on loopback TCP.
+//!
+//! `clearing-node bench engine` measures the three-party engine; the parent
+//! process spawns the current executable three times as hidden party
+//! subcommands, collects one JSON report per party and prints medians.
+//! [`harness`] holds the machinery for any workload.
 
-use clap::Args;
+pub mod engine;
+pub mod harness;
+
+use clap::{Args, Subcommand};
 
 /// Arguments of `clearing-node bench`.
 #[derive(Args, Debug)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// Which benchmark.
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+/// The benchmarks, and the hidden per-party commands they spawn.
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Less-than comparisons and stable sorts of the engine.
+    Engine(engine::EngineArgs),
+    /// One party of an engine benchmark (spawned by `bench engine`).
+    #[command(hide = true)]
+    EngineParty(engine::EnginePartyArgs),
+}
 
 /// Runs a benchmark.
-pub fn main(_args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("no benchmark yet")
+pub fn main(args: BenchArgs) -> anyhow::Result<()> {
+    match args.command {
+        BenchCommand::Engine(a) => engine::run(a),
+        BenchCommand::EngineParty(a) => engine::party(a),
+    }
 }
