@@ -1,0 +1,314 @@
+//! `clearing-node bench clearing`: the three-party clearing of generated
+//! markets, three OS processes on loopback TCP.
+//!
+//! | workload | slots | target |
+//! | --- | --- | --- |
+//! | the sugar-beet-like market: 1,229 bidders, K = 16 | 39,328 | < 0.5 s |
+//! | a generated market of the same shape | 2^17 | - |
+//! | a generated market of the same shape | 2^20 | < 30 s, < 2 GiB per party |
+//!
+//! The parent process stands in for the bidders: it generates the market,
+//! shares every bid as a bidder would and writes each party's own share
+//! components to a temporary folder, together with the reference outcome.
+//! Each party process reads only its own file, runs the clearing `--runs`
+//! times (time and traffic per phase) and checks its outcome against the
+//! reference after the timed runs.
+
+use super::harness::{PARTY_TIMEOUT, median, parse_addrs, peak_memory_bytes, run_parties};
+use anyhow::{Context, bail};
+use auction::generate::{GenParams, generate};
+use auction::mpc::{self, BidShares, PartyInput};
+use auction::{AuctionParams, BidderId, Exclusion, Outcome, Seed};
+use clap::{Args, ValueEnum};
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use shares::{NetTransport, Party, PartyId, Stats};
+use std::path::{Path, PathBuf};
+
+/// A clearing workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Workload {
+    /// The sugar-beet-like market: 1,229 bidders, K = 16 (39,328 slots).
+    Beet,
+    /// 2^17 order slots.
+    Slots17,
+    /// 2^20 order slots.
+    Slots20,
+}
+
+impl Workload {
+    fn market_params(self) -> GenParams {
+        match self {
+            Workload::Beet => GenParams::sugar_beet(),
+            Workload::Slots17 => GenParams::with_slots(1 << 17),
+            Workload::Slots20 => GenParams::with_slots(1 << 20),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Beet => "clearing sugar-beet",
+            Workload::Slots17 => "clearing 2^17 slots",
+            Workload::Slots20 => "clearing 2^20 slots",
+        }
+    }
+
+    fn target(self) -> Option<f64> {
+        match self {
+            Workload::Beet => Some(0.5),
+            Workload::Slots17 => None,
+            Workload::Slots20 => Some(30.0),
+        }
+    }
+
+    fn default_runs(self) -> usize {
+        match self {
+            Workload::Beet => 5,
+            Workload::Slots17 => 3,
+            Workload::Slots20 => 1,
+        }
+    }
+}
+
+/// Arguments of `bench clearing`.
+#[derive(Args, Debug)]
+pub struct ClearingArgs {
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Workloads to run (default: all).
+    #[arg(long, value_enum)]
+    pub only: Vec<Workload>,
+    /// Timed runs per workload (default: 5 for the sugar-beet market, 3 for
+    /// 2^17 slots, 1 for 2^20 slots).
+    #[arg(long)]
+    pub runs: Option<usize>,
+}
+
+/// Arguments of one party of `bench clearing` (hidden).
+#[derive(Args, Debug)]
+pub struct ClearingPartyArgs {
+    /// This party's index.
+    #[arg(long)]
+    pub party: usize,
+    /// The three parties' addresses, `a,b,c`.
+    #[arg(long)]
+    pub addrs: String,
+    /// The folder holding this party's input and the expected outcome.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Timed runs.
+    #[arg(long)]
+    pub runs: usize,
+}
+
+/// The public part of a party's input file.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    params: AuctionParams,
+    seed: Seed,
+    bidders: Vec<BidderId>,
+    excluded: Vec<Exclusion>,
+}
+
+fn write_input(dir: &Path, i: usize, input: &PartyInput) -> anyhow::Result<()> {
+    let header = Header {
+        params: input.params.clone(),
+        seed: input.seed,
+        bidders: input.bidders.clone(),
+        excluded: input.excluded.clone(),
+    };
+    std::fs::write(dir.join(format!("party{i}.json")), serde_json::to_vec(&header)?)?;
+    let mut words = Vec::with_capacity(input.shares.len() * input.shares.first().map_or(0, |s| 16 * s.own.len()));
+    for s in &input.shares {
+        for w in s.own.iter().chain(&s.next) {
+            words.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+    std::fs::write(dir.join(format!("party{i}.bin")), words)?;
+    Ok(())
+}
+
+fn read_input(dir: &Path, i: usize) -> anyhow::Result<PartyInput> {
+    let header: Header = serde_json::from_slice(&std::fs::read(dir.join(format!("party{i}.json")))?)?;
+    let bytes = std::fs::read(dir.join(format!("party{i}.bin")))?;
+    let per_bid = 4 * header.params.max_orders_per_side as usize;
+    if bytes.len() != header.bidders.len() * per_bid * 16 {
+        bail!("party {i}'s share file has {} bytes, expected {}", bytes.len(), header.bidders.len() * per_bid * 16);
+    }
+    let words: Vec<u64> = bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+    let shares = words
+        .chunks_exact(2 * per_bid)
+        .map(|c| BidShares { own: c[..per_bid].to_vec(), next: c[per_bid..].to_vec() })
+        .collect();
+    Ok(PartyInput { params: header.params, seed: header.seed, bidders: header.bidders, shares, excluded: header.excluded })
+}
+
+/// What one party reports.
+#[derive(Debug, Serialize, Deserialize)]
+struct PartyReport {
+    party: usize,
+    /// Per run: total wall seconds.
+    seconds: Vec<f64>,
+    /// Per run: (phase, seconds).
+    phases: Vec<Vec<(String, f64)>>,
+    /// Traffic of the first run.
+    stats: Stats,
+    peak_memory_bytes: Option<u64>,
+    correct: bool,
+}
+
+/// One line of output.
+#[derive(Debug, Serialize)]
+struct Row {
+    workload: String,
+    slots: usize,
+    bidders: usize,
+    /// Median over runs of the slowest party's wall time.
+    seconds_median: f64,
+    seconds: Vec<f64>,
+    /// Per phase, median over runs of the slowest party's time.
+    phase_seconds_median: Vec<(String, f64)>,
+    bytes_sent: [u64; 3],
+    rounds: [u64; 3],
+    peak_memory_bytes: [Option<u64>; 3],
+    target_seconds: Option<f64>,
+    correct: bool,
+}
+
+/// Runs the selected workloads and prints one line each.
+pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
+    let all = [Workload::Beet, Workload::Slots17, Workload::Slots20];
+    let list: Vec<Workload> = if a.only.is_empty() { all.to_vec() } else { a.only.clone() };
+    if !a.json {
+        println!(
+            "{:<22} {:>8} {:>9} {:>42} {:>10} {:>7} {:>9} {:>7} check",
+            "workload", "slots", "median s", "validation/sort/price/fills/allocations s", "MiB/party", "rounds", "peak MiB", "target"
+        );
+    }
+    for w in list {
+        let runs = a.runs.unwrap_or(w.default_runs()).max(1);
+        let market = generate(&w.market_params());
+        let slots = market.bids.len() * 2 * market.auction.max_orders_per_side as usize;
+        let expected = auction::reference::clear_market(&market);
+        let dir = TempDir::new()?;
+        let inputs = mpc::deal::deal_market(&market, &mut rand::rngs::StdRng::seed_from_u64(7));
+        for (i, input) in inputs.iter().enumerate() {
+            write_input(dir.path(), i, input)?;
+        }
+        drop(inputs);
+        std::fs::write(dir.path().join("expected.json"), serde_json::to_vec(&expected)?)?;
+        let bidders = market.bids.len();
+        drop(market);
+        let dir_s = dir.path().display().to_string();
+        let reports: [PartyReport; 3] = run_parties(|p, addrs| {
+            ["bench", "clearing-party", "--party", &p.index().to_string(), "--addrs", addrs, "--input", &dir_s, "--runs", &runs.to_string()]
+                .map(String::from)
+                .to_vec()
+        })?;
+        let n_runs = reports.iter().map(|r| r.seconds.len()).min().unwrap_or(0);
+        let seconds: Vec<f64> = (0..n_runs).map(|k| reports.iter().map(|r| r.seconds[k]).fold(0.0, f64::max)).collect();
+        let names: Vec<String> = reports[0].phases.first().map(|p| p.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
+        let phase_seconds_median = names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let per_run: Vec<f64> = (0..n_runs).map(|k| reports.iter().map(|r| r.phases[k].get(j).map_or(0.0, |x| x.1)).fold(0.0, f64::max)).collect();
+                (name.clone(), median(&per_run))
+            })
+            .collect();
+        let row = Row {
+            workload: w.name().to_string(),
+            slots,
+            bidders,
+            seconds_median: median(&seconds),
+            seconds,
+            phase_seconds_median,
+            bytes_sent: [0, 1, 2].map(|i| reports[i].stats.bytes_sent),
+            rounds: [0, 1, 2].map(|i| reports[i].stats.rounds),
+            peak_memory_bytes: [0, 1, 2].map(|i| reports[i].peak_memory_bytes),
+            target_seconds: w.target(),
+            correct: reports.iter().all(|r| r.correct),
+        };
+        if a.json {
+            println!("{}", serde_json::to_string(&row)?);
+        } else {
+            let mib = |b: u64| b as f64 / (1 << 20) as f64;
+            let phases: Vec<String> = row.phase_seconds_median.iter().map(|(_, s)| format!("{s:.3}")).collect();
+            println!(
+                "{:<22} {:>8} {:>9.3} {:>42} {:>10.1} {:>7} {:>9} {:>7} {}",
+                row.workload,
+                row.slots,
+                row.seconds_median,
+                phases.join("/"),
+                mib(*row.bytes_sent.iter().max().unwrap_or(&0)),
+                row.rounds.iter().max().unwrap_or(&0),
+                row.peak_memory_bytes.iter().flatten().max().map_or("?".into(), |b| format!("{:.0}", mib(*b))),
+                row.target_seconds.map_or("-".into(), |t| format!("< {t}")),
+                if row.correct { "ok" } else { "WRONG" }
+            );
+        }
+        if !row.correct {
+            bail!("{}: the three-party outcome differs from the reference", w.name());
+        }
+    }
+    Ok(())
+}
+
+/// A folder under the system's temporary folder, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> anyhow::Result<TempDir> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+        let p = std::env::temp_dir().join(format!("clearing-bench-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
+        Ok(TempDir(p))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One party of a clearing benchmark: prints its report as one JSON line.
+pub fn party(a: ClearingPartyArgs) -> anyhow::Result<()> {
+    let me = PartyId::new(a.party).context("party index must be 0, 1 or 2")?;
+    let input = read_input(&a.input, a.party)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let t = NetTransport::connect_tcp(me, parse_addrs(&a.addrs)?, rt.handle().clone(), PARTY_TIMEOUT).context("connecting the parties")?;
+    let mut p = Party::setup(t, &mut rand::rngs::OsRng)?;
+    let (mut seconds, mut phases, mut stats, mut last) = (Vec::new(), Vec::new(), None, None);
+    for _ in 0..a.runs {
+        p.barrier()?;
+        let before = p.stats();
+        let t0 = std::time::Instant::now();
+        let (outcome, report) = mpc::clear_with_report(&mut p, &input)?;
+        seconds.push(t0.elapsed().as_secs_f64());
+        phases.push(report.phases.iter().map(|ph| (ph.name.to_string(), ph.seconds)).collect());
+        if stats.is_none() {
+            stats = Some(p.stats() - before);
+        }
+        p.clear_opened();
+        last = Some(outcome);
+    }
+    p.barrier()?;
+    let expected: Outcome = serde_json::from_slice(&std::fs::read(a.input.join("expected.json"))?)?;
+    let report = PartyReport {
+        party: a.party,
+        seconds,
+        phases,
+        stats: stats.unwrap_or_default(),
+        peak_memory_bytes: peak_memory_bytes(),
+        correct: last.as_ref() == Some(&expected),
+    };
+    p.into_transport().close()?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
