@@ -12,5 +12,6 @@ pub mod life;
 pub mod logging;
 pub mod node;
 pub mod peer;
+pub mod simulate;
 pub mod store;
 pub mod tls;

@@ -60,6 +60,8 @@ enum Command {
     },
     /// Measure the three-party engine or the clearing, three OS processes on loopback TCP.
     Bench(nodes::bench::BenchArgs),
+    /// Clear a market file with three parties over loopback TCP and print the outcome JSON.
+    Simulate(nodes::simulate::SimulateArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -121,5 +123,6 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => nodes::bench::main(args),
+        Command::Simulate(args) => nodes::simulate::main(args),
     }
 }

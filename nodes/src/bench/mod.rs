@@ -5,6 +5,7 @@
 //! subcommands, collects one JSON report per party and prints medians.
 //! [`harness`] holds the machinery for any workload.
 
+pub mod clearing;
 pub mod engine;
 pub mod harness;
 
@@ -26,6 +27,11 @@ pub enum BenchCommand {
     /// One party of an engine benchmark (spawned by `bench engine`).
     #[command(hide = true)]
     EngineParty(engine::EnginePartyArgs),
+    /// The three-party clearing of generated markets, per phase.
+    Clearing(clearing::ClearingArgs),
+    /// One party of a clearing benchmark (spawned by `bench clearing`).
+    #[command(hide = true)]
+    ClearingParty(clearing::ClearingPartyArgs),
 }
 
 /// Runs a benchmark.
@@ -33,5 +39,7 @@ pub fn main(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Engine(a) => engine::run(a),
         BenchCommand::EngineParty(a) => engine::party(a),
+        BenchCommand::Clearing(a) => clearing::run(a),
+        BenchCommand::ClearingParty(a) => clearing::party(a),
     }
 }
