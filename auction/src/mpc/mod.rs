@@ -149,7 +149,10 @@ struct Clock {
 
 impl Clock {
     fn start<T: Transport>(party: &Party<T>) -> Clock {
-        Clock { start: Instant::now(), stats: party.stats() }
+        Clock {
+            start: Instant::now(),
+            stats: party.stats(),
+        }
     }
 
     fn stop<T: Transport>(self, party: &Party<T>, name: &'static str, report: &mut ClearingReport) {
@@ -165,7 +168,10 @@ impl Clock {
 
 /// Clears the auction on this party's shares; all three parties call it
 /// with their own inputs and get the same outcome.
-pub fn clear<T: Transport>(party: &mut Party<T>, input: &PartyInput) -> Result<Outcome, ClearingError> {
+pub fn clear<T: Transport>(
+    party: &mut Party<T>,
+    input: &PartyInput,
+) -> Result<Outcome, ClearingError> {
     Ok(clear_with_report(party, input)?.0)
 }
 
@@ -182,7 +188,10 @@ pub fn clear_with_report<T: Transport>(
     let k = params.max_orders_per_side as usize;
     let per_bid = 4 * k;
     if input.bidders.len() != input.shares.len() {
-        return Err(ClearingError::Count { bidders: input.bidders.len(), shares: input.shares.len() });
+        return Err(ClearingError::Count {
+            bidders: input.bidders.len(),
+            shares: input.shares.len(),
+        });
     }
     for (bidder, s) in input.bidders.iter().zip(&input.shares) {
         for (component, v) in [("own", &s.own), ("next", &s.next)] {
@@ -204,25 +213,57 @@ pub fn clear_with_report<T: Transport>(
     // 1. Validation.
     let clock = Clock::start(party);
     let values = ArithShares::from_components(
-        input.shares.iter().flat_map(|s| s.own.iter().copied()).collect(),
-        input.shares.iter().flat_map(|s| s.next.iter().copied()).collect(),
+        input
+            .shares
+            .iter()
+            .flat_map(|s| s.own.iter().copied())
+            .collect(),
+        input
+            .shares
+            .iter()
+            .flat_map(|s| s.next.iter().copied())
+            .collect(),
     );
-    let checks = if k == 0 { vec![None; bids] } else { validation::validate(party, params, &values, bids)? };
+    let checks = if k == 0 {
+        vec![None; bids]
+    } else {
+        validation::validate(party, params, &values, bids)?
+    };
     clock.stop(party, "validation", &mut report);
 
-    let valid: Vec<u32> = (0..bids as u32).filter(|&b| checks[b as usize].is_none()).collect();
-    let order = layout::preorder(&input.seed, &input.bidders, &valid, params.max_orders_per_side);
+    let valid: Vec<u32> = (0..bids as u32)
+        .filter(|&b| checks[b as usize].is_none())
+        .collect();
+    let order = layout::preorder(
+        &input.seed,
+        &input.bidders,
+        &valid,
+        params.max_orders_per_side,
+    );
     let n = order.len();
     let max_q = u128::from(params.max_quantity);
     let w_volume = bits_of(n as u128 * max_q) + 2;
     if w_volume > 64 {
-        return Err(ClearingError::TooLarge { slots: n, max_quantity: params.max_quantity });
+        return Err(ClearingError::TooLarge {
+            slots: n,
+            max_quantity: params.max_quantity,
+        });
     }
     let mut bought = vec![0u64; bids];
     let mut sold = vec![0u64; bids];
     if n == 0 {
         // No valid order slot: no trade, and everyone knows it already.
-        let outcome = assemble_outcome(params, &input.seed, &input.bidders, &checks, 0, None, &bought, &sold, input.excluded.clone());
+        let outcome = assemble_outcome(
+            params,
+            &input.seed,
+            &input.bidders,
+            &checks,
+            0,
+            None,
+            &bought,
+            &sold,
+            input.excluded.clone(),
+        );
         return Ok((outcome, report));
     }
 
@@ -234,7 +275,10 @@ pub fn clear_with_report<T: Transport>(
     };
     let p_idx: Vec<usize> = order.iter().map(|s| at(s).0).collect();
     let q_idx: Vec<usize> = order.iter().map(|s| at(s).1).collect();
-    let is_buy: Vec<u64> = order.iter().map(|s| u64::from(s.side == Side::Buy)).collect();
+    let is_buy: Vec<u64> = order
+        .iter()
+        .map(|s| u64::from(s.side == Side::Buy))
+        .collect();
     let p = values.gather(&p_idx);
     let q = values.gather(&q_idx);
     let mut b = p.clone();
@@ -242,14 +286,22 @@ pub fn clear_with_report<T: Transport>(
     let qb = times_public(&q, &is_buy);
     let qs = times_public(&q, &is_buy.iter().map(|x| 1 - x).collect::<Vec<_>>());
     let key_bits = layout::key_bits(params.max_price) as usize;
-    let perm = if key_bits > 0 { Some(shares::sort::sorting_permutation(party, &p, key_bits)?) } else { None };
+    let perm = if key_bits > 0 {
+        Some(shares::sort::sorting_permutation(party, &p, key_bits)?)
+    } else {
+        None
+    };
     let sorted = match &perm {
         Some(perm) => perm.apply(party, &[&b, &qb, &qs])?,
         None => vec![b, qb, qs],
     };
     let max_price = u64::from(params.max_price);
     let with_ends = |col: &ArithShares, last: u64| {
-        ArithShares::concat(&[&ArithShares::zeros(1), col, &ArithShares::public(me, &[last])])
+        ArithShares::concat(&[
+            &ArithShares::zeros(1),
+            col,
+            &ArithShares::public(me, &[last]),
+        ])
     };
     let ev = price::Events {
         b: with_ends(&sorted[0], max_price + 1),
@@ -270,12 +322,20 @@ pub fn clear_with_report<T: Transport>(
     let volume = party.open_arith(LABEL_VOLUME, &figures.volume)?[0];
     let total_limit = (n as u128 * max_q).min(u128::from(u64::MAX)) as u64;
     if volume > total_limit {
-        return Err(ClearingError::Inconsistent { what: "volume", value: volume, limit: total_limit });
+        return Err(ClearingError::Inconsistent {
+            what: "volume",
+            value: volume,
+            limit: total_limit,
+        });
     }
     let price = if volume > 0 {
         let p = party.open_arith(LABEL_PRICE, &figures.price)?[0];
         if p > max_price {
-            return Err(ClearingError::Inconsistent { what: "price", value: p, limit: max_price });
+            return Err(ClearingError::Inconsistent {
+                what: "price",
+                value: p,
+                limit: max_price,
+            });
         }
         Some(p)
     } else {
@@ -307,14 +367,25 @@ pub fn clear_with_report<T: Transport>(
             own[at] = own[at].wrapping_add(fo[t]);
             next[at] = next[at].wrapping_add(fnx[t]);
         }
-        let opened = party.open_arith(LABEL_ALLOCATION, &ArithShares::from_components(own, next))?;
+        let opened =
+            party.open_arith(LABEL_ALLOCATION, &ArithShares::from_components(own, next))?;
         for (r, &v) in valid.iter().enumerate() {
             bought[v as usize] = opened[2 * r];
             sold[v as usize] = opened[2 * r + 1];
         }
         clock.stop(party, "allocations", &mut report);
     }
-    let outcome = assemble_outcome(params, &input.seed, &input.bidders, &checks, volume, price, &bought, &sold, input.excluded.clone());
+    let outcome = assemble_outcome(
+        params,
+        &input.seed,
+        &input.bidders,
+        &checks,
+        volume,
+        price,
+        &bought,
+        &sold,
+        input.excluded.clone(),
+    );
     Ok((outcome, report))
 }
 

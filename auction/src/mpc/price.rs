@@ -115,11 +115,11 @@ pub fn find_price<T: Transport>(
     let e_a_m = broadcast(&e_a, m - 1);
     let e_b_m = broadcast(&e_b, m - 1);
     let scal = ArithShares::concat(&[
-        &sa.sub(&db),  // S(x0-1) < D(x0)
-        &db.sub(&sa),  // D(x0) < S(x0-1)
+        &sa.sub(&db),   // S(x0-1) < D(x0)
+        &db.sub(&sa),   // D(x0) < S(x0-1)
         &e_a.sub(&u_b), // U_A < U_B
         &u_b.sub(&e_a), // U_B < U_A
-        &e_b,          // U_B > 0
+        &e_b,           // U_B > 0
     ]);
     let signs = sign_batch(
         party,

@@ -55,8 +55,10 @@ pub fn validate<T: Transport>(
     // Leaves: (a, r) per check; r is public (even positions are prices).
     let mut width = per_bid; // blocks per bid at this level
     let mut any = fail;
-    let mut first_is_price =
-        public_bits(party, &(0..values.len()).map(|i| i % 2 == 0).collect::<Vec<_>>());
+    let mut first_is_price = public_bits(
+        party,
+        &(0..values.len()).map(|i| i % 2 == 0).collect::<Vec<_>>(),
+    );
     while width > 1 {
         let half = width / 2;
         let (mut lo, mut hi, mut odd) = (Vec::new(), Vec::new(), Vec::new());
@@ -72,7 +74,10 @@ pub fn validate<T: Transport>(
         let (a1, a2) = (gather(&any, &lo), gather(&any, &hi));
         let (r1, r2) = (gather(&first_is_price, &lo), gather(&first_is_price, &hi));
         let r_diff = r1.xor(&r2);
-        let out = and_batch(party, &[(&not(party, &a1), &not(party, &a2)), (&a1, &r_diff)])?;
+        let out = and_batch(
+            party,
+            &[(&not(party, &a1), &not(party, &a2)), (&a1, &r_diff)],
+        )?;
         let merged_any = not(party, &out[0]);
         let merged_r = r2.xor(&out[1]);
         // Re-interleave per bid: merged blocks, then the odd one out.

@@ -124,10 +124,17 @@ pub fn run_three(market: &MarketFile, seed: u64) -> [PartyRun; 3] {
                 let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ (i as u64 + 1) << 32);
                 let mut party = Party::setup(t, &mut rng).expect("setup");
                 let outcome = mpc::clear(&mut party, &input).expect("clearing");
-                PartyRun { outcome, opened: party.opened().to_vec() }
+                PartyRun {
+                    outcome,
+                    opened: party.opened().to_vec(),
+                }
             })
         })
         .collect();
     let mut runs = handles.into_iter().map(|h| h.join().expect("party thread"));
-    [runs.next().unwrap(), runs.next().unwrap(), runs.next().unwrap()]
+    [
+        runs.next().unwrap(),
+        runs.next().unwrap(),
+        runs.next().unwrap(),
+    ]
 }

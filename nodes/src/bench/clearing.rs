@@ -118,8 +118,13 @@ fn write_input(dir: &Path, i: usize, input: &PartyInput) -> anyhow::Result<()> {
         bidders: input.bidders.clone(),
         excluded: input.excluded.clone(),
     };
-    std::fs::write(dir.join(format!("party{i}.json")), serde_json::to_vec(&header)?)?;
-    let mut words = Vec::with_capacity(input.shares.len() * input.shares.first().map_or(0, |s| 16 * s.own.len()));
+    std::fs::write(
+        dir.join(format!("party{i}.json")),
+        serde_json::to_vec(&header)?,
+    )?;
+    let mut words = Vec::with_capacity(
+        input.shares.len() * input.shares.first().map_or(0, |s| 16 * s.own.len()),
+    );
     for s in &input.shares {
         for w in s.own.iter().chain(&s.next) {
             words.extend_from_slice(&w.to_le_bytes());
@@ -130,18 +135,35 @@ fn write_input(dir: &Path, i: usize, input: &PartyInput) -> anyhow::Result<()> {
 }
 
 fn read_input(dir: &Path, i: usize) -> anyhow::Result<PartyInput> {
-    let header: Header = serde_json::from_slice(&std::fs::read(dir.join(format!("party{i}.json")))?)?;
+    let header: Header =
+        serde_json::from_slice(&std::fs::read(dir.join(format!("party{i}.json")))?)?;
     let bytes = std::fs::read(dir.join(format!("party{i}.bin")))?;
     let per_bid = 4 * header.params.max_orders_per_side as usize;
     if bytes.len() != header.bidders.len() * per_bid * 16 {
-        bail!("party {i}'s share file has {} bytes, expected {}", bytes.len(), header.bidders.len() * per_bid * 16);
+        bail!(
+            "party {i}'s share file has {} bytes, expected {}",
+            bytes.len(),
+            header.bidders.len() * per_bid * 16
+        );
     }
-    let words: Vec<u64> = bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+    let words: Vec<u64> = bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect();
     let shares = words
         .chunks_exact(2 * per_bid)
-        .map(|c| BidShares { own: c[..per_bid].to_vec(), next: c[per_bid..].to_vec() })
+        .map(|c| BidShares {
+            own: c[..per_bid].to_vec(),
+            next: c[per_bid..].to_vec(),
+        })
         .collect();
-    Ok(PartyInput { params: header.params, seed: header.seed, bidders: header.bidders, shares, excluded: header.excluded })
+    Ok(PartyInput {
+        params: header.params,
+        seed: header.seed,
+        bidders: header.bidders,
+        shares,
+        excluded: header.excluded,
+    })
 }
 
 /// What one party reports.
@@ -179,11 +201,22 @@ struct Row {
 /// Runs the selected workloads and prints one line each.
 pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
     let all = [Workload::Beet, Workload::Slots17, Workload::Slots20];
-    let list: Vec<Workload> = if a.only.is_empty() { all.to_vec() } else { a.only.clone() };
+    let list: Vec<Workload> = if a.only.is_empty() {
+        all.to_vec()
+    } else {
+        a.only.clone()
+    };
     if !a.json {
         println!(
             "{:<22} {:>8} {:>9} {:>42} {:>10} {:>7} {:>9} {:>7} check",
-            "workload", "slots", "median s", "validation/sort/price/fills/allocations s", "MiB/party", "rounds", "peak MiB", "target"
+            "workload",
+            "slots",
+            "median s",
+            "validation/sort/price/fills/allocations s",
+            "MiB/party",
+            "rounds",
+            "peak MiB",
+            "target"
         );
     }
     for w in list {
@@ -197,23 +230,50 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
             write_input(dir.path(), i, input)?;
         }
         drop(inputs);
-        std::fs::write(dir.path().join("expected.json"), serde_json::to_vec(&expected)?)?;
+        std::fs::write(
+            dir.path().join("expected.json"),
+            serde_json::to_vec(&expected)?,
+        )?;
         let bidders = market.bids.len();
         drop(market);
         let dir_s = dir.path().display().to_string();
         let reports: [PartyReport; 3] = run_parties(|p, addrs| {
-            ["bench", "clearing-party", "--party", &p.index().to_string(), "--addrs", addrs, "--input", &dir_s, "--runs", &runs.to_string()]
-                .map(String::from)
-                .to_vec()
+            [
+                "bench",
+                "clearing-party",
+                "--party",
+                &p.index().to_string(),
+                "--addrs",
+                addrs,
+                "--input",
+                &dir_s,
+                "--runs",
+                &runs.to_string(),
+            ]
+            .map(String::from)
+            .to_vec()
         })?;
         let n_runs = reports.iter().map(|r| r.seconds.len()).min().unwrap_or(0);
-        let seconds: Vec<f64> = (0..n_runs).map(|k| reports.iter().map(|r| r.seconds[k]).fold(0.0, f64::max)).collect();
-        let names: Vec<String> = reports[0].phases.first().map(|p| p.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
+        let seconds: Vec<f64> = (0..n_runs)
+            .map(|k| reports.iter().map(|r| r.seconds[k]).fold(0.0, f64::max))
+            .collect();
+        let names: Vec<String> = reports[0]
+            .phases
+            .first()
+            .map(|p| p.iter().map(|(n, _)| n.clone()).collect())
+            .unwrap_or_default();
         let phase_seconds_median = names
             .iter()
             .enumerate()
             .map(|(j, name)| {
-                let per_run: Vec<f64> = (0..n_runs).map(|k| reports.iter().map(|r| r.phases[k].get(j).map_or(0.0, |x| x.1)).fold(0.0, f64::max)).collect();
+                let per_run: Vec<f64> = (0..n_runs)
+                    .map(|k| {
+                        reports
+                            .iter()
+                            .map(|r| r.phases[k].get(j).map_or(0.0, |x| x.1))
+                            .fold(0.0, f64::max)
+                    })
+                    .collect();
                 (name.clone(), median(&per_run))
             })
             .collect();
@@ -234,7 +294,11 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&row)?);
         } else {
             let mib = |b: u64| b as f64 / (1 << 20) as f64;
-            let phases: Vec<String> = row.phase_seconds_median.iter().map(|(_, s)| format!("{s:.3}")).collect();
+            let phases: Vec<String> = row
+                .phase_seconds_median
+                .iter()
+                .map(|(_, s)| format!("{s:.3}"))
+                .collect();
             println!(
                 "{:<22} {:>8} {:>9.3} {:>42} {:>10.1} {:>7} {:>9} {:>7} {}",
                 row.workload,
@@ -243,13 +307,20 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
                 phases.join("/"),
                 mib(*row.bytes_sent.iter().max().unwrap_or(&0)),
                 row.rounds.iter().max().unwrap_or(&0),
-                row.peak_memory_bytes.iter().flatten().max().map_or("?".into(), |b| format!("{:.0}", mib(*b))),
+                row.peak_memory_bytes
+                    .iter()
+                    .flatten()
+                    .max()
+                    .map_or("?".into(), |b| format!("{:.0}", mib(*b))),
                 row.target_seconds.map_or("-".into(), |t| format!("< {t}")),
                 if row.correct { "ok" } else { "WRONG" }
             );
         }
         if !row.correct {
-            bail!("{}: the three-party outcome differs from the reference", w.name());
+            bail!(
+                "{}: the three-party outcome differs from the reference",
+                w.name()
+            );
         }
     }
     Ok(())
@@ -260,7 +331,9 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new() -> anyhow::Result<TempDir> {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos();
         let p = std::env::temp_dir().join(format!("clearing-bench-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
         Ok(TempDir(p))
@@ -281,8 +354,17 @@ impl Drop for TempDir {
 pub fn party(a: ClearingPartyArgs) -> anyhow::Result<()> {
     let me = PartyId::new(a.party).context("party index must be 0, 1 or 2")?;
     let input = read_input(&a.input, a.party)?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-    let t = NetTransport::connect_tcp(me, parse_addrs(&a.addrs)?, rt.handle().clone(), PARTY_TIMEOUT).context("connecting the parties")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let t = NetTransport::connect_tcp(
+        me,
+        parse_addrs(&a.addrs)?,
+        rt.handle().clone(),
+        PARTY_TIMEOUT,
+    )
+    .context("connecting the parties")?;
     let mut p = Party::setup(t, &mut rand::rngs::OsRng)?;
     let (mut seconds, mut phases, mut stats, mut last) = (Vec::new(), Vec::new(), None, None);
     for _ in 0..a.runs {
@@ -291,7 +373,13 @@ pub fn party(a: ClearingPartyArgs) -> anyhow::Result<()> {
         let t0 = std::time::Instant::now();
         let (outcome, report) = mpc::clear_with_report(&mut p, &input)?;
         seconds.push(t0.elapsed().as_secs_f64());
-        phases.push(report.phases.iter().map(|ph| (ph.name.to_string(), ph.seconds)).collect());
+        phases.push(
+            report
+                .phases
+                .iter()
+                .map(|ph| (ph.name.to_string(), ph.seconds))
+                .collect(),
+        );
         if stats.is_none() {
             stats = Some(p.stats() - before);
         }
