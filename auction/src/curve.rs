@@ -81,13 +81,11 @@ pub fn curve_to_orders(side: Side, points: &[CurvePoint]) -> Result<Vec<Order>, 
     let mut previous: Option<CurvePoint> = None;
     for p in pts {
         let before = previous.map_or(0, |q| q.total.0);
-        if let Some(q) = previous {
-            if q.price == p.price {
-                return Err(CurveError::DuplicatePrice {
-                    side,
-                    price: p.price,
-                });
-            }
+        if previous.is_some_and(|q| q.price == p.price) {
+            return Err(CurveError::DuplicatePrice {
+                side,
+                price: p.price,
+            });
         }
         if p.total.0 < before {
             return Err(CurveError::NotMonotone {
