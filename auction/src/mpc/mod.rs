@@ -231,6 +231,9 @@ pub fn clear_with_report<T: Transport>(
     };
     clock.stop(party, "validation", &mut report);
 
+    // 2. Lay the valid slots out in the public pre-order, then sort them by
+    // price carrying breakpoint and quantities.
+    let clock = Clock::start(party);
     let valid: Vec<u32> = (0..bids as u32)
         .filter(|&b| checks[b as usize].is_none())
         .collect();
@@ -267,8 +270,6 @@ pub fn clear_with_report<T: Transport>(
         return Ok((outcome, report));
     }
 
-    // 2. Sort the slots by price, carrying breakpoint and quantities.
-    let clock = Clock::start(party);
     let at = |s: &layout::SlotRef| {
         let (pi, qi) = layout::value_index(k, s.side, s.slot as usize);
         (s.bid as usize * per_bid + pi, s.bid as usize * per_bid + qi)
