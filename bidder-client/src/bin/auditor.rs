@@ -12,6 +12,9 @@ use clap::{Args, Parser, Subcommand};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+#[path = "auditor/verify_cmd.rs"]
+mod verify_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "auditor",
@@ -29,6 +32,11 @@ enum Command {
     /// JSON (allocations sorted by bidder id). Invalid bids are excluded with
     /// their reason (details on stderr); a malformed file is an error.
     Reference(ReferenceArgs),
+    /// Check an outcome bundle (from the nodes or a file): signatures, auction
+    /// hash, bid set, seed, sums, price range; receipts and plaintext bids when
+    /// given. Exit code 0 only when every check passes (1: a check failed, 2:
+    /// the audit could not run).
+    Verify(verify_cmd::VerifyArgs),
 }
 
 #[derive(Args)]
@@ -88,5 +96,12 @@ fn reference(args: &ReferenceArgs) -> Result<()> {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Reference(args) => reference(&args),
+        Command::Verify(args) => match verify_cmd::run(&args) {
+            Ok(code) => std::process::exit(code.into()),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::exit(2)
+            }
+        },
     }
 }

@@ -1,0 +1,122 @@
+//! Receipts: checking a node's signed acknowledgement against what was sent,
+//! and keeping receipts in a folder, one JSON file per node and version
+//! (`<auction>.<bidder>.v<version>.node<i>.json`). The auditor reads the same
+//! folder with `--receipts`.
+
+use crate::auction_file::AuctionInfo;
+use auction::BidderId;
+use auction::wire::{Receipt, Submission};
+use std::path::{Path, PathBuf};
+
+/// Why a receipt is not the one expected.
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReceiptError {
+    /// The node's signature does not verify with its key from the auction file.
+    #[error("receipt from node {0}: the signature does not verify with the node's key")]
+    BadSignature(u8),
+    /// A field differs from the submission or the auction file.
+    #[error("receipt from node {node}: {field} is not the one sent")]
+    Mismatch {
+        /// The node.
+        node: u8,
+        /// The field.
+        field: &'static str,
+    },
+}
+
+/// Checks a receipt from node `sub.node` for submission `sub`: the fields
+/// match and the node's signature verifies.
+pub fn check_receipt(
+    info: &AuctionInfo,
+    sub: &Submission,
+    r: &Receipt,
+) -> Result<(), ReceiptError> {
+    let node = sub.node;
+    let mismatch = |field| Err(ReceiptError::Mismatch { node, field });
+    if r.node != node {
+        return mismatch("node");
+    }
+    if r.auction != sub.auction {
+        return mismatch("auction");
+    }
+    if r.auction_hash != info.hash {
+        return mismatch("auction_hash");
+    }
+    if r.bidder != sub.bidder {
+        return mismatch("bidder");
+    }
+    if r.version != sub.version {
+        return mismatch("version");
+    }
+    if r.digests != sub.digests {
+        return mismatch("digests");
+    }
+    if !r.verify(&info.nodes[node as usize].public_key.0) {
+        return Err(ReceiptError::BadSignature(node));
+    }
+    Ok(())
+}
+
+fn safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The file a receipt is kept in.
+pub fn receipt_path(dir: &Path, r: &Receipt) -> PathBuf {
+    dir.join(format!(
+        "{}.{}.v{}.node{}.json",
+        safe(&r.auction),
+        safe(&r.bidder.0),
+        r.version,
+        r.node
+    ))
+}
+
+/// Writes a receipt into `dir` (created if needed).
+pub fn store_receipt(dir: &Path, r: &Receipt) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = receipt_path(dir, r);
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(r).expect("serializable"))?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
+}
+
+/// Every receipt in `dir` (files ending in `.json` that hold a receipt),
+/// with the files that could not be read as receipts and why.
+pub fn load_receipts(dir: &Path) -> std::io::Result<(Vec<Receipt>, Vec<(PathBuf, String)>)> {
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    for p in paths {
+        match std::fs::read(&p)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice::<Receipt>(&b).map_err(|e| e.to_string()))
+        {
+            Ok(r) => ok.push(r),
+            Err(e) => bad.push((p, e)),
+        }
+    }
+    Ok((ok, bad))
+}
+
+/// The highest version `bidder` holds any receipt for in auction `auction`.
+pub fn highest_version(dir: &Path, auction: &str, bidder: &BidderId) -> Option<u64> {
+    let (rs, _) = load_receipts(dir).ok()?;
+    rs.iter()
+        .filter(|r| r.auction == auction && &r.bidder == bidder)
+        .map(|r| r.version)
+        .max()
+}

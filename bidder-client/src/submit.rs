@@ -1,0 +1,212 @@
+//! Submitting a bid: share and sign it (`auction::wire::prepare_submissions`),
+//! send each node its bundle concurrently, retry a node that does not answer
+//! (or answers that it cannot store right now) with exponential backoff,
+//! and check every receipt. The bid counts only once all three nodes hold
+//! the same version: the report says how many acknowledged.
+
+use crate::auction_file::AuctionInfo;
+use crate::https::{HttpsError, NodeApi, error_text};
+use crate::receipts::{ReceiptError, check_receipt};
+use auction::wire::{Receipt, Submission};
+use std::time::Duration;
+
+/// How hard to try each node.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Attempts per node, the first included.
+    pub attempts: u32,
+    /// The wait before the first retry; doubled after each.
+    pub first_delay: Duration,
+    /// The longest wait between attempts.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 6,
+            first_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(4),
+        }
+    }
+}
+
+/// What happened at one node.
+#[derive(Clone, Debug)]
+pub enum NodeOutcome {
+    /// Stored; the checked receipt.
+    Acknowledged(Receipt),
+    /// The node answered with an error that retrying will not change.
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The node's code and message.
+        message: String,
+    },
+    /// No usable answer after every attempt.
+    Unreachable {
+        /// Attempts made.
+        attempts: u32,
+        /// The last error.
+        last_error: String,
+    },
+    /// The node answered with a receipt that does not check out.
+    BadReceipt(ReceiptError),
+}
+
+/// Progress, reported as it happens.
+#[derive(Clone, Debug)]
+pub enum Progress {
+    /// A node stored the bid and its receipt checks out.
+    Acknowledged {
+        /// The node.
+        node: u8,
+    },
+    /// An attempt failed; the node will be tried again after `wait`.
+    Retrying {
+        /// The node.
+        node: u8,
+        /// The attempt that failed (1-based).
+        attempt: u32,
+        /// The wait before the next one.
+        wait: Duration,
+        /// Why it failed.
+        error: String,
+    },
+    /// A node is given up on.
+    Failed {
+        /// The node.
+        node: u8,
+        /// Why.
+        error: String,
+    },
+}
+
+/// The result of sending one bid to the three nodes.
+#[derive(Clone, Debug)]
+pub struct SubmitReport {
+    /// The version sent.
+    pub version: u64,
+    /// Per node, in index order.
+    pub nodes: Vec<NodeOutcome>,
+}
+
+impl SubmitReport {
+    /// How many nodes acknowledged.
+    pub fn acknowledged(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n, NodeOutcome::Acknowledged(_)))
+            .count()
+    }
+
+    /// All three hold the bid: it counts.
+    pub fn complete(&self) -> bool {
+        self.acknowledged() == 3
+    }
+
+    /// The receipts received.
+    pub fn receipts(&self) -> impl Iterator<Item = &Receipt> {
+        self.nodes.iter().filter_map(|n| match n {
+            NodeOutcome::Acknowledged(r) => Some(r),
+            _ => None,
+        })
+    }
+}
+
+fn retryable(status: u16) -> bool {
+    status >= 500
+}
+
+/// Sends one node its submission until it is stored, refused, or the
+/// attempts run out.
+pub async fn send_to_node(
+    api: &NodeApi,
+    info: &AuctionInfo,
+    sub: &Submission,
+    policy: RetryPolicy,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> NodeOutcome {
+    let node = sub.node;
+    let body = serde_json::to_vec(sub).expect("serializable");
+    let mut delay = policy.first_delay;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let error = match api.post_json("/v1/bids", body.clone()).await {
+            Ok((200, bytes)) => {
+                let out = match serde_json::from_slice::<Receipt>(&bytes) {
+                    Ok(r) => match check_receipt(info, sub, &r) {
+                        Ok(()) => NodeOutcome::Acknowledged(r),
+                        Err(e) => NodeOutcome::BadReceipt(e),
+                    },
+                    Err(e) => NodeOutcome::Refused {
+                        status: 200,
+                        message: format!("the answer is not a receipt: {e}"),
+                    },
+                };
+                match &out {
+                    NodeOutcome::Acknowledged(_) => progress(Progress::Acknowledged { node }),
+                    NodeOutcome::BadReceipt(e) => progress(Progress::Failed {
+                        node,
+                        error: e.to_string(),
+                    }),
+                    _ => {}
+                }
+                return out;
+            }
+            Ok((status, bytes)) if !retryable(status) => {
+                let message = error_text(&bytes);
+                progress(Progress::Failed {
+                    node,
+                    error: format!("refused ({status}) {message}"),
+                });
+                return NodeOutcome::Refused { status, message };
+            }
+            Ok((status, bytes)) => format!("HTTP {status} {}", error_text(&bytes)),
+            Err(e @ (HttpsError::Transport { .. } | HttpsError::Timeout { .. })) => e.to_string(),
+        };
+        if attempt >= policy.attempts {
+            progress(Progress::Failed {
+                node,
+                error: format!("gave up after {attempt} attempts: {error}"),
+            });
+            return NodeOutcome::Unreachable {
+                attempts: attempt,
+                last_error: error,
+            };
+        }
+        progress(Progress::Retrying {
+            node,
+            attempt,
+            wait: delay,
+            error,
+        });
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(policy.max_delay);
+    }
+}
+
+/// Sends the three submissions (one per node, in node order) concurrently.
+pub async fn submit(
+    apis: &[NodeApi; 3],
+    info: &AuctionInfo,
+    subs: &[Submission; 3],
+    policy: RetryPolicy,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> SubmitReport {
+    let (a, b, c) = tokio::join!(
+        send_to_node(&apis[0], info, &subs[0], policy, progress),
+        send_to_node(&apis[1], info, &subs[1], policy, progress),
+        send_to_node(&apis[2], info, &subs[2], policy, progress),
+    );
+    SubmitReport {
+        version: subs[0].version,
+        nodes: vec![a, b, c],
+    }
+}
+
+/// The three nodes' API clients, from the auction file.
+pub fn node_apis(info: &AuctionInfo) -> [NodeApi; 3] {
+    std::array::from_fn(|i| NodeApi::new(info.nodes[i].api, info.nodes[i].cert_fingerprint))
+}
