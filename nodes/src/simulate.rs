@@ -125,14 +125,11 @@ pub fn simulate(market: &MarketFile) -> anyhow::Result<(auction::Outcome, [Clear
 /// Runs `clearing-node simulate`.
 pub fn main(args: SimulateArgs) -> anyhow::Result<()> {
     let market = read_market(&args.market)?;
-    for raw in &market.bids {
+    let k = market.auction.max_orders_per_side as usize;
+    for raw in market.bids.iter().filter(|b| b.buy.len() > k || b.sell.len() > k) {
+        // Public: the bid cannot be laid out in K slots per side.
         if let Err(e) = auction::validate::check_bid(&market.auction, raw) {
-            if raw.buy.len() > market.auction.max_orders_per_side as usize
-                || raw.sell.len() > market.auction.max_orders_per_side as usize
-            {
-                // Public: the bid cannot be laid out in K slots per side.
-                eprintln!("excluded before sharing: {e}");
-            }
+            eprintln!("excluded before sharing: {e}");
         }
     }
     let (outcome, reports) = simulate(&market)?;
