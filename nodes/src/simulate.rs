@@ -126,7 +126,11 @@ pub fn simulate(market: &MarketFile) -> anyhow::Result<(auction::Outcome, [Clear
 pub fn main(args: SimulateArgs) -> anyhow::Result<()> {
     let market = read_market(&args.market)?;
     let k = market.auction.max_orders_per_side as usize;
-    for raw in market.bids.iter().filter(|b| b.buy.len() > k || b.sell.len() > k) {
+    for raw in market
+        .bids
+        .iter()
+        .filter(|b| b.buy.len() > k || b.sell.len() > k)
+    {
         // Public: the bid cannot be laid out in K slots per side.
         if let Err(e) = auction::validate::check_bid(&market.auction, raw) {
             eprintln!("excluded before sharing: {e}");
