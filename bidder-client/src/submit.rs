@@ -210,3 +210,101 @@ pub async fn submit(
 pub fn node_apis(info: &AuctionInfo) -> [NodeApi; 3] {
     std::array::from_fn(|i| NodeApi::new(info.nodes[i].api, info.nodes[i].cert_fingerprint))
 }
+
+/// Shares and signs a validated bid for the three nodes with fresh
+/// randomness from the OS.
+pub fn share_bid(
+    params: &auction::AuctionParams,
+    bid: &auction::Bid,
+    version: u64,
+    key: &ed25519_dalek::SigningKey,
+) -> Result<[Submission; 3], auction::wire::WireError> {
+    auction::wire::prepare_submissions(params, bid, version, key, &mut rand_core::OsRng)
+}
+
+/// Shares a bid exactly as written, out-of-range values included (as ring
+/// values, `auction::market::ring_value`), the way a faulty client would:
+/// the clearing's own range check must exclude it. Used by the demo to
+/// carry a market file's invalid bids to the nodes. Fails only when a side
+/// holds more than K orders, which no bundle can carry.
+pub fn share_raw(
+    params: &auction::AuctionParams,
+    raw: &auction::RawBid,
+    version: u64,
+    key: &ed25519_dalek::SigningKey,
+) -> Result<[Submission; 3], auction::wire::WireError> {
+    let k = params.max_orders_per_side as usize;
+    let mut values = Vec::with_capacity(4 * k);
+    for (side, orders) in [("buy", &raw.buy), ("sell", &raw.sell)] {
+        if orders.len() > k {
+            return Err(auction::wire::WireError::TooManyOrders {
+                bidder: raw.bidder.clone(),
+                side,
+                got: orders.len(),
+                k: params.max_orders_per_side,
+            });
+        }
+        for slot in 0..k {
+            match orders.get(slot) {
+                Some(o) => values.extend([o.ring_price(), o.ring_quantity()]),
+                None => values.extend([0, 0]),
+            }
+        }
+    }
+    auction::wire::prepare_submissions_from_values(
+        &params.id,
+        &raw.bidder,
+        &values,
+        version,
+        key,
+        &mut rand_core::OsRng,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use auction::{AuctionParams, RawBid, RawOrder};
+
+    #[test]
+    fn raw_sharing_reconstructs_ring_values_and_refuses_too_many() {
+        let params = AuctionParams {
+            id: "a".into(),
+            max_price: 100,
+            max_quantity: 10,
+            max_orders_per_side: 2,
+        };
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        let raw = RawBid {
+            bidder: auction::BidderId("b".into()),
+            buy: vec![RawOrder {
+                price: -1,
+                quantity: 5,
+            }],
+            sell: vec![RawOrder {
+                price: 7,
+                quantity: 11,
+            }],
+        };
+        let subs = share_raw(&params, &raw, 1, &key).unwrap();
+        let sum: Vec<u64> = (0..8)
+            .map(|j| {
+                subs.iter()
+                    .fold(0u64, |acc, s| acc.wrapping_add(s.bundle.own[j]))
+            })
+            .collect();
+        assert_eq!(sum, vec![u64::MAX, 5, 0, 0, 7, 11, 0, 0]);
+        for (i, s) in subs.iter().enumerate() {
+            s.verify(&params, i as u8, &key.verifying_key()).unwrap();
+        }
+        let mut many = raw.clone();
+        many.sell = vec![
+            RawOrder {
+                price: 1,
+                quantity: 1
+            };
+            3
+        ];
+        assert!(share_raw(&params, &many, 1, &key).is_err());
+    }
+}
