@@ -29,6 +29,7 @@ pub struct Party<T: Transport> {
     prev_prg: Prg,
     next_prg: Prg,
     opened: Vec<Opening>,
+    opened_values: Option<Vec<Vec<u64>>>,
 }
 
 impl<T: Transport> std::fmt::Debug for Party<T> {
@@ -108,6 +109,7 @@ impl<T: Transport> Party<T> {
             prev_prg: Prg::new(prev_key),
             next_prg: Prg::new(next_key),
             opened: Vec::new(),
+            opened_values: None,
         }
     }
 
@@ -139,6 +141,19 @@ impl<T: Transport> Party<T> {
     /// Every opening so far, in order.
     pub fn opened(&self) -> &[Opening] {
         &self.opened
+    }
+
+    /// Starts (or stops) keeping every opened value as well as its label:
+    /// for tests of what a party learns. Opened values are public to their
+    /// receivers by definition; this never includes anything else.
+    pub fn keep_opened_values(&mut self, on: bool) {
+        self.opened_values = if on { Some(Vec::new()) } else { None };
+    }
+
+    /// The opened values this party received since
+    /// [`Party::keep_opened_values`] (bits as 0/1 words, packed).
+    pub fn opened_values(&self) -> &[Vec<u64>] {
+        self.opened_values.as_deref().unwrap_or(&[])
     }
 
     /// Forgets the log of openings (e.g. between benchmark runs).
@@ -259,19 +274,22 @@ impl<T: Transport> Party<T> {
             Tag::OPEN_TO
         };
         let missing = self.recv_words(me.prev(), tag, own.len())?;
-        Ok(Some(
-            own.iter()
-                .zip(next)
-                .zip(&missing)
-                .map(|((a, b), c)| {
-                    if xor {
-                        a ^ b ^ c
-                    } else {
-                        a.wrapping_add(*b).wrapping_add(*c)
-                    }
-                })
-                .collect(),
-        ))
+        let v: Vec<u64> = own
+            .iter()
+            .zip(next)
+            .zip(&missing)
+            .map(|((a, b), c)| {
+                if xor {
+                    a ^ b ^ c
+                } else {
+                    a.wrapping_add(*b).wrapping_add(*c)
+                }
+            })
+            .collect();
+        if let Some(kept) = &mut self.opened_values {
+            kept.push(v.clone());
+        }
+        Ok(Some(v))
     }
 
     /// Opens arithmetic shares to all three parties. `label` names the value
