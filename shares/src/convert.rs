@@ -14,7 +14,7 @@
 //! **B2A** of `w` planes injects all of them at once and sums `2^j b_j`.
 
 use crate::bits::{plane_words, to_planes};
-use crate::mul::{and_words, mul};
+use crate::mul::{and_words, mul_ring};
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Tag, Transport};
 use crate::{Error, Party, Result};
@@ -250,6 +250,16 @@ pub fn inject_many<T: Transport>(
     party: &mut Party<T>,
     bs: &[&BitShares],
 ) -> Result<Vec<ArithShares>> {
+    inject_ring(party, bs, false)
+}
+
+/// [`inject_many`]; with `narrow`, correct mod 2^32 only and half the
+/// traffic.
+pub(crate) fn inject_ring<T: Transport>(
+    party: &mut Party<T>,
+    bs: &[&BitShares],
+    narrow: bool,
+) -> Result<Vec<ArithShares>> {
     let lens: Vec<usize> = bs.iter().map(|b| b.len).collect();
     let n: usize = lens.iter().sum();
     let unpack_into = |sel: &dyn Fn(&BitShares) -> Vec<u64>| -> Vec<u64> {
@@ -271,11 +281,17 @@ pub fn inject_many<T: Transport>(
             });
             let r = party.prev_prg().words(n);
             let c1: Vec<u64> = cv.iter().zip(&r).map(|(c, r)| c.wrapping_sub(*r)).collect();
-            party.send_words(crate::PartyId::new(1).expect("1"), Tag::RESHARE, &c1)?;
+            party.send_ring(
+                crate::PartyId::new(1).expect("1"),
+                Tag::RESHARE,
+                &c1,
+                narrow,
+            )?;
             (ArithShares { own: r, next: c1 }, ArithShares::zeros(n))
         }
         1 => {
-            let c1 = party.recv_words(crate::PartyId::new(0).expect("0"), Tag::RESHARE, n)?;
+            let c1 =
+                party.recv_ring(crate::PartyId::new(0).expect("0"), Tag::RESHARE, n, narrow)?;
             let b2 = unpack_into(&|b: &BitShares| b.next.clone());
             (
                 ArithShares {
@@ -303,7 +319,7 @@ pub fn inject_many<T: Transport>(
             )
         }
     };
-    let prod = mul(party, &c, &b2)?;
+    let prod = mul_ring(party, &c, &b2, narrow)?;
     let y = c.add(&b2).sub(&prod.scale(2));
     Ok(y.split(&lens))
 }

@@ -220,6 +220,52 @@ impl<T: Transport> Party<T> {
         Ok(self.transport.send(to, tag, &bytes)?)
     }
 
+    /// Sends ring elements; with `narrow`, only their low 32 bits (for
+    /// values that matter only mod 2^32, such as permutation indices).
+    pub(crate) fn send_ring(
+        &mut self,
+        to: PartyId,
+        tag: Tag,
+        words: &[u64],
+        narrow: bool,
+    ) -> Result<()> {
+        if !narrow {
+            return self.send_words(to, tag, words);
+        }
+        let mut bytes = Vec::with_capacity(words.len() * 4);
+        for w in words {
+            bytes.extend_from_slice(&(*w as u32).to_le_bytes());
+        }
+        Ok(self.transport.send(to, tag, &bytes)?)
+    }
+
+    /// Receives `n` ring elements sent by [`Party::send_ring`].
+    pub(crate) fn recv_ring(
+        &mut self,
+        from: PartyId,
+        tag: Tag,
+        n: usize,
+        narrow: bool,
+    ) -> Result<Vec<u64>> {
+        if !narrow {
+            return self.recv_words(from, tag, n);
+        }
+        let bytes = self.transport.recv(from, tag)?;
+        if bytes.len() != n * 4 {
+            return Err(TransportError::WrongLength {
+                from,
+                tag,
+                expected: n * 4,
+                got: bytes.len(),
+            }
+            .into());
+        }
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as u64)
+            .collect())
+    }
+
     /// Receives exactly `n` words from a peer.
     pub(crate) fn recv_words(&mut self, from: PartyId, tag: Tag, n: usize) -> Result<Vec<u64>> {
         let bytes = self.transport.recv(from, tag)?;
@@ -248,6 +294,7 @@ impl<T: Transport> Party<T> {
         own: &[u64],
         next: &[u64],
         xor: bool,
+        narrow: bool,
     ) -> Result<Option<Vec<u64>>> {
         self.opened.push(Opening { label, to, count });
         let me = self.me;
@@ -255,12 +302,12 @@ impl<T: Transport> Party<T> {
         // `own`: everyone sends `own` to its successor.
         let receives = match to {
             None => {
-                self.send_words(me.next(), Tag::OPEN, own)?;
+                self.send_ring(me.next(), Tag::OPEN, own, narrow)?;
                 true
             }
             Some(p) => {
                 if me.next() == p {
-                    self.send_words(p, Tag::OPEN_TO, own)?;
+                    self.send_ring(p, Tag::OPEN_TO, own, narrow)?;
                 }
                 me == p
             }
@@ -273,7 +320,7 @@ impl<T: Transport> Party<T> {
         } else {
             Tag::OPEN_TO
         };
-        let missing = self.recv_words(me.prev(), tag, own.len())?;
+        let missing = self.recv_ring(me.prev(), tag, own.len(), narrow)?;
         let v: Vec<u64> = own
             .iter()
             .zip(next)
@@ -285,6 +332,7 @@ impl<T: Transport> Party<T> {
                     a.wrapping_add(*b).wrapping_add(*c)
                 }
             })
+            .map(|v| if narrow { v & 0xFFFF_FFFF } else { v })
             .collect();
         if let Some(kept) = &mut self.opened_values {
             kept.push(v.clone());
@@ -296,7 +344,19 @@ impl<T: Transport> Party<T> {
     /// and why opening it is allowed; it is recorded in [`Party::opened`].
     pub fn open_arith(&mut self, label: &'static str, x: &ArithShares) -> Result<Vec<u64>> {
         Ok(self
-            .open_words(label, None, x.len(), &x.own, &x.next, false)?
+            .open_words(label, None, x.len(), &x.own, &x.next, false, false)?
+            .expect("everyone receives"))
+    }
+
+    /// Opens arithmetic shares mod 2^32 to all (half the traffic), for
+    /// values that are defined mod 2^32 only (permutation indices).
+    pub(crate) fn open_arith32(
+        &mut self,
+        label: &'static str,
+        x: &ArithShares,
+    ) -> Result<Vec<u64>> {
+        Ok(self
+            .open_words(label, None, x.len(), &x.own, &x.next, false, true)?
             .expect("everyone receives"))
     }
 
@@ -308,13 +368,13 @@ impl<T: Transport> Party<T> {
         to: PartyId,
         x: &ArithShares,
     ) -> Result<Option<Vec<u64>>> {
-        self.open_words(label, Some(to), x.len(), &x.own, &x.next, false)
+        self.open_words(label, Some(to), x.len(), &x.own, &x.next, false, false)
     }
 
     /// Opens boolean shares to all three parties, as one `bool` per element.
     pub fn open_bits(&mut self, label: &'static str, x: &BitShares) -> Result<Vec<bool>> {
         let w = self
-            .open_words(label, None, x.len, &x.own, &x.next, true)?
+            .open_words(label, None, x.len, &x.own, &x.next, true, false)?
             .expect("everyone receives");
         Ok(unpack(&w, x.len))
     }
@@ -327,7 +387,7 @@ impl<T: Transport> Party<T> {
         x: &BitShares,
     ) -> Result<Option<Vec<bool>>> {
         Ok(self
-            .open_words(label, Some(to), x.len, &x.own, &x.next, true)?
+            .open_words(label, Some(to), x.len, &x.own, &x.next, true, false)?
             .map(|w| unpack(&w, x.len)))
     }
 

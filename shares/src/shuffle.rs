@@ -66,7 +66,7 @@ impl Shuffle {
         party: &mut Party<T>,
         cols: &[&ArithShares],
     ) -> Result<Vec<ArithShares>> {
-        self.run(party, cols, [0, 1, 2], false)
+        self.run(party, cols, [0, 1, 2], false, false)
     }
 
     /// Applies the inverse: `out[k] = in[pi(k)]`.
@@ -75,7 +75,25 @@ impl Shuffle {
         party: &mut Party<T>,
         cols: &[&ArithShares],
     ) -> Result<Vec<ArithShares>> {
-        self.run(party, cols, [2, 1, 0], true)
+        self.run(party, cols, [2, 1, 0], true, false)
+    }
+
+    /// [`Shuffle::apply`] correct mod 2^32 only, with half the traffic.
+    pub(crate) fn apply32<T: Transport>(
+        &self,
+        party: &mut Party<T>,
+        cols: &[&ArithShares],
+    ) -> Result<Vec<ArithShares>> {
+        self.run(party, cols, [0, 1, 2], false, true)
+    }
+
+    /// [`Shuffle::unapply`] correct mod 2^32 only, with half the traffic.
+    pub(crate) fn unapply32<T: Transport>(
+        &self,
+        party: &mut Party<T>,
+        cols: &[&ArithShares],
+    ) -> Result<Vec<ArithShares>> {
+        self.run(party, cols, [2, 1, 0], true, true)
     }
 
     fn permute(&self, p: usize, v: &[u64], inverse: bool) -> Vec<u64> {
@@ -104,6 +122,7 @@ impl Shuffle {
         cols: &[&ArithShares],
         order: [usize; 3],
         inverse: bool,
+        narrow: bool,
     ) -> Result<Vec<ArithShares>> {
         for c in cols {
             if c.len() != self.n {
@@ -166,7 +185,7 @@ impl Shuffle {
                 for (a, b) in s.iter_mut().zip(&m) {
                     *a = a.wrapping_sub(*b);
                 }
-                party.send_words(pid(joining), Tag::SHUFFLE, &s)?;
+                party.send_ring(pid(joining), Tag::SHUFFLE, &s, narrow)?;
             } else if me == common {
                 let m = party.prg_with(pid(leaving)).words(total);
                 for (a, b) in share
@@ -178,7 +197,7 @@ impl Shuffle {
                     *a = a.wrapping_add(*b);
                 }
             } else {
-                share = Some(party.recv_words(pid(leaving), Tag::SHUFFLE, total)?);
+                share = Some(party.recv_ring(pid(leaving), Tag::SHUFFLE, total, narrow)?);
             }
         }
         // Back to replicated: pair (p, p+1), third t = p+2. y_p from K_p,
@@ -190,8 +209,8 @@ impl Shuffle {
             for (a, b) in s.iter_mut().zip(&yp) {
                 *a = a.wrapping_sub(*b);
             }
-            party.send_words(pid(p + 1), Tag::SHUFFLE, &s)?;
-            let other = party.recv_words(pid(p + 1), Tag::SHUFFLE, total)?;
+            party.send_ring(pid(p + 1), Tag::SHUFFLE, &s, narrow)?;
+            let other = party.recv_ring(pid(p + 1), Tag::SHUFFLE, total, narrow)?;
             for (a, b) in s.iter_mut().zip(&other) {
                 *a = a.wrapping_add(*b);
             }
@@ -202,8 +221,8 @@ impl Shuffle {
             for (a, b) in s.iter_mut().zip(&y2) {
                 *a = a.wrapping_sub(*b);
             }
-            party.send_words(pid(p), Tag::SHUFFLE, &s)?;
-            let other = party.recv_words(pid(p), Tag::SHUFFLE, total)?;
+            party.send_ring(pid(p), Tag::SHUFFLE, &s, narrow)?;
+            let other = party.recv_ring(pid(p), Tag::SHUFFLE, total, narrow)?;
             for (a, b) in s.iter_mut().zip(&other) {
                 *a = a.wrapping_add(*b);
             }

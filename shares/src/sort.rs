@@ -19,8 +19,8 @@
 //! multiplication and 4 for the unshuffle (all parties together).
 
 use crate::compare::VALUE_BITS;
-use crate::convert::{a2b, inject};
-use crate::mul::mul;
+use crate::convert::{a2b, inject_ring};
+use crate::mul::mul_ring;
 use crate::share::ArithShares;
 use crate::shuffle::Shuffle;
 use crate::transport::Transport;
@@ -125,6 +125,15 @@ impl SortPermutation {
 /// The stable sorting permutation of a single shared bit column `b` (0/1
 /// values): zeros first, then ones, each in their original order.
 pub fn bit_permutation<T: Transport>(party: &mut Party<T>, b: &ArithShares) -> Result<ArithShares> {
+    bit_permutation_ring(party, b, false)
+}
+
+/// [`bit_permutation`]; with `narrow`, correct mod 2^32 only.
+fn bit_permutation_ring<T: Transport>(
+    party: &mut Party<T>,
+    b: &ArithShares,
+    narrow: bool,
+) -> Result<ArithShares> {
     let n = b.len();
     let me = party.id();
     if n == 0 {
@@ -137,7 +146,7 @@ pub fn bit_permutation<T: Transport>(party: &mut Party<T>, b: &ArithShares) -> R
         s1.own[k] = s1.own[k].wrapping_add(zeros.own[0]);
         s1.next[k] = s1.next[k].wrapping_add(zeros.next[0]);
     }
-    let prod = mul(party, b, &s1.sub(&s0))?;
+    let prod = mul_ring(party, b, &s1.sub(&s0), narrow)?;
     Ok(s0.add(&prod).add_const(me, u64::MAX))
 }
 
@@ -163,24 +172,31 @@ pub fn sorting_permutation<T: Transport>(
         });
     }
     let bits = a2b(party, key, key_bits)?;
-    let b0 = inject(party, &bits[0])?;
-    let mut sigma = bit_permutation(party, &b0)?;
+    // Everything below is a permutation index or a bit: all of it is
+    // computed mod 2^32 (n < 2^32), which halves the traffic.
+    let b0 = inject_ring(party, &[&bits[0]], true)?
+        .pop()
+        .expect("one vector");
+    let mut sigma = bit_permutation_ring(party, &b0, true)?;
     drop(b0);
     for bit in &bits[1..] {
-        let b = inject(party, bit)?;
+        let b = inject_ring(party, &[bit], true)?.pop().expect("one vector");
         let sh = Shuffle::random(party, n);
-        let mut out = sh.apply(party, &[&sigma, &b])?;
+        let mut out = sh.apply32(party, &[&sigma, &b])?;
         let b_s = out.pop().expect("two columns");
         let sigma_s = out.pop().expect("two columns");
-        let opened = to_perm(ROUND_LABEL, &party.open_arith(ROUND_LABEL, &sigma_s)?)?;
+        let opened = to_perm(ROUND_LABEL, &party.open_arith32(ROUND_LABEL, &sigma_s)?)?;
         let sorted_bit = scatter(&b_s, &opened);
-        let rho = bit_permutation(party, &sorted_bit)?;
+        let rho = bit_permutation_ring(party, &sorted_bit, true)?;
         let back = gather(&rho, &opened);
-        sigma = sh.unapply(party, &[&back])?.pop().expect("one column");
+        sigma = sh.unapply32(party, &[&back])?.pop().expect("one column");
     }
     let shuffle = Shuffle::random(party, n);
-    let sigma_s = shuffle.apply(party, &[&sigma])?.pop().expect("one column");
-    let opened = to_perm(FINAL_LABEL, &party.open_arith(FINAL_LABEL, &sigma_s)?)?;
+    let sigma_s = shuffle
+        .apply32(party, &[&sigma])?
+        .pop()
+        .expect("one column");
+    let opened = to_perm(FINAL_LABEL, &party.open_arith32(FINAL_LABEL, &sigma_s)?)?;
     Ok(SortPermutation { shuffle, opened })
 }
 

@@ -33,6 +33,8 @@ fn short_message_is_an_error_in_a_protocol() {
                     let mut party = shares::Party::with_seed(t, 1);
                     if me.index() == 0 {
                         party.transport_mut().send(p(1), Tag::OPEN, &[0u8; 8]).unwrap();
+                        // Stay connected while the others run.
+                        std::thread::sleep(Duration::from_millis(500));
                         return None;
                     }
                     let x = shares::ArithShares::zeros(2);
