@@ -90,9 +90,12 @@ pub fn store_receipt(dir: &Path, r: &Receipt) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
+/// Files that could not be read as receipts, with why.
+pub type Unreadable = Vec<(PathBuf, String)>;
+
 /// Every receipt in `dir` (files ending in `.json` that hold a receipt),
 /// with the files that could not be read as receipts and why.
-pub fn load_receipts(dir: &Path) -> std::io::Result<(Vec<Receipt>, Vec<(PathBuf, String)>)> {
+pub fn load_receipts(dir: &Path) -> std::io::Result<(Vec<Receipt>, Unreadable)> {
     let mut ok = Vec::new();
     let mut bad = Vec::new();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?

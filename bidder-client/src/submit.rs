@@ -35,7 +35,7 @@ impl Default for RetryPolicy {
 #[derive(Clone, Debug)]
 pub enum NodeOutcome {
     /// Stored; the checked receipt.
-    Acknowledged(Receipt),
+    Acknowledged(Box<Receipt>),
     /// The node answered with an error that retrying will not change.
     Refused {
         /// HTTP status.
@@ -108,7 +108,7 @@ impl SubmitReport {
     /// The receipts received.
     pub fn receipts(&self) -> impl Iterator<Item = &Receipt> {
         self.nodes.iter().filter_map(|n| match n {
-            NodeOutcome::Acknowledged(r) => Some(r),
+            NodeOutcome::Acknowledged(r) => Some(&**r),
             _ => None,
         })
     }
@@ -137,7 +137,7 @@ pub async fn send_to_node(
             Ok((200, bytes)) => {
                 let out = match serde_json::from_slice::<Receipt>(&bytes) {
                     Ok(r) => match check_receipt(info, sub, &r) {
-                        Ok(()) => NodeOutcome::Acknowledged(r),
+                        Ok(()) => NodeOutcome::Acknowledged(Box::new(r)),
                         Err(e) => NodeOutcome::BadReceipt(e),
                     },
                     Err(e) => NodeOutcome::Refused {

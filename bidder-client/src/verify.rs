@@ -98,6 +98,10 @@ impl Report {
     }
 }
 
+/// The nodes that served the same bundle, and the problems met with the
+/// others.
+pub type Served = (Vec<u8>, Vec<String>);
+
 /// What the auditor was given.
 pub struct Inputs<'a> {
     /// The auction file.
@@ -106,7 +110,7 @@ pub struct Inputs<'a> {
     pub bundle: &'a OutcomeBundle,
     /// When fetched from nodes: the nodes that served this same bundle and
     /// the problems met with the others (a differing bundle is a failure).
-    pub served: Option<(Vec<u8>, Vec<String>)>,
+    pub served: Option<Served>,
     /// Receipts handed over (`--receipts`).
     pub receipts: Option<&'a [Receipt]>,
     /// Plaintext bids handed over (`--plaintext`).

@@ -104,15 +104,13 @@ fn secs(d: Duration) -> String {
 
 /// Thousands separators.
 fn n(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let digits: Vec<char> = v.to_string().chars().rev().collect();
+    let groups: Vec<String> = digits
+        .chunks(3)
+        .map(|c| c.iter().rev().collect())
+        .rev()
+        .collect();
+    groups.join(",")
 }
 
 fn load_market(path: Option<&Path>) -> Result<(MarketFile, String)> {
@@ -169,6 +167,7 @@ async fn wait_published(
     timeout: Duration,
 ) -> Result<Vec<Duration>> {
     let mut reached = [[None::<Duration>; 7]; 3];
+    let mut problem = None;
     loop {
         for (i, api) in apis.iter().enumerate() {
             if let Ok((200, body)) = api.get("/v1/status").await {
@@ -179,10 +178,8 @@ async fn wait_published(
                         slot.get_or_insert(start.elapsed());
                     }
                 }
-                if let Some(problem) = v["clearing"]["problem"].as_str() {
-                    if start.elapsed() > timeout {
-                        bail!("node {i}: {problem}");
-                    }
+                if let Some(p) = v["clearing"]["problem"].as_str() {
+                    problem = Some(format!("node {i}: {p}"));
                 }
             }
         }
@@ -200,7 +197,8 @@ async fn wait_published(
         cluster.check_alive()?;
         if start.elapsed() > timeout {
             bail!(
-                "the nodes did not publish within {timeout:?}; node 0's log ends:\n{}",
+                "the nodes did not publish within {timeout:?} (last problem: {}); node 0's log ends:\n{}",
+                problem.as_deref().unwrap_or("none reported"),
                 cluster.log_tail(0, 20)
             );
         }

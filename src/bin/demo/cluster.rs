@@ -149,13 +149,13 @@ impl Cluster {
     /// Fails when a started node has exited, with the end of its log.
     pub fn check_alive(&mut self) -> Result<()> {
         for i in 0..3 {
-            if let Some(c) = &mut self.children[i] {
-                if let Some(status) = c.try_wait()? {
-                    bail!(
-                        "node {i} exited ({status}); its log ends:\n{}",
-                        self.log_tail(i, 20)
-                    );
-                }
+            if let Some(c) = &mut self.children[i]
+                && let Some(status) = c.try_wait()?
+            {
+                bail!(
+                    "node {i} exited ({status}); its log ends:\n{}",
+                    self.log_tail(i, 20)
+                );
             }
         }
         Ok(())

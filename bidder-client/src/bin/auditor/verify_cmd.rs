@@ -10,7 +10,7 @@ use bidder_client::auction_file::AuctionInfo;
 use bidder_client::https::NodeApi;
 use bidder_client::receipts::load_receipts;
 use bidder_client::result::fetch_bundle;
-use bidder_client::verify::{Inputs, verify};
+use bidder_client::verify::{Inputs, Served, verify};
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,10 +47,7 @@ fn parse_url(s: &str) -> Result<SocketAddr> {
         .with_context(|| format!("node URL {s:?}: expected https://IP:PORT"))
 }
 
-async fn fetch(
-    info: &AuctionInfo,
-    urls: &[String],
-) -> Result<(OutcomeBundle, (Vec<u8>, Vec<String>))> {
+async fn fetch(info: &AuctionInfo, urls: &[String]) -> Result<(OutcomeBundle, Served)> {
     let mut apis = Vec::new();
     let mut indices = Vec::new();
     if urls.is_empty() {
@@ -74,9 +71,7 @@ async fn fetch(
     Ok((bundle, (served, problems)))
 }
 
-fn inputs(
-    args: &VerifyArgs,
-) -> Result<(AuctionInfo, OutcomeBundle, Option<(Vec<u8>, Vec<String>)>)> {
+fn inputs(args: &VerifyArgs) -> Result<(AuctionInfo, OutcomeBundle, Option<Served>)> {
     let info = AuctionInfo::load(&args.auction)?;
     match &args.bundle {
         Some(p) => {
