@@ -184,14 +184,28 @@ fn run_party(
     clear_program(&mut party, params, seed, input)
 }
 
-/// The clearing program on an established party.
+/// The clearing program on an established party: `auction::mpc::clear`.
 fn clear_program<T: shares::Transport>(
-    _party: &mut shares::Party<T>,
-    _params: &auction::AuctionParams,
-    _seed: Digest,
-    _input: Input,
+    party: &mut shares::Party<T>,
+    params: &auction::AuctionParams,
+    seed: Digest,
+    input: Input,
 ) -> Result<Outcome, String> {
-    Err("the three-party clearing program is not part of this build yet".into())
+    let input = auction::mpc::PartyInput {
+        params: params.clone(),
+        seed: auction::Seed(seed.0),
+        bidders: input.bidders,
+        shares: input
+            .shares
+            .into_iter()
+            .map(|b| auction::mpc::BidShares {
+                own: b.own,
+                next: b.next,
+            })
+            .collect(),
+        excluded: input.excluded,
+    };
+    auction::mpc::clear(party, &input).map_err(|e| e.to_string())
 }
 
 /// Runs the clearing until it succeeds.

@@ -238,6 +238,11 @@ impl Cluster {
         }
     }
 
+    /// Each node's API address and certificate fingerprint.
+    pub fn endpoints(&self) -> Vec<(SocketAddr, Digest)> {
+        self.nodes.iter().map(|n| (n.api, n.fingerprint)).collect()
+    }
+
     pub fn key(&self, b: &BidderId) -> &SigningKey {
         &self.keys[b]
     }
