@@ -222,6 +222,20 @@ fn submit_with_a_node_down_then_again_once_it_is_back() {
     assert!(v["excluded"].is_null());
     assert!(v["check"]["failures"].as_array().unwrap().is_empty());
 
+    // After the close every node refuses: exit code 5, nothing to retry.
+    let (code, v, err) = submit("buy.csv", "bidder-0000.key.json");
+    assert_eq!(code, 5, "{v}\n{err}");
+    for i in 0..3 {
+        assert_eq!(v["nodes"][i]["state"], "refused", "{v}");
+        assert!(
+            v["nodes"][i]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("auction_closed"),
+            "{v}"
+        );
+    }
+
     // The auditor fetches from the nodes: the set holds the rerun's version,
     // every receipt is accounted for.
     let (code, v, err) = run(

@@ -17,6 +17,7 @@
 //! | 2 | the bid is invalid for this auction (nothing was sent) |
 //! | 3 | incomplete: fewer than three nodes acknowledged (the bid does not count yet; run the command again), or no outcome yet |
 //! | 4 | verification failed: a bad receipt, an outcome whose signatures do not verify, nodes that disagree, or an allocation that contradicts the bid |
+//! | 5 | a node refused the bid (bidding closed or not open, unknown bidder, older version, ...): running the command again as it is will not help |
 
 use anyhow::Context;
 use auction::BidderId;
@@ -36,6 +37,7 @@ const EXIT_ERROR: u8 = 1;
 const EXIT_INVALID: u8 = 2;
 const EXIT_INCOMPLETE: u8 = 3;
 const EXIT_VERIFY: u8 = 4;
+const EXIT_REFUSED: u8 = 5;
 
 #[derive(Parser)]
 #[command(
@@ -270,10 +272,12 @@ async fn submit_cmd(json: bool, a: &SubmitArgs) -> Result<u8, Exit> {
     let mut lines = String::new();
     let mut nodes_json = Vec::new();
     let mut bad_receipt = false;
+    let mut refused = false;
     for (i, n) in report.nodes.iter().enumerate() {
         let (state, detail) = match n {
             NodeOutcome::Acknowledged(_) => ("acknowledged", String::new()),
             NodeOutcome::Refused { status, message } => {
+                refused = true;
                 ("refused", format!("HTTP {status} {message}"))
             }
             NodeOutcome::Unreachable {
@@ -294,6 +298,10 @@ async fn submit_cmd(json: bool, a: &SubmitArgs) -> Result<u8, Exit> {
     let acks = report.acknowledged();
     let verdict = if report.complete() {
         format!("all three nodes acknowledged version {version}: the bid counts\n")
+    } else if refused {
+        format!(
+            "only {acks} of 3 nodes acknowledged version {version}: THE BID DOES NOT COUNT; a node refused it (see above)\n"
+        )
     } else {
         format!(
             "only {acks} of 3 nodes acknowledged version {version}: THE BID DOES NOT COUNT until all three hold it; run this command again (a new version goes to all three)\n"
@@ -312,6 +320,8 @@ async fn submit_cmd(json: bool, a: &SubmitArgs) -> Result<u8, Exit> {
         EXIT_VERIFY
     } else if report.complete() {
         0
+    } else if refused {
+        EXIT_REFUSED
     } else {
         EXIT_INCOMPLETE
     })
