@@ -8,6 +8,7 @@
 pub mod clearing;
 pub mod engine;
 pub mod harness;
+pub mod intake;
 
 use clap::{Args, Subcommand};
 
@@ -32,6 +33,8 @@ pub enum BenchCommand {
     /// One party of a clearing benchmark (spawned by `bench clearing`).
     #[command(hide = true)]
     ClearingParty(clearing::ClearingPartyArgs),
+    /// Bid intake of one node: many concurrent HTTPS clients, durable receipts.
+    Intake(intake::IntakeArgs),
 }
 
 /// Runs a benchmark.
@@ -41,5 +44,6 @@ pub fn main(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::EngineParty(a) => engine::party(a),
         BenchCommand::Clearing(a) => clearing::run(a),
         BenchCommand::ClearingParty(a) => clearing::party(a),
+        BenchCommand::Intake(a) => intake::run(a),
     }
 }
