@@ -217,7 +217,25 @@ async fn kill_nine_while_bidding_and_clearing_loses_nothing() {
     assert!(kills > 0);
     c.wait_healthy(1).await;
     c.close(0);
-    // Kill node 2 while the nodes agree, draw the seed and clear.
+    // Kill node 0 the moment it starts the clearing, when the status shows
+    // it (the clearing of a small market may finish first).
+    loop {
+        let phase = c.status(0).await["phase"].as_str().unwrap().to_string();
+        if phase == "seeded" {
+            eprintln!("kill -9 node 0 at phase seeded (clearing)");
+            c.kill(0);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            c.start(0);
+            c.wait_healthy(0).await;
+            break;
+        }
+        if ["cleared", "published"].contains(&phase.as_str()) {
+            eprintln!("clearing finished before node 0 could be killed in it");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // Kill node 2 at random moments of the rest.
     for round in 0..3 {
         tokio::time::sleep(Duration::from_millis(rng.gen_range(100..1500))).await;
         let phase = c.status(2).await["phase"].as_str().unwrap().to_string();
