@@ -8,7 +8,7 @@ mod demo_common;
 use auction::reference::clear_market;
 use auction::wire::{OutcomeBundle, Sig, bid_set_digest};
 use auction::{MarketFile, Outcome, Price, Volume};
-use bidder_client::auction_file::AuctionInfo;
+use bidder_client::auction_file::{self, AuctionInfo};
 use bidder_client::verify::{Inputs, Report, verify};
 use demo_common::{demo, small_market, write_market};
 use std::process::Command;
@@ -63,7 +63,7 @@ fn demo_clears_like_the_reference_and_tampering_fails_the_audit() {
     let bundle: OutcomeBundle =
         serde_json::from_slice(&std::fs::read(out.join("bundle.json")).unwrap()).unwrap();
     assert_eq!(bundle.outcome, outcome);
-    let info = AuctionInfo::load(&out.join("auction.json")).unwrap();
+    let info = auction_file::load(&out.join("auction.json")).unwrap();
     let clean = audit(&info, &bundle, Some(&market));
     assert!(clean.passed, "{}", clean.to_text());
 

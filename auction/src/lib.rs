@@ -4,6 +4,7 @@
 //! signatures. No I/O beyond a transport handed to it.
 #![deny(missing_docs, unsafe_code)]
 
+pub mod auction_file;
 pub mod curve;
 pub mod generate;
 pub mod market;

@@ -86,7 +86,7 @@ pub async fn submit(state: &NodeState, body: &[u8]) -> Result<Receipt, ApiError>
             format!("request body is not a submission: {e}"),
         )
     })?;
-    let params = state.auction.params();
+    let params = &state.auction.params;
     if sub.auction != params.id {
         return Err(wire_error(WireError::WrongAuction {
             got: sub.auction,
@@ -158,7 +158,7 @@ async fn handle_rejection(r: warp::Rejection) -> Result<Response, std::convert::
 pub fn routes(
     state: Arc<NodeState>,
 ) -> impl Filter<Extract = (Response,), Error = std::convert::Infallible> + Clone {
-    let limit = body_limit(state.auction.params().max_orders_per_side);
+    let limit = body_limit(state.auction.params.max_orders_per_side);
     let st = warp::any().map(move || state.clone());
     let bids = warp::path!("v1" / "bids")
         .and(warp::post())

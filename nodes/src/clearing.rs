@@ -159,7 +159,7 @@ async fn attempt(state: &Arc<NodeState>, a: &Agreed, seed: Digest) -> Result<Out
             .map_err(|e| e.to_string())?
     };
     let handle = tokio::runtime::Handle::current();
-    let params = state.auction.params().clone();
+    let params = state.auction.params.clone();
     tokio::task::spawn_blocking(move || {
         run_party(s.index, next, prev, handle, &params, seed, input)
     })

@@ -299,7 +299,7 @@ async fn wait_close(state: &NodeState) -> Step {
         if state.store.phase().map_err(s)? != Phase::Collecting {
             break;
         }
-        if now_unix() >= state.auction.file.close_unix {
+        if now_unix() >= state.auction.close_unix {
             state.store.close("close time").await?;
             break;
         }

@@ -119,7 +119,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Hash { auction } => {
-            println!("{}", nodes::config::Auction::load(&auction)?.hash);
+            println!("{}", nodes::config::load_auction(&auction)?.hash);
             Ok(())
         }
         Command::Bench(args) => nodes::bench::main(args),

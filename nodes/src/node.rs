@@ -1,10 +1,11 @@
 //! One running node: its state shared by the API, the peer links and the
 //! life cycle, and `run`, which starts them.
 
-use crate::config::{Auction, NodeConfig, now_unix};
+use crate::config::{NodeConfig, now_unix};
 use crate::identity::Identity;
 use crate::store::Store;
 use anyhow::{Context, bail};
+use auction::auction_file::AuctionInfo;
 use bytes::Bytes;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
@@ -39,7 +40,7 @@ pub struct NodeState {
     /// This node's index.
     pub index: u8,
     /// The auction file.
-    pub auction: Auction,
+    pub auction: AuctionInfo,
     /// Its bytes, served to bidders.
     pub auction_bytes: Bytes,
     /// The keys.
@@ -60,7 +61,7 @@ impl NodeState {
     pub fn load(config: &NodeConfig) -> anyhow::Result<NodeState> {
         let auction_bytes = std::fs::read(&config.auction)
             .with_context(|| format!("reading auction file {}", config.auction.display()))?;
-        let auction = Auction::from_bytes(&auction_bytes)
+        let auction = AuctionInfo::from_bytes(&auction_bytes)
             .with_context(|| format!("auction file {}", config.auction.display()))?;
         let identity = Identity::load(&config.data)?;
         let entry = auction.node(config.index);
@@ -80,7 +81,7 @@ impl NodeState {
                 identity.fingerprint()
             );
         }
-        let window = (auction.file.open_unix, auction.file.close_unix);
+        let window = (auction.open_unix, auction.close_unix);
         let store = Store::open(&config.data.join("node.db"), &auction.hash, window)?;
         let peers = (0..3u8)
             .map(|i| PeerStatus {
@@ -154,13 +155,13 @@ impl NodeState {
             None => serde_json::Value::Null,
         };
         Ok(serde_json::json!({
-            "auction": self.auction.params().id,
+            "auction": self.auction.params.id,
             "auction_hash": self.auction.hash,
             "node": self.index,
             "phase": phase,
             "close_reason": close_reason,
-            "open_unix": self.auction.file.open_unix,
-            "close_unix": self.auction.file.close_unix,
+            "open_unix": self.auction.open_unix,
+            "close_unix": self.auction.close_unix,
             "now_unix": now_unix(),
             "bids": {"bidders": bidders, "versions": versions},
             "clearing": progress,
@@ -186,7 +187,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         let api_tls = crate::tls::api_server(&state.identity)?;
         tracing::info!(
             node = state.index,
-            auction = %state.auction.params().id,
+            auction = %state.auction.params.id,
             auction_hash = %state.auction.hash,
             api = %config.api_listen,
             peer = %config.peer_listen,

@@ -28,7 +28,7 @@ use auction::generate::{GenParams, generate};
 use auction::validate::check_bid;
 use auction::wire::{OutcomeBundle, Receipt, Submission};
 use auction::{BidderId, MarketFile};
-use bidder_client::auction_file::AuctionInfo;
+use bidder_client::auction_file::{self, AuctionInfo};
 use bidder_client::https::NodeApi;
 use bidder_client::keys::BidderKey;
 use bidder_client::result::fetch_bundle;
@@ -345,7 +345,7 @@ async fn run_demo(args: &RunArgs, program: NodeProgram) -> Result<bool> {
         let pid = cluster.start(i, &program)?;
         println!("  node {i}: https://{} (pid {pid})", cluster.nodes[i].api);
     }
-    let info = Arc::new(AuctionInfo::load(&cluster.auction_path)?);
+    let info = Arc::new(auction_file::load(&cluster.auction_path)?);
     let apis = Arc::new(node_apis(&info));
     wait_healthy(&apis, &mut cluster).await?;
     let t_setup = t0.elapsed();

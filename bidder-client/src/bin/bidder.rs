@@ -21,7 +21,7 @@
 
 use anyhow::Context;
 use auction::BidderId;
-use bidder_client::auction_file::AuctionInfo;
+use bidder_client::auction_file::{self, AuctionInfo};
 use bidder_client::bidfile::{BidFileError, curve_table, curves_json, load_bid};
 use bidder_client::keys::BidderKey;
 use bidder_client::receipts::{highest_version, store_receipt};
@@ -194,7 +194,7 @@ fn registered_key(info: &AuctionInfo, key: &BidderKey) -> Result<(), Exit> {
 }
 
 fn check(json: bool, bid: &Path, who: &Who, auction: &Path) -> Result<u8, Exit> {
-    let info = AuctionInfo::load(auction).map_err(anyhow::Error::from)?;
+    let info = auction_file::load(auction).map_err(anyhow::Error::from)?;
     let bidder = match (&who.key, &who.bidder) {
         (Some(k), _) => Some(BidderKey::load(k).map_err(anyhow::Error::from)?.bidder),
         (None, Some(b)) => Some(BidderId(b.clone())),
@@ -220,7 +220,7 @@ fn check(json: bool, bid: &Path, who: &Who, auction: &Path) -> Result<u8, Exit> 
 }
 
 async fn submit_cmd(json: bool, a: &SubmitArgs) -> Result<u8, Exit> {
-    let info = AuctionInfo::load(&a.auction).map_err(anyhow::Error::from)?;
+    let info = auction_file::load(&a.auction).map_err(anyhow::Error::from)?;
     let key = BidderKey::load(&a.key).map_err(anyhow::Error::from)?;
     registered_key(&info, &key)?;
     let bid = load_bid(&a.bid, &info.params, Some(&key.bidder)).map_err(bid_error)?;
@@ -333,7 +333,7 @@ async fn result_cmd(
     key: &Path,
     bid: Option<&Path>,
 ) -> Result<u8, Exit> {
-    let info = AuctionInfo::load(auction).map_err(anyhow::Error::from)?;
+    let info = auction_file::load(auction).map_err(anyhow::Error::from)?;
     let key = BidderKey::load(key).map_err(anyhow::Error::from)?;
     let bid = match bid {
         Some(p) => Some(load_bid(p, &info.params, Some(&key.bidder)).map_err(bid_error)?),

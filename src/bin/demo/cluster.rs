@@ -4,10 +4,11 @@
 //! dropped (on success, failure, panic or Ctrl-C alike).
 
 use anyhow::{Context, Result, bail};
+use auction::auction_file::{AuctionFile, BidderEntry, NodeEntry};
 use auction::wire::PublicKey;
 use auction::{AuctionParams, BidderId};
 use bidder_client::keys::BidderKey;
-use nodes::config::{AuctionFile, BidderEntry, NodeEntry, now_unix};
+use nodes::config::now_unix;
 use nodes::identity::Identity;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};

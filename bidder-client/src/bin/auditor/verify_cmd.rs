@@ -6,7 +6,7 @@
 use anyhow::{Context, Result, bail};
 use auction::MarketFile;
 use auction::wire::OutcomeBundle;
-use bidder_client::auction_file::AuctionInfo;
+use bidder_client::auction_file::{self, AuctionInfo};
 use bidder_client::https::NodeApi;
 use bidder_client::receipts::load_receipts;
 use bidder_client::result::fetch_bundle;
@@ -72,7 +72,7 @@ async fn fetch(info: &AuctionInfo, urls: &[String]) -> Result<(OutcomeBundle, Se
 }
 
 fn inputs(args: &VerifyArgs) -> Result<(AuctionInfo, OutcomeBundle, Option<Served>)> {
-    let info = AuctionInfo::load(&args.auction)?;
+    let info = auction_file::load(&args.auction)?;
     match &args.bundle {
         Some(p) => {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;

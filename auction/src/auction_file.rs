@@ -1,0 +1,263 @@
+//! The auction file (JSON): the parameters, the bidding window, the three
+//! nodes (addresses, identity keys, pinned TLS fingerprints) and the
+//! registered bidders. All three nodes and every client read the same bytes;
+//! the SHA-256 over those exact bytes is the auction hash that peer hellos,
+//! receipts and outcomes carry.
+//!
+//! This module parses and checks bytes only; reading the file is the
+//! caller's (`clearing-node`, `bidder`, `auditor`), which adds the path to
+//! the error.
+
+use crate::wire::{Digest, PublicKey, WireError, check_bidder_id};
+use crate::{AuctionParams, BidderId};
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+/// The largest `max_orders_per_side` an auction file may set.
+pub const MAX_ORDERS_PER_SIDE: u32 = 1024;
+
+/// What is wrong with an auction file's contents.
+#[derive(Debug, thiserror::Error)]
+pub enum AuctionFileError {
+    /// Not JSON of the auction file's shape.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// `max_orders_per_side` out of range.
+    #[error("max_orders_per_side {0} is not in 1..={MAX_ORDERS_PER_SIDE}")]
+    MaxOrders(u32),
+    /// The bidding window is empty.
+    #[error("close_unix {close} is not after open_unix {open}")]
+    Window {
+        /// `open_unix`.
+        open: u64,
+        /// `close_unix`.
+        close: u64,
+    },
+    /// Not exactly three nodes.
+    #[error("{0} nodes listed, exactly 3 required")]
+    NodeCount(usize),
+    /// A node listed out of index order.
+    #[error("node at position {position} has index {index}; list the nodes in index order")]
+    NodeOrder {
+        /// Position in the list.
+        position: usize,
+        /// The index it gives.
+        index: u8,
+    },
+    /// A registered bidder's id is not a valid id.
+    #[error("registered bidder {:?}: {reason}", id.0)]
+    BidderId {
+        /// The id as written.
+        id: BidderId,
+        /// Why it is refused.
+        reason: WireError,
+    },
+    /// A bidder is registered more than once.
+    #[error("bidder {0} is registered twice")]
+    DuplicateBidder(BidderId),
+}
+
+/// One of the three nodes, as the auction file lists it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeEntry {
+    /// 0, 1 or 2; also its position in the list.
+    pub index: u8,
+    /// Bidder API address (host:port) bidders use.
+    pub api: SocketAddr,
+    /// Peer link address (not used by clients).
+    pub peer: SocketAddr,
+    /// The node's Ed25519 identity key: receipts and outcomes.
+    pub public_key: PublicKey,
+    /// SHA-256 of the node's TLS certificate (DER), 64 hex digits; pinned by
+    /// bidders and peers.
+    pub cert_fingerprint: Digest,
+}
+
+/// A registered bidder.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BidderEntry {
+    /// The bidder's id.
+    pub id: BidderId,
+    /// Its Ed25519 public key.
+    pub public_key: PublicKey,
+}
+
+/// The auction file as written: the same bytes at all three nodes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuctionFile {
+    /// The spec's parameters and the auction id.
+    pub auction: AuctionParams,
+    /// Bids are taken from this time on (Unix seconds).
+    pub open_unix: u64,
+    /// Bids are taken until this time (Unix seconds, exclusive).
+    pub close_unix: u64,
+    /// The three nodes, in index order.
+    pub nodes: Vec<NodeEntry>,
+    /// The registered bidders.
+    pub bidders: Vec<BidderEntry>,
+}
+
+/// A checked auction file: its contents, its hash and an index of bidders.
+#[derive(Clone, Debug)]
+pub struct AuctionInfo {
+    /// The parameters.
+    pub params: AuctionParams,
+    /// Bidding opens (Unix seconds).
+    pub open_unix: u64,
+    /// Bidding closes (Unix seconds, exclusive).
+    pub close_unix: u64,
+    /// The three nodes in index order.
+    pub nodes: [NodeEntry; 3],
+    /// Registered bidders and their keys.
+    pub bidders: BTreeMap<BidderId, VerifyingKey>,
+    /// SHA-256 of the file's bytes.
+    pub hash: Digest,
+}
+
+impl AuctionInfo {
+    /// Parses and checks an auction file's bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<AuctionInfo, AuctionFileError> {
+        let file: AuctionFile = serde_json::from_slice(bytes)?;
+        let p = &file.auction;
+        if p.max_orders_per_side == 0 || p.max_orders_per_side > MAX_ORDERS_PER_SIDE {
+            return Err(AuctionFileError::MaxOrders(p.max_orders_per_side));
+        }
+        if file.close_unix <= file.open_unix {
+            return Err(AuctionFileError::Window {
+                open: file.open_unix,
+                close: file.close_unix,
+            });
+        }
+        let nodes: [NodeEntry; 3] = file
+            .nodes
+            .try_into()
+            .map_err(|n: Vec<NodeEntry>| AuctionFileError::NodeCount(n.len()))?;
+        for (position, n) in nodes.iter().enumerate() {
+            if n.index as usize != position {
+                return Err(AuctionFileError::NodeOrder {
+                    position,
+                    index: n.index,
+                });
+            }
+        }
+        let mut bidders = BTreeMap::new();
+        for b in file.bidders {
+            if let Err(reason) = check_bidder_id(&b.id) {
+                return Err(AuctionFileError::BidderId { id: b.id, reason });
+            }
+            if bidders.insert(b.id.clone(), b.public_key.0).is_some() {
+                return Err(AuctionFileError::DuplicateBidder(b.id));
+            }
+        }
+        Ok(AuctionInfo {
+            params: file.auction,
+            open_unix: file.open_unix,
+            close_unix: file.close_unix,
+            nodes,
+            bidders,
+            hash: Digest(Sha256::digest(bytes).into()),
+        })
+    }
+
+    /// The node entry at `index` (0, 1 or 2).
+    pub fn node(&self, index: u8) -> &NodeEntry {
+        &self.nodes[index as usize]
+    }
+
+    /// The nodes' identity keys in index order.
+    pub fn node_keys(&self) -> [VerifyingKey; 3] {
+        std::array::from_fn(|i| self.nodes[i].public_key.0)
+    }
+
+    /// The node whose bidder API listens at `addr`, if any.
+    pub fn node_at(&self, addr: SocketAddr) -> Option<&NodeEntry> {
+        self.nodes.iter().find(|n| n.api == addr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(bidder_key: &VerifyingKey) -> serde_json::Value {
+        let k = hex::encode(
+            ed25519_dalek::SigningKey::from_bytes(&[1; 32])
+                .verifying_key()
+                .as_bytes(),
+        );
+        let nodes: Vec<_> = (0..3)
+            .map(|i| {
+                serde_json::json!({"index": i, "api": format!("127.0.0.{}:900{i}", i + 1),
+                    "peer": format!("127.0.0.{}:910{i}", i + 1), "public_key": k,
+                    "cert_fingerprint": "00".repeat(32)})
+            })
+            .collect();
+        serde_json::json!({
+            "auction": {"id": "a", "max_price": 100, "max_quantity": 50, "max_orders_per_side": 2},
+            "open_unix": 1, "close_unix": 2, "nodes": nodes,
+            "bidders": [{"id": "b1", "public_key": hex::encode(bidder_key.as_bytes())}],
+        })
+    }
+
+    fn error(v: &serde_json::Value) -> String {
+        AuctionInfo::from_bytes(v.to_string().as_bytes())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn reads_the_nodes_and_hashes_the_bytes() {
+        let bk = ed25519_dalek::SigningKey::from_bytes(&[2; 32]).verifying_key();
+        let text = sample(&bk).to_string();
+        let a = AuctionInfo::from_bytes(text.as_bytes()).unwrap();
+        assert_eq!(a.nodes[2].api, "127.0.0.3:9002".parse().unwrap());
+        assert_eq!(a.node_at(a.nodes[1].api).unwrap().index, 1);
+        assert_eq!(a.bidders[&BidderId("b1".into())], bk);
+        assert_eq!(a.hash.0, <[u8; 32]>::from(Sha256::digest(text.as_bytes())));
+    }
+
+    #[test]
+    fn names_what_is_wrong() {
+        let bk = ed25519_dalek::SigningKey::from_bytes(&[2; 32]).verifying_key();
+        let good = sample(&bk);
+
+        let mut v = good.clone();
+        v["nodes"][2]["index"] = 1.into();
+        assert!(
+            error(&v).contains("position 2 has index 1"),
+            "{}",
+            error(&v)
+        );
+
+        let mut v = good.clone();
+        v["nodes"].as_array_mut().unwrap().pop();
+        assert_eq!(error(&v), "2 nodes listed, exactly 3 required");
+
+        let mut v = good.clone();
+        v["auction"]["max_orders_per_side"] = 0.into();
+        assert!(error(&v).contains("max_orders_per_side 0"), "{}", error(&v));
+
+        let mut v = good.clone();
+        v["close_unix"] = 1.into();
+        assert_eq!(error(&v), "close_unix 1 is not after open_unix 1");
+
+        let mut v = good.clone();
+        let b = v["bidders"][0].clone();
+        v["bidders"].as_array_mut().unwrap().push(b);
+        assert_eq!(error(&v), "bidder b1 is registered twice");
+
+        let mut v = good.clone();
+        v["bidders"][0]["id"] = "".into();
+        assert!(error(&v).contains("bidder id must be"), "{}", error(&v));
+
+        let mut v = good;
+        v["extra"] = 1.into();
+        assert!(error(&v).contains("unknown field `extra`"), "{}", error(&v));
+    }
+}
