@@ -14,13 +14,15 @@
 //! Share layout of one bid: `4K` ring values (mod `2^64`): for slot `0..K`
 //! the buy price and quantity, then for slot `0..K` the sell price and
 //! quantity; a missing order is padding `(0, 0)`. Each value `x` is shared as
-//! `x0 + x1 + x2`; node `i` receives components `(x_i, x_{i+1})`.
+//! `x0 + x1 + x2` by `shares::client::share_arith`; node `i` receives
+//! components `(x_i, x_{i+1})`.
 
 use crate::types::{Allocation, AuctionParams, Bid, BidderId, Exclusion, Outcome};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
+use shares::client::share_arith;
 use std::fmt;
 
 /// The version of the formats on this page; carried in every submission.
@@ -446,18 +448,6 @@ pub fn layout(bid: &Bid, k: u32) -> Result<Vec<u64>, WireError> {
     Ok(values)
 }
 
-/// Splits each value into three additive components mod `2^64`.
-fn split<R: RngCore + CryptoRng>(values: &[u64], rng: &mut R) -> [Vec<u64>; 3] {
-    let x0: Vec<u64> = values.iter().map(|_| rng.next_u64()).collect();
-    let x1: Vec<u64> = values.iter().map(|_| rng.next_u64()).collect();
-    let x2 = values
-        .iter()
-        .zip(x0.iter().zip(&x1))
-        .map(|(x, (a, b))| x.wrapping_sub(*a).wrapping_sub(*b))
-        .collect();
-    [x0, x1, x2]
-}
-
 /// Turns a validated bid into the three signed submissions, one per node.
 /// Validation of the bid's values against the parameters is the caller's
 /// (`auction::validate`); this only checks it fits in K slots.
@@ -484,10 +474,11 @@ pub fn prepare_submissions_from_values<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<[Submission; 3], WireError> {
     check_bidder_id(bidder)?;
-    let x = split(values, rng);
-    let bundles: [ShareBundle; 3] = std::array::from_fn(|i| ShareBundle {
-        own: x[i].clone(),
-        next: x[(i + 1) % 3].clone(),
+    // The one sharing of `shares` (format and vectors in
+    // `shares/docs/sharing.md`); bundle `i` goes to node `i`.
+    let bundles = share_arith(values, rng).map(|b| ShareBundle {
+        own: b.own,
+        next: b.next,
     });
     Ok(sign_bundles(auction, bidder, version, bundles, key))
 }
