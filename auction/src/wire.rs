@@ -17,7 +17,9 @@
 //! `x0 + x1 + x2` by `shares::client::share_arith`; node `i` receives
 //! components `(x_i, x_{i+1})`.
 
-use crate::types::{Allocation, AuctionParams, Bid, BidderId, Exclusion, Outcome};
+use crate::market::RawBid;
+use crate::mpc::layout::value_index;
+use crate::types::{Allocation, AuctionParams, Bid, BidderId, Exclusion, Outcome, Side};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -427,22 +429,33 @@ pub fn check_bidder_id(bidder: &BidderId) -> Result<(), WireError> {
 
 /// Lays a validated bid out as `4K` ring values (see the module doc).
 pub fn layout(bid: &Bid, k: u32) -> Result<Vec<u64>, WireError> {
+    layout_raw(&RawBid::from(bid), k)
+}
+
+/// Lays a bid as written out as `4K` ring values (see the module doc), each
+/// price and quantity taken into the ring by [`crate::market::ring_value`],
+/// in range or not. The one definition of the share layout: clients, the
+/// demo's faulty clients and the test dealer all use it. Fails only when a
+/// side holds more than K orders, which no bundle can carry.
+pub fn layout_raw(raw: &RawBid, k: u32) -> Result<Vec<u64>, WireError> {
     let k_us = k as usize;
-    let mut values = Vec::with_capacity(4 * k_us);
-    for (side, orders) in [("buy", &bid.buy), ("sell", &bid.sell)] {
+    let mut values = vec![0; 4 * k_us];
+    for (side, orders) in [(Side::Buy, &raw.buy), (Side::Sell, &raw.sell)] {
         if orders.len() > k_us {
             return Err(WireError::TooManyOrders {
-                bidder: bid.bidder.clone(),
-                side,
+                bidder: raw.bidder.clone(),
+                side: match side {
+                    Side::Buy => "buy",
+                    Side::Sell => "sell",
+                },
                 got: orders.len(),
                 k,
             });
         }
-        for slot in 0..k_us {
-            match orders.get(slot) {
-                Some(o) => values.extend([o.price.0 as u64, o.quantity.0 as u64]),
-                None => values.extend([0, 0]),
-            }
+        for (slot, o) in orders.iter().enumerate() {
+            let (pi, qi) = value_index(k_us, side, slot);
+            values[pi] = o.ring_price();
+            values[qi] = o.ring_quantity();
         }
     }
     Ok(values)

@@ -233,24 +233,7 @@ pub fn share_raw(
     version: u64,
     key: &ed25519_dalek::SigningKey,
 ) -> Result<[Submission; 3], auction::wire::WireError> {
-    let k = params.max_orders_per_side as usize;
-    let mut values = Vec::with_capacity(4 * k);
-    for (side, orders) in [("buy", &raw.buy), ("sell", &raw.sell)] {
-        if orders.len() > k {
-            return Err(auction::wire::WireError::TooManyOrders {
-                bidder: raw.bidder.clone(),
-                side,
-                got: orders.len(),
-                k: params.max_orders_per_side,
-            });
-        }
-        for slot in 0..k {
-            match orders.get(slot) {
-                Some(o) => values.extend([o.ring_price(), o.ring_quantity()]),
-                None => values.extend([0, 0]),
-            }
-        }
-    }
+    let values = auction::wire::layout_raw(raw, params.max_orders_per_side)?;
     auction::wire::prepare_submissions_from_values(
         &params.id,
         &raw.bidder,

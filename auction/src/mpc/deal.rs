@@ -4,10 +4,10 @@
 //! than K orders on a side excluded before sharing (they cannot be laid out).
 //! For simulations, tests and benchmarks; nodes receive shares from bidders.
 
-use super::layout::value_index;
-use crate::market::{MarketFile, ring_value};
+use crate::market::MarketFile;
 use crate::validate::check_bid;
-use crate::{BidderId, Exclusion, Side};
+use crate::wire::layout_raw;
+use crate::{BidderId, Exclusion};
 
 /// A market's bids as ring values, before sharing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,28 +23,19 @@ pub struct LaidOut {
 /// Lays out every bid of `market` (see the module documentation).
 pub fn lay_out(market: &MarketFile) -> LaidOut {
     let params = &market.auction;
-    let k = params.max_orders_per_side as usize;
     let mut out = LaidOut {
         bidders: Vec::with_capacity(market.bids.len()),
         values: Vec::with_capacity(market.bids.len()),
         excluded: Vec::new(),
     };
     for raw in &market.bids {
-        if raw.buy.len() > k || raw.sell.len() > k {
-            // The reference's first check is the order count, so its error is
-            // the exclusion the reference reports.
+        let Ok(values) = layout_raw(raw, params.max_orders_per_side) else {
+            // More than K orders on a side. The reference's first check is
+            // the order count, so its error is the exclusion it reports.
             let e = check_bid(params, raw).expect_err("more than K orders is invalid");
             out.excluded.push(e.to_exclusion());
             continue;
-        }
-        let mut values = vec![0u64; 4 * k];
-        for (side, orders) in [(Side::Buy, &raw.buy), (Side::Sell, &raw.sell)] {
-            for (slot, o) in orders.iter().enumerate() {
-                let (pi, qi) = value_index(k, side, slot);
-                values[pi] = ring_value(o.price);
-                values[qi] = ring_value(o.quantity);
-            }
-        }
+        };
         out.bidders.push(raw.bidder.clone());
         out.values.push(values);
     }

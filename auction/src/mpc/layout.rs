@@ -27,7 +27,7 @@ use crate::{BidderId, Seed, Side};
 
 /// Where a slot's price and quantity sit in a bid's `4K` share values.
 ///
-/// The layout of one bid (`auction::wire`): for slot `0..K` the buy price and
+/// The layout of one bid (`auction::wire::layout_raw`): for slot `0..K` the buy price and
 /// quantity, then for slot `0..K` the sell price and quantity.
 pub fn value_index(k: usize, side: Side, slot: usize) -> (usize, usize) {
     let base = match side {
