@@ -14,7 +14,7 @@
 //! times (time and traffic per phase) and checks its outcome against the
 //! reference after the timed runs.
 
-use super::harness::{PARTY_TIMEOUT, median, parse_addrs, peak_memory_bytes, run_parties};
+use super::harness::{connect, median, peak_memory_bytes, run_parties};
 use anyhow::{Context, bail};
 use auction::generate::{GenParams, generate};
 use auction::mpc::{self, BidShares, PartyInput};
@@ -22,7 +22,7 @@ use auction::{AuctionParams, BidderId, Exclusion, Outcome, Seed};
 use clap::{Args, ValueEnum};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use shares::{NetTransport, Party, PartyId, Stats};
+use shares::{Party, PartyId, Stats};
 use std::path::{Path, PathBuf};
 
 /// A clearing workload.
@@ -354,17 +354,7 @@ impl Drop for TempDir {
 pub fn party(a: ClearingPartyArgs) -> anyhow::Result<()> {
     let me = PartyId::new(a.party).context("party index must be 0, 1 or 2")?;
     let input = read_input(&a.input, a.party)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let t = NetTransport::connect_tcp(
-        me,
-        parse_addrs(&a.addrs)?,
-        rt.handle().clone(),
-        PARTY_TIMEOUT,
-    )
-    .context("connecting the parties")?;
+    let (_rt, t) = connect(me, &a.addrs)?;
     let mut p = Party::setup(t, &mut rand::rngs::OsRng)?;
     let (mut seconds, mut phases, mut stats, mut last) = (Vec::new(), Vec::new(), None, None);
     for _ in 0..a.runs {
