@@ -5,6 +5,13 @@
 //! a blocking thread. A failed attempt (a peer crashed, a timeout) is simply
 //! retried: the program's outputs depend only on the agreed inputs, so a
 //! rerun gives the same outcome.
+//!
+//! Node 0 leads every attempt: it draws a fresh attempt id, dials node 1 with
+//! it and waits for node 2's link carrying the same id. Nodes 1 and 2 follow:
+//! each takes the newest link from its predecessor and dials its successor
+//! with that link's id. So the three links of one run always belong to one
+//! attempt, however the nodes crashed and restarted; a node that abandons an
+//! attempt drops its links, which ends the attempt at the other two at once.
 
 use crate::life::Agreed;
 use crate::node::NodeState;
@@ -25,12 +32,16 @@ const LINK_TIMEOUT: Duration = Duration::from_secs(15);
 
 type Stream = TlsStream<TcpStream>;
 
-/// The newest incoming clearing link from the predecessor.
+/// The newest incoming clearing link from the predecessor, with the id of
+/// the attempt it belongs to.
 #[derive(Default)]
 pub struct Links {
-    slot: Mutex<Option<Stream>>,
+    slot: Mutex<Option<(u64, Stream)>>,
     arrived: Notify,
 }
+
+/// Node 0 leads the attempts; the others follow.
+const LEADER: u8 = 0;
 
 /// Decides whether to take a clearing link from `from`.
 pub fn accept_link(state: &NodeState, from: u8, bid_set: &Digest, seed: &Digest) -> Response {
@@ -79,16 +90,21 @@ pub fn accept_link(state: &NodeState, from: u8, bid_set: &Digest, seed: &Digest)
 }
 
 /// Keeps an accepted link for the clearing (replacing an older one).
-pub async fn hand_over(state: &NodeState, stream: Stream) {
-    *state.mpc_links.slot.lock().await = Some(stream);
+pub async fn hand_over(state: &NodeState, attempt: u64, stream: Stream) {
+    *state.mpc_links.slot.lock().await = Some((attempt, stream));
     state.mpc_links.arrived.notify_one();
 }
 
-async fn take_link(state: &NodeState) -> Option<Stream> {
+/// Waits for a link from the predecessor: of attempt `want`, or of any
+/// attempt when `want` is `None`. Links of other attempts are dropped.
+async fn take_link(state: &NodeState, want: Option<u64>) -> Option<(u64, Stream)> {
     let deadline = tokio::time::Instant::now() + LINK_TIMEOUT;
     loop {
-        if let Some(s) = state.mpc_links.slot.lock().await.take() {
-            return Some(s);
+        if let Some((id, s)) = state.mpc_links.slot.lock().await.take() {
+            if want.is_none_or(|w| w == id) {
+                return Some((id, s));
+            }
+            continue;
         }
         if tokio::time::timeout_at(deadline, state.mpc_links.arrived.notified())
             .await
@@ -99,11 +115,21 @@ async fn take_link(state: &NodeState) -> Option<Stream> {
     }
 }
 
-async fn dial_next(state: &NodeState, bid_set: Digest, seed: Digest) -> Result<Stream, String> {
+async fn dial_next(
+    state: &NodeState,
+    bid_set: Digest,
+    seed: Digest,
+    attempt: u64,
+) -> Result<Stream, String> {
     let next = (state.index + 1) % 3;
     let deadline = tokio::time::Instant::now() + LINK_TIMEOUT;
+    let req = Request::Mpc {
+        bid_set,
+        seed,
+        attempt,
+    };
     loop {
-        let why = match request(state, next, &Request::Mpc { bid_set, seed }).await {
+        let why = match request(state, next, &req).await {
             Ok((Response::MpcReady, stream)) => return Ok(stream),
             Ok((Response::NotReady { phase }, _)) => format!("node {next} is at phase {phase}"),
             Ok((other, _)) => return Err(format!("node {next} answered {other:?}")),
@@ -144,11 +170,33 @@ fn input(state: &NodeState, a: &Agreed) -> anyhow::Result<Input> {
     })
 }
 
+/// Both links of one attempt: node 0 opens a new attempt, the others join
+/// the one their predecessor's link belongs to.
+async fn links(state: &NodeState, a: &Agreed, seed: Digest) -> Result<(Stream, Stream), String> {
+    let prev_node = (state.index + 2) % 3;
+    if state.index == LEADER {
+        let id = rand_core::RngCore::next_u64(&mut rand_core::OsRng);
+        let next = dial_next(state, a.bid_set, seed, id)
+            .await
+            .map_err(|e| format!("link to the successor: {e}"))?;
+        let (_, prev) = take_link(state, Some(id))
+            .await
+            .ok_or_else(|| format!("node {prev_node} did not join the attempt"))?;
+        Ok((next, prev))
+    } else {
+        let (id, prev) = take_link(state, None)
+            .await
+            .ok_or_else(|| format!("waiting for node {prev_node} to start an attempt"))?;
+        let next = dial_next(state, a.bid_set, seed, id)
+            .await
+            .map_err(|e| format!("link to the successor: {e}"))?;
+        Ok((next, prev))
+    }
+}
+
 /// One attempt: both links, then the program.
 async fn attempt(state: &Arc<NodeState>, a: &Agreed, seed: Digest) -> Result<Outcome, String> {
-    let (next, prev) = tokio::join!(dial_next(state, a.bid_set, seed), take_link(state));
-    let next = next.map_err(|e| format!("link to the successor: {e}"))?;
-    let prev = prev.ok_or_else(|| format!("no link from node {} yet", (state.index + 2) % 3))?;
+    let (next, prev) = links(state, a, seed).await?;
     let s = state.clone();
     let input = {
         let s = s.clone();
@@ -231,11 +279,25 @@ pub async fn run(
     }
 }
 
+/// Whether a peer was last seen still needing the clearing (a restarted
+/// node that had not stored its outcome).
+fn a_peer_needs_clearing(state: &NodeState) -> bool {
+    let phase = format!("phase {}", Phase::Seeded.name());
+    let peers = state.peers.lock().expect("peers lock");
+    peers
+        .iter()
+        .any(|p| p.node != state.index && p.message == phase)
+}
+
 /// After clearing, keeps joining clearing runs a restarted peer may need,
-/// checking that each gives this node's stored outcome. Never returns.
+/// checking that each gives this node's stored outcome. Node 0 starts such a
+/// run when it sees a peer still at the seeded phase. Never returns.
 pub async fn standby(state: &Arc<NodeState>, a: &Agreed, seed: Digest, outcome: &Outcome) {
-    tokio::time::sleep(Duration::from_secs(2)).await;
     loop {
+        if state.index == LEADER && !a_peer_needs_clearing(state) {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        }
         match attempt(state, a, seed).await {
             Ok(o) if &o == outcome => {
                 tracing::info!("joined a rerun of the clearing; same outcome")

@@ -72,6 +72,9 @@ pub enum Request {
         bid_set: Digest,
         /// The seed.
         seed: Digest,
+        /// Which clearing attempt the link belongs to: node 0 draws a fresh
+        /// id for each attempt and the others pass it along the ring.
+        attempt: u64,
     },
 }
 
@@ -295,12 +298,17 @@ async fn handle(
     }
     write_frame(&mut tls, &Response::HelloOk { node: state.index }).await?;
     let req: Request = read_frame(&mut tls).await?;
-    if let Request::Mpc { bid_set, seed } = &req {
+    if let Request::Mpc {
+        bid_set,
+        seed,
+        attempt,
+    } = &req
+    {
         let resp = crate::clearing::accept_link(state, from, bid_set, seed);
         let ready = matches!(resp, Response::MpcReady);
         write_frame(&mut tls, &resp).await?;
         if ready {
-            crate::clearing::hand_over(state, TlsStream::Server(tls)).await;
+            crate::clearing::hand_over(state, *attempt, TlsStream::Server(tls)).await;
         }
         return Ok(());
     }

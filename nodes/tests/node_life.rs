@@ -235,6 +235,25 @@ async fn kill_nine_while_bidding_and_clearing_loses_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+    // Then a follower: kill node 1 while it is still clearing, so the
+    // others (possibly done already) must run the clearing again with it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        let phase = c.status(1).await["phase"].as_str().unwrap().to_string();
+        if phase == "seeded" {
+            eprintln!("kill -9 node 1 at phase seeded (clearing)");
+            c.kill(1);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            c.start(1);
+            c.wait_healthy(1).await;
+            break;
+        }
+        if ["cleared", "published"].contains(&phase.as_str()) {
+            eprintln!("node 1 finished clearing before it could be killed in it");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
     // Kill node 2 at random moments of the rest.
     for round in 0..3 {
         tokio::time::sleep(Duration::from_millis(rng.gen_range(100..1500))).await;
