@@ -16,7 +16,9 @@ pub struct Quantity(pub u32);
 
 /// A sum of quantities: volumes, supply and demand. Never overflows: at most
 /// `2^32` slots of `< 2^32` units each.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Volume(pub u64);
 

@@ -22,7 +22,11 @@ fn every_fixture_clears_to_its_expected_outcome() {
         .collect();
     names.sort();
     // The folder holds the spec's five examples and the branch cases.
-    assert!(names.len() >= 17, "only {} fixture cases found", names.len());
+    assert!(
+        names.len() >= 17,
+        "only {} fixture cases found",
+        names.len()
+    );
     for dir in names {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         let market_text = std::fs::read_to_string(dir.join("market.json")).unwrap();
@@ -32,7 +36,11 @@ fn every_fixture_clears_to_its_expected_outcome() {
         // Compared as JSON, so the published form (null price, field names)
         // is checked too.
         let expected: serde_json::Value = serde_json::from_str(&expected_text).unwrap();
-        assert_eq!(serde_json::to_value(&c.outcome).unwrap(), expected, "case {name}");
+        assert_eq!(
+            serde_json::to_value(&c.outcome).unwrap(),
+            expected,
+            "case {name}"
+        );
         let parsed: Outcome = serde_json::from_value(expected).unwrap();
         assert_eq!(c.outcome, parsed, "case {name}");
 

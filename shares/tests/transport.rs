@@ -13,7 +13,11 @@ fn unexpected_tag_is_an_error() {
     let [mut a, mut b, _c] = MemTransport::triple(Duration::from_secs(5));
     a.send(p(1), Tag::OPEN, &[1, 2, 3]).unwrap();
     match b.recv(p(0), Tag::MUL) {
-        Err(TransportError::UnexpectedTag { from, expected, got }) => {
+        Err(TransportError::UnexpectedTag {
+            from,
+            expected,
+            got,
+        }) => {
             assert_eq!((from, expected, got), (p(0), Tag::MUL, Tag::OPEN));
         }
         other => panic!("expected a tag error, got {other:?}"),
@@ -32,7 +36,10 @@ fn short_message_is_an_error_in_a_protocol() {
                     let me = t.me();
                     let mut party = shares::Party::with_seed(t, 1);
                     if me.index() == 0 {
-                        party.transport_mut().send(p(1), Tag::OPEN, &[0u8; 8]).unwrap();
+                        party
+                            .transport_mut()
+                            .send(p(1), Tag::OPEN, &[0u8; 8])
+                            .unwrap();
                         // Stay connected while the others run.
                         std::thread::sleep(Duration::from_millis(500));
                         return None;
@@ -42,10 +49,16 @@ fn short_message_is_an_error_in_a_protocol() {
                 })
             })
             .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+        hs.into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
     });
     match &res[1] {
-        Some(Err(shares::Error::Transport(TransportError::WrongLength { expected: 16, got: 8, .. }))) => {}
+        Some(Err(shares::Error::Transport(TransportError::WrongLength {
+            expected: 16,
+            got: 8,
+            ..
+        }))) => {}
         other => panic!("expected a length error at party 1, got {other:?}"),
     }
 }
@@ -54,7 +67,10 @@ fn short_message_is_an_error_in_a_protocol() {
 fn truncated_frame_is_an_error() {
     let [mut a, mut b, _c] = MemTransport::triple(Duration::from_secs(5));
     a.send_raw(p(1), vec![2, 0, 0, 0, 0, 0, 0, 0]).unwrap();
-    assert!(matches!(b.recv(p(0), Tag::MUL), Err(TransportError::Truncated { .. })));
+    assert!(matches!(
+        b.recv(p(0), Tag::MUL),
+        Err(TransportError::Truncated { .. })
+    ));
     // A header announcing more payload than present.
     let [mut a, mut b, _c] = MemTransport::triple(Duration::from_secs(5));
     let mut f = Vec::new();
@@ -63,7 +79,14 @@ fn truncated_frame_is_an_error() {
     f.extend_from_slice(&100u64.to_le_bytes());
     f.extend_from_slice(&[0; 10]);
     a.send_raw(p(1), f).unwrap();
-    assert!(matches!(b.recv(p(0), Tag::MUL), Err(TransportError::Truncated { got: 30, needed: 120, .. })));
+    assert!(matches!(
+        b.recv(p(0), Tag::MUL),
+        Err(TransportError::Truncated {
+            got: 30,
+            needed: 120,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -76,19 +99,39 @@ fn replayed_message_is_an_error() {
     a.send_raw(p(1), f.clone()).unwrap();
     a.send_raw(p(1), f).unwrap();
     b.recv(p(0), Tag::MUL).unwrap();
-    assert!(matches!(b.recv(p(0), Tag::MUL), Err(TransportError::Sequence { expected: 1, got: 0, .. })));
+    assert!(matches!(
+        b.recv(p(0), Tag::MUL),
+        Err(TransportError::Sequence {
+            expected: 1,
+            got: 0,
+            ..
+        })
+    ));
 }
 
 #[test]
 fn silence_times_out() {
     let [_a, mut b, _c] = MemTransport::triple(Duration::from_millis(100));
     let t0 = Instant::now();
-    assert!(matches!(b.recv(p(0), Tag::MUL), Err(TransportError::Timeout { .. })));
+    assert!(matches!(
+        b.recv(p(0), Tag::MUL),
+        Err(TransportError::Timeout { .. })
+    ));
     assert!(t0.elapsed() < Duration::from_secs(5));
 }
 
-fn net_pair(timeout: Duration) -> (tokio::runtime::Runtime, NetTransport, tokio::io::DuplexStream) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+fn net_pair(
+    timeout: Duration,
+) -> (
+    tokio::runtime::Runtime,
+    NetTransport,
+    tokio::io::DuplexStream,
+) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let (to_next, peer_next) = tokio::io::duplex(1 << 16);
     let (to_prev, _peer_prev) = tokio::io::duplex(1 << 16);
     std::mem::forget(_peer_prev);
@@ -101,7 +144,10 @@ fn net_transport_truncated_stream_and_timeout() {
     use tokio::io::AsyncWriteExt;
     let (rt, mut t, mut peer) = net_pair(Duration::from_millis(300));
     // Silence: timeout.
-    assert!(matches!(t.recv(p(1), Tag::MUL), Err(TransportError::Timeout { .. })));
+    assert!(matches!(
+        t.recv(p(1), Tag::MUL),
+        Err(TransportError::Timeout { .. })
+    ));
     // A header promising 100 bytes, 10 bytes, then the stream closes.
     rt.block_on(async {
         let mut f = Vec::new();
@@ -112,23 +158,44 @@ fn net_transport_truncated_stream_and_timeout() {
         peer.write_all(&f).await.unwrap();
         peer.shutdown().await.unwrap();
     });
-    assert!(matches!(t.recv(p(1), Tag::MUL), Err(TransportError::Truncated { got: 30, needed: 120, .. })));
+    assert!(matches!(
+        t.recv(p(1), Tag::MUL),
+        Err(TransportError::Truncated {
+            got: 30,
+            needed: 120,
+            ..
+        })
+    ));
 }
 
 #[test]
 fn net_transport_round_trip_and_wrong_tag() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let (s01, s10) = tokio::io::duplex(1 << 10);
     let (s02, s20) = tokio::io::duplex(1 << 10);
     let h = rt.handle().clone();
     let mut t0 = NetTransport::from_streams(p(0), s01, s02, h.clone(), Duration::from_secs(5));
-    let mut t1 = NetTransport::from_streams(p(1), tokio::io::duplex(8).0, s10, h.clone(), Duration::from_secs(5));
-    let _t2 = NetTransport::from_streams(p(2), s20, tokio::io::duplex(8).0, h, Duration::from_secs(5));
+    let mut t1 = NetTransport::from_streams(
+        p(1),
+        tokio::io::duplex(8).0,
+        s10,
+        h.clone(),
+        Duration::from_secs(5),
+    );
+    let _t2 =
+        NetTransport::from_streams(p(2), s20, tokio::io::duplex(8).0, h, Duration::from_secs(5));
     let big = vec![7u8; 1 << 20];
     t0.send(p(1), Tag::SHUFFLE, &big).unwrap();
     t0.send(p(1), Tag::OPEN, &[1]).unwrap();
     assert_eq!(t1.recv(p(0), Tag::SHUFFLE).unwrap(), big);
-    assert!(matches!(t1.recv(p(0), Tag::MUL), Err(TransportError::UnexpectedTag { .. })));
+    assert!(matches!(
+        t1.recv(p(0), Tag::MUL),
+        Err(TransportError::UnexpectedTag { .. })
+    ));
     let s = t0.stats();
     assert_eq!(s.messages_sent, 2);
     assert_eq!(s.bytes_sent, (20 + (1 << 20) + 20 + 1) as u64);
@@ -136,9 +203,20 @@ fn net_transport_round_trip_and_wrong_tag() {
 
 #[test]
 fn setup_over_tcp_agrees_keys() {
-    let addrs: Vec<std::net::SocketAddr> = (0..3).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()).collect();
+    let addrs: Vec<std::net::SocketAddr> = (0..3)
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+        })
+        .collect();
     let addrs: [std::net::SocketAddr; 3] = addrs.try_into().unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let values = [5u64, 1 << 40, u64::MAX];
     let b = shares::client::share_arith(&values, &mut rand::rngs::OsRng);
     let out: Vec<Vec<u64>> = std::thread::scope(|s| {
@@ -147,7 +225,8 @@ fn setup_over_tcp_agrees_keys() {
                 let h = rt.handle().clone();
                 let b = &b;
                 s.spawn(move || {
-                    let t = NetTransport::connect_tcp(p(i), addrs, h, Duration::from_secs(10)).unwrap();
+                    let t =
+                        NetTransport::connect_tcp(p(i), addrs, h, Duration::from_secs(10)).unwrap();
                     let mut party = shares::Party::setup(t, &mut rand::rngs::OsRng).unwrap();
                     let x = b[i].clone().into_shares();
                     let y = shares::mul::mul(&mut party, &x, &x).unwrap();
