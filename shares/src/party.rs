@@ -373,8 +373,9 @@ impl<T: Transport> Party<T> {
 
     /// Opens boolean shares to all three parties, as one `bool` per element.
     pub fn open_bits(&mut self, label: &'static str, x: &BitShares) -> Result<Vec<bool>> {
+        let (own, next) = without_padding(x);
         let w = self
-            .open_words(label, None, x.len, &x.own, &x.next, true, false)?
+            .open_words(label, None, x.len, &own, &next, true, false)?
             .expect("everyone receives");
         Ok(unpack(&w, x.len))
     }
@@ -386,8 +387,9 @@ impl<T: Transport> Party<T> {
         to: PartyId,
         x: &BitShares,
     ) -> Result<Option<Vec<bool>>> {
+        let (own, next) = without_padding(x);
         Ok(self
-            .open_words(label, Some(to), x.len, &x.own, &x.next, true, false)?
+            .open_words(label, Some(to), x.len, &own, &next, true, false)?
             .map(|w| unpack(&w, x.len)))
     }
 
@@ -433,4 +435,21 @@ pub(crate) fn unpack(words: &[u64], len: usize) -> Vec<bool> {
     (0..len)
         .map(|e| (words[e / 64] >> (e % 64)) & 1 == 1)
         .collect()
+}
+
+/// Both components with the bits past `x.len` in the last word cleared, so
+/// an opening reveals exactly `x.len` bits whatever a protocol left in the
+/// padding (clearing a public position in every component keeps the XOR
+/// sharing of the real bits intact).
+fn without_padding(x: &BitShares) -> (Vec<u64>, Vec<u64>) {
+    let words = x.len.div_ceil(64);
+    let (mut own, mut next) = (x.own[..words].to_vec(), x.next[..words].to_vec());
+    let used = x.len % 64;
+    if used != 0 {
+        let mask = (1u64 << used) - 1;
+        for w in [own.last_mut(), next.last_mut()].into_iter().flatten() {
+            *w &= mask;
+        }
+    }
+    (own, next)
 }

@@ -210,3 +210,32 @@ fn open_to_one_party_and_the_log() {
         assert_eq!(o.1[0].count, 2);
     }
 }
+
+/// An opening of bits reveals exactly its `len` bits: whatever a protocol
+/// left in the padding of the last word stays unopened.
+#[test]
+fn opening_bits_clears_the_padding() {
+    let len = 70;
+    // Bits 70..128 of the packed words stand for secrets a protocol left in
+    // the padding.
+    let words = [0xDEAD_BEEF_0123_4567u64, 0xFFFF_FFFF_FFFF_FF25];
+    let comps = shares::client::share_bits(&words, &mut rand::rngs::OsRng);
+    let out = common::run3(11, |p| {
+        let (own, next) = comps[p.id().index()].clone();
+        p.keep_opened_values(true);
+        let got = p
+            .open_bits(
+                "test: padding",
+                &shares::BitShares::from_components(own, next, len),
+            )
+            .unwrap();
+        (got, p.opened_values().to_vec())
+    });
+    for (got, opened) in out {
+        let expect: Vec<bool> = (0..len)
+            .map(|e| (words[e / 64] >> (e % 64)) & 1 == 1)
+            .collect();
+        assert_eq!(got, expect);
+        assert_eq!(opened, vec![vec![words[0], words[1] & 0x3F]]);
+    }
+}
