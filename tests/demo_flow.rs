@@ -58,7 +58,7 @@ fn demo_clears_like_the_reference_and_tampering_fails_the_audit() {
     assert_eq!(outcome, reference);
     assert!(outcome.volume.0 > 0, "the small market should trade");
     assert_eq!(outcome.excluded.len(), 1);
-    assert_eq!(outcome.excluded[0].reason, "quantity out of range");
+    assert_eq!(outcome.excluded[0].reason, "invalid bid");
 
     let bundle: OutcomeBundle =
         serde_json::from_slice(&std::fs::read(out.join("bundle.json")).unwrap()).unwrap();

@@ -5,10 +5,20 @@
 //! Checks run in a fixed order and the first failure is the one reported:
 //! the buy count, the sell count, then every buy slot and every sell slot
 //! in slot order, price before quantity.
+//!
+//! The detail ([`BidError`]'s message, naming bidder, side, slot, field and
+//! limit) is for the bidder's own check before sending and for the auditor's
+//! diagnostics. The published outcome says only [`INVALID_BID`]: which value
+//! was out of range is never part of it, and the three-party clearing never
+//! computes it.
 
 use crate::market::{MarketFile, RawBid, RawOrder};
 use crate::{AuctionParams, Bid, BidderId, Exclusion, Order, Price, Quantity, Side};
 use std::fmt;
+
+/// The published reason of every bid the clearing rule excludes (a price or
+/// quantity out of range, more than K orders on a side).
+pub const INVALID_BID: &str = "invalid bid";
 
 /// Which value of an order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -80,15 +90,6 @@ pub enum BidError {
 }
 
 impl BidError {
-    /// The short public reason that goes into the outcome's `excluded` list,
-    /// e.g. `"quantity out of range"`.
-    pub fn reason(&self) -> String {
-        match self {
-            BidError::TooManyOrders { side, .. } => format!("too many {side} orders"),
-            BidError::OutOfRange { field, .. } => format!("{field} out of range"),
-        }
-    }
-
     /// The bidder the error is about.
     pub fn bidder(&self) -> &BidderId {
         match self {
@@ -96,11 +97,12 @@ impl BidError {
         }
     }
 
-    /// The exclusion this error causes.
+    /// The exclusion this error causes, as published: the bidder and
+    /// [`INVALID_BID`], whatever the error.
     pub fn to_exclusion(&self) -> Exclusion {
         Exclusion {
             bidder: self.bidder().clone(),
-            reason: self.reason(),
+            reason: INVALID_BID.to_string(),
         }
     }
 }
@@ -152,7 +154,7 @@ pub fn check_bid(params: &AuctionParams, raw: &RawBid) -> Result<Bid, BidError> 
     })
 }
 
-/// The validity rule: the valid bid, or the exclusion with its short reason.
+/// The validity rule: the valid bid, or the exclusion as published.
 pub fn validate_bid(params: &AuctionParams, raw: &RawBid) -> Result<Bid, Exclusion> {
     check_bid(params, raw).map_err(|e| e.to_exclusion())
 }

@@ -149,7 +149,14 @@ fn validation_names_bidder_side_slot_field_and_limit() {
         e.to_string(),
         "bidder f: sell order in slot 1: quantity 1001 is outside 0..=1000"
     );
-    assert_eq!(e.reason(), "quantity out of range");
+    // The detail is for the bidder's own check; the outcome says only this.
+    assert_eq!(
+        e.to_exclusion(),
+        Exclusion {
+            bidder: BidderId("f".into()),
+            reason: "invalid bid".into()
+        }
+    );
     let e = check_bid(&p, &raw("g", &[(101, 1)], &[])).unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -164,7 +171,7 @@ fn validation_names_bidder_side_slot_field_and_limit() {
         validate_bid(&p, &raw("h", &[], &[(1, 1); 3])).unwrap_err(),
         Exclusion {
             bidder: BidderId("h".into()),
-            reason: "too many sell orders".into()
+            reason: "invalid bid".into()
         }
     );
     // The edges are in range.

@@ -5,6 +5,7 @@ mod mpc_common;
 
 use auction::mpc::{deal, ideal};
 use auction::reference;
+use auction::validate::{BidError, check_bid};
 use proptest::prelude::*;
 
 fn ideal_outcome(market: &auction::MarketFile) -> auction::Outcome {
@@ -47,12 +48,24 @@ fn random_markets_cover_every_branch() {
             _ => no_trade += 1,
         }
         for e in &c.outcome.excluded {
-            if e.reason.contains("out of range") {
-                range_excluded += 1
-            } else {
-                count_excluded += 1
+            assert_eq!(e.reason, "invalid bid", "seed {seed}");
+        }
+        for raw in &market.bids {
+            match check_bid(&market.auction, raw) {
+                Err(BidError::OutOfRange { .. }) => range_excluded += 1,
+                Err(BidError::TooManyOrders { .. }) => count_excluded += 1,
+                Ok(_) => {}
             }
         }
+        assert_eq!(
+            c.outcome.excluded.len(),
+            market
+                .bids
+                .iter()
+                .filter(|b| check_bid(&market.auction, b).is_err())
+                .count(),
+            "seed {seed}"
+        );
         both_sides += market
             .bids
             .iter()

@@ -1,17 +1,17 @@
 //! The leakage audit: every value any party opens during a whole clearing
 //! passes the engine's one choke point, which records its label, its
-//! audience and its size. The list must be exactly the permitted outputs
-//! (validity bits, the reasons of the excluded bids, the volume, the price
-//! when there is trade, the allocations when there is trade) plus the
-//! sort's openings of permutations under a fresh secret shuffle (uniformly
-//! random), in number and kind. Opening anything else fails these tests.
+//! audience and its size. The list must be exactly the published outputs
+//! (one validity bit per bid in the computation, the volume, the price when
+//! there is trade, the allocations when there is trade) plus the masked
+//! values: the sort's openings of permutations under a fresh secret shuffle
+//! (uniformly random), in number and kind. Nothing about why a bid is
+//! invalid is opened: every excluded bid's published reason is `invalid
+//! bid`. Opening anything else fails these tests.
 
 mod mpc_common;
 
 use auction::market::{MarketFile, RawBid, RawOrder};
-use auction::mpc::{
-    LABEL_ALLOCATION, LABEL_PRICE, LABEL_REASON, LABEL_VALIDITY, LABEL_VOLUME, layout,
-};
+use auction::mpc::{LABEL_ALLOCATION, LABEL_PRICE, LABEL_VALIDITY, LABEL_VOLUME, layout};
 use auction::{AuctionParams, BidderId, Seed, reference};
 use proptest::prelude::*;
 use shares::Opening;
@@ -33,9 +33,6 @@ fn permitted(market: &MarketFile) -> Vec<(String, usize)> {
     let mut list = Vec::new();
     if shared > 0 && k > 0 {
         list.push((LABEL_VALIDITY.to_string(), shared));
-    }
-    if shared > valid {
-        list.push((LABEL_REASON.to_string(), shared - valid));
     }
     if slots == 0 {
         return list;
@@ -146,8 +143,38 @@ fn market_with_invalid_bids() {
     ]);
     let o = reference::clear_market(&m);
     assert_eq!(o.excluded.len(), 4);
+    assert!(
+        o.excluded.iter().all(|e| e.reason == "invalid bid"),
+        "{o:?}"
+    );
     assert!(o.price.is_some());
     audit(&m, 3);
+}
+
+/// A bid whose bad value is a price and one whose bad value is a quantity
+/// give the same openings and the same outcome: which value failed is
+/// neither opened nor published.
+#[test]
+fn the_kind_of_bad_value_is_not_revealed() {
+    let with_bad = |buy: Vec<RawOrder>| {
+        market(vec![
+            ("s", vec![], vec![order(10, 5)]),
+            ("b", vec![order(20, 5)], vec![]),
+            ("x", buy, vec![]),
+        ])
+    };
+    let bad_price = with_bad(vec![order(101, 5), order(20, 1)]);
+    let bad_quantity = with_bad(vec![order(20, 1001), order(20, 1)]);
+    let a = mpc_common::run_three(&bad_price, 5);
+    let b = mpc_common::run_three(&bad_quantity, 5);
+    for i in 0..3 {
+        assert_eq!(a[i].outcome, b[i].outcome, "party {i}");
+        assert_eq!(kinds(&a[i].opened), kinds(&b[i].opened), "party {i}");
+    }
+    assert_eq!(a[0].outcome.excluded.len(), 1);
+    assert_eq!(a[0].outcome.excluded[0].reason, "invalid bid");
+    audit(&bad_price, 6);
+    audit(&bad_quantity, 7);
 }
 
 #[test]

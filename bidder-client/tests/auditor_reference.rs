@@ -149,5 +149,10 @@ fn invalid_bids_are_excluded_with_details_on_stderr() {
         err.contains("bidder x3: 5 buy orders, more than the limit of 4 per side"),
         "{err}"
     );
-    assert_eq!(json(&out.stdout)["excluded"].as_array().unwrap().len(), 8);
+    let excluded = json(&out.stdout)["excluded"].as_array().unwrap().clone();
+    assert_eq!(excluded.len(), 8);
+    // The detail stays on stderr; the outcome names no value.
+    for e in &excluded {
+        assert_eq!(e["reason"], "invalid bid", "{e}");
+    }
 }

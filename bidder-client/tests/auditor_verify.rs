@@ -150,7 +150,7 @@ fn audit(dir: &Path, b: &OutcomeBundle, plaintext: bool) -> (i32, String) {
 fn a_correct_bundle_passes_and_each_tampering_fails() {
     let c = case();
     let d = c.dir.path();
-    assert_eq!(c.bundle.outcome.excluded[0].reason, "price out of range");
+    assert_eq!(c.bundle.outcome.excluded[0].reason, "invalid bid");
     let (code, out) = audit(d, &c.bundle, true);
     assert_eq!(code, 0, "{out}");
     assert!(

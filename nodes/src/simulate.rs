@@ -5,8 +5,8 @@
 //! as `4K` ring values (a value a correct client would refuse, negative or
 //! too large, goes in as its 64-bit two's-complement value, so the
 //! computation's own range check must catch it; a bid with more than K
-//! orders on a side cannot be laid out and is excluded before sharing, with
-//! the reference's reason) and split into three random components. Three
+//! orders on a side cannot be laid out and is excluded before sharing, as
+//! `invalid bid` like the reference) and split into three random components. Three
 //! parties, each on its own thread with its own I/O runtime and its own TCP
 //! connections to the other two, then run [`auction::mpc::clear`]; each
 //! party sees only its own components. The outcome is printed with the same

@@ -162,6 +162,7 @@ async fn three_nodes_clear_to_the_reference() {
         "{:?}",
         bundle.outcome.excluded
     );
+    assert_eq!(bundle.outcome.excluded[0].reason, "invalid bid");
     assert!(bundle.outcome.volume.0 > 0, "the market should trade");
 }
 

@@ -13,8 +13,9 @@
 //! [`crate::mpc::layout`]:
 //!
 //! 1. *Validation.* A value fails when it exceeds its limit as a 64-bit
-//!    unsigned number. One validity bit per bid; for an invalid bid, whether
-//!    its first failing value (in layout order) is a price or a quantity.
+//!    unsigned number. One validity bit per bid: valid when no value fails.
+//!    An invalid bid is published as excluded with the reason `invalid bid`;
+//!    nothing else about it is computed.
 //! 2. *Sort.* Events `0..=n+1`: a public event `b = 0`, the slots stably
 //!    sorted by price with breakpoint `b = p` (sell) or `p + 1` (buy) and
 //!    quantities `qb`, `qs`, and a public sentinel `b = max_price + 1`.
@@ -39,8 +40,8 @@
 //!    short side's eligible total is exactly `X`, so it fills completely.
 //! 5. *Allocations.* Fills go back to their slots and are summed per bid.
 
+use super::assemble_outcome;
 use super::layout::{self, SlotRef};
-use super::{InvalidValue, assemble_outcome};
 use crate::{AuctionParams, BidderId, Exclusion, Outcome, Seed, Side};
 
 /// The top bit of a ring value: `[x < 0]` read as two's complement.
@@ -48,15 +49,16 @@ fn msb(x: u64) -> u64 {
     x >> 63
 }
 
-/// The first failing value of a bid's `4K` ring values, in layout order.
-pub fn first_invalid(params: &AuctionParams, values: &[u64]) -> Option<InvalidValue> {
-    values.iter().enumerate().find_map(|(i, &x)| {
-        let (limit, field) = if i % 2 == 0 {
-            (params.max_price, InvalidValue::Price)
+/// Step 1: whether every one of a bid's `4K` ring values (price, quantity,
+/// alternating) is within its limit as a 64-bit unsigned number.
+pub fn is_valid(params: &AuctionParams, values: &[u64]) -> bool {
+    values.iter().enumerate().all(|(i, &x)| {
+        let limit = if i % 2 == 0 {
+            params.max_price
         } else {
-            (params.max_quantity, InvalidValue::Quantity)
+            params.max_quantity
         };
-        (x > u64::from(limit)).then_some(field)
+        x <= u64::from(limit)
     })
 }
 
@@ -183,10 +185,9 @@ pub fn clear(
     excluded: Vec<Exclusion>,
 ) -> Outcome {
     let k = params.max_orders_per_side as usize;
-    let checks: Vec<Option<InvalidValue>> =
-        values.iter().map(|v| first_invalid(params, v)).collect();
+    let checks: Vec<bool> = values.iter().map(|v| is_valid(params, v)).collect();
     let valid: Vec<u32> = (0..bidders.len() as u32)
-        .filter(|&i| checks[i as usize].is_none())
+        .filter(|&i| checks[i as usize])
         .collect();
     let order = layout::preorder(seed, bidders, &valid, k as u32);
     let n = order.len();

@@ -10,20 +10,27 @@
 //! # What is opened
 //!
 //! Every opening passes the engine's one choke point with a label. In a whole
-//! clearing of `N` bids, of which `N_v` are valid, exactly these outputs are
-//! opened, in this order:
+//! clearing of `N` bids in the computation, of which `N_v` are valid, with
+//! `n = 2 K N_v` valid order slots and `w` bits in the price key (enough for
+//! `0..=max_price`), exactly these values are opened, all to all three
+//! parties, in this order:
 //!
-//! | label | count | what |
-//! | --- | --- | --- |
-//! | [`LABEL_VALIDITY`] | `N` | one validity bit per bid |
-//! | [`LABEL_REASON`] | `N - N_v` | per invalid bid, whether its first bad value is a price or a quantity: the reason the outcome publishes |
-//! | [`LABEL_VOLUME`] | 1 | `V*`; zero means no trade |
-//! | [`LABEL_PRICE`] | 1 if `V* > 0` | `p*` |
-//! | [`LABEL_ALLOCATION`] | `2 N_v` if `V* > 0` | each valid bid's bought and sold totals |
+//! | label | count | when | what |
+//! | --- | --- | --- | --- |
+//! | [`LABEL_VALIDITY`] | `N` | `N > 0`, `K > 0` | one validity bit per bid: the published output "excluded, reason `invalid bid`" (nothing more about an invalid bid is computed) |
+//! | `sort: partial sorting permutation under a fresh secret shuffle …` | `n`, `w - 1` times | `n > 0` | masked: the sorting permutation so far composed with a fresh secret shuffle, a uniformly random permutation |
+//! | `sort: sorting permutation under a fresh secret shuffle …` | `n` | `n > 0`, `w > 0` | masked: the final sorting permutation composed with a fresh secret shuffle, a uniformly random permutation |
+//! | [`LABEL_VOLUME`] | 1 | `n > 0` | `V*`; zero means no trade |
+//! | [`LABEL_PRICE`] | 1 | `V* > 0` | `p*` |
+//! | [`LABEL_ALLOCATION`] | `2 N_v` | `V* > 0` | each valid bid's bought and sold totals |
 //!
-//! plus the masked values the engine's sub-protocols open under their own
-//! labels. Nothing is opened when there is no valid bid beyond the validity
-//! bits (and reasons): the empty market's outcome is public.
+//! The published outputs are the validity bits, `V*`, `p*` and the
+//! allocations; the sort's openings are masked values. Nothing else is
+//! opened: with no valid order slot the outcome (no trade) follows from the
+//! validity bits. Bids with more than K orders on a side cannot be laid out
+//! in K slots, so they are excluded before the computation (also as
+//! `invalid bid`) and are not among the `N`. `tests/mpc_leakage.rs` checks
+//! this list, in number and kind, on every clearing it runs.
 
 pub mod bitvec;
 pub mod deal;
@@ -33,7 +40,7 @@ pub mod layout;
 pub mod price;
 pub mod validation;
 
-use crate::validate::Field;
+use crate::validate::INVALID_BID;
 use crate::{Allocation, AuctionParams, BidderId, Exclusion, Outcome, Price, Seed, Side, Volume};
 use shares::{ArithShares, Party, Transport};
 use std::time::Instant;
@@ -225,7 +232,7 @@ pub fn clear_with_report<T: Transport>(
             .collect(),
     );
     let checks = if k == 0 {
-        vec![None; bids]
+        vec![true; bids]
     } else {
         validation::validate(party, params, &values, bids)?
     };
@@ -234,9 +241,7 @@ pub fn clear_with_report<T: Transport>(
     // 2. Lay the valid slots out in the public pre-order, then sort them by
     // price carrying breakpoint and quantities.
     let clock = Clock::start(party);
-    let valid: Vec<u32> = (0..bids as u32)
-        .filter(|&b| checks[b as usize].is_none())
-        .collect();
+    let valid: Vec<u32> = (0..bids as u32).filter(|&b| checks[b as usize]).collect();
     let order = layout::preorder(
         &input.seed,
         &input.bidders,
@@ -401,8 +406,6 @@ fn times_public(x: &ArithShares, c: &[u64]) -> ArithShares {
 
 /// Label of the per-bid validity bits.
 pub const LABEL_VALIDITY: &str = "clearing/validity";
-/// Label of the exclusion reason of an invalid bid.
-pub const LABEL_REASON: &str = "clearing/exclusion-reason";
 /// Label of the volume `V*`.
 pub const LABEL_VOLUME: &str = "clearing/volume";
 /// Label of the clearing price `p*`.
@@ -410,37 +413,15 @@ pub const LABEL_PRICE: &str = "clearing/price";
 /// Label of the allocations (bought, sold per valid bid).
 pub const LABEL_ALLOCATION: &str = "clearing/allocation";
 
-/// Which value of an invalid bid failed first (layout order: buy slots then
-/// sell slots, price before quantity), which is what the outcome's reason
-/// names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InvalidValue {
-    /// A price above `max_price` (or negative).
-    Price,
-    /// A quantity above `max_quantity` (or negative).
-    Quantity,
-}
-
-impl InvalidValue {
-    /// The published reason, worded as the reference words it.
-    pub fn reason(self) -> String {
-        let field = match self {
-            InvalidValue::Price => Field::Price,
-            InvalidValue::Quantity => Field::Quantity,
-        };
-        format!("{field} out of range")
-    }
-}
-
 /// Builds the published outcome from the opened values: every valid bid's
 /// allocation (sorted by bidder id) and every exclusion, those given and
-/// those found invalid (sorted by bidder id).
+/// those found invalid, the latter as [`INVALID_BID`] (sorted by bidder id).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn assemble_outcome(
     params: &AuctionParams,
     seed: &Seed,
     bidders: &[BidderId],
-    checks: &[Option<InvalidValue>],
+    valid: &[bool],
     volume: u64,
     price: Option<u64>,
     bought: &[u64],
@@ -449,16 +430,17 @@ pub(crate) fn assemble_outcome(
 ) -> Outcome {
     let mut allocations = Vec::new();
     for (i, bidder) in bidders.iter().enumerate() {
-        match checks[i] {
-            None => allocations.push(Allocation {
+        if valid[i] {
+            allocations.push(Allocation {
                 bidder: bidder.clone(),
                 bought: Volume(bought[i]),
                 sold: Volume(sold[i]),
-            }),
-            Some(bad) => excluded.push(Exclusion {
+            });
+        } else {
+            excluded.push(Exclusion {
                 bidder: bidder.clone(),
-                reason: bad.reason(),
-            }),
+                reason: INVALID_BID.to_string(),
+            });
         }
     }
     allocations.sort_by(|a, b| a.bidder.cmp(&b.bidder));

@@ -30,7 +30,8 @@ struct Cli {
 enum Command {
     /// Clear a market file with the plaintext reference and print the outcome
     /// JSON (allocations sorted by bidder id). Invalid bids are excluded with
-    /// their reason (details on stderr); a malformed file is an error.
+    /// the reason `invalid bid` (which value was wrong on stderr); a
+    /// malformed file is an error.
     Reference(ReferenceArgs),
     /// Check an outcome bundle (from the nodes or a file): signatures, auction
     /// hash, bid set, seed, sums, price range; receipts and plaintext bids when
