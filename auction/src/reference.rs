@@ -1,5 +1,5 @@
 //! The clearing rule in the clear: the reference every other clearing is
-//! checked against, bit for bit (`shared/spec/clearing.md`).
+//! checked against, bit for bit (`docs/clearing.md`).
 //!
 //! Demand `D(x)` and supply `S(x)` are step functions that change only at a
 //! sell limit `p` and just above a buy limit (`p + 1`). The reference sorts

@@ -1,5 +1,5 @@
 //! The domain's vocabulary: parameters, prices, quantities, bidders, orders,
-//! bids and outcomes, in the JSON forms of `shared/spec/clearing.md`.
+//! bids and outcomes, in the JSON forms of `docs/clearing.md`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,4 +1,4 @@
-//! The worked examples of `shared/spec/clearing.md` (K = 4, max_price = 100,
+//! The worked examples of `docs/clearing.md` (K = 4, max_price = 100,
 //! seed = 32 zero bytes), and the priority key's known answers.
 
 use auction::priority::priority_key;

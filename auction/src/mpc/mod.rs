@@ -3,7 +3,7 @@
 //! [`clear`] is what each of the three nodes runs: it takes this party's
 //! share components of every bid, the public bidder ids, the seed and a
 //! [`shares::Party`] (which holds the transport), and returns the outcome of
-//! `shared/spec/clearing.md`, equal bit for bit to [`crate::reference`].
+//! `docs/clearing.md`, equal bit for bit to [`crate::reference`].
 //! The steps, their formulas and why they are right are in [`ideal`], the
 //! plaintext twin that runs the same algorithm in the clear.
 //!

@@ -1,7 +1,7 @@
 //! `auditor`: checks auction outcomes.
 //!
 //! `auditor reference MARKET.json` clears a market file in the clear with the
-//! reference rule (`shared/spec/clearing.md`) and prints the outcome JSON.
+//! reference rule (`docs/clearing.md`) and prints the outcome JSON.
 //! Each check is one subcommand.
 
 use anyhow::{Context, Result};
