@@ -1,15 +1,25 @@
 //! What travels between bidders, nodes and auditors, and what gets signed.
 //!
-//! A bidder splits its bid into three share bundles, one per node; signs the
-//! auction id, its id, a version number and the SHA-256 digests of all three
-//! bundles; and sends each node its bundle with that signature. The node
-//! answers with a signed receipt. After the clearing each node signs the
-//! outcome (auction-file hash, bid-set digest, seed, price, volume,
-//! allocations, exclusions) and the bundle with all three signatures is
-//! published. Every signed message starts with its own domain-separation tag
-//! and encodes its fields with explicit lengths, so no message of one kind can
-//! be read as another. The byte layouts and test vectors are in
-//! `auction/docs/wire.md`. Pure: no I/O.
+//! A bidder splits its bid into three share bundles, one per node, and puts
+//! a fresh random 256-bit salt in each. It signs the auction id, its id, a
+//! version number and a *hiding commitment* to each bundle (SHA-256 over the
+//! bundle's salt and components), and sends each node its bundle, salt
+//! included, with the three commitments and that signature. The node answers
+//! with a signed receipt. After the clearing each node signs the outcome
+//! (auction-file hash, bid-set digest, seed, price, volume, allocations,
+//! exclusions) and the bundle with all three signatures and every bidder's
+//! signature is published. Every signed message starts with its own
+//! domain-separation tag and encodes its fields with explicit lengths, so no
+//! message of one kind can be read as another. The byte layouts and test
+//! vectors are in `auction/docs/wire.md`. Pure: no I/O.
+//!
+//! Why the salt: node `i` holds components `x_i` and `x_{i+1}` of every
+//! value and sees all three commitments. Were a commitment a plain hash of
+//! its bundle, node `i` could take any guess `v` of the bid, compute
+//! `x_{i+2} = v - x_i - x_{i+1}` and test the guess against the commitment
+//! to bundle `i+1`; bids have little entropy, so the search ends quickly.
+//! The salt of bundle `j` goes to node `j` alone, so the commitments to the
+//! other two bundles are keyed by 256 bits node `i` never sees.
 //!
 //! Share layout of one bid: `4K` ring values (mod `2^64`): for slot `0..K`
 //! the buy price and quantity, then for slot `0..K` the sell price and
@@ -25,18 +35,22 @@ use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
 use shares::client::share_arith;
+use std::collections::BTreeMap;
 use std::fmt;
+use zeroize::Zeroize;
 
-/// The version of the formats on this page; carried in every submission.
-pub const FORMAT: u32 = 1;
+/// The version of the formats on this page; carried in every submission and
+/// every outcome bundle. Format 1 signed unsalted digests of the bundles,
+/// which let a node test guesses of a bid; it is no longer read.
+pub const FORMAT: u32 = 2;
 /// Longest bidder id, in bytes of UTF-8.
 pub const MAX_BIDDER_ID_LEN: usize = 128;
 
-const TAG_BUNDLE: &[u8] = b"triad/v1/bundle\0";
-const TAG_BID: &[u8] = b"triad/v1/bid\0";
-const TAG_RECEIPT: &[u8] = b"triad/v1/receipt\0";
-const TAG_BID_SET: &[u8] = b"triad/v1/bid-set\0";
-const TAG_OUTCOME: &[u8] = b"triad/v1/outcome\0";
+const TAG_COMMITMENT: &[u8] = b"triad/v2/commitment\0";
+const TAG_BID: &[u8] = b"triad/v2/bid\0";
+const TAG_RECEIPT: &[u8] = b"triad/v2/receipt\0";
+const TAG_BID_SET: &[u8] = b"triad/v2/bid-set\0";
+const TAG_OUTCOME: &[u8] = b"triad/v2/outcome\0";
 const TAG_SEED_COMMIT: &[u8] = b"triad/v1/seed-commit\0";
 const TAG_COMPONENT: &[u8] = b"triad/v1/component\0";
 
@@ -44,7 +58,9 @@ const TAG_COMPONENT: &[u8] = b"triad/v1/component\0";
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WireError {
     /// The submission's format number is not one this code reads.
-    #[error("format {0} is not supported (expected {FORMAT})")]
+    #[error(
+        "submission format {0} is not accepted: this node reads format {FORMAT} (salted commitments); update the bidder program"
+    )]
     Format(u32),
     /// The submission is for another auction.
     #[error("submission is for auction {got:?}, this is auction {expected:?}")]
@@ -76,9 +92,12 @@ pub enum WireError {
         /// K.
         k: u32,
     },
-    /// The bundle's digest is not the one the bidder signed for this node.
-    #[error("digest of the bundle for node {node} does not match the signed digest")]
-    DigestMismatch {
+    /// The bundle and its salt do not open the commitment the bidder signed
+    /// for this node.
+    #[error(
+        "the bundle for node {node} (components and salt) does not open the signed commitment commitments[{node}]"
+    )]
+    CommitmentMismatch {
         /// The node index.
         node: u8,
     },
@@ -206,16 +225,48 @@ hex_serde!(PublicKey, 32, "public key", |k| k.0.to_bytes(), |b| {
         .map_err(|e| format!("public key: {e}"))
 });
 
-/// One node's share components of one bid: `own` is `x_i`, `next` is
-/// `x_{i+1}`, each `4K` ring values in the share layout. Secret: its `Debug`
-/// shows only the size, and it is never logged. On the wire each component is
-/// the big-endian bytes of its values, in hex.
+/// A bundle's 256-bit salt: drawn fresh by the bidder for every bundle of
+/// every version, sent only to the node that receives the bundle, and never
+/// passed on by it. It keys the commitment to the bundle, so the nodes that
+/// hold the bundle's components but not its salt cannot test guesses
+/// against the commitment. Secret: opaque `Debug`, wiped on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Salt(pub [u8; 32]);
+
+impl Salt {
+    /// A fresh salt.
+    pub fn random<R: RngCore + CryptoRng>(rng: &mut R) -> Salt {
+        let mut s = [0u8; 32];
+        rng.fill_bytes(&mut s);
+        Salt(s)
+    }
+}
+
+impl Drop for Salt {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for Salt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Salt(..)")
+    }
+}
+
+/// One node's part of one bid: `own` is `x_i`, `next` is `x_{i+1}`, each
+/// `4K` ring values in the share layout, and the bundle's salt. Secret: its
+/// `Debug` shows only the size, and it is never logged. On the wire each
+/// component is the big-endian bytes of its values, in hex, and the salt 64
+/// hex digits.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ShareBundle {
     /// Component `x_i` of every value.
     pub own: Vec<u64>,
     /// Component `x_{i+1}` of every value.
     pub next: Vec<u64>,
+    /// The salt of this bundle's commitment.
+    pub salt: Salt,
 }
 
 impl fmt::Debug for ShareBundle {
@@ -259,6 +310,7 @@ fn component_from_hex(field: &'static str, s: &str) -> Result<Vec<u64>, WireErro
 struct ShareBundleHex {
     own: String,
     next: String,
+    salt: String,
 }
 
 impl Serialize for ShareBundle {
@@ -266,6 +318,7 @@ impl Serialize for ShareBundle {
         ShareBundleHex {
             own: hex::encode(component_bytes(&self.own)),
             next: hex::encode(component_bytes(&self.next)),
+            salt: hex::encode(self.salt.0),
         }
         .serialize(s)
     }
@@ -277,17 +330,21 @@ impl<'de> Deserialize<'de> for ShareBundle {
         Ok(ShareBundle {
             own: component_from_hex("bundle.own", &h.own).map_err(serde::de::Error::custom)?,
             next: component_from_hex("bundle.next", &h.next).map_err(serde::de::Error::custom)?,
+            salt: Salt(fixed_hex("bundle.salt", &h.salt).map_err(serde::de::Error::custom)?),
         })
     }
 }
 
 impl ShareBundle {
-    /// The digest the bidder signs for node `node`:
-    /// `SHA-256(TAG_BUNDLE || node u8 || count u32be || own || next)`.
-    pub fn digest(&self, node: u8) -> Digest {
+    /// The hiding commitment the bidder signs for node `node`:
+    /// `SHA-256(TAG_COMMITMENT || node u8 || salt || count u32be || own ||
+    /// next)`. Only the holder of the salt, node `node`, can check it; to the
+    /// other two nodes it is a hash keyed by 256 bits they never see.
+    pub fn commitment(&self, node: u8) -> Digest {
         let mut h = Sha256::new();
-        h.update(TAG_BUNDLE);
+        h.update(TAG_COMMITMENT);
         h.update([node]);
+        h.update(self.salt.0);
         h.update((self.own.len() as u32).to_be_bytes());
         for v in self.own.iter().chain(&self.next) {
             h.update(v.to_be_bytes());
@@ -314,8 +371,11 @@ impl ShareBundle {
 
 /// The digest two nodes compare to check that they hold the same copy of a
 /// replicated component: `SHA-256(TAG_COMPONENT || bidder || version ||
-/// component index u8 || values)`. Only ever sent to the other node that holds
-/// the same component: to anyone else it would allow a search over bid values.
+/// component index u8 || values)`. Unsalted, and safe only because of who
+/// sees it: it is sent to the one other node that holds the same component,
+/// which could compute it itself, and is stored nowhere. To the third node
+/// it would be a test of guesses of the missing component, so it must never
+/// go there, nor into a log, a file or the published bundle.
 pub fn component_digest(bidder: &BidderId, version: u64, component: u8, values: &[u64]) -> Digest {
     let mut h = Sha256::new();
     h.update(TAG_COMPONENT);
@@ -339,19 +399,20 @@ fn put_str_vec(out: &mut Vec<u8>, s: &str) {
 }
 
 /// The message a bidder signs: `TAG_BID || auction id || bidder id ||
-/// version u64be || d0 || d1 || d2`, strings as `u32be length || UTF-8`.
+/// version u64be || c0 || c1 || c2`, strings as `u32be length || UTF-8`,
+/// `c_j` the commitment to bundle `j`.
 pub fn bid_message(
     auction: &str,
     bidder: &BidderId,
     version: u64,
-    digests: &[Digest; 3],
+    commitments: &[Digest; 3],
 ) -> Vec<u8> {
     let mut m = TAG_BID.to_vec();
     put_str_vec(&mut m, auction);
     put_str_vec(&mut m, &bidder.0);
     m.extend_from_slice(&version.to_be_bytes());
-    for d in digests {
-        m.extend_from_slice(&d.0);
+    for c in commitments {
+        m.extend_from_slice(&c.0);
     }
     m
 }
@@ -370,10 +431,10 @@ pub struct Submission {
     pub version: u64,
     /// The node this bundle is for, 0, 1 or 2.
     pub node: u8,
-    /// This node's components.
+    /// This node's components and salt.
     pub bundle: ShareBundle,
-    /// The digests of the bundles for nodes 0, 1 and 2.
-    pub digests: [Digest; 3],
+    /// The commitments to the bundles for nodes 0, 1 and 2.
+    pub commitments: [Digest; 3],
     /// The bidder's signature over [`bid_message`].
     pub signature: Sig,
 }
@@ -381,11 +442,11 @@ pub struct Submission {
 impl Submission {
     /// The signed message.
     pub fn message(&self) -> Vec<u8> {
-        bid_message(&self.auction, &self.bidder, self.version, &self.digests)
+        bid_message(&self.auction, &self.bidder, self.version, &self.commitments)
     }
 
     /// Every check a node makes that needs no state: format, auction id,
-    /// addressee, bidder id length, shape, digest, signature.
+    /// addressee, bidder id length, shape, commitment, signature.
     pub fn verify(
         &self,
         params: &AuctionParams,
@@ -409,8 +470,8 @@ impl Submission {
         }
         check_bidder_id(&self.bidder)?;
         self.bundle.check_shape(params.max_orders_per_side)?;
-        if self.bundle.digest(node) != self.digests[node as usize] {
-            return Err(WireError::DigestMismatch { node });
+        if self.bundle.commitment(node) != self.commitments[node as usize] {
+            return Err(WireError::CommitmentMismatch { node });
         }
         bidder_key
             .verify_strict(&self.message(), &self.signature.0)
@@ -489,15 +550,17 @@ pub fn prepare_submissions_from_values<R: RngCore + CryptoRng>(
     check_bidder_id(bidder)?;
     // The one sharing of `shares` (format and vectors in
     // `shares/docs/sharing.md`); bundle `i` goes to node `i`.
+    // Each bundle gets a fresh salt, which only its node will see.
     let bundles = share_arith(values, rng).map(|b| ShareBundle {
         own: b.own,
         next: b.next,
+        salt: Salt::random(rng),
     });
     Ok(sign_bundles(auction, bidder, version, bundles, key))
 }
 
-/// Signs three bundles as they are (consistent or not): the digests, the
-/// bid message, and one submission per node.
+/// Signs three bundles as they are (consistent or not): the commitments,
+/// the bid message, and one submission per node.
 pub fn sign_bundles(
     auction: &str,
     bidder: &BidderId,
@@ -505,8 +568,8 @@ pub fn sign_bundles(
     bundles: [ShareBundle; 3],
     key: &SigningKey,
 ) -> [Submission; 3] {
-    let digests: [Digest; 3] = std::array::from_fn(|i| bundles[i].digest(i as u8));
-    let signature = Sig(key.sign(&bid_message(auction, bidder, version, &digests)));
+    let commitments: [Digest; 3] = std::array::from_fn(|i| bundles[i].commitment(i as u8));
+    let signature = Sig(key.sign(&bid_message(auction, bidder, version, &commitments)));
     let mut it = bundles.into_iter();
     std::array::from_fn(|i| Submission {
         format: FORMAT,
@@ -515,7 +578,7 @@ pub fn sign_bundles(
         version,
         node: i as u8,
         bundle: it.next().expect("three bundles"),
-        digests,
+        commitments,
         signature,
     })
 }
@@ -532,8 +595,8 @@ pub struct Receipt {
     pub bidder: BidderId,
     /// The version stored.
     pub version: u64,
-    /// The three bundle digests, as signed by the bidder.
-    pub digests: [Digest; 3],
+    /// The three bundle commitments, as signed by the bidder.
+    pub commitments: [Digest; 3],
     /// The node that stored it.
     pub node: u8,
     /// The node's signature over [`Receipt::message`].
@@ -542,14 +605,14 @@ pub struct Receipt {
 
 impl Receipt {
     /// `TAG_RECEIPT || auction hash || auction id || bidder || version u64be
-    /// || d0 || d1 || d2 || node u8`.
+    /// || c0 || c1 || c2 || node u8`.
     pub fn message(&self) -> Vec<u8> {
         receipt_message(
             &self.auction,
             &self.auction_hash,
             &self.bidder,
             self.version,
-            &self.digests,
+            &self.commitments,
             self.node,
         )
     }
@@ -561,7 +624,7 @@ impl Receipt {
             &auction_hash,
             &sub.bidder,
             sub.version,
-            &sub.digests,
+            &sub.commitments,
             sub.node,
         );
         Receipt {
@@ -569,7 +632,7 @@ impl Receipt {
             auction_hash,
             bidder: sub.bidder.clone(),
             version: sub.version,
-            digests: sub.digests,
+            commitments: sub.commitments,
             node: sub.node,
             signature: Sig(key.sign(&m)),
         }
@@ -588,7 +651,7 @@ fn receipt_message(
     auction_hash: &Digest,
     bidder: &BidderId,
     version: u64,
-    digests: &[Digest; 3],
+    commitments: &[Digest; 3],
     node: u8,
 ) -> Vec<u8> {
     let mut m = TAG_RECEIPT.to_vec();
@@ -596,15 +659,17 @@ fn receipt_message(
     put_str_vec(&mut m, auction);
     put_str_vec(&mut m, &bidder.0);
     m.extend_from_slice(&version.to_be_bytes());
-    for d in digests {
-        m.extend_from_slice(&d.0);
+    for c in commitments {
+        m.extend_from_slice(&c.0);
     }
     m.push(node);
     m
 }
 
 /// One bid in the agreed set: the version all three nodes hold with the same
-/// digests.
+/// commitments and the same bidder signature. The signature travels with it
+/// into the published bundle, so anyone can check against the auction
+/// file's registry that the bidder sent exactly this bid.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BidSetEntry {
@@ -612,12 +677,36 @@ pub struct BidSetEntry {
     pub bidder: BidderId,
     /// The version.
     pub version: u64,
-    /// The three bundle digests.
-    pub digests: [Digest; 3],
+    /// The three bundle commitments.
+    pub commitments: [Digest; 3],
+    /// The bidder's signature over [`bid_message`] of this entry. Nodes
+    /// always publish it; a bundle that lacks it fails verification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Sig>,
+}
+
+impl BidSetEntry {
+    /// Checks the bidder's signature over this entry for auction `auction`.
+    pub fn verify(&self, auction: &str, bidder_key: &VerifyingKey) -> Result<(), String> {
+        let Some(signature) = &self.signature else {
+            return Err(format!(
+                "bidder {} version {}: no bidder signature",
+                self.bidder, self.version
+            ));
+        };
+        let m = bid_message(auction, &self.bidder, self.version, &self.commitments);
+        bidder_key.verify_strict(&m, &signature.0).map_err(|_| {
+            format!(
+                "the signature of bidder {} over version {} does not verify with its registered key",
+                self.bidder, self.version
+            )
+        })
+    }
 }
 
 /// `SHA-256(TAG_BID_SET || count u32be || per entry: bidder || version u64be
-/// || d0 || d1 || d2)`, entries in the given (bidder-id) order.
+/// || c0 || c1 || c2 || signature)`, entries in the given (bidder-id)
+/// order; a missing signature counts as 64 zero bytes (which never verify).
 pub fn bid_set_digest(entries: &[BidSetEntry]) -> Digest {
     let mut h = Sha256::new();
     h.update(TAG_BID_SET);
@@ -625,9 +714,10 @@ pub fn bid_set_digest(entries: &[BidSetEntry]) -> Digest {
     for e in entries {
         put_str(&mut h, &e.bidder.0);
         h.update(e.version.to_be_bytes());
-        for d in &e.digests {
-            h.update(d.0);
+        for c in &e.commitments {
+            h.update(c.0);
         }
+        h.update(e.signature.map_or([0; 64], |s| s.0.to_bytes()));
     }
     Digest(h.finalize().into())
 }
@@ -749,11 +839,43 @@ impl OutcomeBundle {
         outcome_message(&self.auction_hash, &self.bid_set_digest, &self.outcome)
     }
 
-    /// Checks the bundle's internal consistency and all three signatures
-    /// against the nodes' keys (index order). Returns what failed.
-    pub fn verify(&self, node_keys: &[VerifyingKey; 3]) -> Result<(), String> {
+    /// Every bid of the set whose bidder is not registered in `bidders` or
+    /// whose signature does not verify with the registered key, described.
+    pub fn bidder_signature_failures(
+        &self,
+        bidders: &BTreeMap<BidderId, VerifyingKey>,
+    ) -> Vec<String> {
+        self.bid_set
+            .iter()
+            .filter_map(|e| match bidders.get(&e.bidder) {
+                None => Some(format!(
+                    "bidder {} in the bid set is not registered",
+                    e.bidder
+                )),
+                Some(key) => e.verify(&self.outcome.auction, key).err(),
+            })
+            .collect()
+    }
+
+    /// Checks the bundle's internal consistency, every bidder's signature
+    /// against the registry `bidders` and all three node signatures against
+    /// the nodes' keys (index order). Returns what failed.
+    pub fn verify(
+        &self,
+        node_keys: &[VerifyingKey; 3],
+        bidders: &BTreeMap<BidderId, VerifyingKey>,
+    ) -> Result<(), String> {
+        if self.format != FORMAT {
+            return Err(format!(
+                "bundle format {}, this code reads {FORMAT}",
+                self.format
+            ));
+        }
         if bid_set_digest(&self.bid_set) != self.bid_set_digest {
             return Err("bid-set digest does not match the bid set".into());
+        }
+        if let Some(e) = self.bidder_signature_failures(bidders).into_iter().next() {
+            return Err(e);
         }
         if self.seed_reveals.len() != 3 {
             return Err(format!(
@@ -876,7 +998,14 @@ mod tests {
         s.bundle.own[0] ^= 1;
         assert_eq!(
             s.verify(&params(), 1, &vk),
-            Err(WireError::DigestMismatch { node: 1 })
+            Err(WireError::CommitmentMismatch { node: 1 })
+        );
+        // The salt is part of what the commitment binds.
+        let mut s = subs[1].clone();
+        s.bundle.salt.0[0] ^= 1;
+        assert_eq!(
+            s.verify(&params(), 1, &vk),
+            Err(WireError::CommitmentMismatch { node: 1 })
         );
         let mut s = subs[1].clone();
         s.version = 4;
@@ -922,11 +1051,20 @@ mod tests {
         let keys: [SigningKey; 3] =
             std::array::from_fn(|i| SigningKey::from_bytes(&[i as u8 + 20; 32]));
         let ah = Digest([5; 32]);
+        let bidder_key = key();
+        let commitments = [Digest([1; 32]); 3];
         let bid_set = vec![BidSetEntry {
             bidder: BidderId("a".into()),
             version: 1,
-            digests: [Digest([1; 32]); 3],
+            commitments,
+            signature: Some(Sig(bidder_key.sign(&bid_message(
+                "x",
+                &BidderId("a".into()),
+                1,
+                &commitments,
+            )))),
         }];
+        let registry = BTreeMap::from([(BidderId("a".into()), bidder_key.verifying_key())]);
         let bsd = bid_set_digest(&bid_set);
         let values: [[u8; 32]; 3] = std::array::from_fn(|i| [i as u8; 32]);
         let reveals = (0..3)
@@ -965,12 +1103,28 @@ mod tests {
             })
             .collect();
         let vks = keys.each_ref().map(|k| k.verifying_key());
-        b.verify(&vks).unwrap();
+        b.verify(&vks, &registry).unwrap();
         let json = serde_json::to_string(&b).unwrap();
         let back: OutcomeBundle = serde_json::from_str(&json).unwrap();
-        back.verify(&vks).unwrap();
+        back.verify(&vks, &registry).unwrap();
         let mut bad = b.clone();
         bad.outcome.allocations[0].bought = Volume(4);
-        assert!(bad.verify(&vks).unwrap_err().contains("node 0"));
+        assert!(bad.verify(&vks, &registry).unwrap_err().contains("node 0"));
+        // A bidder signature from another key fails, and so does an
+        // unregistered bidder.
+        let other = BTreeMap::from([(
+            BidderId("a".into()),
+            SigningKey::from_bytes(&[8u8; 32]).verifying_key(),
+        )]);
+        assert!(
+            b.verify(&vks, &other)
+                .unwrap_err()
+                .contains("signature of bidder a")
+        );
+        assert!(
+            b.verify(&vks, &BTreeMap::new())
+                .unwrap_err()
+                .contains("not registered")
+        );
     }
 }

@@ -48,8 +48,8 @@ pub fn check_receipt(
     if r.version != sub.version {
         return mismatch("version");
     }
-    if r.digests != sub.digests {
-        return mismatch("digests");
+    if r.commitments != sub.commitments {
+        return mismatch("commitments");
     }
     if !r.verify(&info.nodes[node as usize].public_key.0) {
         return Err(ReceiptError::BadSignature(node));

@@ -77,7 +77,7 @@ pub fn check_bundle(info: &AuctionInfo, b: &OutcomeBundle) -> Result<(), String>
             b.auction_hash, info.hash
         ));
     }
-    b.verify(&info.node_keys())
+    b.verify(&info.node_keys(), &info.bidders)
 }
 
 /// A bidder's allocation checked against its bid.

@@ -6,6 +6,7 @@
 //! | `format` | the bundle's format is the one this code reads |
 //! | `auction_hash` | the bundle is for this auction file (its SHA-256) and auction id |
 //! | `bid_set_digest` | the digest is the digest of the listed bid set; the set is in bidder-id order, without repeats, of registered bidders |
+//! | `bidder_signatures` | every bid of the set carries its bidder's signature over its version and commitments, verified with the key the auction file registers for that bidder |
 //! | `seed` | each node's revealed value opens its commitment; the seed is the hash of the three |
 //! | `signatures` | all three nodes' signatures verify, with the keys of the auction file, over the one outcome in the bundle |
 //! | `nodes_agree` | (fetched from nodes) every node that answered serves the same bundle |
@@ -201,6 +202,16 @@ pub fn verify(inp: &Inputs<'_>) -> Report {
         "bid_set_digest",
         cap(f, 5),
         format!("{} bids, digest {}", b.bid_set.len(), b.bid_set_digest),
+    ));
+
+    let f = b.bidder_signature_failures(&info.bidders);
+    checks.push(check(
+        "bidder_signatures",
+        cap(f, 5),
+        format!(
+            "{} bids signed by their registered bidders",
+            b.bid_set.len()
+        ),
     ));
 
     let mut f = vec![];
@@ -434,10 +445,10 @@ fn check_receipts(
         };
         for (&v, rcpts) in versions {
             let nodes: BTreeSet<u8> = rcpts.iter().map(|r| r.node).collect();
-            let same = rcpts.windows(2).all(|w| w[0].digests == w[1].digests);
-            if v == entry.version && rcpts.iter().any(|r| r.digests != entry.digests) {
+            let same = rcpts.windows(2).all(|w| w[0].commitments == w[1].commitments);
+            if v == entry.version && rcpts.iter().any(|r| r.commitments != entry.commitments) {
                 f.push(format!(
-                    "bidder {bidder} version {v}: receipted digests differ from the bid set's"
+                    "bidder {bidder} version {v}: receipted commitments differ from the bid set's"
                 ));
             }
             if v > entry.version && nodes.len() == 3 && same {

@@ -6,8 +6,8 @@
 
 use auction::reference::clear_market;
 use auction::wire::{
-    BidSetEntry, Digest, FORMAT, NodeSignature, OutcomeBundle, SeedReveal, Sig, bid_set_digest,
-    seed_commitment, seed_from_reveals,
+    BidSetEntry, Digest, FORMAT, NodeSignature, OutcomeBundle, SeedReveal, Sig, bid_message,
+    bid_set_digest, seed_commitment, seed_from_reveals,
 };
 use auction::{AuctionParams, BidderId, MarketFile, RawBid, RawOrder, Seed};
 use ed25519_dalek::{Signer, SigningKey};
@@ -49,7 +49,8 @@ fn case() -> Case {
         .collect();
     let reg: Vec<_> = bidders
         .iter()
-        .map(|b| serde_json::json!({"id": b, "public_key": hex::encode(SigningKey::from_bytes(&[9; 32]).verifying_key().as_bytes())}))
+        .enumerate()
+        .map(|(i, b)| serde_json::json!({"id": b, "public_key": hex::encode(bidder_key(i).verifying_key().as_bytes())}))
         .collect();
     let file = serde_json::json!({"auction": params, "open_unix": 1, "close_unix": 2, "nodes": nodes, "bidders": reg});
     let bytes = serde_json::to_vec_pretty(&file).unwrap();
@@ -59,10 +60,16 @@ fn case() -> Case {
     let bid_set: Vec<BidSetEntry> = bidders
         .iter()
         .enumerate()
-        .map(|(i, b)| BidSetEntry {
-            bidder: BidderId(b.to_string()),
-            version: 1,
-            digests: [Digest([i as u8; 32]); 3],
+        .map(|(i, b)| {
+            let bidder = BidderId(b.to_string());
+            let commitments = [Digest([i as u8; 32]); 3];
+            let m = bid_message("t", &bidder, 1, &commitments);
+            BidSetEntry {
+                bidder,
+                version: 1,
+                commitments,
+                signature: Some(Sig(bidder_key(i).sign(&m))),
+            }
         })
         .collect();
     let bsd = bid_set_digest(&bid_set);
@@ -115,6 +122,20 @@ fn case() -> Case {
     Case { dir, bundle, keys }
 }
 
+fn bidder_key(i: usize) -> SigningKey {
+    SigningKey::from_bytes(&[60 + i as u8; 32])
+}
+
+/// Re-seals a changed bid set as three colluding nodes could: a new bid-set
+/// digest, seed commitments over it, and their signatures.
+fn reseal(b: &mut OutcomeBundle, keys: &[SigningKey]) {
+    b.bid_set_digest = bid_set_digest(&b.bid_set);
+    for r in &mut b.seed_reveals {
+        r.commitment = seed_commitment(&b.auction_hash, &b.bid_set_digest, r.node, &r.value.0);
+    }
+    sign(b, keys);
+}
+
 fn sign(b: &mut OutcomeBundle, keys: &[SigningKey]) {
     let m = b.message().unwrap();
     b.signatures = (0..3)
@@ -154,7 +175,9 @@ fn a_correct_bundle_passes_and_each_tampering_fails() {
     let (code, out) = audit(d, &c.bundle, true);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("PASS  plaintext") && out.contains("verdict: PASS (9 checks)"),
+        out.contains("PASS  plaintext")
+            && out.contains("PASS  bidder_signatures")
+            && out.contains("verdict: PASS (10 checks)"),
         "{out}"
     );
 
@@ -179,9 +202,43 @@ fn a_correct_bundle_passes_and_each_tampering_fails() {
     let (code, out) = audit(d, &b, false);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("FAIL  signatures") && out.contains("verdict: FAIL (1 of 8"),
+        out.contains("FAIL  signatures") && out.contains("verdict: FAIL (1 of 9"),
         "{out}"
     );
+
+    // A bid the bidder never signed, though all three nodes vouch for it:
+    // a bid set entry re-signed with another key, or with no signature.
+    let mut b = c.bundle.clone();
+    let e = &mut b.bid_set[1];
+    let m = bid_message("t", &e.bidder, e.version, &e.commitments);
+    e.signature = Some(Sig(bidder_key(7).sign(&m)));
+    reseal(&mut b, &c.keys);
+    let (code, out) = audit(d, &b, false);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL  bidder_signatures")
+            && out.contains("the signature of bidder b2 over version 1 does not verify")
+            && out.contains("verdict: FAIL (1 of 9"),
+        "{out}"
+    );
+    let mut b = c.bundle.clone();
+    b.bid_set[2].signature = None;
+    reseal(&mut b, &c.keys);
+    let (code, out) = audit(d, &b, false);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL  bidder_signatures")
+            && out.contains("bidder s1 version 1: no bidder signature")
+            && out.contains("verdict: FAIL (1 of 9"),
+        "{out}"
+    );
+    // A version the bidder signed, but another version number published.
+    let mut b = c.bundle.clone();
+    b.bid_set[0].version = 2;
+    reseal(&mut b, &c.keys);
+    let (code, out) = audit(d, &b, false);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL  bidder_signatures"), "{out}");
 
     // A dropped exclusion.
     let mut b = c.bundle.clone();
