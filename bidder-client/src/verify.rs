@@ -81,7 +81,7 @@ impl Report {
         );
         for c in &self.checks {
             let mark = if c.passed { "PASS" } else { "FAIL" };
-            let _ = writeln!(s, "  {mark}  {:<15} {}", c.name, c.detail);
+            let _ = writeln!(s, "  {mark}  {:<17} {}", c.name, c.detail);
         }
         let failed = self.failed();
         if failed.is_empty() {
