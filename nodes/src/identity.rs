@@ -1,6 +1,7 @@
 //! A node's identity: its Ed25519 signing key (receipts, outcomes) and its
 //! self-signed TLS certificate (bidder API and peer links), both in the data
-//! folder. The key files are written with mode 0600 and never logged.
+//! folder. The folder is created with mode 0700 and the key files with mode
+//! 0600 (`crate::perms`); the keys are never logged.
 
 use anyhow::{Context, bail};
 use auction::wire::Digest;
@@ -34,7 +35,7 @@ pub fn fingerprint(cert: &[u8]) -> Digest {
 impl Identity {
     /// Creates the keys in `dir` (refusing to overwrite existing ones).
     pub fn create(dir: &Path) -> anyhow::Result<Identity> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        crate::perms::create_data_dir(dir)?;
         for f in [SIGNING_KEY_FILE, TLS_KEY_FILE, TLS_CERT_FILE] {
             if dir.join(f).exists() {
                 bail!(
