@@ -4,7 +4,10 @@
 //! handed to the `shares` network transport and the clearing program runs on
 //! a blocking thread. A failed attempt (a peer crashed, a timeout) is simply
 //! retried: the program's outputs depend only on the agreed inputs, so a
-//! rerun gives the same outcome.
+//! rerun gives the same outcome. For the same reason a failure that comes
+//! from the inputs (a stored share bundle of the wrong shape, shares that
+//! are inconsistent, a market too large) is not retried: the node halts
+//! (`crate::halt`).
 //!
 //! Node 0 leads every attempt: it draws a fresh attempt id, dials node 1 with
 //! it and waits for node 2's link carrying the same id. Nodes 1 and 2 follow:
@@ -13,6 +16,7 @@
 //! attempt, however the nodes crashed and restarted; a node that abandons an
 //! attempt drops its links, which ends the attempt at the other two at once.
 
+use crate::halt::{Damaged, Failure};
 use crate::life::Agreed;
 use crate::node::NodeState;
 use crate::peer::{PeerError, Request, Response, request};
@@ -48,6 +52,11 @@ pub fn accept_link(state: &NodeState, from: u8, bid_set: &Digest, seed: &Digest)
     if from != (state.index + 2) % 3 {
         return Response::Refused {
             message: format!("node {from} is not node {}'s predecessor", state.index),
+        };
+    }
+    if let Some(h) = state.halted() {
+        return Response::NotReady {
+            phase: format!("halted: {}", h.reason),
         };
     }
     let phase = match state.store.phase() {
@@ -144,6 +153,7 @@ async fn dial_next(
 }
 
 /// One node's inputs to the clearing, in the agreed order.
+#[derive(Clone)]
 pub struct Input {
     /// The bidders whose bids enter the computation, in bidder-id order.
     pub bidders: Vec<BidderId>,
@@ -153,14 +163,29 @@ pub struct Input {
     pub excluded: Vec<Exclusion>,
 }
 
+/// This node's inputs, read from its database. A bid of the agreed set
+/// that is not there, or whose stored components do not hold `4K` values
+/// each, is damage no retry repairs (`Damaged`).
 fn input(state: &NodeState, a: &Agreed) -> anyhow::Result<Input> {
     let mut bidders = Vec::new();
     let mut shares = Vec::new();
+    let k = state.auction.params.max_orders_per_side;
     for e in &a.entries {
         if a.excluded.iter().any(|x| x.bidder == e.bidder) {
             continue;
         }
-        shares.push(state.store.bundle(&e.bidder, e.version)?);
+        let bundle = state.store.bundle(&e.bidder, e.version).map_err(|err| {
+            let what = format!(
+                "reading the share bundle of bidder {} version {} of the agreed set",
+                e.bidder, e.version
+            );
+            match crate::halt::classify(&err) {
+                Failure::Permanent(m) => anyhow::Error::new(Damaged(format!("{what}: {m}"))),
+                Failure::Transient(_) => err.context(what),
+            }
+        })?;
+        check_shape(&e.bidder, e.version, &bundle, k)?;
+        shares.push(bundle);
         bidders.push(e.bidder.clone());
     }
     Ok(Input {
@@ -168,6 +193,25 @@ fn input(state: &NodeState, a: &Agreed) -> anyhow::Result<Input> {
         shares,
         excluded: a.excluded.clone(),
     })
+}
+
+/// Checks that both stored components of a bid hold `4K` values.
+fn check_shape(
+    bidder: &BidderId,
+    version: u64,
+    bundle: &auction::wire::ShareBundle,
+    k: u32,
+) -> Result<(), Damaged> {
+    let expected = 4 * k as usize;
+    for (name, values) in [("own", &bundle.own), ("next", &bundle.next)] {
+        if values.len() != expected {
+            return Err(Damaged(format!(
+                "the stored share bundle of bidder {bidder} version {version} holds {} values in component {name}, expected {expected} (4 x K = 4 x {k})",
+                values.len()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Both links of one attempt: node 0 opens a new attempt, the others join
@@ -194,25 +238,45 @@ async fn links(state: &NodeState, a: &Agreed, seed: Digest) -> Result<(Stream, S
     }
 }
 
-/// One attempt: both links, then the program.
-async fn attempt(state: &Arc<NodeState>, a: &Agreed, seed: Digest) -> Result<Outcome, String> {
-    let (next, prev) = links(state, a, seed).await?;
+/// One attempt: this node's inputs, read once for all attempts and before
+/// any link (damaged inputs need no peer to show), both links, then the
+/// program.
+async fn attempt(
+    state: &Arc<NodeState>,
+    a: &Agreed,
+    seed: Digest,
+    read: &mut Option<Input>,
+) -> Result<Outcome, Failure> {
     let s = state.clone();
-    let input = {
-        let s = s.clone();
-        let a = a.clone();
-        tokio::task::spawn_blocking(move || input(&s, &a))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?
+    let input = match read {
+        Some(i) => i.clone(),
+        None => {
+            let s = s.clone();
+            let a = a.clone();
+            let i = tokio::task::spawn_blocking(move || input(&s, &a))
+                .await
+                .map_err(joined)??;
+            read.insert(i).clone()
+        }
     };
+    let (next, prev) = links(state, a, seed).await?;
     let handle = tokio::runtime::Handle::current();
     let params = state.auction.params.clone();
     tokio::task::spawn_blocking(move || {
         run_party(s.index, next, prev, handle, &params, seed, input)
     })
     .await
-    .map_err(|e| e.to_string())?
+    .map_err(joined)?
+}
+
+/// A blocking task that did not finish: a panic (the same inputs panic the
+/// same way) is permanent, a cancellation (shutting down) transient.
+fn joined(e: tokio::task::JoinError) -> Failure {
+    if e.is_panic() {
+        Failure::Permanent(format!("the clearing panicked: {e}"))
+    } else {
+        Failure::Transient(format!("the clearing was cancelled: {e}"))
+    }
 }
 
 /// Runs this node's party of the clearing over the two links.
@@ -224,11 +288,12 @@ fn run_party(
     params: &auction::AuctionParams,
     seed: Digest,
     input: Input,
-) -> Result<Outcome, String> {
-    let id = shares::PartyId::new(me as usize).ok_or("bad party index")?;
+) -> Result<Outcome, Failure> {
+    let id = shares::PartyId::new(me as usize)
+        .ok_or_else(|| Failure::Permanent(format!("{me} is not a party index")))?;
     let transport = shares::NetTransport::from_streams(id, to_next, to_prev, handle, MPC_TIMEOUT);
-    let mut party =
-        shares::Party::setup(transport, &mut rand_core::OsRng).map_err(|e| e.to_string())?;
+    let mut party = shares::Party::setup(transport, &mut rand_core::OsRng)
+        .map_err(|e| crate::halt::classify_engine(&e))?;
     clear_program(&mut party, params, seed, input)
 }
 
@@ -238,7 +303,7 @@ fn clear_program<T: shares::Transport>(
     params: &auction::AuctionParams,
     seed: Digest,
     input: Input,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Failure> {
     let input = auction::mpc::PartyInput {
         params: params.clone(),
         seed: auction::Seed(seed.0),
@@ -253,24 +318,26 @@ fn clear_program<T: shares::Transport>(
             .collect(),
         excluded: input.excluded,
     };
-    auction::mpc::clear(party, &input).map_err(|e| e.to_string())
+    auction::mpc::clear(party, &input).map_err(|e| crate::halt::classify_clearing(&e))
 }
 
-/// Runs the clearing until it succeeds.
+/// Runs the clearing until it succeeds, or fails in a way no retry changes.
 pub async fn run(
     state: &Arc<NodeState>,
     a: &Agreed,
     seed: Digest,
     _expected: Option<&Outcome>,
-) -> Outcome {
+) -> Result<Outcome, Failure> {
     let mut tries = 0u32;
+    let mut input = None;
     loop {
         tries += 1;
         state.set_progress("clearing", vec![], None);
         tracing::info!(attempt = tries, bids = a.entries.len(), "clearing");
-        match attempt(state, a, seed).await {
-            Ok(o) => return o,
-            Err(e) => {
+        match attempt(state, a, seed, &mut input).await {
+            Ok(o) => return Ok(o),
+            Err(e @ Failure::Permanent(_)) => return Err(e),
+            Err(Failure::Transient(e)) => {
                 tracing::warn!(attempt = tries, problem = %e, "clearing attempt failed; retrying");
                 state.set_progress("clearing", vec![], Some(e));
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -293,18 +360,62 @@ fn a_peer_needs_clearing(state: &NodeState) -> bool {
 /// checking that each gives this node's stored outcome. Node 0 starts such a
 /// run when it sees a peer still at the seeded phase. Never returns.
 pub async fn standby(state: &Arc<NodeState>, a: &Agreed, seed: Digest, outcome: &Outcome) {
+    let mut input = None;
     loop {
         if state.index == LEADER && !a_peer_needs_clearing(state) {
             tokio::time::sleep(Duration::from_millis(500)).await;
             continue;
         }
-        match attempt(state, a, seed).await {
+        match attempt(state, a, seed, &mut input).await {
             Ok(o) if &o == outcome => {
                 tracing::info!("joined a rerun of the clearing; same outcome")
             }
             Ok(_) => tracing::error!("a rerun of the clearing gave a different outcome"),
-            Err(e) => tracing::debug!(problem = %e, "standby clearing attempt ended"),
+            Err(Failure::Transient(e)) => {
+                tracing::debug!(problem = %e, "standby clearing attempt ended")
+            }
+            // This node's inputs are damaged: it cannot help a peer clear.
+            Err(Failure::Permanent(e)) => {
+                tracing::error!(problem = %e, "cannot join a rerun of the clearing");
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_bundle_of_the_wrong_shape_is_damage() {
+        use rand::SeedableRng;
+        let b = BidderId("bidder-7".into());
+        let params = auction::AuctionParams {
+            id: "a".into(),
+            max_price: 100,
+            max_quantity: 100,
+            max_orders_per_side: 2,
+        };
+        let bid = auction::Bid {
+            bidder: b.clone(),
+            buy: vec![],
+            sell: vec![],
+        };
+        let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let [sub, _, _] =
+            auction::wire::prepare_submissions(&params, &bid, 3, &key, &mut rng).unwrap();
+        let mut bundle = sub.bundle;
+        check_shape(&b, 3, &bundle, 2).unwrap();
+        bundle.next.pop();
+        let e = check_shape(&b, 3, &bundle, 2).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the stored share bundle of bidder bidder-7 version 3 holds 7 values in component next, expected 8 (4 x K = 4 x 2): the database is damaged"
+        );
+        let f = crate::halt::classify(&anyhow::Error::new(e));
+        assert!(f.is_permanent());
     }
 }
