@@ -53,6 +53,24 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Show the node as its operator sees it: phase, close time, bids held, clearing step, peers, agreed set. Reads the database (works while the node is down) and asks the running node for its live progress.
+    Status {
+        /// The node config (TOML).
+        #[arg(long)]
+        config: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also list every bidder with the versions held.
+        #[arg(long)]
+        bids: bool,
+    },
+    /// Lift a halt (a failure retrying cannot change) once its cause is repaired; start the node again afterwards.
+    Resume {
+        /// The node config (TOML).
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Print the SHA-256 of an auction file, as the nodes compare it.
     Hash {
         /// The auction file.
@@ -83,8 +101,10 @@ fn main() -> anyhow::Result<()> {
                     index,
                     api_listen,
                     peer_listen,
-                    data: data.clone(),
-                    auction,
+                    // Relative paths in node.toml are taken from its own
+                    // folder, which is the data folder.
+                    data: PathBuf::from("."),
+                    auction: std::path::absolute(&auction)?,
                 };
                 std::fs::write(data.join("node.toml"), toml::to_string(&cfg)?)?;
             }
@@ -110,12 +130,41 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Close { config } => {
             let cfg = nodes::config::NodeConfig::load(&config)?;
-            let phase = nodes::store::close_from_outside(&cfg.data.join("node.db"))?;
+            let db = cfg.data.join(nodes::perms::DB_FILE);
+            if !db.is_file() {
+                anyhow::bail!(
+                    "no database at {}: the node has not run yet; start it with `clearing-node run --config {}`, then close",
+                    db.display(),
+                    config.display()
+                );
+            }
+            let phase = nodes::store::close_from_outside(&db)?;
             println!(
                 "bidding closed at node {}; phase {}",
                 cfg.index,
                 phase.name()
             );
+            Ok(())
+        }
+        Command::Status { config, json, bids } => {
+            let cfg = nodes::config::NodeConfig::load(&config)?;
+            let v = nodes::operator::status(&cfg, bids)?;
+            if json {
+                println!("{v:#}");
+            } else {
+                nodes::operator::print(&v);
+            }
+            Ok(())
+        }
+        Command::Resume { config } => {
+            let cfg = nodes::config::NodeConfig::load(&config)?;
+            match nodes::operator::resume(&cfg)? {
+                Some(h) => println!(
+                    "node {}: the halt at phase {} is lifted ({}); start the node again to continue",
+                    cfg.index, h.phase, h.reason
+                ),
+                None => println!("node {} is not halted; nothing to do", cfg.index),
+            }
             Ok(())
         }
         Command::Hash { auction } => {

@@ -1,0 +1,273 @@
+//! The operator's tools on one node: `status`, what the node holds and
+//! where it stands, read from its database (so it works while the node is
+//! down) together with the running node's live progress when it answers;
+//! and `resume`, which lifts a halt once its cause is repaired.
+//!
+//! Unlike the public `GET /v1/status`, the operator's status shows how many
+//! bidders have bid and how many versions are held while bidding is open.
+
+use crate::config::{NodeConfig, load_auction, now_unix};
+use crate::halt::{HALT_KEY, Halt};
+use crate::perms::DB_FILE;
+use crate::store::Store;
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How long to wait for the running node's answer.
+const LIVE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The operator's view of the node as JSON: what the database holds, and
+/// `clearing`, `peers` from the running node when it answers. `with_bids`
+/// adds every bidder with the versions held.
+pub fn status(cfg: &NodeConfig, with_bids: bool) -> anyhow::Result<Value> {
+    let auction = load_auction(&cfg.auction)?;
+    let db = cfg.data.join(DB_FILE);
+    let store = Store::open_read_only(&db)?;
+    let held_hash = store.get("auction_hash")?.unwrap_or_default();
+    if held_hash != auction.hash.to_hex().as_bytes() {
+        bail!(
+            "database {} belongs to the auction file with hash {}, not to {} ({})",
+            db.display(),
+            String::from_utf8_lossy(&held_hash),
+            cfg.auction.display(),
+            auction.hash
+        );
+    }
+    let phase = store.phase()?;
+    let close_reason = store
+        .get("close_reason")?
+        .map(|v| String::from_utf8_lossy(&v).into_owned());
+    let (bidders, versions) = store.counts()?;
+    let mut bids = json!({"bidders": bidders, "versions": versions});
+    if with_bids {
+        let mut by_bidder: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        for h in store.held()? {
+            by_bidder.entry(h.bidder.0).or_default().push(h.version);
+        }
+        bids["held"] = by_bidder
+            .into_iter()
+            .map(|(bidder, versions)| json!({"bidder": bidder, "versions": versions}))
+            .collect();
+    }
+    let agreed = match store.get("agreed")? {
+        Some(b) => {
+            let a: crate::life::Agreed = serde_json::from_slice(&b)
+                .with_context(|| format!("database {}: the agreed record", db.display()))?;
+            json!({"bid_set": a.bid_set, "bids": a.entries.len(), "excluded": a.excluded})
+        }
+        None => Value::Null,
+    };
+    let halted: Option<Halt> = match store.get(HALT_KEY)? {
+        Some(b) => Some(
+            serde_json::from_slice(&b)
+                .with_context(|| format!("database {}: the {HALT_KEY} record", db.display()))?,
+        ),
+        None => None,
+    };
+    let api = loopback(cfg.api_listen);
+    let live = live_status(api, auction.node(cfg.index).cert_fingerprint);
+    let (clearing, peers, running) = match live {
+        Ok(v) => (
+            v["clearing"].clone(),
+            v["peers"].clone(),
+            json!({"api": api, "answering": true}),
+        ),
+        Err(e) => (
+            json!({
+                "step": phase.name(),
+                "waiting_for": Value::Null,
+                "problem": halted.as_ref().map(Halt::problem),
+                "halted": halted.is_some(),
+            }),
+            Value::Null,
+            json!({"api": api, "answering": false, "error": format!("{e:#}")}),
+        ),
+    };
+    Ok(json!({
+        "node": cfg.index,
+        "auction": auction.params.id,
+        "auction_hash": auction.hash,
+        "database": db,
+        "phase": phase,
+        "close_reason": close_reason,
+        "open_unix": auction.open_unix,
+        "close_unix": auction.close_unix,
+        "now_unix": now_unix(),
+        "bids": bids,
+        "clearing": clearing,
+        "peers": peers,
+        "agreed": agreed,
+        "halted": halted,
+        "running": running,
+    }))
+}
+
+/// The address to reach a listener on this machine: an unspecified listen
+/// address (`0.0.0.0`, `::`) is reached on loopback.
+fn loopback(listen: SocketAddr) -> SocketAddr {
+    let mut a = listen;
+    if a.ip().is_unspecified() {
+        a.set_ip(match a {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    a
+}
+
+fn live_status(api: SocketAddr, fingerprint: auction::wire::Digest) -> anyhow::Result<Value> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let call = crate::client::call(api, fingerprint, "GET", "/v1/status", None);
+        let (code, body) = tokio::time::timeout(LIVE_TIMEOUT, call)
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer at {api} within {LIVE_TIMEOUT:?}"))?
+            .with_context(|| format!("the node does not answer at {api}"))?;
+        if code != 200 {
+            bail!(
+                "the node at {api} answered {code}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        Ok(serde_json::from_slice(&body)?)
+    })
+}
+
+fn ago(now: u64, t: u64) -> String {
+    let (d, later) = if t >= now {
+        (t - now, true)
+    } else {
+        (now - t, false)
+    };
+    let span = if d < 120 {
+        format!("{d} s")
+    } else if d < 7200 {
+        format!("{} min", d / 60)
+    } else if d < 172_800 {
+        format!("{} h", d / 3600)
+    } else {
+        format!("{} days", d / 86_400)
+    };
+    if later {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
+}
+
+/// Prints [`status`]'s document for people.
+pub fn print(v: &Value) {
+    let now = v["now_unix"].as_u64().unwrap_or(0);
+    let close = v["close_unix"].as_u64().unwrap_or(0);
+    println!(
+        "node {} of auction {} (auction hash {})",
+        v["node"],
+        v["auction"].as_str().unwrap_or(""),
+        v["auction_hash"].as_str().unwrap_or("")
+    );
+    println!("database:   {}", v["database"].as_str().unwrap_or_default());
+    let phase = v["phase"].as_str().unwrap_or("");
+    match v["close_reason"].as_str() {
+        Some(r) => println!(
+            "phase:      {phase} (bidding closed: {r}; close time was Unix {close}, {})",
+            ago(now, close)
+        ),
+        None => println!(
+            "phase:      {phase} (bidding closes at Unix {close}, {})",
+            ago(now, close)
+        ),
+    }
+    println!(
+        "bids held:  {} bidders, {} versions",
+        v["bids"]["bidders"], v["bids"]["versions"]
+    );
+    if let Some(held) = v["bids"]["held"].as_array() {
+        for h in held {
+            let versions: Vec<String> = h["versions"]
+                .as_array()
+                .map(|a| a.iter().map(|x| x.to_string()).collect())
+                .unwrap_or_default();
+            println!(
+                "            {}: {}",
+                h["bidder"].as_str().unwrap_or(""),
+                versions.join(", ")
+            );
+        }
+    }
+    let c = &v["clearing"];
+    println!("step:       {}", c["step"].as_str().unwrap_or(""));
+    match c["waiting_for"].as_array() {
+        Some(w) if !w.is_empty() => {
+            let w: Vec<&str> = w.iter().filter_map(|x| x.as_str()).collect();
+            println!("waiting on: {}", w.join("; "));
+        }
+        Some(_) => println!("waiting on: nobody"),
+        None => {}
+    }
+    println!("problem:    {}", c["problem"].as_str().unwrap_or("none"));
+    if let Some(peers) = v["peers"].as_array() {
+        for p in peers {
+            let msg = p["message"].as_str().unwrap_or("");
+            println!(
+                "peer node {}: {}{}{} (since {})",
+                p["node"],
+                p["state"].as_str().unwrap_or(""),
+                if msg.is_empty() { "" } else { ": " },
+                msg,
+                ago(now, p["since_unix"].as_u64().unwrap_or(now))
+            );
+        }
+    }
+    let a = &v["agreed"];
+    if a.is_null() {
+        println!("agreed set: not yet");
+    } else {
+        println!(
+            "agreed set: {} bids, digest {}",
+            a["bids"],
+            a["bid_set"].as_str().unwrap_or("")
+        );
+        for x in a["excluded"].as_array().into_iter().flatten() {
+            println!(
+                "  excluded {}: {}",
+                x["bidder"].as_str().unwrap_or(""),
+                x["reason"].as_str().unwrap_or("")
+            );
+        }
+    }
+    let r = &v["running"];
+    if r["answering"] == true {
+        println!(
+            "running:    yes, answering at {}",
+            r["api"].as_str().unwrap_or("")
+        );
+    } else {
+        println!(
+            "running:    no answer ({}); the lines above are from the database only",
+            r["error"].as_str().unwrap_or("")
+        );
+    }
+}
+
+/// Removes a halt so that the node continues when next started; returns
+/// the halt removed, `None` if the node was not halted. Meant for after the
+/// cause has been repaired, with the node stopped.
+pub fn resume(cfg: &NodeConfig) -> anyhow::Result<Option<Halt>> {
+    let db = cfg.data.join(DB_FILE);
+    let h: Option<Halt> = match Store::open_read_only(&db)?.get(HALT_KEY)? {
+        Some(b) => Some(
+            serde_json::from_slice(&b)
+                .with_context(|| format!("database {}: the {HALT_KEY} record", db.display()))?,
+        ),
+        None => None,
+    };
+    if h.is_some() {
+        crate::store::forget_from_outside(&db, HALT_KEY)?;
+    }
+    Ok(h)
+}
