@@ -2,6 +2,7 @@
 //! life cycle, and `run`, which starts them.
 
 use crate::config::{NodeConfig, now_unix};
+use crate::halt::{HALT_KEY, Halt};
 use crate::identity::Identity;
 use crate::store::Store;
 use anyhow::{Context, bail};
@@ -53,12 +54,15 @@ pub struct NodeState {
     pub progress: Mutex<Progress>,
     /// Incoming clearing links from the predecessor.
     pub mpc_links: crate::clearing::Links,
+    /// Set when the life cycle stopped for good (also kept in the database).
+    halted: Mutex<Option<Halt>>,
 }
 
 impl NodeState {
     /// Loads everything a node needs and checks that the keys in the data
     /// folder are the ones the auction file lists for this index.
     pub fn load(config: &NodeConfig) -> anyhow::Result<NodeState> {
+        crate::perms::check_data_dir(&config.data)?;
         let auction_bytes = std::fs::read(&config.auction)
             .with_context(|| format!("reading auction file {}", config.auction.display()))?;
         let auction = AuctionInfo::from_bytes(&auction_bytes)
@@ -82,7 +86,18 @@ impl NodeState {
             );
         }
         let window = (auction.open_unix, auction.close_unix);
-        let store = Store::open(&config.data.join("node.db"), &auction.hash, window)?;
+        let store = Store::open(
+            &config.data.join(crate::perms::DB_FILE),
+            &auction.hash,
+            window,
+        )?;
+        let halted = match store.get(HALT_KEY)? {
+            Some(b) => Some(
+                serde_json::from_slice::<Halt>(&b)
+                    .with_context(|| format!("the database's {HALT_KEY} record does not parse"))?,
+            ),
+            None => None,
+        };
         let peers = (0..3u8)
             .map(|i| PeerStatus {
                 node: i,
@@ -100,6 +115,7 @@ impl NodeState {
             peers: Mutex::new(peers),
             progress: Mutex::new(Progress::default()),
             mpc_links: crate::clearing::Links::default(),
+            halted: Mutex::new(halted),
         })
     }
 
@@ -129,10 +145,23 @@ impl NodeState {
         p.problem = problem;
     }
 
-    /// The status document of `GET /v1/status`.
+    /// Why the life cycle stopped for good, if it did.
+    pub fn halted(&self) -> Option<Halt> {
+        self.halted.lock().expect("halted lock").clone()
+    }
+
+    /// Records that the life cycle stopped for good.
+    pub fn set_halted(&self, h: Halt) {
+        self.set_progress(&h.phase, vec![], Some(h.problem()));
+        *self.halted.lock().expect("halted lock") = Some(h);
+    }
+
+    /// The status document of `GET /v1/status`. While bidding is open it
+    /// says the phase and the close time but not how many bidders have bid
+    /// or how many versions are held: that is for the operator's `status`
+    /// command only.
     pub fn status(&self) -> anyhow::Result<serde_json::Value> {
         let phase = self.store.phase()?;
-        let (bidders, versions) = self.store.counts()?;
         let close_reason = self
             .store
             .get("close_reason")?
@@ -146,6 +175,16 @@ impl NodeState {
             .cloned()
             .collect();
         let progress = self.progress.lock().expect("progress lock").clone();
+        let halted = self.halted();
+        let clearing = match &halted {
+            Some(h) => serde_json::json!({
+                "step": h.phase, "waiting_for": [], "problem": h.problem(), "halted": true,
+            }),
+            None => serde_json::json!({
+                "step": progress.step, "waiting_for": progress.waiting_for,
+                "problem": progress.problem, "halted": false,
+            }),
+        };
         // The agreed set and its exclusions are public once agreed.
         let agreed = match self.store.get("agreed")? {
             Some(b) => {
@@ -154,7 +193,7 @@ impl NodeState {
             }
             None => serde_json::Value::Null,
         };
-        Ok(serde_json::json!({
+        let mut v = serde_json::json!({
             "auction": self.auction.params.id,
             "auction_hash": self.auction.hash,
             "node": self.index,
@@ -163,11 +202,15 @@ impl NodeState {
             "open_unix": self.auction.open_unix,
             "close_unix": self.auction.close_unix,
             "now_unix": now_unix(),
-            "bids": {"bidders": bidders, "versions": versions},
-            "clearing": progress,
+            "clearing": clearing,
             "agreed": agreed,
             "peers": peers,
-        }))
+        });
+        if phase != crate::store::Phase::Collecting {
+            let (bidders, versions) = self.store.counts()?;
+            v["bids"] = serde_json::json!({"bidders": bidders, "versions": versions});
+        }
+        Ok(v)
     }
 }
 
