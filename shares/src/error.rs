@@ -33,6 +33,14 @@ pub enum Error {
     /// shares are inconsistent.
     #[error("{0}: the opened values are not a permutation")]
     NotAPermutation(&'static str),
+    /// The key agreement with `peer` gave an all-zero Diffie-Hellman secret:
+    /// the peer sent a low-order public key, and the pair key would have
+    /// been derived from public values only.
+    #[error("key agreement with {peer}: all-zero shared secret (low-order public key)")]
+    LowOrderKey {
+        /// The peer whose public key was of low order.
+        peer: crate::PartyId,
+    },
     /// A malformed share bundle.
     #[error("share bundle: {0}")]
     Bundle(String),

@@ -74,6 +74,13 @@ impl<T: Transport> Party<T> {
                     })?;
             let theirs = x25519_dalek::PublicKey::from(theirs);
             let dh = secret.diffie_hellman(&theirs);
+            // A low-order public key (all zeros, or one of the few other
+            // points of small order) makes the shared secret all zeros
+            // whatever our secret: the pair key would then be a hash of
+            // public values only. `was_contributory` is that all-zero test.
+            if !dh.was_contributory() {
+                return Err(Error::LowOrderKey { peer });
+            }
             let (lo, lo_pk, hi_pk) = if (peer.index() + 1) % 3 == me.index() {
                 (peer, theirs, public)
             } else {

@@ -243,3 +243,45 @@ fn setup_over_tcp_agrees_keys() {
         assert_eq!(o, want);
     }
 }
+
+/// Public keys of small order on Curve25519 (the points 0 and 1, and one of
+/// order 8): a Diffie-Hellman with any of them is all zeros.
+const LOW_ORDER: [[u8; 32]; 3] = [
+    [0; 32],
+    {
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        one
+    },
+    [
+        0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4,
+        0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49,
+        0xb8, 0x00,
+    ],
+];
+
+#[test]
+fn setup_rejects_a_low_order_public_key_and_names_the_peer() {
+    // The Curve25519 base point: a public key of large order.
+    let mut good = [0u8; 32];
+    good[0] = 9;
+    for bad in LOW_ORDER {
+        for liar in [1, 2] {
+            let [t0, mut t1, mut t2] = MemTransport::triple(Duration::from_secs(5));
+            let (k1, k2) = if liar == 1 { (bad, good) } else { (good, bad) };
+            t1.send(p(0), Tag::SETUP, &k1).unwrap();
+            t2.send(p(0), Tag::SETUP, &k2).unwrap();
+            match shares::Party::setup(t0, &mut rand::rngs::OsRng) {
+                Err(shares::Error::LowOrderKey { peer }) => assert_eq!(peer, p(liar)),
+                other => {
+                    panic!("expected a low-order key error naming party {liar}, got {other:?}")
+                }
+            }
+        }
+    }
+    // The same exchange with large-order keys succeeds.
+    let [t0, mut t1, mut t2] = MemTransport::triple(Duration::from_secs(5));
+    t1.send(p(0), Tag::SETUP, &good).unwrap();
+    t2.send(p(0), Tag::SETUP, &good).unwrap();
+    assert!(shares::Party::setup(t0, &mut rand::rngs::OsRng).is_ok());
+}
