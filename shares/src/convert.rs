@@ -280,6 +280,8 @@ pub(crate) fn inject_ring<T: Transport>(
                 b.own.iter().zip(&b.next).map(|(x, y)| x ^ y).collect()
             });
             let r = party.prev_prg().words(n);
+            #[cfg(feature = "planted-leaks")]
+            let r = unmasked_if_planted(party, r);
             let c1: Vec<u64> = cv.iter().zip(&r).map(|(c, r)| c.wrapping_sub(*r)).collect();
             party.send_ring(
                 crate::PartyId::new(1).expect("1"),
@@ -306,6 +308,8 @@ pub(crate) fn inject_ring<T: Transport>(
         }
         _ => {
             let r = party.next_prg().words(n);
+            #[cfg(feature = "planted-leaks")]
+            let r = unmasked_if_planted(party, r);
             let b2 = unpack_into(&|b: &BitShares| b.own.clone());
             (
                 ArithShares {
@@ -322,6 +326,16 @@ pub(crate) fn inject_ring<T: Transport>(
     let prod = mul_ring(party, &c, &b2, narrow)?;
     let y = c.add(&b2).sub(&prod.scale(2));
     Ok(y.split(&lens))
+}
+
+/// The mask `r` of the injection reshare, or zeros under the planted leak.
+#[cfg(feature = "planted-leaks")]
+fn unmasked_if_planted<T: Transport>(party: &Party<T>, r: Vec<u64>) -> Vec<u64> {
+    if party.leaks(crate::leak::Leak::InjectWithoutMask) {
+        vec![0; r.len()]
+    } else {
+        r
+    }
 }
 
 /// The arithmetic value `sum 2^j b_j` of bit vectors `planes[j]`.

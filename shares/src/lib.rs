@@ -23,6 +23,16 @@
 //! ever opened passes through [`Party::open_arith`], [`Party::open_bits`] or
 //! [`Party::open_arith_to`], which record a label per opening in
 //! [`Party::opened`].
+//!
+//! # Test-only features
+//!
+//! Two features exist for this crate's own tests, which enable them through
+//! a dev-dependency on the crate itself; no shipped crate enables them, and
+//! normal builds of the other crates do not get them. `test-keys` adds
+//! `Party::with_seed` (keys every party can derive from a public seed).
+//! `planted-leaks` adds `leak` and `Party::plant_leak`: deliberately
+//! insecure protocol variants with correct outputs, which the view tests
+//! (`tests/view.rs`) must catch.
 #![deny(missing_docs, unsafe_code)]
 
 pub mod bits;
@@ -30,6 +40,8 @@ pub mod client;
 pub mod compare;
 pub mod convert;
 mod error;
+#[cfg(feature = "planted-leaks")]
+pub mod leak;
 pub mod mul;
 mod party;
 mod party_id;

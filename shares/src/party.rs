@@ -1,5 +1,7 @@
 //! The per-party context: transport, pairwise PRGs, the log of openings.
 
+#[cfg(feature = "planted-leaks")]
+use crate::leak::Leak;
 use crate::prg::Prg;
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Stats, Tag, Transport, TransportError};
@@ -30,6 +32,8 @@ pub struct Party<T: Transport> {
     next_prg: Prg,
     opened: Vec<Opening>,
     opened_values: Option<Vec<Vec<u64>>>,
+    #[cfg(feature = "planted-leaks")]
+    leak: Option<Leak>,
 }
 
 impl<T: Transport> std::fmt::Debug for Party<T> {
@@ -98,7 +102,10 @@ impl<T: Transport> Party<T> {
     }
 
     /// Deterministic keys from a seed all three parties know: for tests and
-    /// reproducible benchmarks only (every party can derive every key).
+    /// reproducible benchmarks only (every party can derive every key, so
+    /// nothing is secret). Compiled only with the `test-keys` feature,
+    /// which no shipped crate enables.
+    #[cfg(feature = "test-keys")]
     pub fn with_seed(transport: T, seed: u64) -> Party<T> {
         let me = transport.me();
         let k = |owner_lower: PartyId| pair_key(b"seed", owner_lower, &seed.to_le_bytes());
@@ -117,6 +124,8 @@ impl<T: Transport> Party<T> {
             next_prg: Prg::new(next_key),
             opened: Vec::new(),
             opened_values: None,
+            #[cfg(feature = "planted-leaks")]
+            leak: None,
         }
     }
 
@@ -163,6 +172,20 @@ impl<T: Transport> Party<T> {
         self.opened_values.as_deref().unwrap_or(&[])
     }
 
+    /// Runs the given deliberately insecure variant from now on (`None`:
+    /// the honest protocol). Plant the same on all three parties. Only with
+    /// the `planted-leaks` feature, for the view tests.
+    #[cfg(feature = "planted-leaks")]
+    pub fn plant_leak(&mut self, leak: Option<Leak>) {
+        self.leak = leak;
+    }
+
+    /// True if the planted variant is `leak`.
+    #[cfg(feature = "planted-leaks")]
+    pub(crate) fn leaks(&self, leak: Leak) -> bool {
+        self.leak == Some(leak)
+    }
+
     /// Forgets the log of openings (e.g. between benchmark runs).
     pub fn clear_opened(&mut self) {
         self.opened.clear();
@@ -195,13 +218,35 @@ impl<T: Transport> Party<T> {
         ArithShares { own, next }
     }
 
+    /// The two stream parts of a zero-sharing: `(F(K_{i+1}), F(K_i))`.
+    /// Party `i`'s part is `a_i = F(K_{i+1}) - F(K_i)`; the parts sum to
+    /// zero because each key's draw enters two parties with opposite signs.
+    /// Party `i` sends `z_i + a_i` to its predecessor, which holds `K_i`
+    /// but not `K_{i+1}`: that key's draw is the mask.
+    fn zero_sharing_parts(&mut self, n: usize) -> (Vec<u64>, Vec<u64>) {
+        let mut a = vec![0u64; n];
+        let mut b = vec![0u64; n];
+        #[cfg(feature = "planted-leaks")]
+        if self.leaks(Leak::ReshareMaskKnownToReceiver) {
+            // Without K_2 the parts still cancel (a_0 = F(K_1) - F(K_0),
+            // a_1 = -F(K_1), a_2 = F(K_0)), but a_1 is known to party 0.
+            if self.me.index() != 1 {
+                self.next_prg.fill(&mut a);
+            }
+            if self.me.index() != 2 {
+                self.prev_prg.fill(&mut b);
+            }
+            return (a, b);
+        }
+        self.next_prg.fill(&mut a);
+        self.prev_prg.fill(&mut b);
+        (a, b)
+    }
+
     /// This party's part `a_i` of a fresh zero-sharing `a_0 + a_1 + a_2 = 0`
     /// (mod 2^64), added into `out`.
     pub(crate) fn add_zero_sharing(&mut self, out: &mut [u64]) {
-        let mut a = vec![0u64; out.len()];
-        let mut b = vec![0u64; out.len()];
-        self.next_prg.fill(&mut a);
-        self.prev_prg.fill(&mut b);
+        let (a, b) = self.zero_sharing_parts(out.len());
         for ((o, x), y) in out.iter_mut().zip(&a).zip(&b) {
             *o = o.wrapping_add(x.wrapping_sub(*y));
         }
@@ -209,10 +254,7 @@ impl<T: Transport> Party<T> {
 
     /// This party's part of a fresh XOR zero-sharing, XORed into `out`.
     pub(crate) fn xor_zero_sharing(&mut self, out: &mut [u64]) {
-        let mut a = vec![0u64; out.len()];
-        let mut b = vec![0u64; out.len()];
-        self.next_prg.fill(&mut a);
-        self.prev_prg.fill(&mut b);
+        let (a, b) = self.zero_sharing_parts(out.len());
         for ((o, x), y) in out.iter_mut().zip(&a).zip(&b) {
             *o ^= x ^ y;
         }

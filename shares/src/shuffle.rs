@@ -47,6 +47,12 @@ impl Shuffle {
         // Pair me (with my successor) and pair me-1 (with my predecessor).
         perms[me.index()] = Some(party.prg_with(me.next()).permutation(n));
         perms[me.prev().index()] = Some(party.prg_with(me.prev()).permutation(n));
+        #[cfg(feature = "planted-leaks")]
+        if party.leaks(crate::leak::Leak::ShuffleSkipsPair) {
+            // Pair (1, 2) still draws its permutation (streams stay in
+            // step) but applies the identity.
+            perms[1] = perms[1].as_ref().map(|_| (0..n as u32).collect());
+        }
         Shuffle { n, perms }
     }
 

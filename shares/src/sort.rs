@@ -181,6 +181,15 @@ pub fn sorting_permutation<T: Transport>(
     drop(b0);
     for bit in &bits[1..] {
         let b = inject_ring(party, &[bit], true)?.pop().expect("one vector");
+        #[cfg(feature = "planted-leaks")]
+        if party.leaks(crate::leak::Leak::SortOpensUnshuffled) {
+            // The same round without the shuffle: correct, but the opened
+            // permutation is sigma itself.
+            let opened = to_perm(ROUND_LABEL, &party.open_arith32(ROUND_LABEL, &sigma)?)?;
+            let rho = bit_permutation_ring(party, &scatter(&b, &opened), true)?;
+            sigma = gather(&rho, &opened);
+            continue;
+        }
         let sh = Shuffle::random(party, n);
         let mut out = sh.apply32(party, &[&sigma, &b])?;
         let b_s = out.pop().expect("two columns");
