@@ -32,11 +32,12 @@ impl NodeConfig {
         let mut c: NodeConfig =
             toml::from_str(&text).with_context(|| format!("node config {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
+        // `components` drops the `.` inside: `init` writes `data = "."`.
         if c.data.is_relative() {
-            c.data = base.join(&c.data);
+            c.data = base.join(&c.data).components().collect();
         }
         if c.auction.is_relative() {
-            c.auction = base.join(&c.auction);
+            c.auction = base.join(&c.auction).components().collect();
         }
         if c.index > 2 {
             bail!(
