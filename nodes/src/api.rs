@@ -62,7 +62,7 @@ fn wire_error(e: WireError) -> ApiError {
         WireError::WrongAuction { .. } => "wrong_auction",
         WireError::WrongNode { .. } => "wrong_node",
         WireError::Shape { .. } => "bad_shape",
-        WireError::DigestMismatch { .. } => "digest_mismatch",
+        WireError::CommitmentMismatch { .. } => "commitment_mismatch",
         WireError::BadSignature(_) => "bad_signature",
         WireError::BidderIdLength(_) => "bad_bidder_id",
         WireError::TooManyOrders { .. } => "bad_shape",
@@ -103,6 +103,18 @@ pub async fn submit(state: &NodeState, body: &[u8]) -> Result<Receipt, ApiError>
             ),
         ));
     };
+    // The database stores versions as signed 64-bit integers: one at or
+    // above 2^63 would read back negative and be taken as the oldest.
+    if sub.version > i64::MAX as u64 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_version",
+            format!(
+                "version must be below 2^63 (9223372036854775808), got {}",
+                sub.version
+            ),
+        ));
+    }
     sub.verify(params, state.index, key).map_err(wire_error)?;
     let receipt = Receipt::sign(&sub, state.auction.hash, &state.identity.signing);
     let (bidder, version) = (sub.bidder.clone(), sub.version);

@@ -11,6 +11,7 @@
 //! and say so in the status, never go on without it.
 
 use crate::config::now_unix;
+use crate::halt::{BID_SETS_DIFFER, Damaged, Failure, HALT_KEY, Halt};
 use crate::node::NodeState;
 use crate::peer::{ListEntry, PeerError, Request, Response, request};
 use crate::store::Phase;
@@ -29,7 +30,8 @@ use std::time::Duration;
 /// The result of the bid-list exchange at this node.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Checked {
-    /// Per bidder, the newest version all three hold with the same digests.
+    /// Per bidder, the newest version all three hold with the same
+    /// commitments and signature.
     pub entries: Vec<BidSetEntry>,
     /// Digest of `entries`.
     pub bid_set: Digest,
@@ -51,7 +53,8 @@ pub struct Agreed {
 }
 
 /// Reason for a bid not held identically by all three nodes.
-pub const REASON_MISSING: &str = "no version held by all three nodes with the same signed digests";
+pub const REASON_MISSING: &str =
+    "no version held by all three nodes with the same signed commitments";
 
 /// Reason for a replicated component that differs between its two holders.
 pub fn reason_mismatch(component: u8) -> String {
@@ -60,12 +63,15 @@ pub fn reason_mismatch(component: u8) -> String {
     format!("replicated share component {component} differs between node {lo} and node {hi}")
 }
 
+/// A state record the phase reached implies: missing or unparsable, the
+/// database is damaged.
 fn load<T: DeserializeOwned>(state: &NodeState, key: &str) -> anyhow::Result<T> {
     let bytes = state
         .store
         .get(key)?
-        .ok_or_else(|| anyhow::anyhow!("record {key} missing"))?;
-    Ok(serde_json::from_slice(&bytes)?)
+        .ok_or_else(|| Damaged(format!("the state record {key} is missing")))?;
+    Ok(serde_json::from_slice(&bytes)
+        .map_err(|e| Damaged(format!("the state record {key} does not parse ({e})")))?)
 }
 
 fn json<T: Serialize>(v: &T) -> Vec<u8> {
@@ -96,7 +102,8 @@ fn bid_list(state: &NodeState, other: u8) -> anyhow::Result<Vec<ListEntry>> {
             bid: BidSetEntry {
                 bidder: h.bidder,
                 version: h.version,
-                digests: h.digests,
+                commitments: h.commitments,
+                signature: Some(h.signature),
             },
             common,
         });
@@ -104,8 +111,16 @@ fn bid_list(state: &NodeState, other: u8) -> anyhow::Result<Vec<ListEntry>> {
     Ok(out)
 }
 
-/// Answers a peer's request.
+/// Answers a peer's request. A halted node answers every request but a
+/// ping with "not ready", saying that it halted and why.
 pub async fn answer(state: &Arc<NodeState>, from: u8, req: Request) -> Response {
+    if !matches!(req, Request::Ping)
+        && let Some(h) = state.halted()
+    {
+        return Response::NotReady {
+            phase: format!("halted: {}", h.reason),
+        };
+    }
     match answer_inner(state, from, req).await {
         Ok(r) => r,
         Err(e) => {
@@ -124,7 +139,7 @@ async fn answer_inner(state: &Arc<NodeState>, from: u8, req: Request) -> anyhow:
     };
     let differ = |mine: &Digest, theirs: &Digest| Response::Refused {
         message: format!(
-            "bid sets differ: node {} has {mine}, node {from} has {theirs}",
+            "{BID_SETS_DIFFER}: node {} has {mine}, node {from} has {theirs}",
             state.index
         ),
     };
@@ -206,13 +221,14 @@ async fn answer_inner(state: &Arc<NodeState>, from: u8, req: Request) -> anyhow:
 
 /// Asks both peers `req` until each has given an answer `take` accepts
 /// (`Ok(Some)`); `Ok(None)` means ask again later, `Err` is a disagreement
-/// that stops this step (reported, retried slowly).
+/// with what the peer stored, which asking again cannot change: a permanent
+/// failure, as is a peer's refusal because its bid set differs.
 async fn gather<T>(
     state: &NodeState,
     step: &str,
     req: &Request,
     mut take: impl FnMut(u8, Response) -> Result<Option<T>, String>,
-) -> Result<BTreeMap<u8, T>, String> {
+) -> Result<BTreeMap<u8, T>, Failure> {
     let mut got = BTreeMap::new();
     let mut delay = Duration::from_millis(100);
     loop {
@@ -225,7 +241,7 @@ async fn gather<T>(
                 Ok((Response::NotReady { phase }, _)) => {
                     waiting.push(format!("node {p} (at phase {phase})"))
                 }
-                Ok((resp, _)) => match take(p, resp)? {
+                Ok((resp, _)) => match take(p, resp).map_err(Failure::Permanent)? {
                     Some(t) => {
                         got.insert(p, t);
                     }
@@ -234,6 +250,9 @@ async fn gather<T>(
                 Err(e @ PeerError::Unreachable { .. }) => {
                     state.set_peer(p, "unreachable", &e.to_string());
                     waiting.push(format!("node {p} (unreachable)"));
+                }
+                Err(PeerError::Refused { message, .. }) if message.starts_with(BID_SETS_DIFFER) => {
+                    return Err(Failure::Permanent(format!("node {p} refuses: {message}")));
                 }
                 Err(PeerError::Refused { message, .. }) => {
                     state.set_peer(p, "refused", &message);
@@ -255,16 +274,30 @@ async fn gather<T>(
     }
 }
 
-/// Runs the life cycle until the outcome is published.
+/// Runs the life cycle until the outcome is published, or until a step
+/// fails for good: then the node halts (`crate::halt`). A node that halted
+/// before it was restarted does not start again.
 pub async fn drive(state: Arc<NodeState>) {
+    if let Some(h) = state.halted() {
+        tracing::error!(phase = %h.phase, problem = %h.reason, since_unix = h.since_unix,
+            "this node halted before and does not continue: repair the cause, then run `clearing-node resume` and restart it");
+        return;
+    }
+    let mut last_problem: Option<String> = None;
     loop {
         let phase = match state.store.phase() {
             Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "reading the phase failed");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
+            Err(e) => match s(e) {
+                Failure::Permanent(m) => {
+                    halt(&state, "unknown", m).await;
+                    return;
+                }
+                Failure::Transient(m) => {
+                    tracing::error!(error = %m, "reading the phase failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
         };
         let r = match phase {
             Phase::Collecting => wait_close(&state).await,
@@ -279,18 +312,50 @@ pub async fn drive(state: Arc<NodeState>) {
                 return;
             }
         };
-        if let Err(e) = r {
-            tracing::error!(phase = phase.name(), problem = %e, "step failed; retrying");
-            state.set_progress(phase.name(), vec![], Some(e));
-            tokio::time::sleep(Duration::from_secs(2)).await;
+        match r {
+            Ok(()) => last_problem = None,
+            Err(Failure::Transient(e)) => {
+                // Logged when it changes, not on every retry.
+                if last_problem.as_ref() != Some(&e) {
+                    tracing::warn!(phase = phase.name(), problem = %e, "step failed; retrying");
+                }
+                state.set_progress(phase.name(), vec![], Some(e.clone()));
+                last_problem = Some(e);
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(Failure::Permanent(e)) => {
+                halt(&state, phase.name(), e).await;
+                return;
+            }
         }
     }
 }
 
-type Step = Result<(), String>;
+/// Stops the life cycle for good: records why in the database (so that a
+/// restart does not retry either), logs it once, shows it in the status.
+async fn halt(state: &NodeState, phase: &str, reason: String) {
+    let h = Halt {
+        phase: phase.to_string(),
+        reason,
+        since_unix: now_unix(),
+    };
+    tracing::error!(phase, problem = %h.reason,
+        "step failed in a way that retrying cannot change; this node halts: repair the cause, then run `clearing-node resume` and restart it");
+    if let Err(e) = state
+        .store
+        .put(vec![(HALT_KEY.into(), json(&h))], None)
+        .await
+    {
+        tracing::error!(error = %e, "recording the halt in the database failed; it holds until this process ends");
+    }
+    state.set_halted(h);
+}
 
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
+type Step = Result<(), Failure>;
+
+/// A failure of the store or of a format, classified (`halt::classify`).
+fn s<E: Into<anyhow::Error>>(e: E) -> Failure {
+    crate::halt::classify(&e.into())
 }
 
 async fn wait_close(state: &NodeState) -> Step {
@@ -325,18 +390,20 @@ async fn check(state: &NodeState) -> Step {
     )
     .await?;
     let held = state.store.held().map_err(s)?;
-    // (bidder, version) -> digests at each node.
-    let mut by_bid: BTreeMap<(BidderId, u64), [Option<[Digest; 3]>; 3]> = BTreeMap::new();
+    // (bidder, version) -> (commitments, bidder signature) at each node.
+    type Signed = ([Digest; 3], Sig);
+    let mut by_bid: BTreeMap<(BidderId, u64), [Option<Signed>; 3]> = BTreeMap::new();
     let mut bidders = std::collections::BTreeSet::new();
     for h in &held {
-        by_bid.entry((h.bidder.clone(), h.version)).or_default()[me as usize] = Some(h.digests);
+        by_bid.entry((h.bidder.clone(), h.version)).or_default()[me as usize] =
+            Some((h.commitments, h.signature));
         bidders.insert(h.bidder.clone());
     }
     for (&p, entries) in &lists {
         for e in entries {
             by_bid
                 .entry((e.bid.bidder.clone(), e.bid.version))
-                .or_default()[p as usize] = Some(e.bid.digests);
+                .or_default()[p as usize] = e.bid.signature.map(|s| (e.bid.commitments, s));
             bidders.insert(e.bid.bidder.clone());
         }
     }
@@ -349,7 +416,8 @@ async fn check(state: &NodeState) -> Step {
                     BidSetEntry {
                         bidder: bidder.clone(),
                         version: *version,
-                        digests: *a,
+                        commitments: a.0,
+                        signature: Some(a.1),
                     },
                 );
             }
@@ -395,6 +463,7 @@ async fn check(state: &NodeState) -> Step {
         .store
         .put(vec![("checked".into(), json(&c))], Some(Phase::Checked))
         .await
+        .map_err(Failure::from)
 }
 
 async fn agree(state: &NodeState) -> Step {
@@ -458,6 +527,7 @@ async fn agree(state: &NodeState) -> Step {
             Some(Phase::Agreed),
         )
         .await
+        .map_err(Failure::from)
 }
 
 async fn commit(state: &NodeState) -> Step {
@@ -488,6 +558,7 @@ async fn commit(state: &NodeState) -> Step {
             Some(Phase::Committed),
         )
         .await
+        .map_err(Failure::from)
 }
 
 async fn reveal(state: &NodeState) -> Step {
@@ -536,12 +607,13 @@ async fn reveal(state: &NodeState) -> Step {
             Some(Phase::Seeded),
         )
         .await
+        .map_err(Failure::from)
 }
 
 async fn clear(state: &Arc<NodeState>) -> Step {
     let a: Agreed = load(state, "agreed").map_err(s)?;
     let seed: Digest = load(state, "seed").map_err(s)?;
-    let outcome = crate::clearing::run(state, &a, seed, None).await;
+    let outcome = crate::clearing::run(state, &a, seed, None).await?;
     let message = outcome_message(&state.auction.hash, &a.bid_set, &outcome).map_err(s)?;
     let signature = Sig(state.identity.signing.sign(&message));
     tracing::info!(price = ?outcome.price.map(|p| p.0), volume = outcome.volume.0, "outcome computed and signed");
@@ -555,6 +627,7 @@ async fn clear(state: &Arc<NodeState>) -> Step {
             Some(Phase::Cleared),
         )
         .await
+        .map_err(Failure::from)
 }
 
 async fn publish(state: &Arc<NodeState>) -> Step {
@@ -616,7 +689,7 @@ async fn publish(state: &Arc<NodeState>) -> Step {
         signatures,
     };
     bundle
-        .verify(&keys)
+        .verify(&keys, &state.auction.bidders)
         .map_err(|e| format!("outcome bundle does not verify: {e}"))?;
     tracing::info!("outcome published with all three signatures");
     state
@@ -626,4 +699,5 @@ async fn publish(state: &Arc<NodeState>) -> Step {
             Some(Phase::Published),
         )
         .await
+        .map_err(Failure::from)
 }

@@ -26,7 +26,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// the one both nodes hold (never a component the asker does not hold).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ListEntry {
-    /// The bid version and its signed digests.
+    /// The bid version, its signed commitments and the bidder's signature.
     pub bid: BidSetEntry,
     /// `component_digest` of the component the two nodes share.
     pub common: Digest,
@@ -151,6 +151,11 @@ async fn read_frame<S: AsyncRead + Unpin, T: DeserializeOwned>(s: &mut S) -> any
     }
     let mut buf = vec![0; len as usize];
     s.read_exact(&mut buf).await?;
+    // Off unless asked for (`RUST_LOG=nodes::peer=trace`): every ceremony
+    // message this node receives, as it received it. Nothing in them is
+    // secret from this node; the secrecy tests read them as part of what a
+    // node sees.
+    tracing::trace!(frame = %String::from_utf8_lossy(&buf), "peer frame received");
     Ok(serde_json::from_slice(&buf)?)
 }
 

@@ -8,24 +8,28 @@
 //! written); reads use a second connection.
 
 use crate::config::now_unix;
+use anyhow::Context;
 use auction::BidderId;
-use auction::wire::{Digest, ShareBundle, Submission};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use auction::wire::{Digest, Salt, ShareBundle, Sig, Submission};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 /// The schema this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version 2: submissions of format 2, with hiding commitments `c0..c2` and
+/// this node's bundle salt (secret, like the components).
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE bids (
     bidder TEXT NOT NULL,
     version INTEGER NOT NULL,
-    d0 BLOB NOT NULL, d1 BLOB NOT NULL, d2 BLOB NOT NULL,
+    c0 BLOB NOT NULL, c1 BLOB NOT NULL, c2 BLOB NOT NULL,
     signature BLOB NOT NULL,
     own BLOB NOT NULL,
     next BLOB NOT NULL,
+    salt BLOB NOT NULL,
     received_unix INTEGER NOT NULL,
     PRIMARY KEY (bidder, version)
 );
@@ -110,15 +114,17 @@ pub enum Refusal {
     Storage(String),
 }
 
-/// One held bid version, without its shares.
+/// One held bid version, without its shares: what the bidder signed.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HeldBid {
     /// The bidder.
     pub bidder: BidderId,
     /// The version.
     pub version: u64,
-    /// The three bundle digests the bidder signed.
-    pub digests: [Digest; 3],
+    /// The three bundle commitments the bidder signed.
+    pub commitments: [Digest; 3],
+    /// The bidder's signature.
+    pub signature: Sig,
 }
 
 enum Op {
@@ -139,8 +145,16 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// Opens an existing database file; never creates one (`Store::open`
+/// creates it first, with mode 0600: SQLite then gives its `-wal` and `-shm`
+/// files the same mode).
 fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
-    let c = Connection::open(path)?;
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
     c.busy_timeout(std::time::Duration::from_secs(10))?;
     c.pragma_update(None, "journal_mode", "WAL")?;
     c.pragma_update(None, "synchronous", "FULL")?;
@@ -202,6 +216,7 @@ impl Store {
     /// Opens the store and starts its writer thread. `window` is the auction's
     /// `[open, close)` in Unix seconds.
     pub fn open(path: &Path, auction_hash: &Digest, window: (u64, u64)) -> anyhow::Result<Store> {
+        crate::perms::create_private_file(path)?;
         let write = open_checked(path, auction_hash)?;
         let read = open_conn(path)?;
         let (tx, rx) = std::sync::mpsc::channel();
@@ -211,6 +226,39 @@ impl Store {
         Ok(Store {
             ops: tx,
             read: Arc::new(Mutex::new(read)),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens an existing database for reading only, beside a running node
+    /// or without one (the operator's `status` command). It has no writer:
+    /// every write fails.
+    pub fn open_read_only(path: &Path) -> anyhow::Result<Store> {
+        if !path.is_file() {
+            anyhow::bail!(
+                "no database at {}: the node has not run yet (start it with `clearing-node run`)",
+                path.display()
+            );
+        }
+        let c = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("opening the database {} to read", path.display()))?;
+        c.busy_timeout(std::time::Duration::from_secs(10))?;
+        let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version != SCHEMA_VERSION {
+            anyhow::bail!(
+                "database {} has schema version {version}; this program reads version {SCHEMA_VERSION}",
+                path.display()
+            );
+        }
+        let (ops, _) = std::sync::mpsc::channel();
+        Ok(Store {
+            ops,
+            read: Arc::new(Mutex::new(c)),
             path: path.to_path_buf(),
         })
     }
@@ -287,17 +335,21 @@ impl Store {
     /// Every held version, by bidder then version.
     pub fn held(&self) -> anyhow::Result<Vec<HeldBid>> {
         self.with_read(|c| {
-            let mut st =
-                c.prepare("SELECT bidder, version, d0, d1, d2 FROM bids ORDER BY bidder, version")?;
+            let mut st = c.prepare(
+                "SELECT bidder, version, c0, c1, c2, signature FROM bids ORDER BY bidder, version",
+            )?;
             let rows = st.query_map([], |r| {
                 let d = |i: usize| -> rusqlite::Result<Digest> {
                     let b: Vec<u8> = r.get(i)?;
                     Ok(Digest(b.try_into().unwrap_or([0; 32])))
                 };
+                let sig: Vec<u8> = r.get(5)?;
+                let sig: [u8; 64] = sig.try_into().unwrap_or([0; 64]);
                 Ok(HeldBid {
                     bidder: BidderId(r.get(0)?),
                     version: r.get::<_, i64>(1)? as u64,
-                    digests: [d(2)?, d(3)?, d(4)?],
+                    commitments: [d(2)?, d(3)?, d(4)?],
+                    signature: Sig(ed25519_dalek::Signature::from_bytes(&sig)),
                 })
             })?;
             rows.collect()
@@ -316,18 +368,20 @@ impl Store {
         })
     }
 
-    /// This node's share components of one bid version.
+    /// This node's share components and salt of one bid version.
     pub fn bundle(&self, bidder: &BidderId, version: u64) -> anyhow::Result<ShareBundle> {
         self.with_read(|c| {
             c.query_row(
-                "SELECT own, next FROM bids WHERE bidder = ?1 AND version = ?2",
+                "SELECT own, next, salt FROM bids WHERE bidder = ?1 AND version = ?2",
                 params![bidder.0, version as i64],
                 |r| {
                     let own: Vec<u8> = r.get(0)?;
                     let next: Vec<u8> = r.get(1)?;
+                    let salt: Vec<u8> = r.get(2)?;
                     Ok(ShareBundle {
                         own: from_blob(&own),
                         next: from_blob(&next),
+                        salt: Salt(salt.try_into().unwrap_or([0; 32])),
                     })
                 },
             )
@@ -354,6 +408,13 @@ pub fn close_from_outside(path: &Path) -> anyhow::Result<Phase> {
     }
     tx.commit()?;
     Ok(read_phase(&c)?)
+}
+
+/// Deletes a state record from another process (the operator's `resume`
+/// command); returns whether it was there.
+pub fn forget_from_outside(path: &Path, key: &str) -> anyhow::Result<bool> {
+    let c = open_conn(path)?;
+    Ok(c.execute("DELETE FROM state WHERE key = ?1", [key])? > 0)
 }
 
 fn writer(mut c: Connection, rx: std::sync::mpsc::Receiver<Op>, window: (u64, u64)) {
@@ -428,8 +489,8 @@ fn write_bids(c: &mut Connection, bids: Vec<BidOp>, (open, close): (u64, u64)) {
             let mut newest =
                 tx.prepare_cached("SELECT MAX(version) FROM bids WHERE bidder = ?1")?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO bids (bidder, version, d0, d1, d2, signature, own, next, received_unix)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO bids (bidder, version, c0, c1, c2, signature, own, next, salt, received_unix)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for (s, _) in &bids {
                 if phase != Phase::Collecting {
@@ -454,12 +515,13 @@ fn write_bids(c: &mut Connection, bids: Vec<BidOp>, (open, close): (u64, u64)) {
                 insert.execute(params![
                     s.bidder.0,
                     s.version as i64,
-                    &s.digests[0].0[..],
-                    &s.digests[1].0[..],
-                    &s.digests[2].0[..],
+                    &s.commitments[0].0[..],
+                    &s.commitments[1].0[..],
+                    &s.commitments[2].0[..],
                     &s.signature.0.to_bytes()[..],
                     auction::wire::component_bytes(&s.bundle.own),
                     auction::wire::component_bytes(&s.bundle.next),
+                    &s.bundle.salt.0[..],
                     now as i64,
                 ])?;
                 out.push(Ok(()));

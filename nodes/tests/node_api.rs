@@ -5,14 +5,16 @@
 mod common;
 
 use auction::BidderId;
-use auction::wire::{Receipt, ShareBundle, prepare_submissions, sign_bundles};
+use auction::wire::{Receipt, Salt, ShareBundle, prepare_submissions, sign_bundles};
 use common::*;
 use ed25519_dalek::SigningKey;
 use rand::SeedableRng;
 use serde_json::Value;
 
+/// Versions held, as the operator's `status` shows them (the public status
+/// hides the count while bidding is open).
 async fn versions(c: &Cluster, i: usize) -> u64 {
-    c.status(i).await["bids"]["versions"].as_u64().unwrap()
+    c.operator_status(i)["bids"]["versions"].as_u64().unwrap()
 }
 
 async fn refused(c: &Cluster, i: usize, body: Vec<u8>, status: u16, code: &str, says: &str) {
@@ -117,6 +119,7 @@ async fn bad_inputs_are_refused_and_change_nothing() {
     let short = ShareBundle {
         own: vec![1; 4 * k as usize - 4],
         next: vec![2; 4 * k as usize - 4],
+        salt: Salt([5; 32]),
     };
     let bundles = [short.clone(), short.clone(), short];
     let shaped = sign_bundles(&c.params.id, &alice, 4, bundles, c.key(&alice));
@@ -132,7 +135,25 @@ async fn bad_inputs_are_refused_and_change_nothing() {
 
     let mut tampered = prepare_submissions(&c.params, &bid, 5, c.key(&alice), &mut rng).unwrap();
     tampered[0].bundle.own[3] ^= 1;
-    refused(&c, 0, ok(&tampered[0]), 400, "digest_mismatch", "node 0").await;
+    refused(&c, 0, ok(&tampered[0]), 400, "commitment_mismatch", "node 0").await;
+    // The salt is bound too: the right components with another salt.
+    let mut resalted =
+        prepare_submissions(&c.params, &bid, 5, c.key(&alice), &mut rng).unwrap();
+    resalted[2].bundle.salt.0[31] ^= 1;
+    refused(&c, 2, ok(&resalted[2]), 400, "commitment_mismatch", "node 2").await;
+    // A submission of the retired format 1 is refused, saying what to do.
+    let mut old = serde_json::to_value(&subs[0]).unwrap();
+    old["format"] = 1.into();
+    let (status, v) = c.post(0, serde_json::to_vec(&old).unwrap()).await.unwrap();
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["code"], "unsupported_format", "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("update the bidder program"),
+        "{v}"
+    );
 
     refused(
         &c,

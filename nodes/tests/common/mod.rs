@@ -30,6 +30,8 @@ pub struct Cluster {
     pub params: AuctionParams,
     pub keys: BTreeMap<BidderId, SigningKey>,
     pub auction_path: PathBuf,
+    /// `RUST_LOG` for the node processes (default: theirs, `info`).
+    pub log_filter: Option<String>,
 }
 
 fn free_port(ip: &str) -> u16 {
@@ -123,6 +125,7 @@ impl Cluster {
             params,
             keys,
             auction_path,
+            log_filter: None,
         }
     }
 
@@ -132,13 +135,15 @@ impl Cluster {
             .append(true)
             .open(self.nodes[i].data.join("log.txt"))
             .unwrap();
-        let child = Command::new(BIN)
-            .args(["run", "--config"])
+        let mut cmd = Command::new(BIN);
+        cmd.args(["run", "--config"])
             .arg(&self.nodes[i].config)
             .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+            .stderr(log);
+        if let Some(f) = &self.log_filter {
+            cmd.env("RUST_LOG", f);
+        }
+        let child = cmd.spawn().unwrap();
         self.children[i] = Some(child);
     }
 
@@ -193,6 +198,22 @@ impl Cluster {
 
     pub async fn status(&self, i: usize) -> Value {
         self.get(i, "/v1/status").await.unwrap().1
+    }
+
+    /// The operator's view (`clearing-node status --json`): reads the
+    /// node's database, and asks the node when it runs.
+    pub fn operator_status(&self, i: usize) -> Value {
+        let out = Command::new(BIN)
+            .args(["status", "--json", "--bids", "--config"])
+            .arg(&self.nodes[i].config)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "status failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
     }
 
     pub fn close(&self, i: usize) {
