@@ -1,7 +1,7 @@
 //! `auditor verify` on a bundle file: a bundle signed by three known node
 //! keys over the reference outcome of a small market passes (exit 0); each
 //! tampering fails (exit 1) naming the failed check; unreadable input is
-//! exit 2. The end-to-end run against real nodes is in the root package's
+//! exit 3 (2 is a usage error). The end-to-end run against real nodes is in the root package's
 //! `tests/demo_flow.rs` and `tests/bidder_submit.rs`.
 
 use auction::reference::clear_market;
@@ -55,7 +55,9 @@ fn case() -> Case {
     let file = serde_json::json!({"auction": params, "open_unix": 1, "close_unix": 2, "nodes": nodes, "bidders": reg});
     let bytes = serde_json::to_vec_pretty(&file).unwrap();
     std::fs::write(dir.path().join("auction.json"), &bytes).unwrap();
-    let auction_hash = Digest(Sha256::digest(&bytes).into());
+    let auction_hash = auction::auction_file::AuctionInfo::from_bytes(&bytes)
+        .unwrap()
+        .hash;
 
     let bid_set: Vec<BidSetEntry> = bidders
         .iter()
@@ -271,6 +273,13 @@ fn a_correct_bundle_passes_and_each_tampering_fails() {
             "--auction",
             "auction.json",
         ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    // Bad arguments are clap's 2, not a verdict either.
+    let out = Command::new(AUDITOR)
+        .args(["verify", "--no-such-flag"])
         .current_dir(d)
         .output()
         .unwrap();

@@ -10,7 +10,8 @@
 //! the plaintext reference over the same bids) and prints the price, the
 //! volume, an allocation summary and the time of each phase. The node
 //! processes are stopped at the end, on failure and on Ctrl-C. Exit code 0
-//! only when the audit passes.
+//! only when the audit passes, 4 when it fails, 1 when the demo could not
+//! run ([`EXIT_CODES`]).
 //!
 //! The nodes run the `clearing-node` daemon's code: by default this
 //! executable starts itself with its `node` subcommand (the daemon is linked
@@ -22,6 +23,8 @@
 
 #[path = "demo/cluster.rs"]
 mod cluster;
+#[path = "demo/page.rs"]
+mod page;
 
 use anyhow::{Context, Result, bail};
 use auction::generate::{GenParams, generate};
@@ -34,6 +37,7 @@ use bidder_client::keys::BidderKey;
 use bidder_client::result::fetch_bundle;
 use bidder_client::submit::{NodeOutcome, RetryPolicy, node_apis, share_bid, share_raw, submit};
 use bidder_client::verify::{Inputs, verify};
+use bidder_client::{errln, out, outln};
 use clap::{Args, Parser, Subcommand};
 use cluster::{Cluster, NodeProgram};
 use std::path::{Path, PathBuf};
@@ -42,10 +46,25 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+/// The audit of the outcome failed.
+const EXIT_AUDIT_FAILED: u8 = 4;
+
+/// The exit codes, for `--help`.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  the auction cleared and the audit passed (`prepare`: the files are written)
+  1  could not run, or stopped with an error (a node that does not start, a bid not
+     acknowledged, no outcome in time, Ctrl-C); the message says which
+  2  bad arguments (usage)
+  4  the auction cleared but the audit of the outcome FAILED
+Standard output closed early (`| head`) changes nothing: the demo runs to the end,
+stops its nodes and exits with the audit's code.";
+
 #[derive(Parser)]
 #[command(
     name = "demo",
-    about = "Runs a whole sealed-bid double auction on three local clearing nodes"
+    about = "Runs a whole sealed-bid double auction on three local clearing nodes",
+    after_help = EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -74,6 +93,12 @@ struct RunArgs {
     /// Seconds to wait for the nodes to publish after the close.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
+    /// For a browser: register a bidder `guest` (key file printed), keep
+    /// bidding open after the market's bids until Enter is pressed (bid in
+    /// the page meanwhile), pace the clearing so the live view can follow
+    /// it, and keep the nodes running after the audit until Enter again.
+    #[arg(long)]
+    keep_open: bool,
 }
 
 #[derive(Subcommand)]
@@ -259,7 +284,7 @@ async fn submit_all(
             let report = submit(&apis, &info, &subs, RetryPolicy::default(), &|_| {}).await;
             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
             if d * 4 / total != (d - 1) * 4 / total {
-                eprintln!("  submitted {d}/{total}");
+                errln!("  submitted {d}/{total}");
             }
             (i, report)
         });
@@ -327,37 +352,47 @@ async fn run_demo(args: &RunArgs, program: NodeProgram) -> Result<bool> {
     let t0 = Instant::now();
     let (market, name) = load_market(args.market.as_deref())?;
     let params = market.auction.clone();
-    println!(
+    outln!(
         "demo: {} bids of {name}; K = {}, prices 0..={}",
         n(market.bids.len() as u64),
         params.max_orders_per_side,
         n(params.max_price.into())
-    );
+    )?;
     let dir = tempfile::Builder::new().prefix("triad-demo-").tempdir()?;
     let keys: Vec<BidderKey> = market
         .bids
         .iter()
         .map(|b| BidderKey::generate(b.bidder.clone()))
         .collect();
-    let reg: Vec<(BidderId, &BidderKey)> = keys.iter().map(|k| (k.bidder.clone(), k)).collect();
-    let mut cluster = Cluster::prepare(dir.path(), &params, &reg)?;
+    let guest = match args.keep_open {
+        true => Some(page::guest_key(dir.path())?),
+        false => None,
+    };
+    let reg: Vec<(BidderId, &BidderKey)> = keys
+        .iter()
+        .chain(guest.as_ref().map(|g| &g.0))
+        .map(|k| (k.bidder.clone(), k))
+        .collect();
+    let pace_ms = if args.keep_open { 150 } else { 0 };
+    let mut cluster = Cluster::prepare_paced(dir.path(), &params, &reg, pace_ms)?;
     for i in 0..3 {
         let pid = cluster.start(i, &program)?;
-        println!("  node {i}: https://{} (pid {pid})", cluster.nodes[i].api);
+        outln!("  node {i}: https://{} (pid {pid})", cluster.nodes[i].api)?;
     }
+    page::print_pages(&cluster)?;
     let info = Arc::new(auction_file::load(&cluster.auction_path)?);
     let apis = Arc::new(node_apis(&info));
     wait_healthy(&apis, &mut cluster).await?;
     let t_setup = t0.elapsed();
-    println!(
+    outln!(
         "  folder {} (removed at the end); keys, auction file and three nodes up",
         dir.path().display()
-    );
+    )?;
 
     let t1 = Instant::now();
     let sub = submit_all(&market, &keys, &info, &apis, args.concurrency).await?;
     let t_submit = t1.elapsed();
-    println!(
+    outln!(
         "  {} bids acknowledged by all three nodes ({} receipts checked){}",
         n(sub.sent.len() as u64),
         n(sub.receipts.len() as u64),
@@ -366,9 +401,13 @@ async fn run_demo(args: &RunArgs, program: NodeProgram) -> Result<bool> {
         } else {
             String::new()
         }
-    );
+    )?;
     for e in &sub.not_sendable {
-        println!("  not sendable (no bundle can carry it): {e}");
+        outln!("  not sendable (no bundle can carry it): {e}")?;
+    }
+
+    if let Some((_, key_file)) = &guest {
+        page::bid_in_the_browser(&cluster, key_file).await?;
     }
 
     let t2 = Instant::now();
@@ -382,55 +421,63 @@ async fn run_demo(args: &RunArgs, program: NodeProgram) -> Result<bool> {
         seed: market.seed,
         bids: sub.sent.clone(),
     };
+    // The guest's bid is known to the guest's browser alone: with it in
+    // the set, the plaintext recomputation cannot run.
+    let guest_bid = bundle.bid_set.iter().any(|e| e.bidder.0 == page::GUEST);
+    if guest_bid {
+        outln!(
+            "  the guest's bid is in the outcome; the audit's plaintext recomputation is left out (only your browser knows that bid)"
+        )?;
+    }
     let report = verify(&Inputs {
         info: &info,
         bundle: &bundle,
         served: Some((served, problems)),
         receipts: Some(&sub.receipts),
-        plaintext: Some(&sent_market),
+        plaintext: (!guest_bid).then_some(&sent_market),
     });
     let t_audit = t3.elapsed();
 
-    print!("{}", summary(&bundle));
+    out!("{}", summary(&bundle))?;
     // times[k]: when the last node reached PHASES[k], from the close.
     let at = |k: usize| times[k];
-    println!("phase times");
-    println!(
+    outln!("phase times")?;
+    outln!(
         "  setup: keys, auction file, nodes up        {}",
         secs(t_setup)
-    );
-    println!(
+    )?;
+    outln!(
         "  submission: {:>5} bids to three nodes       {}",
         sub.sent.len(),
         secs(t_submit)
-    );
-    println!(
+    )?;
+    outln!(
         "  close and bid lists compared               {}",
         secs(at(1))
-    );
-    println!(
+    )?;
+    outln!(
         "  bid set agreed, seed committed and drawn   {}",
         secs(at(4) - at(1))
-    );
-    println!(
+    )?;
+    outln!(
         "  clearing (three-party computation)         {}",
         secs(at(5) - at(4))
-    );
-    println!(
+    )?;
+    outln!(
         "  signatures exchanged, outcome published    {}",
         secs(at(6) - at(5))
-    );
-    println!(
+    )?;
+    outln!(
         "  audit                                      {}",
         secs(t_audit)
-    );
-    println!(
+    )?;
+    outln!(
         "  total                                      {}",
         secs(t0.elapsed())
-    );
-    println!("audit");
+    )?;
+    outln!("audit")?;
     for line in report.to_text().lines().skip(1) {
-        println!("  {line}");
+        outln!("  {line}")?;
     }
 
     if let Some(out) = &args.out {
@@ -444,10 +491,13 @@ async fn run_demo(args: &RunArgs, program: NodeProgram) -> Result<bool> {
             serde_json::to_string_pretty(&bundle)? + "\n",
         )?;
         std::fs::copy(&cluster.auction_path, out.join("auction.json"))?;
-        println!(
+        outln!(
             "kept {}/outcome.json, bundle.json and auction.json (check with: auditor verify --bundle {0}/bundle.json --auction {0}/auction.json)",
             out.display()
-        );
+        )?;
+    }
+    if guest.is_some() {
+        page::keep_serving(&cluster).await?;
     }
     drop(cluster);
     Ok(report.passed)
@@ -469,9 +519,9 @@ fn prepare(dir: &Path, bidders: usize, k: u32) -> Result<()> {
     }
     let reg: Vec<(BidderId, &BidderKey)> = keys.iter().map(|k| (k.bidder.clone(), k)).collect();
     let cluster = Cluster::prepare(dir, &params, &reg)?;
-    println!("{}", cluster.auction_path.display());
+    outln!("{}", cluster.auction_path.display())?;
     for node in &cluster.nodes {
-        println!("{}", node.config.display());
+        outln!("{}", node.config.display())?;
     }
     Ok(())
 }
@@ -484,7 +534,7 @@ fn main() -> ExitCode {
             return match nodes::config::NodeConfig::load(&config).and_then(nodes::node::run) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: {e:#}");
+                    errln!("error: {e:#}");
                     ExitCode::FAILURE
                 }
             };
@@ -511,11 +561,11 @@ fn main() -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("the audit FAILED");
-            ExitCode::FAILURE
+            errln!("the audit FAILED");
+            ExitCode::from(EXIT_AUDIT_FAILED)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -7,14 +7,21 @@
 use anyhow::{Result, bail};
 use auction::generate::{GenParams, generate};
 use auction::reference::clear_market;
+use bidder_client::outln;
+use bidder_client::output::write_stdout;
 use clap::{Args, Parser, Subcommand};
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(
     name = "fixtures",
-    about = "Generates markets and times the reference clearing"
+    about = "Generates markets and times the reference clearing",
+    after_help = "\
+Exit codes:
+  0  done
+  1  could not run (an impossible size such as --k 0, or standard output failed)
+  2  bad arguments (usage)
+Standard output closed early (`fixtures generate | head -c 10`) is not an error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -99,7 +106,7 @@ fn main() -> Result<()> {
                 market.to_json()
             };
             out.push('\n');
-            std::io::stdout().lock().write_all(out.as_bytes())?;
+            write_stdout(&out)?;
         }
         Command::BenchReference { size, runs } => {
             let p = size.params()?;
@@ -121,26 +128,26 @@ fn main() -> Result<()> {
                 .flat_map(|b| b.buy.iter().chain(&b.sell))
                 .filter(|o| o.quantity != 0)
                 .count();
-            println!(
+            outln!(
                 "reference clearing: {} order slots ({} with a quantity), {} bidders, K = {}",
                 market.order_count(),
                 live,
                 market.bids.len(),
                 p.max_orders_per_side
-            );
-            println!(
+            )?;
+            outln!(
                 "  price {}, volume {}",
                 o.price.map_or("none".to_string(), |p| p.to_string()),
                 o.volume
-            );
+            )?;
             let ms = |d: Duration| d.as_secs_f64() * 1e3;
-            println!(
+            outln!(
                 "  median {:.1} ms over {} runs (min {:.1} ms, max {:.1} ms)",
                 ms(times[runs / 2]),
                 runs,
                 ms(times[0]),
                 ms(times[runs - 1])
-            );
+            )?;
         }
     }
     Ok(())

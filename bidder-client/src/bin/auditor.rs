@@ -2,24 +2,39 @@
 //!
 //! `auditor reference MARKET.json` clears a market file in the clear with the
 //! reference rule (`docs/clearing.md`) and prints the outcome JSON.
-//! Each check is one subcommand.
+//! Each check is one subcommand. The exit codes are in [`EXIT_CODES`].
 
 use anyhow::{Context, Result};
 use auction::MarketFile;
 use auction::reference::clear_market_detailed;
 use auction::validate::check_bid;
+use bidder_client::errln;
+use bidder_client::output::write_stdout;
 use clap::{Args, Parser, Subcommand};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 #[path = "auditor/verify_cmd.rs"]
 mod verify_cmd;
+
+/// The exit codes, for `--help`.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done: `reference` printed the outcome; `verify`: every check passed
+  1  `verify`: a check failed (the report names it); `reference`: the market file
+     could not be read or is malformed
+  2  bad arguments (usage)
+  3  `verify`: the audit could not run (an unreadable auction file, bundle, receipts
+     folder or market file, or no node served the outcome)
+A reader that stops early (`| head`) does not change the exit code.";
 
 #[derive(Parser)]
 #[command(
     name = "auditor",
     version,
-    about = "Checks sealed-bid double auction outcomes"
+    about = "Checks sealed-bid double auction outcomes",
+    after_help = EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -35,8 +50,9 @@ enum Command {
     Reference(ReferenceArgs),
     /// Check an outcome bundle (from the nodes or a file): signatures, auction
     /// hash, bid set, seed, sums, price range; receipts and plaintext bids when
-    /// given. Exit code 0 only when every check passes (1: a check failed, 2:
+    /// given. Exit code 0 only when every check passes (1: a check failed, 3:
     /// the audit could not run).
+    #[command(after_help = EXIT_CODES)]
     Verify(verify_cmd::VerifyArgs),
 }
 
@@ -75,7 +91,7 @@ fn reference(args: &ReferenceArgs) -> Result<()> {
     let market = MarketFile::parse(&text).with_context(|| format!("in {name}"))?;
     for raw in &market.bids {
         if let Err(e) = check_bid(&market.auction, raw) {
-            eprintln!("excluded: {e}");
+            errln!("excluded: {e}");
         }
     }
     let clearing = clear_market_detailed(&market);
@@ -87,21 +103,27 @@ fn reference(args: &ReferenceArgs) -> Result<()> {
         (false, false) => serde_json::to_string_pretty(&clearing.outcome)?,
     };
     out.push('\n');
-    match std::io::stdout().lock().write_all(out.as_bytes()) {
-        // A reader that stops early (`| head`) is not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("writing the outcome"),
-    }
+    // A reader that stops early (`| head`) is not an error.
+    write_stdout(&out).context("writing the outcome")
 }
 
-fn main() -> Result<()> {
+/// `verify`: the audit could not run.
+const EXIT_NOT_RUN: u8 = 3;
+
+fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Reference(args) => reference(&args),
-        Command::Verify(args) => match verify_cmd::run(&args) {
-            Ok(code) => std::process::exit(code.into()),
+        Command::Reference(args) => match reference(&args) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e:#}");
-                std::process::exit(2)
+                errln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Verify(args) => match verify_cmd::run(&args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                errln!("error: {e:#}");
+                ExitCode::from(EXIT_NOT_RUN)
             }
         },
     }

@@ -1,7 +1,8 @@
 //! `auditor verify`: check a published outcome bundle (fetched from the
 //! nodes or read from a file) against the auction file, and optionally
 //! receipts and plaintext bids. Exit code 0 only when every check passes, 1
-//! when one fails, 2 when the audit could not be run.
+//! when one fails, 3 when the audit could not be run (2 is clap's, for bad
+//! arguments).
 
 use anyhow::{Context, Result, bail};
 use auction::MarketFile;
@@ -11,6 +12,7 @@ use bidder_client::https::NodeApi;
 use bidder_client::receipts::load_receipts;
 use bidder_client::result::fetch_bundle;
 use bidder_client::verify::{Inputs, Served, verify};
+use bidder_client::{errln, out, outln};
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -98,7 +100,7 @@ pub fn run(args: &VerifyArgs) -> Result<u8> {
             let (rs, bad) = load_receipts(d)
                 .with_context(|| format!("reading receipts folder {}", d.display()))?;
             for (p, e) in bad {
-                eprintln!("warning: {} is not a receipt: {e}", p.display());
+                errln!("warning: {} is not a receipt: {e}", p.display());
             }
             Some(rs)
         }
@@ -119,10 +121,11 @@ pub fn run(args: &VerifyArgs) -> Result<u8> {
         receipts: receipts.as_deref(),
         plaintext: plaintext.as_ref(),
     });
+    // A reader that stops early (`| head`) does not change the verdict.
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", report.to_text());
+        out!("{}", report.to_text())?;
     }
     Ok(if report.passed { 0 } else { 1 })
 }
