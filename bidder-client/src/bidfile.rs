@@ -11,7 +11,12 @@
 //!   curve. `#` starts a comment; blank lines are skipped.
 //!
 //! Curves become orders with `auction::curve::curve_to_orders`: one order
-//! per breakpoint where the total grows.
+//! per breakpoint where the total grows. `fixtures/bids/` holds an example
+//! of each form, all four the same bid.
+//!
+//! A bid with no orders (or only orders of quantity 0) is valid and trades
+//! nothing; it is almost always a mistake (an empty or truncated file), so
+//! the `bidder` program warns about it ([`has_orders`]).
 
 use auction::curve::{CurvePoint, curve_to_orders, orders_to_curve};
 use auction::validate::{BidError, check_bid};
@@ -55,7 +60,7 @@ pub enum BidFileError {
         path: String,
     },
     /// The bid breaks the auction's limits.
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] BidError),
 }
 
@@ -278,6 +283,11 @@ pub fn load_bid(
 ) -> Result<Bid, BidFileError> {
     let raw = read_bid_file(path)?.for_bidder(path, bidder)?;
     Ok(check_bid(params, &raw)?)
+}
+
+/// Whether the bid holds an order that can trade: one of quantity above 0.
+pub fn has_orders(bid: &Bid) -> bool {
+    bid.buy.iter().chain(&bid.sell).any(|o| o.quantity.0 > 0)
 }
 
 /// The bid as two cumulative curves, as a table: for each side, each

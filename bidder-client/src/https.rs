@@ -226,6 +226,12 @@ impl NodeApi {
     }
 }
 
+/// The `code` of an API error `{"code", "message"}`, if the body is one.
+pub fn error_code(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get("code")?.as_str().map(str::to_string)
+}
+
 /// The `{"code", "message"}` of an API error, or the raw body.
 pub fn error_text(body: &[u8]) -> String {
     match serde_json::from_slice::<serde_json::Value>(body) {

@@ -5,7 +5,7 @@
 
 use crate::auction_file::AuctionInfo;
 use auction::BidderId;
-use auction::wire::{Receipt, Submission};
+use auction::wire::{Digest, Receipt, Submission};
 use std::path::{Path, PathBuf};
 
 /// Why a receipt is not the one expected.
@@ -14,6 +14,20 @@ pub enum ReceiptError {
     /// The node's signature does not verify with its key from the auction file.
     #[error("receipt from node {0}: the signature does not verify with the node's key")]
     BadSignature(u8),
+    /// The node signed for another auction file than the bidder's: it
+    /// serves a different file (or the bidder holds an outdated one).
+    /// Sending again changes nothing; the operators must sort it out.
+    #[error(
+        "node {node} serves a different auction file: its receipt carries auction hash {node_hash}, your auction file's is {ours}"
+    )]
+    OtherAuctionFile {
+        /// The node.
+        node: u8,
+        /// The auction hash in the node's receipt.
+        node_hash: Digest,
+        /// The hash of the bidder's auction file.
+        ours: Digest,
+    },
     /// A field differs from the submission or the auction file.
     #[error("receipt from node {node}: {field} is not the one sent")]
     Mismatch {
@@ -40,7 +54,11 @@ pub fn check_receipt(
         return mismatch("auction");
     }
     if r.auction_hash != info.hash {
-        return mismatch("auction_hash");
+        return Err(ReceiptError::OtherAuctionFile {
+            node,
+            node_hash: r.auction_hash,
+            ours: info.hash,
+        });
     }
     if r.bidder != sub.bidder {
         return mismatch("bidder");

@@ -5,7 +5,7 @@
 //! the same version: the report says how many acknowledged.
 
 use crate::auction_file::AuctionInfo;
-use crate::https::{HttpsError, NodeApi, error_text};
+use crate::https::{HttpsError, NodeApi, error_code, error_text};
 use crate::receipts::{ReceiptError, check_receipt};
 use auction::wire::{Receipt, Submission};
 use std::time::Duration;
@@ -40,6 +40,9 @@ pub enum NodeOutcome {
     Refused {
         /// HTTP status.
         status: u16,
+        /// The API error code (`stale_version`, `auction_closed`, ...), when
+        /// the answer was an API error.
+        code: Option<String>,
         /// The node's code and message.
         message: String,
     },
@@ -112,6 +115,48 @@ impl SubmitReport {
             _ => None,
         })
     }
+
+    /// The newest version any node said it already holds when it refused
+    /// this one as `stale_version`, with the nodes that hold it.
+    pub fn newest_held(&self) -> Option<(u64, Vec<u8>)> {
+        let held: Vec<(u8, u64)> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.held_version().map(|h| (i as u8, h)))
+            .collect();
+        let newest = held.iter().map(|&(_, h)| h).max()?;
+        let nodes = held
+            .iter()
+            .filter(|&&(_, h)| h == newest)
+            .map(|&(i, _)| i)
+            .collect();
+        Some((newest, nodes))
+    }
+}
+
+impl NodeOutcome {
+    /// For a `stale_version` refusal, the version the node holds. No route
+    /// of the API tells a bidder its newest version; this refusal's message
+    /// names it: "version G of bidder B is not newer than the version H
+    /// already held".
+    pub fn held_version(&self) -> Option<u64> {
+        match self {
+            NodeOutcome::Refused {
+                code: Some(code),
+                message,
+                ..
+            } if code == "stale_version" => stale_held(message),
+            _ => None,
+        }
+    }
+}
+
+/// The held version in a `stale_version` message (see
+/// [`NodeOutcome::held_version`]).
+fn stale_held(message: &str) -> Option<u64> {
+    let rest = message.trim_end().strip_suffix("already held")?.trim_end();
+    rest.rsplit(' ').next()?.parse().ok()
 }
 
 fn retryable(status: u16) -> bool {
@@ -142,6 +187,7 @@ pub async fn send_to_node(
                     },
                     Err(e) => NodeOutcome::Refused {
                         status: 200,
+                        code: None,
                         message: format!("the answer is not a receipt: {e}"),
                     },
                 };
@@ -161,7 +207,11 @@ pub async fn send_to_node(
                     node,
                     error: format!("refused ({status}) {message}"),
                 });
-                return NodeOutcome::Refused { status, message };
+                return NodeOutcome::Refused {
+                    status,
+                    code: error_code(&bytes),
+                    message,
+                };
             }
             Ok((status, bytes)) => format!("HTTP {status} {}", error_text(&bytes)),
             Err(e @ (HttpsError::Transport { .. } | HttpsError::Timeout { .. })) => e.to_string(),
@@ -248,6 +298,37 @@ pub fn share_raw(
 mod tests {
     use super::*;
     use auction::{AuctionParams, RawBid, RawOrder};
+
+    #[test]
+    fn the_held_version_is_read_from_a_stale_version_refusal() {
+        let refused = |code: Option<&str>, message: &str| NodeOutcome::Refused {
+            status: 409,
+            code: code.map(str::to_string),
+            message: message.to_string(),
+        };
+        let m = "stale_version: version 1 of bidder the version 9 already held is not newer than the version 12 already held";
+        assert_eq!(refused(Some("stale_version"), m).held_version(), Some(12));
+        assert_eq!(refused(Some("auction_closed"), m).held_version(), None);
+        assert_eq!(
+            refused(Some("stale_version"), "stale_version: something else").held_version(),
+            None
+        );
+        let report = SubmitReport {
+            version: 1,
+            nodes: vec![
+                refused(Some("stale_version"), m),
+                refused(
+                    Some("stale_version"),
+                    "stale_version: version 1 of bidder b is not newer than the version 14 already held",
+                ),
+                NodeOutcome::Unreachable {
+                    attempts: 1,
+                    last_error: "down".into(),
+                },
+            ],
+        };
+        assert_eq!(report.newest_held(), Some((14, vec![1])));
+    }
 
     #[test]
     fn raw_sharing_reconstructs_ring_values_and_refuses_too_many() {

@@ -3,30 +3,24 @@
 //! ```text
 //! bidder keygen --bidder ID --out KEY.json
 //! bidder check BID_FILE --auction AUCTION.json [--key KEY.json | --bidder ID]
-//! bidder submit BID_FILE --auction AUCTION.json --key KEY.json [--receipts DIR]
+//! bidder submit BID_FILE --auction AUCTION.json --key KEY.json [--receipts DIR] [--allow-empty]
 //! bidder result --auction AUCTION.json --key KEY.json [--bid BID_FILE]
 //! ```
 //!
 //! Every command takes `--json` for a machine-readable answer on stdout;
-//! progress goes to stderr. Exit codes:
-//!
-//! | code | meaning |
-//! | --- | --- |
-//! | 0 | done: the bid is valid / all three nodes acknowledged / the outcome and allocation check out |
-//! | 1 | could not run: bad arguments, unreadable file, unregistered bidder |
-//! | 2 | the bid is invalid for this auction (nothing was sent) |
-//! | 3 | incomplete: fewer than three nodes acknowledged (the bid does not count yet; run the command again), or no outcome yet |
-//! | 4 | verification failed: a bad receipt, an outcome whose signatures do not verify, nodes that disagree, or an allocation that contradicts the bid |
-//! | 5 | a node refused the bid (bidding closed or not open, unknown bidder, older version, ...): running the command again as it is will not help |
+//! progress goes to stderr. The bid-file formats and the exit codes are in
+//! [`BID_FILES`] and [`EXIT_CODES`], shown by `--help`.
 
 use anyhow::Context;
 use auction::BidderId;
 use bidder_client::auction_file::{self, AuctionInfo};
-use bidder_client::bidfile::{BidFileError, curve_table, curves_json, load_bid};
+use bidder_client::bidfile::{BidFileError, curve_table, curves_json, has_orders, load_bid};
 use bidder_client::keys::BidderKey;
+use bidder_client::receipts::ReceiptError;
 use bidder_client::receipts::{highest_version, store_receipt};
 use bidder_client::result::{check_allocation, check_bundle, fetch_bundle};
 use bidder_client::submit::{NodeOutcome, Progress, RetryPolicy, node_apis, submit};
+use bidder_client::{errln, out, outln};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -34,16 +28,60 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const EXIT_ERROR: u8 = 1;
-const EXIT_INVALID: u8 = 2;
+// 2 is clap's: bad arguments.
 const EXIT_INCOMPLETE: u8 = 3;
 const EXIT_VERIFY: u8 = 4;
 const EXIT_REFUSED: u8 = 5;
+const EXIT_INVALID: u8 = 6;
+const EXIT_EXCLUDED: u8 = 7;
+const EXIT_EMPTY: u8 = 8;
+
+/// The bid-file formats, for `--help`.
+const BID_FILES: &str = "\
+Bid files (an example of each, all four the same bid, in fixtures/bids/):
+  JSON orders   {\"bidder\": \"farmer-0001\", \"buy\": [{\"price\": 700, \"quantity\": 100}],
+                 \"sell\": [{\"price\": 850, \"quantity\": 60}]}
+  JSON curve    {\"buy_curve\": [{\"price\": 700, \"total\": 100}, {\"price\": 400, \"total\": 300}],
+                 \"sell_curve\": []}   cumulative: 100 in all at 700 or lower, 300 in all
+                 at 400 or lower (that is, 200 more)
+  CSV orders    side,price,quantity   one order a line (the header line is optional),
+                 e.g. buy,700,100
+  CSV curve     side,price,total      the header line is required; totals are cumulative
+  A file is JSON when its first non-blank character is '{', CSV otherwise. \"bidder\" may
+  be left out (it is then the key file's bidder), and so may an empty side. In CSV the
+  side is buy (or b) or sell (or s), # starts a comment, blank lines are skipped.
+  Prices are whole ticks in 0..=max_price, quantities whole units in 0..=max_quantity,
+  at most K = max_orders_per_side orders a side: the auction file sets all three.
+  A bid with no orders (or only orders of quantity 0) is valid but trades nothing:
+  `check` warns (exit code 8) and `submit` sends it only with --allow-empty.";
+
+/// The exit codes, for `--help`.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done: the bid is valid / all three nodes acknowledged / the outcome checks out
+     and the bid took part
+  1  could not run: unreadable or malformed file, unregistered bidder, ...
+  2  bad arguments (usage)
+  3  incomplete: fewer than three nodes acknowledged (the bid does not count yet; run
+     `submit` again), or no outcome yet
+  4  verification failed: a bad receipt (a node with another auction file or key), an
+     outcome whose signatures do not verify, nodes that disagree, or an allocation that
+     contradicts the bid
+  5  a node refused the bid (bidding closed or not open, unknown bidder, a --version not
+     newer than the one held): running the command again as it is will not help
+  6  the bid is invalid for this auction (the message names side, slot, field and
+     limit); nothing was sent
+  7  `result`: the bid was excluded from the outcome (the published reason and what to do
+     are shown), or the bid given with --bid is not in the outcome
+  8  the bid has no orders: valid, but it trades nothing (`check` warns; `submit` sends
+     nothing without --allow-empty)";
 
 #[derive(Parser)]
 #[command(
     name = "bidder",
     version,
-    about = "Write, check, submit a sealed bid and read its result"
+    about = "Write, check, submit a sealed bid and read its result",
+    after_help = format!("{BID_FILES}\n\n{EXIT_CODES}")
 )]
 struct Cli {
     /// Print the answer as JSON on stdout.
@@ -65,6 +103,7 @@ enum Command {
         out: PathBuf,
     },
     /// Validate a bid file against an auction file and show its curves.
+    #[command(after_help = format!("{BID_FILES}\n\n{EXIT_CODES}"))]
     Check {
         /// JSON orders, JSON curve, or CSV side,price,quantity (or side,price,total).
         bid: PathBuf,
@@ -75,8 +114,10 @@ enum Command {
         auction: PathBuf,
     },
     /// Share, sign and send a bid to the three nodes; keep the receipts.
+    #[command(after_help = format!("{BID_FILES}\n\n{EXIT_CODES}"))]
     Submit(SubmitArgs),
-    /// Fetch and check the outcome; show and check this bidder's allocation.
+    /// Fetch and check the outcome; show the version that counted and check this bidder's allocation.
+    #[command(after_help = EXIT_CODES)]
     Result {
         /// The auction file.
         #[arg(long)]
@@ -113,9 +154,15 @@ struct SubmitArgs {
     /// Where receipts are kept.
     #[arg(long, default_value = "receipts")]
     receipts: PathBuf,
-    /// The version to send; by default one more than the highest receipted.
+    /// The version to send. By default one more than the highest receipted;
+    /// when a node already holds a newer one (a lost receipts folder), one
+    /// more than that, said on stderr.
     #[arg(long)]
     version: Option<u64>,
+    /// Send a bid that has no orders (it replaces any earlier version with
+    /// one that trades nothing).
+    #[arg(long)]
+    allow_empty: bool,
     /// Attempts per node before giving up on it.
     #[arg(long, default_value_t = 6)]
     attempts: u32,
@@ -144,13 +191,18 @@ fn bid_error(e: BidFileError) -> Exit {
     }
 }
 
-fn print(json: bool, value: serde_json::Value, text: &str) {
-    if json {
-        println!("{}", serde_json::to_string_pretty(&value).expect("json"));
+fn print(json: bool, value: serde_json::Value, text: &str) -> Result<(), Exit> {
+    let r = if json {
+        outln!("{}", serde_json::to_string_pretty(&value).expect("json"))
     } else {
-        print!("{text}");
-    }
+        out!("{text}")
+    };
+    r.context("writing standard output")?;
+    Ok(())
 }
+
+/// What a bid with no orders is, for warnings and errors.
+const NO_ORDERS: &str = "holds no orders (none with a quantity above 0): it is valid but trades nothing, which is almost always a mistake (an empty or truncated file?)";
 
 fn keygen(json: bool, bidder: String, out: &Path) -> Result<u8, Exit> {
     let id = BidderId(bidder);
@@ -168,7 +220,7 @@ fn keygen(json: bool, bidder: String, out: &Path) -> Result<u8, Exit> {
         json,
         json!({"key_file": out, "registration": key.registration()}),
         &text,
-    );
+    )?;
     Ok(0)
 }
 
@@ -200,7 +252,8 @@ fn check(json: bool, bid: &Path, who: &Who, auction: &Path) -> Result<u8, Exit> 
         (None, Some(b)) => Some(BidderId(b.clone())),
         (None, None) => None,
     };
-    let bid = load_bid(bid, &info.params, bidder.as_ref()).map_err(bid_error)?;
+    let path = bid;
+    let bid = load_bid(path, &info.params, bidder.as_ref()).map_err(bid_error)?;
     let p = &info.params;
     let text = format!(
         "bid of {} is valid for auction {} (K = {}, prices 0..={}, quantities 0..={})\n{}",
@@ -211,12 +264,58 @@ fn check(json: bool, bid: &Path, who: &Who, auction: &Path) -> Result<u8, Exit> 
         p.max_quantity,
         curve_table(&bid)
     );
-    print(
-        json,
-        json!({"valid": true, "bid": curves_json(&bid)}),
-        &text,
-    );
-    Ok(0)
+    let mut answer = json!({"valid": true, "bid": curves_json(&bid)});
+    let code = if has_orders(&bid) {
+        0
+    } else {
+        let warning = format!("bid file {} {NO_ORDERS}", path.display());
+        errln!("warning: {warning}");
+        answer["warning"] = json!(warning);
+        EXIT_EMPTY
+    };
+    print(json, answer, &text)?;
+    Ok(code)
+}
+
+/// "node 1", "nodes 0 and 2", "nodes 0, 1 and 2".
+fn node_list(nodes: &[u8]) -> String {
+    match nodes {
+        [n] => format!("node {n}"),
+        [rest @ .., last] => {
+            let rest: Vec<String> = rest.iter().map(u8::to_string).collect();
+            format!("nodes {} and {last}", rest.join(", "))
+        }
+        [] => "no node".to_string(),
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
+/// What to do about a node's bad receipt: nothing a rerun changes.
+fn bad_receipt_advice(node: usize, e: &ReceiptError) -> String {
+    match e {
+        ReceiptError::OtherAuctionFile {
+            node_hash, ours, ..
+        } => format!(
+            "node {node} serves a different auction file (auction hash {node_hash}; yours is {ours}). \
+             Running this command again will not help: contact the operator of node {node}. \
+             The three nodes and every bidder must use an auction file with the same terms \
+             (`clearing-node hash FILE` prints a file's auction hash); if yours is outdated, get the current one."
+        ),
+        ReceiptError::BadSignature(_) => format!(
+            "node {node}'s receipt is not signed by the key your auction file lists for node {node}. \
+             Running this command again will not help: contact the operator of node {node} \
+             (or check that your auction file is the current one)."
+        ),
+        ReceiptError::Mismatch { field, .. } => format!(
+            "node {node}'s receipt names another {field} than the bid sent. \
+             Running this command again will not help: contact the operator of node {node}."
+        ),
+    }
 }
 
 async fn submit_cmd(json: bool, a: &SubmitArgs) -> Result<u8, Exit> {
@@ -224,59 +323,103 @@ async fn submit_cmd(json: bool, a: &SubmitArgs) -> Result<u8, Exit> {
     let key = BidderKey::load(&a.key).map_err(anyhow::Error::from)?;
     registered_key(&info, &key)?;
     let bid = load_bid(&a.bid, &info.params, Some(&key.bidder)).map_err(bid_error)?;
-    let version = a.version.unwrap_or_else(|| {
-        highest_version(&a.receipts, &info.params.id, &key.bidder).map_or(1, |v| v + 1)
-    });
-    let subs = auction::wire::prepare_submissions(
-        &info.params,
-        &bid,
-        version,
-        &key.signing,
-        &mut rand_core::OsRng,
-    )
-    .map_err(|e| fail(EXIT_INVALID, e))?;
+    if !has_orders(&bid) && !a.allow_empty {
+        return Err(fail(
+            EXIT_EMPTY,
+            anyhow::anyhow!(
+                "bid file {} {NO_ORDERS}. Nothing was sent: this bid would replace any earlier version of {}'s bid with one that trades nothing. \
+                 If that is what you mean (to withdraw), add --allow-empty",
+                a.bid.display(),
+                key.bidder
+            ),
+        ));
+    }
+    let receipts = a.receipts.display();
+    let (mut version, mut why) = match a.version {
+        Some(v) => (v, "given with --version".to_string()),
+        None => match highest_version(&a.receipts, &info.params.id, &key.bidder) {
+            Some(h) => (
+                h.saturating_add(1),
+                format!("one more than the newest receipt in {receipts}"),
+            ),
+            None => (1, format!("no receipt of this bidder in {receipts}")),
+        },
+    };
     let apis = node_apis(&info);
     let policy = RetryPolicy {
         attempts: a.attempts.max(1),
         first_delay: Duration::from_millis(a.retry_delay_ms),
         max_delay: Duration::from_secs(4),
     };
-    eprintln!(
-        "sending version {version} of {}'s bid to nodes 0, 1 and 2",
-        key.bidder
-    );
     let progress = |p: Progress| match p {
-        Progress::Acknowledged { node } => eprintln!("  node {node}: stored, receipt verified"),
+        Progress::Acknowledged { node } => errln!("  node {node}: stored, receipt verified"),
         Progress::Retrying {
             node,
             attempt,
             wait,
             error,
         } => {
-            eprintln!("  node {node}: attempt {attempt} failed ({error}); retrying in {wait:?}")
+            errln!("  node {node}: attempt {attempt} failed ({error}); retrying in {wait:?}")
         }
-        Progress::Failed { node, error } => eprintln!("  node {node}: {error}"),
+        Progress::Failed { node, error } => errln!("  node {node}: {error}"),
     };
-    let report = submit(&apis, &info, &subs, policy, &progress).await;
     let mut stored = Vec::new();
-    for r in report.receipts() {
-        let path = store_receipt(&a.receipts, r).with_context(|| {
-            format!(
-                "storing the receipt of node {} in {}",
-                r.node,
-                a.receipts.display()
-            )
-        })?;
-        stored.push(path);
-    }
+    let mut rounds = 0;
+    let report = loop {
+        rounds += 1;
+        let subs = auction::wire::prepare_submissions(
+            &info.params,
+            &bid,
+            version,
+            &key.signing,
+            &mut rand_core::OsRng,
+        )
+        .map_err(|e| fail(EXIT_INVALID, e))?;
+        errln!(
+            "sending version {version} of {}'s bid to nodes 0, 1 and 2 ({why})",
+            key.bidder
+        );
+        let report = submit(&apis, &info, &subs, policy, &progress).await;
+        for r in report.receipts() {
+            let path = store_receipt(&a.receipts, r).with_context(|| {
+                format!(
+                    "storing the receipt of node {} in {}",
+                    r.node,
+                    a.receipts.display()
+                )
+            })?;
+            stored.push(path);
+        }
+        // A node holding a newer version than the receipts show (a lost or
+        // other receipts folder): no route tells a bidder its newest
+        // version, but the refusal names it. Not when --version was given,
+        // and at most twice more (another copy of this key sending at the
+        // same time could race it).
+        match report.newest_held() {
+            Some((held, nodes)) if a.version.is_none() && held >= version && rounds < 3 => {
+                let next = held.saturating_add(1);
+                errln!(
+                    "{} already {} version {held} of this bid, which the receipts folder {receipts} does not show \
+                     (a lost or another receipts folder?): sending version {next} to all three nodes instead",
+                    node_list(&nodes),
+                    if nodes.len() == 1 { "holds" } else { "hold" },
+                );
+                why = format!("one more than the version {held} the nodes hold");
+                version = next;
+            }
+            _ => break report,
+        }
+    };
     let mut lines = String::new();
     let mut nodes_json = Vec::new();
-    let mut bad_receipt = false;
+    let mut bad_receipts = Vec::new();
     let mut refused = false;
     for (i, n) in report.nodes.iter().enumerate() {
         let (state, detail) = match n {
             NodeOutcome::Acknowledged(_) => ("acknowledged", String::new()),
-            NodeOutcome::Refused { status, message } => {
+            NodeOutcome::Refused {
+                status, message, ..
+            } => {
                 refused = true;
                 ("refused", format!("HTTP {status} {message}"))
             }
@@ -288,35 +431,65 @@ async fn submit_cmd(json: bool, a: &SubmitArgs) -> Result<u8, Exit> {
                 format!("after {attempts} attempts: {last_error}"),
             ),
             NodeOutcome::BadReceipt(e) => {
-                bad_receipt = true;
+                bad_receipts.push(bad_receipt_advice(i, e));
                 ("bad_receipt", e.to_string())
             }
         };
-        lines.push_str(&format!("  node {i}: {state} {detail}\n"));
+        lines.push_str(&format!("  node {i}: {state}"));
+        if !detail.is_empty() {
+            lines.push_str(&format!(" {detail}"));
+        }
+        lines.push('\n');
         nodes_json.push(json!({"node": i, "state": state, "detail": detail}));
     }
     let acks = report.acknowledged();
-    let verdict = if report.complete() {
-        format!("all three nodes acknowledged version {version}: the bid counts\n")
+    let (verdict, advice) = if report.complete() {
+        (
+            format!("all three nodes acknowledged version {version}: the bid counts"),
+            format!(
+                "version {version} is the one that counts, unless you send a newer one before the close"
+            ),
+        )
+    } else if !bad_receipts.is_empty() {
+        (
+            format!(
+                "only {acks} of 3 nodes acknowledged version {version} with a valid receipt: THE BID DOES NOT COUNT"
+            ),
+            bad_receipts.join(" "),
+        )
     } else if refused {
-        format!(
-            "only {acks} of 3 nodes acknowledged version {version}: THE BID DOES NOT COUNT; a node refused it (see above)\n"
+        let stale = match report.newest_held() {
+            Some((held, nodes)) if a.version.is_some() => format!(
+                " {} already {} version {held}: give a --version above {held}, or leave --version out to have the next version found.",
+                capitalized(&node_list(&nodes)),
+                if nodes.len() == 1 { "holds" } else { "hold" },
+            ),
+            _ => String::new(),
+        };
+        (
+            format!(
+                "only {acks} of 3 nodes acknowledged version {version}: THE BID DOES NOT COUNT; a node refused it (see above)"
+            ),
+            format!("running this command again as it is will not help.{stale}"),
         )
     } else {
-        format!(
-            "only {acks} of 3 nodes acknowledged version {version}: THE BID DOES NOT COUNT until all three hold it; run this command again (a new version goes to all three)\n"
+        (
+            format!(
+                "only {acks} of 3 nodes acknowledged version {version}: THE BID DOES NOT COUNT until all three hold it"
+            ),
+            "run this command again (a new version goes to all three)".to_string(),
         )
     };
     print(
         json,
         json!({"bidder": key.bidder, "version": version, "acknowledged": acks, "complete": report.complete(),
-               "nodes": nodes_json, "receipts": stored}),
+               "nodes": nodes_json, "receipts": stored, "verdict": verdict, "advice": advice}),
         &format!(
-            "{lines}{verdict}receipts kept in {}\n",
+            "{lines}{verdict}\n{advice}\nreceipts kept in {}\n",
             a.receipts.display()
         ),
-    );
-    Ok(if bad_receipt {
+    )?;
+    Ok(if !bad_receipts.is_empty() {
         EXIT_VERIFY
     } else if report.complete() {
         0
@@ -327,17 +500,56 @@ async fn submit_cmd(json: bool, a: &SubmitArgs) -> Result<u8, Exit> {
     })
 }
 
+/// What an excluded bidder can do, by the published reason.
+fn exclusion_advice(reason: &str, bid_file: Option<&Path>, bid_error: Option<&str>) -> String {
+    if reason == auction::validate::INVALID_BID {
+        let file = bid_file.map_or("BID_FILE".to_string(), |p| p.display().to_string());
+        let detail = match bid_error {
+            Some(e) => format!(" The bid file given with --bid is invalid for this auction: {e}."),
+            None => String::new(),
+        };
+        format!(
+            "The clearing found the bid out of the auction's limits (a price above max_price, a quantity above \
+             max_quantity, or more than K orders on a side); the outcome never says which.{detail} \
+             Run `bidder check {file} --auction AUCTION --key KEY` on the bid file that was sent: it names the \
+             side, slot, field and limit. This auction is over; check every bid before `bidder submit` next time."
+        )
+    } else if reason.starts_with("no version held by all three nodes") {
+        "No version of this bid was held alike by all three nodes at the close: a version counts only once \
+         `bidder submit` reports that all three nodes acknowledged it. This auction is over, so it cannot be \
+         repaired in it. If your receipts folder holds receipts from all three nodes for one version, the nodes \
+         did not keep what they acknowledged: give the folder to an auditor (`auditor verify --receipts DIR`) \
+         and to the operators."
+            .to_string()
+    } else if reason.starts_with("replicated share component") {
+        "A node's copy of this bid differs from another node's: a node or its storage altered it after \
+         acknowledging it, through no fault of the bid. Keep your receipts and report this to the operators; \
+         `auditor verify --receipts DIR` checks the published outcome against them."
+            .to_string()
+    } else {
+        "This is the nodes' reason. Keep your receipts and ask the operators; `auditor verify --receipts DIR` \
+         checks the published outcome against them."
+            .to_string()
+    }
+}
+
 async fn result_cmd(
     json: bool,
     auction: &Path,
     key: &Path,
-    bid: Option<&Path>,
+    bid_path: Option<&Path>,
 ) -> Result<u8, Exit> {
     let info = auction_file::load(auction).map_err(anyhow::Error::from)?;
     let key = BidderKey::load(key).map_err(anyhow::Error::from)?;
-    let bid = match bid {
-        Some(p) => Some(load_bid(p, &info.params, Some(&key.bidder)).map_err(bid_error)?),
-        None => None,
+    // An invalid bid file is not fatal before the outcome is known: it may
+    // explain an exclusion.
+    let (bid, bid_invalid) = match bid_path {
+        Some(p) => match load_bid(p, &info.params, Some(&key.bidder)) {
+            Ok(b) => (Some(b), None),
+            Err(BidFileError::Invalid(e)) => (None, Some(e.to_string())),
+            Err(e) => return Err(bid_error(e)),
+        },
+        None => (None, None),
     };
     let apis = node_apis(&info);
     let (bundle, served, problems) = match fetch_bundle(&apis, &[0, 1, 2]).await {
@@ -348,7 +560,7 @@ async fn result_cmd(
         Err(e) => return Err(fail(EXIT_VERIFY, e)),
     };
     for p in &problems {
-        eprintln!("warning: {p}");
+        errln!("warning: {p}");
     }
     if let Err(e) = check_bundle(&info, &bundle) {
         return Err(fail(
@@ -359,26 +571,65 @@ async fn result_cmd(
     let o = &bundle.outcome;
     let alloc = o.allocations.iter().find(|a| a.bidder == key.bidder);
     let exclusion = o.excluded.iter().find(|e| e.bidder == key.bidder);
+    let counted = bundle
+        .bid_set
+        .iter()
+        .find(|e| e.bidder == key.bidder)
+        .map(|e| e.version);
     let mut text = format!(
         "outcome of auction {} (signed by nodes 0, 1 and 2; served by nodes {served:?})\n  price:  {}\n  volume: {}\n",
         o.auction,
         o.price.map_or("none (no trade)".into(), |p| p.to_string()),
         o.volume
     );
-    match (alloc, exclusion) {
-        (Some(a), _) => text.push_str(&format!(
-            "  {}: bought {}, sold {}\n",
-            key.bidder, a.bought, a.sold
-        )),
-        (None, Some(e)) => text.push_str(&format!("  {}: EXCLUDED: {}\n", key.bidder, e.reason)),
-        (None, None) => text.push_str(&format!("  {}: no bid in this auction\n", key.bidder)),
-    }
     let mut code = 0;
-    let check = bid.as_ref().map(|b| check_allocation(b, o.price, alloc));
-    if let Some(c) = &check {
-        if exclusion.is_some() {
-            text.push_str("  (excluded: nothing to check against the bid)\n");
-        } else if c.failures.is_empty() {
+    let mut advice = None;
+    let mut check = None;
+    match (alloc, exclusion) {
+        (_, Some(e)) => {
+            code = EXIT_EXCLUDED;
+            text.push_str(&format!("  {}: EXCLUDED: {}\n", key.bidder, e.reason));
+            if let Some(v) = counted {
+                text.push_str(&format!(
+                    "  version {v} was the one in the bid set, and it was excluded\n"
+                ));
+            }
+            let a = exclusion_advice(&e.reason, bid_path, bid_invalid.as_deref());
+            text.push_str(&format!("  {a}\n"));
+            advice = Some(a);
+        }
+        (Some(a), None) => {
+            text.push_str(&format!(
+                "  {}: bought {}, sold {}\n",
+                key.bidder, a.bought, a.sold
+            ));
+            if let Some(v) = counted {
+                text.push_str(&format!(
+                    "  version {v} of the bid is the one that counted\n"
+                ));
+            }
+        }
+        (None, None) => {
+            text.push_str(&format!(
+                "  {}: no bid in this auction (no node held a version of it at the close)\n",
+                key.bidder
+            ));
+            if bid_path.is_some() {
+                code = EXIT_EXCLUDED;
+                let a = "The bid given with --bid did not take part: no node held it when bidding closed. \
+                         A bid counts only once `bidder submit` reports that all three nodes acknowledged it."
+                    .to_string();
+                text.push_str(&format!("  {a}\n"));
+                advice = Some(a);
+            }
+        }
+    }
+    if exclusion.is_none()
+        && alloc.is_some()
+        && let Some(b) = &bid
+    {
+        let c = check_allocation(b, o.price, alloc);
+        if c.failures.is_empty() {
             text.push_str(&format!(
                 "  allocation consistent with the bid (could buy up to {}, sell up to {})\n",
                 c.buy_eligible, c.sell_eligible
@@ -392,14 +643,25 @@ async fn result_cmd(
         for n in &c.notes {
             text.push_str(&format!("  note: {n}\n"));
         }
+        check = Some(c);
     }
     print(
         json,
         json!({"auction": o.auction, "price": o.price, "volume": o.volume, "bidder": key.bidder,
-               "allocation": alloc, "excluded": exclusion.map(|e| &e.reason), "check": check,
-               "served_by": served}),
+               "version": counted, "allocation": alloc, "excluded": exclusion.map(|e| &e.reason),
+               "advice": advice, "check": check, "served_by": served}),
         &text,
-    );
+    )?;
+    if code == 0
+        && let Some(e) = bid_invalid
+    {
+        return Err(fail(
+            EXIT_INVALID,
+            anyhow::anyhow!(
+                "the bid file given with --bid is invalid for this auction, so the allocation was not checked against it: {e}"
+            ),
+        ));
+    }
     Ok(code)
 }
 
@@ -428,9 +690,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(Exit(code, e)) => {
             if json {
-                println!("{}", json!({"error": format!("{e:#}"), "exit": code}));
+                // Nothing more to do when even this cannot be written.
+                let _ = outln!("{}", json!({"error": format!("{e:#}"), "exit": code}));
             }
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::from(code)
         }
     }
