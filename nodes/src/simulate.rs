@@ -95,6 +95,14 @@ fn run_party(
 /// outcome (the three parties' outcomes are checked to be equal) and each
 /// party's report.
 pub fn simulate(market: &MarketFile) -> anyhow::Result<(auction::Outcome, [ClearingReport; 3])> {
+    // A market file may state any K; the layout below takes 4K values per
+    // bid at once, so a K no node would take (an auction file's limit)
+    // would be an allocation of up to 128 GiB.
+    let k = market.auction.max_orders_per_side;
+    let max = auction::auction_file::MAX_ORDERS_PER_SIDE;
+    if k > max {
+        bail!("max_orders_per_side {k} is more than the nodes take (at most {max})");
+    }
     let inputs = mpc::deal::deal_market(market, &mut rand::rngs::OsRng);
     let addrs = loopback_addrs()?;
     let handles: Vec<_> = PartyId::ALL
