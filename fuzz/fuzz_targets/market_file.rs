@@ -1,0 +1,6 @@
+#![no_main]
+//! `triad_fuzz::market_file`: see its doc and `fuzz/README.md`.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| triad_fuzz::market_file(data));
