@@ -157,6 +157,19 @@ pub fn sorting_permutation<T: Transport>(
     key: &ArithShares,
     key_bits: usize,
 ) -> Result<SortPermutation> {
+    sorting_permutation_observed(party, key, key_bits, &mut |_, _| {})
+}
+
+/// [`sorting_permutation`], calling `on_pass(pass, passes)` as each pass
+/// over one key bit begins (`pass` counts from 1; `passes` is `key_bits`).
+/// The calls depend only on `key_bits`, which is public: observing them
+/// tells nothing about the keys.
+pub fn sorting_permutation_observed<T: Transport>(
+    party: &mut Party<T>,
+    key: &ArithShares,
+    key_bits: usize,
+    on_pass: &mut dyn FnMut(usize, usize),
+) -> Result<SortPermutation> {
     if key_bits == 0 || key_bits > 64 {
         return Err(Error::Parameter {
             what: "sort key_bits",
@@ -166,11 +179,15 @@ pub fn sorting_permutation<T: Transport>(
     }
     let n = key.len();
     if n == 0 {
+        for pass in 1..=key_bits {
+            on_pass(pass, key_bits);
+        }
         return Ok(SortPermutation {
             shuffle: Shuffle::random(party, 0),
             opened: Vec::new(),
         });
     }
+    on_pass(1, key_bits);
     let bits = a2b(party, key, key_bits)?;
     // Everything below is a permutation index or a bit: all of it is
     // computed mod 2^32 (n < 2^32), which halves the traffic.
@@ -179,7 +196,8 @@ pub fn sorting_permutation<T: Transport>(
         .expect("one vector");
     let mut sigma = bit_permutation_ring(party, &b0, true)?;
     drop(b0);
-    for bit in &bits[1..] {
+    for (j, bit) in bits.iter().enumerate().skip(1) {
+        on_pass(j + 1, key_bits);
         let b = inject_ring(party, &[bit], true)?.pop().expect("one vector");
         #[cfg(feature = "planted-leaks")]
         if party.leaks(crate::leak::Leak::SortOpensUnshuffled) {

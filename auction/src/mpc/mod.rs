@@ -173,6 +173,50 @@ impl Clock {
     }
 }
 
+/// Where a clearing stands, as reported to an observer (`clear_observed`).
+///
+/// The same steps are reported in the same order on every clearing of the
+/// same auction, whatever the bids: the sort reports one pass per bit of the
+/// price key (fixed by `max_price`), and `Fills` and `Allocations` are
+/// reported also when nothing trades. So an observer, and whoever it shows
+/// the steps to, learns from them nothing about the bids or the outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Checking every bid's range, one validity bit per bid.
+    Validation,
+    /// Sorting the order slots by price: pass `pass` of `passes` (one per
+    /// key bit), counted from 1.
+    Sort {
+        /// The pass beginning, from 1.
+        pass: usize,
+        /// Passes in all.
+        passes: usize,
+    },
+    /// Demand, supply and the clearing price.
+    Price,
+    /// The fills of the orders in priority order.
+    Fills,
+    /// Fills back to the bids and summed per bidder.
+    Allocations,
+    /// The outcome is assembled.
+    Done,
+}
+
+impl Progress {
+    /// A short stable name: `validation`, `sort`, `price`, `fills`,
+    /// `allocations`, `done`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Progress::Validation => "validation",
+            Progress::Sort { .. } => "sort",
+            Progress::Price => "price",
+            Progress::Fills => "fills",
+            Progress::Allocations => "allocations",
+            Progress::Done => "done",
+        }
+    }
+}
+
 /// Clears the auction on this party's shares; all three parties call it
 /// with their own inputs and get the same outcome.
 pub fn clear<T: Transport>(
@@ -180,6 +224,15 @@ pub fn clear<T: Transport>(
     input: &PartyInput,
 ) -> Result<Outcome, ClearingError> {
     Ok(clear_with_report(party, input)?.0)
+}
+
+/// [`clear`], telling `observe` each step as it begins (see [`Progress`]).
+pub fn clear_observed<T: Transport>(
+    party: &mut Party<T>,
+    input: &PartyInput,
+    observe: &dyn Fn(Progress),
+) -> Result<Outcome, ClearingError> {
+    Ok(clear_inner(party, input, observe)?.0)
 }
 
 fn bits_of(x: u128) -> usize {
@@ -190,6 +243,14 @@ fn bits_of(x: u128) -> usize {
 pub fn clear_with_report<T: Transport>(
     party: &mut Party<T>,
     input: &PartyInput,
+) -> Result<(Outcome, ClearingReport), ClearingError> {
+    clear_inner(party, input, &|_| {})
+}
+
+fn clear_inner<T: Transport>(
+    party: &mut Party<T>,
+    input: &PartyInput,
+    observe: &dyn Fn(Progress),
 ) -> Result<(Outcome, ClearingReport), ClearingError> {
     let params = &input.params;
     let k = params.max_orders_per_side as usize;
@@ -218,6 +279,7 @@ pub fn clear_with_report<T: Transport>(
     let me = party.id();
 
     // 1. Validation.
+    observe(Progress::Validation);
     let clock = Clock::start(party);
     let values = ArithShares::from_components(
         input
@@ -259,8 +321,24 @@ pub fn clear_with_report<T: Transport>(
     }
     let mut bought = vec![0u64; bids];
     let mut sold = vec![0u64; bids];
+    let key_bits = layout::key_bits(params.max_price) as usize;
     if n == 0 {
         // No valid order slot: no trade, and everyone knows it already.
+        // The observer still sees every step, as in any other clearing.
+        for pass in 1..=key_bits {
+            observe(Progress::Sort {
+                pass,
+                passes: key_bits,
+            });
+        }
+        for p in [
+            Progress::Price,
+            Progress::Fills,
+            Progress::Allocations,
+            Progress::Done,
+        ] {
+            observe(p);
+        }
         let outcome = assemble_outcome(
             params,
             &input.seed,
@@ -291,9 +369,13 @@ pub fn clear_with_report<T: Transport>(
     b.add_public_assign(me, &is_buy);
     let qb = times_public(&q, &is_buy);
     let qs = times_public(&q, &is_buy.iter().map(|x| 1 - x).collect::<Vec<_>>());
-    let key_bits = layout::key_bits(params.max_price) as usize;
     let perm = if key_bits > 0 {
-        Some(shares::sort::sorting_permutation(party, &p, key_bits)?)
+        Some(shares::sort::sorting_permutation_observed(
+            party,
+            &p,
+            key_bits,
+            &mut |pass, passes| observe(Progress::Sort { pass, passes }),
+        )?)
     } else {
         None
     };
@@ -317,6 +399,7 @@ pub fn clear_with_report<T: Transport>(
     clock.stop(party, "sort", &mut report);
 
     // 3. Price.
+    observe(Progress::Price);
     let clock = Clock::start(party);
     let curves = price::curves(party, &ev);
     let widths = price::Widths {
@@ -349,6 +432,7 @@ pub fn clear_with_report<T: Transport>(
     };
     clock.stop(party, "price", &mut report);
 
+    observe(Progress::Fills);
     if volume > 0 {
         // 4. Fills in sorted order.
         let clock = Clock::start(party);
@@ -356,6 +440,7 @@ pub fn clear_with_report<T: Transport>(
         clock.stop(party, "fills", &mut report);
 
         // 5. Back to the slots, summed per bid.
+        observe(Progress::Allocations);
         let clock = Clock::start(party);
         let f = match &perm {
             Some(perm) => perm.undo(party, &[&f])?.pop().expect("one column"),
@@ -380,7 +465,10 @@ pub fn clear_with_report<T: Transport>(
             sold[v as usize] = opened[2 * r + 1];
         }
         clock.stop(party, "allocations", &mut report);
+    } else {
+        observe(Progress::Allocations);
     }
+    observe(Progress::Done);
     let outcome = assemble_outcome(
         params,
         &input.seed,
