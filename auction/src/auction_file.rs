@@ -58,6 +58,16 @@ pub enum AuctionFileError {
     /// A bidder is registered more than once.
     #[error("bidder {0} is registered twice")]
     DuplicateBidder(BidderId),
+    /// A node's `page` is not an origin browsers can use.
+    #[error("node {index}: page {page:?} {reason}")]
+    Page {
+        /// The node's index.
+        index: u8,
+        /// The value as written.
+        page: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 /// One of the three nodes, as the auction file lists it.
@@ -75,6 +85,83 @@ pub struct NodeEntry {
     /// SHA-256 of the node's TLS certificate (DER), 64 hex digits; pinned by
     /// bidders and peers.
     pub cert_fingerprint: Digest,
+    /// The origin where browsers reach this node's bidder page and API:
+    /// `https://host[:port]` (served with the operator's certificate chain),
+    /// or `http://` on a loopback address for a local demo. Optional: when
+    /// absent it is `https://` and the `api` address. The page sends each
+    /// node its bundle at that node's origin, and every node lets the three
+    /// origins call its API (CORS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+}
+
+impl NodeEntry {
+    /// The origin where browsers reach this node: `page`, or
+    /// `https://` and the `api` address.
+    pub fn page_origin(&self) -> String {
+        match &self.page {
+            Some(p) => p.clone(),
+            None => format!("https://{}", self.api),
+        }
+    }
+}
+
+/// Checks that `s` is a web origin a browser can send bids from and to:
+/// `https://host[:port]`, or `http://` with a loopback host (`127.x.x.x`,
+/// `localhost`, `[::1]`), with no path, query or trailing slash. Returns
+/// what is wrong.
+pub fn check_page_origin(s: &str) -> Result<(), &'static str> {
+    let (https, rest) = if let Some(r) = s.strip_prefix("https://") {
+        (true, r)
+    } else if let Some(r) = s.strip_prefix("http://") {
+        (false, r)
+    } else {
+        return Err("must start with https:// (or http:// on a loopback address)");
+    };
+    if rest.is_empty() {
+        return Err("names no host");
+    }
+    if rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err("must be an origin only: scheme, host and port, no path or trailing slash");
+    }
+    if rest.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err("must be written in lower case, as browsers send it");
+    }
+    let (host, port) = if let Some(r) = rest.strip_prefix('[') {
+        let Some((h, after)) = r.split_once(']') else {
+            return Err("has a malformed IPv6 address");
+        };
+        match after {
+            "" => (h, None),
+            p => match p.strip_prefix(':') {
+                Some(p) => (h, Some(p)),
+                None => return Err("has a malformed IPv6 address"),
+            },
+        }
+    } else {
+        match rest.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (rest, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("names no host");
+    }
+    if let Some(p) = port
+        && !p.parse::<u16>().is_ok_and(|p| p > 0)
+    {
+        return Err("has a port that is not a number in 1..=65535");
+    }
+    if !https {
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            return Err("uses http:// on a host that is not loopback; use https://");
+        }
+    }
+    Ok(())
 }
 
 /// A registered bidder.
@@ -145,6 +232,15 @@ impl AuctionInfo {
                     index: n.index,
                 });
             }
+            if let Some(page) = &n.page
+                && let Err(reason) = check_page_origin(page)
+            {
+                return Err(AuctionFileError::Page {
+                    index: n.index,
+                    page: page.clone(),
+                    reason,
+                });
+            }
         }
         let mut bidders = BTreeMap::new();
         for b in file.bidders {
@@ -173,6 +269,11 @@ impl AuctionInfo {
     /// The nodes' identity keys in index order.
     pub fn node_keys(&self) -> [VerifyingKey; 3] {
         std::array::from_fn(|i| self.nodes[i].public_key.0)
+    }
+
+    /// The three nodes' page origins, in index order ([`NodeEntry::page_origin`]).
+    pub fn page_origins(&self) -> [String; 3] {
+        std::array::from_fn(|i| self.nodes[i].page_origin())
     }
 
     /// The node whose bidder API listens at `addr`, if any.
@@ -223,6 +324,47 @@ mod tests {
     }
 
     #[test]
+    fn page_origins_are_checked_and_default_to_the_api_address() {
+        for ok in [
+            "https://beet.example.org",
+            "https://beet.example.org:8443",
+            "https://[2001:db8::1]:8443",
+            "http://127.0.0.1:8080",
+            "http://127.0.0.2",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+        ] {
+            assert_eq!(check_page_origin(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "beet.example.org",
+            "https://",
+            "https://beet.example.org/",
+            "https://Beet.example.org",
+            "https://beet.example.org:0",
+            "https://beet.example.org:99999",
+            "https://beet.example.org:x",
+            "http://10.0.0.1:8080",
+            "http://beet.example.org",
+            "ftp://beet.example.org",
+        ] {
+            assert!(check_page_origin(bad).is_err(), "{bad}");
+        }
+        let bk = ed25519_dalek::SigningKey::from_bytes(&[2; 32]).verifying_key();
+        let mut v = sample(&bk);
+        v["nodes"][0]["page"] = "http://127.0.0.1:8080".into();
+        let a = AuctionInfo::from_bytes(v.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            a.page_origins(),
+            [
+                "http://127.0.0.1:8080".to_string(),
+                "https://127.0.0.2:9001".into(),
+                "https://127.0.0.3:9002".into()
+            ]
+        );
+    }
+
+    #[test]
     fn names_what_is_wrong() {
         let bk = ed25519_dalek::SigningKey::from_bytes(&[2; 32]).verifying_key();
         let good = sample(&bk);
@@ -255,6 +397,45 @@ mod tests {
         let mut v = good.clone();
         v["bidders"][0]["id"] = "".into();
         assert!(error(&v).contains("bidder id must be"), "{}", error(&v));
+
+        let mut v = good.clone();
+        v["nodes"][1]["page"] = "http://beet.example.org:8080".into();
+        assert_eq!(
+            error(&v),
+            "node 1: page \"http://beet.example.org:8080\" uses http:// on a host that is not loopback; use https://"
+        );
+        v["nodes"][1]["page"] = "https://beet.example.org/bid".into();
+        assert!(error(&v).contains("origin only"), "{}", error(&v));
+
+        let mut v = good.clone();
+        v["auction"]["id"] = "".into();
+        assert!(error(&v).contains("auction.id is empty"), "{}", error(&v));
+
+        let mut v = good.clone();
+        v["nodes"][2]["api"] = v["nodes"][0]["api"].clone();
+        assert_eq!(
+            error(&v),
+            "address 127.0.0.1:9000 is listed twice (node 0 and node 2); every API and peer address must be its own"
+        );
+        let mut v = good.clone();
+        v["nodes"][1]["peer"] = v["nodes"][1]["api"].clone();
+        assert!(
+            error(&v).contains("listed twice (node 1 and node 1)"),
+            "{}",
+            error(&v)
+        );
+
+        let mut v = good.clone();
+        v["bidders"][0]["public_key"] = "00".repeat(32).into();
+        assert!(
+            error(&v).contains("bidder b1: public key 0000") && error(&v).contains("weak"),
+            "{}",
+            error(&v)
+        );
+        let mut v = good.clone();
+        // The identity point: every signature "verifies".
+        v["nodes"][0]["public_key"] = format!("01{}", "00".repeat(31)).into();
+        assert!(error(&v).contains("node 0: public key 01"), "{}", error(&v));
 
         let mut v = good;
         v["extra"] = 1.into();
