@@ -255,7 +255,7 @@ pub fn routes(
 /// Serves the API on `listener` with TLS until the task is dropped.
 pub async fn serve(listener: TcpListener, tls: rustls::ServerConfig, state: Arc<NodeState>) {
     let acceptor = TlsAcceptor::from(Arc::new(tls));
-    let svc = warp::service(routes(state));
+    let svc = warp::service(crate::web::routes(state));
     loop {
         let (tcp, _) = match listener.accept().await {
             Ok(c) => c,

@@ -263,7 +263,8 @@ async fn attempt(
     let handle = tokio::runtime::Handle::current();
     let params = state.auction.params.clone();
     tokio::task::spawn_blocking(move || {
-        run_party(s.index, next, prev, handle, &params, seed, input)
+        let observe = |p| s.web.clearing_progress(p);
+        run_party(s.index, next, prev, handle, &params, seed, input, &observe)
     })
     .await
     .map_err(joined)?
@@ -280,6 +281,7 @@ fn joined(e: tokio::task::JoinError) -> Failure {
 }
 
 /// Runs this node's party of the clearing over the two links.
+#[allow(clippy::too_many_arguments)]
 fn run_party(
     me: u8,
     to_next: Stream,
@@ -288,13 +290,14 @@ fn run_party(
     params: &auction::AuctionParams,
     seed: Digest,
     input: Input,
+    observe: &dyn Fn(auction::mpc::Progress),
 ) -> Result<Outcome, Failure> {
     let id = shares::PartyId::new(me as usize)
         .ok_or_else(|| Failure::Permanent(format!("{me} is not a party index")))?;
     let transport = shares::NetTransport::from_streams(id, to_next, to_prev, handle, MPC_TIMEOUT);
     let mut party = shares::Party::setup(transport, &mut rand_core::OsRng)
         .map_err(|e| crate::halt::classify_engine(&e))?;
-    clear_program(&mut party, params, seed, input)
+    clear_program(&mut party, params, seed, input, observe)
 }
 
 /// The clearing program on an established party: `auction::mpc::clear`.
@@ -303,6 +306,7 @@ fn clear_program<T: shares::Transport>(
     params: &auction::AuctionParams,
     seed: Digest,
     input: Input,
+    observe: &dyn Fn(auction::mpc::Progress),
 ) -> Result<Outcome, Failure> {
     let input = auction::mpc::PartyInput {
         params: params.clone(),
@@ -318,7 +322,8 @@ fn clear_program<T: shares::Transport>(
             .collect(),
         excluded: input.excluded,
     };
-    auction::mpc::clear(party, &input).map_err(|e| crate::halt::classify_clearing(&e))
+    auction::mpc::clear_observed(party, &input, observe)
+        .map_err(|e| crate::halt::classify_clearing(&e))
 }
 
 /// Runs the clearing until it succeeds, or fails in a way no retry changes.

@@ -22,6 +22,36 @@ pub struct NodeConfig {
     pub data: PathBuf,
     /// The auction file.
     pub auction: PathBuf,
+    /// The certificate chain (PEM, leaf first, as ACME clients write
+    /// `fullchain.pem`) the bidder API shows browsers, for the host name of
+    /// this node's `page` in the auction file. Clients that pin (the
+    /// `bidder` and `auditor` programs, the peers) still get the pinned
+    /// self-signed certificate: they ask for the server name
+    /// `clearing-node`. Reread when the files change (renewals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_cert_chain: Option<PathBuf>,
+    /// The private key of `api_cert_chain` (PEM: PKCS#8, SEC1 or PKCS#1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<PathBuf>,
+    /// A plain-HTTP listener for the bidder page, the live view and the API,
+    /// for a local demo in the browser without a certificate: refused unless
+    /// the address is loopback (127.0.0.0/8 or ::1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_listen: Option<SocketAddr>,
+    /// Origins besides the three nodes' own page origins whose pages may
+    /// call this node's API from a browser (CORS), e.g.
+    /// `["https://auction.example.org"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub page_origins: Vec<String>,
+    /// For demonstrations of the live view: milliseconds to wait after each
+    /// step of the clearing is reported, so that a watcher can follow it.
+    /// 0 (the default) in production.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub clearing_pace_ms: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 impl NodeConfig {
@@ -38,6 +68,36 @@ impl NodeConfig {
         }
         if c.auction.is_relative() {
             c.auction = base.join(&c.auction).components().collect();
+        }
+        for p in [&mut c.api_cert_chain, &mut c.api_key]
+            .into_iter()
+            .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p).components().collect();
+            }
+        }
+        if c.api_cert_chain.is_some() != c.api_key.is_some() {
+            bail!(
+                "node config {}: give both api_cert_chain and api_key, or neither",
+                path.display()
+            );
+        }
+        if let Some(a) = c.page_listen
+            && !a.ip().is_loopback()
+        {
+            bail!(
+                "node config {}: page_listen {a} is not a loopback address; the plain-HTTP page listener is for a local demo only (serve browsers over HTTPS with api_cert_chain and api_key)",
+                path.display()
+            );
+        }
+        for o in &c.page_origins {
+            if let Err(why) = auction::auction_file::check_page_origin(o) {
+                bail!(
+                    "node config {}: page_origins entry {o:?} {why}",
+                    path.display()
+                );
+            }
         }
         if c.index > 2 {
             bail!(

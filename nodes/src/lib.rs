@@ -3,6 +3,7 @@
 #![deny(missing_docs, unsafe_code)]
 
 pub mod api;
+pub mod api_tls;
 pub mod bench;
 pub mod clearing;
 pub mod client;
@@ -18,3 +19,4 @@ pub mod perms;
 pub mod simulate;
 pub mod store;
 pub mod tls;
+pub mod web;

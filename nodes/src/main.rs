@@ -105,6 +105,11 @@ fn main() -> anyhow::Result<()> {
                     // folder, which is the data folder.
                     data: PathBuf::from("."),
                     auction: std::path::absolute(&auction)?,
+                    api_cert_chain: None,
+                    api_key: None,
+                    page_listen: None,
+                    page_origins: vec![],
+                    clearing_pace_ms: 0,
                 };
                 std::fs::write(data.join("node.toml"), toml::to_string(&cfg)?)?;
             }

@@ -56,6 +56,8 @@ pub struct NodeState {
     pub mpc_links: crate::clearing::Links,
     /// Set when the life cycle stopped for good (also kept in the database).
     halted: Mutex<Option<Halt>>,
+    /// The pages, their origins and the live view (`crate::web`).
+    pub web: crate::web::Web,
 }
 
 impl NodeState {
@@ -106,6 +108,7 @@ impl NodeState {
                 since_unix: now_unix(),
             })
             .collect();
+        let web = crate::web::Web::new(config, &auction);
         Ok(NodeState {
             index: config.index,
             auction,
@@ -116,6 +119,7 @@ impl NodeState {
             progress: Mutex::new(Progress::default()),
             mpc_links: crate::clearing::Links::default(),
             halted: Mutex::new(halted),
+            web,
         })
     }
 
@@ -143,6 +147,8 @@ impl NodeState {
         p.step = step.to_string();
         p.waiting_for = waiting_for;
         p.problem = problem;
+        drop(p);
+        self.web.poke();
     }
 
     /// Why the life cycle stopped for good, if it did.
@@ -227,7 +233,20 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         let peer = TcpListener::bind(config.peer_listen)
             .await
             .with_context(|| format!("binding the peer link to {}", config.peer_listen))?;
-        let api_tls = crate::tls::api_server(&state.identity)?;
+        let certs = Arc::new(crate::api_tls::ApiCerts::new(
+            &state.identity,
+            config.api_cert_chain.as_deref(),
+            config.api_key.as_deref(),
+        )?);
+        let api_tls = crate::api_tls::server_config(certs.clone())?;
+        let page = match config.page_listen {
+            Some(a) => Some(
+                TcpListener::bind(a)
+                    .await
+                    .with_context(|| format!("binding the page listener to {a}"))?,
+            ),
+            None => None,
+        };
         tracing::info!(
             node = state.index,
             auction = %state.auction.params.id,
@@ -238,6 +257,11 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             "node started"
         );
         tokio::spawn(crate::api::serve(api, api_tls, state.clone()));
+        tokio::spawn(crate::api_tls::watch(certs));
+        if let Some(page) = page {
+            tracing::info!(page = %format!("http://{}/", page.local_addr()?), "bidder page and live view on the loopback page listener");
+            tokio::spawn(crate::web::serve_plain(page, state.clone()));
+        }
         let s = state.clone();
         tokio::spawn(async move {
             if let Err(e) = crate::peer::serve(peer, s).await {

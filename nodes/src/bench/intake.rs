@@ -76,6 +76,11 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
         peer_listen: "127.0.0.1:9".parse()?,
         data: dir.path().join("n0"),
         auction: auction_path,
+        api_cert_chain: None,
+        api_key: None,
+        page_listen: None,
+        page_origins: vec![],
+        clearing_pace_ms: 0,
     };
     let fingerprint = ids[0].fingerprint();
 
