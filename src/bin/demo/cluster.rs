@@ -43,6 +43,9 @@ pub struct Node {
     pub config: PathBuf,
     /// The bidder API address.
     pub api: SocketAddr,
+    /// The loopback plain-HTTP page listener: the bidder page and the live
+    /// view for a browser on this machine.
+    pub page: SocketAddr,
 }
 
 /// The cluster's files, and its processes once started.
@@ -69,11 +72,24 @@ fn toml_str(p: &Path) -> String {
 impl Cluster {
     /// Creates node keys, configs and the auction file in `dir`, with the
     /// given bidders registered. Bidding is open from now for an hour; the
-    /// operators close it.
+    /// operators close it. Each node also serves the bidder page and the
+    /// live view on a plain-HTTP listener on 127.0.0.1 (its `page` origin in
+    /// the auction file).
     pub fn prepare(
         dir: &Path,
         params: &AuctionParams,
         bidders: &[(BidderId, &BidderKey)],
+    ) -> Result<Cluster> {
+        Self::prepare_paced(dir, params, bidders, 0)
+    }
+
+    /// [`Cluster::prepare`], the nodes waiting `pace_ms` after each
+    /// clearing step so that the live view can follow it.
+    pub fn prepare_paced(
+        dir: &Path,
+        params: &AuctionParams,
+        bidders: &[(BidderId, &BidderKey)],
+        pace_ms: u64,
     ) -> Result<Cluster> {
         let auction_path = dir.join("auction.json");
         let mut nodes = Vec::new();
@@ -82,13 +98,14 @@ impl Cluster {
             let ip = format!("127.0.0.{}", i + 1);
             let api: SocketAddr = format!("{ip}:{}", free_port(&ip)?).parse()?;
             let peer: SocketAddr = format!("{ip}:{}", free_port(&ip)?).parse()?;
+            let page: SocketAddr = format!("127.0.0.1:{}", free_port("127.0.0.1")?).parse()?;
             let data = dir.join(format!("node{i}"));
             let id = Identity::create(&data)?;
             let config = data.join("node.toml");
             std::fs::write(
                 &config,
                 format!(
-                    "index = {i}\napi_listen = \"{api}\"\npeer_listen = \"{peer}\"\ndata = {}\nauction = {}\n",
+                    "index = {i}\napi_listen = \"{api}\"\npeer_listen = \"{peer}\"\ndata = {}\nauction = {}\npage_listen = \"{page}\"\nclearing_pace_ms = {pace_ms}\n",
                     toml_str(&data),
                     toml_str(&auction_path)
                 ),
@@ -99,8 +116,14 @@ impl Cluster {
                 peer,
                 public_key: PublicKey(id.signing.verifying_key()),
                 cert_fingerprint: id.fingerprint(),
+                page: Some(format!("http://{page}")),
             });
-            nodes.push(Node { data, config, api });
+            nodes.push(Node {
+                data,
+                config,
+                api,
+                page,
+            });
         }
         let now = now_unix();
         let file = AuctionFile {
