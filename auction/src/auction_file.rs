@@ -1,8 +1,15 @@
 //! The auction file (JSON): the parameters, the bidding window, the three
 //! nodes (addresses, identity keys, pinned TLS fingerprints) and the
-//! registered bidders. All three nodes and every client read the same bytes;
-//! the SHA-256 over those exact bytes is the auction hash that peer hellos,
-//! receipts and outcomes carry.
+//! registered bidders.
+//!
+//! Two digests come from it. The *auction hash* covers the auction's terms:
+//! everything but the bidder registry, in a fixed binary encoding
+//! ([`terms_message`]), so reformatting the file changes nothing. Peer
+//! hellos, receipts and outcomes carry it, and a node's database is pinned
+//! to it. The *registry digest* ([`crate::wire::registry_digest`]) covers
+//! the registered bidders: operators may register more bidders until the
+//! close without a restart, and at the close the three nodes compare their
+//! registries before they compare bids.
 //!
 //! This module parses and checks bytes only; reading the file is the
 //! caller's (`clearing-node`, `bidder`, `auditor`), which adds the path to
@@ -29,7 +36,11 @@ pub enum AuctionFileError {
     #[error("max_orders_per_side {0} is not in 1..={MAX_ORDERS_PER_SIDE}")]
     MaxOrders(u32),
     /// The bidding window is empty.
-    #[error("close_unix {close} is not after open_unix {open}")]
+    #[error(
+        "close_unix {} is not after open_unix {}: bidding must close after it opens",
+        crate::time::rfc3339(*close),
+        crate::time::rfc3339(*open)
+    )]
     Window {
         /// `open_unix`.
         open: u64,
@@ -58,6 +69,30 @@ pub enum AuctionFileError {
     /// A bidder is registered more than once.
     #[error("bidder {0} is registered twice")]
     DuplicateBidder(BidderId),
+    /// The auction id is empty.
+    #[error("auction.id is empty; give the auction a name (it is in every signed message)")]
+    EmptyId,
+    /// Two nodes listen on one address.
+    #[error(
+        "address {addr} is listed twice (node {a} and node {b}); every API and peer address must be its own"
+    )]
+    SharedAddress {
+        /// The first node.
+        a: u8,
+        /// The second node.
+        b: u8,
+        /// The address they share.
+        addr: SocketAddr,
+    },
+    /// A public key that anyone can sign for (a small-order point such as
+    /// all zeros): no signature with it proves anything.
+    #[error("{whose}: public key {key} is a weak (small-order) key; generate a real key")]
+    WeakKey {
+        /// `node N` or `bidder ID`.
+        whose: String,
+        /// The key as hex.
+        key: String,
+    },
     /// A node's `page` is not an origin browsers can use.
     #[error("node {index}: page {page:?} {reason}")]
     Page {
@@ -180,14 +215,48 @@ pub struct BidderEntry {
 pub struct AuctionFile {
     /// The spec's parameters and the auction id.
     pub auction: AuctionParams,
-    /// Bids are taken from this time on (Unix seconds).
+    /// Bids are taken from this time on: Unix seconds, or RFC 3339 with
+    /// the zone (`"2026-12-01T09:00:00+01:00"`); the key may also be `open`.
+    #[serde(alias = "open", deserialize_with = "crate::time::unix_or_rfc3339")]
     pub open_unix: u64,
-    /// Bids are taken until this time (Unix seconds, exclusive).
+    /// Bids are taken until this time (exclusive), written as `open_unix`;
+    /// the key may also be `close`.
+    #[serde(alias = "close", deserialize_with = "crate::time::unix_or_rfc3339")]
     pub close_unix: u64,
     /// The three nodes, in index order.
     pub nodes: Vec<NodeEntry>,
     /// The registered bidders.
     pub bidders: Vec<BidderEntry>,
+}
+
+/// The bytes the auction hash is the SHA-256 of: the terms, without the
+/// bidder registry. `"triad/v2/auction\0" || str(id) || u32be(max_price) ||
+/// u32be(max_quantity) || u32be(K) || u64be(open) || u64be(close)`, then
+/// per node in index order: `str(api) || str(peer) || public key (32) ||
+/// certificate fingerprint (32) || str(page or "")`; `str(s)` is
+/// `u32be(length) || UTF-8`, addresses as written by Rust (`127.0.0.1:8443`,
+/// `[::1]:8443`).
+pub fn terms_message(info: &AuctionInfo) -> Vec<u8> {
+    fn put(m: &mut Vec<u8>, s: &str) {
+        m.extend_from_slice(&(s.len() as u32).to_be_bytes());
+        m.extend_from_slice(s.as_bytes());
+    }
+    let p = &info.params;
+    let mut m = b"triad/v2/auction\0".to_vec();
+    put(&mut m, &p.id);
+    for v in [p.max_price, p.max_quantity, p.max_orders_per_side] {
+        m.extend_from_slice(&v.to_be_bytes());
+    }
+    m.extend_from_slice(&info.open_unix.to_be_bytes());
+    m.extend_from_slice(&info.close_unix.to_be_bytes());
+    for n in &info.nodes {
+        put(&mut m, &n.api.to_string());
+        put(&mut m, &n.peer.to_string());
+        m.extend_from_slice(n.public_key.0.as_bytes());
+        m.extend_from_slice(&n.cert_fingerprint.0);
+        put(&mut m, n.page.as_deref().unwrap_or(""));
+    }
+    m
 }
 
 /// A checked auction file: its contents, its hash and an index of bidders.
@@ -203,7 +272,7 @@ pub struct AuctionInfo {
     pub nodes: [NodeEntry; 3],
     /// Registered bidders and their keys.
     pub bidders: BTreeMap<BidderId, VerifyingKey>,
-    /// SHA-256 of the file's bytes.
+    /// The auction hash: SHA-256 of [`terms_message`].
     pub hash: Digest,
 }
 
@@ -212,6 +281,9 @@ impl AuctionInfo {
     pub fn from_bytes(bytes: &[u8]) -> Result<AuctionInfo, AuctionFileError> {
         let file: AuctionFile = serde_json::from_slice(bytes)?;
         let p = &file.auction;
+        if p.id.is_empty() {
+            return Err(AuctionFileError::EmptyId);
+        }
         if p.max_orders_per_side == 0 || p.max_orders_per_side > MAX_ORDERS_PER_SIDE {
             return Err(AuctionFileError::MaxOrders(p.max_orders_per_side));
         }
@@ -225,7 +297,25 @@ impl AuctionInfo {
             .nodes
             .try_into()
             .map_err(|n: Vec<NodeEntry>| AuctionFileError::NodeCount(n.len()))?;
+        let weak = |whose: String, k: &PublicKey| {
+            if k.0.is_weak() {
+                Err(AuctionFileError::WeakKey {
+                    whose,
+                    key: k.to_hex(),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        let mut addresses: BTreeMap<SocketAddr, u8> = BTreeMap::new();
         for (position, n) in nodes.iter().enumerate() {
+            weak(format!("node {}", n.index), &n.public_key)?;
+            for addr in [n.api, n.peer] {
+                if let Some(&a) = addresses.get(&addr) {
+                    return Err(AuctionFileError::SharedAddress { a, b: n.index, addr });
+                }
+                addresses.insert(addr, n.index);
+            }
             if n.index as usize != position {
                 return Err(AuctionFileError::NodeOrder {
                     position,
@@ -247,18 +337,55 @@ impl AuctionInfo {
             if let Err(reason) = check_bidder_id(&b.id) {
                 return Err(AuctionFileError::BidderId { id: b.id, reason });
             }
+            weak(format!("bidder {}", b.id), &b.public_key)?;
             if bidders.insert(b.id.clone(), b.public_key.0).is_some() {
                 return Err(AuctionFileError::DuplicateBidder(b.id));
             }
         }
-        Ok(AuctionInfo {
+        let mut info = AuctionInfo {
             params: file.auction,
             open_unix: file.open_unix,
             close_unix: file.close_unix,
             nodes,
             bidders,
-            hash: Digest(Sha256::digest(bytes).into()),
-        })
+            hash: Digest::default(),
+        };
+        info.hash = Digest(Sha256::digest(terms_message(&info)).into());
+        Ok(info)
+    }
+
+    /// The registry digest of the registered bidders
+    /// ([`crate::wire::registry_digest`]).
+    pub fn registry_digest(&self) -> Digest {
+        crate::wire::registry_digest(&self.bidders)
+    }
+
+    /// Checks that `newer`, a later reading of this auction's file, only
+    /// registers more bidders: the same terms (auction hash), and every
+    /// bidder registered here still registered with the same key. Returns
+    /// the bidders it adds.
+    pub fn check_update(&self, newer: &AuctionInfo) -> Result<Vec<BidderId>, String> {
+        if newer.hash != self.hash {
+            return Err(format!(
+                "its terms changed (auction hash {} instead of {}): only bidders may be added to a running auction",
+                newer.hash, self.hash
+            ));
+        }
+        for (id, key) in &self.bidders {
+            match newer.bidders.get(id) {
+                None => return Err(format!("bidder {id} is no longer registered; a registration cannot be withdrawn")),
+                Some(k) if k != key => {
+                    return Err(format!("bidder {id} has another key; a registered key cannot be changed"));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(newer
+            .bidders
+            .keys()
+            .filter(|id| !self.bidders.contains_key(*id))
+            .cloned()
+            .collect())
     }
 
     /// The node entry at `index` (0, 1 or 2).
@@ -320,7 +447,35 @@ mod tests {
         assert_eq!(a.nodes[2].api, "127.0.0.3:9002".parse().unwrap());
         assert_eq!(a.node_at(a.nodes[1].api).unwrap().index, 1);
         assert_eq!(a.bidders[&BidderId("b1".into())], bk);
-        assert_eq!(a.hash.0, <[u8; 32]>::from(Sha256::digest(text.as_bytes())));
+        assert_eq!(
+            a.hash.0,
+            <[u8; 32]>::from(Sha256::digest(terms_message(&a)))
+        );
+        // The hash is of the terms: reformatting the file or registering
+        // another bidder leaves it, changing a term does not.
+        let pretty = serde_json::to_string_pretty(&sample(&bk)).unwrap();
+        assert_eq!(AuctionInfo::from_bytes(pretty.as_bytes()).unwrap().hash, a.hash);
+        let mut more = sample(&bk);
+        let other = ed25519_dalek::SigningKey::from_bytes(&[3; 32]).verifying_key();
+        more["bidders"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"id": "b2", "public_key": hex::encode(other.as_bytes())}));
+        let b = AuctionInfo::from_bytes(more.to_string().as_bytes()).unwrap();
+        assert_eq!(b.hash, a.hash);
+        assert_ne!(b.registry_digest(), a.registry_digest());
+        assert_eq!(a.check_update(&b), Ok(vec![BidderId("b2".into())]));
+        let e = b.check_update(&a).unwrap_err();
+        assert!(e.contains("bidder b2 is no longer registered"), "{e}");
+        let mut rekeyed = sample(&other);
+        rekeyed["bidders"][0]["id"] = "b1".into();
+        let c = AuctionInfo::from_bytes(rekeyed.to_string().as_bytes()).unwrap();
+        assert!(a.check_update(&c).unwrap_err().contains("another key"));
+        let mut later = sample(&bk);
+        later["close_unix"] = 3.into();
+        let d = AuctionInfo::from_bytes(later.to_string().as_bytes()).unwrap();
+        assert_ne!(d.hash, a.hash);
+        assert!(a.check_update(&d).unwrap_err().contains("terms changed"));
     }
 
     #[test]
@@ -387,7 +542,22 @@ mod tests {
 
         let mut v = good.clone();
         v["close_unix"] = 1.into();
-        assert_eq!(error(&v), "close_unix 1 is not after open_unix 1");
+        assert_eq!(
+            error(&v),
+            "close_unix 1970-01-01T00:00:01Z is not after open_unix 1970-01-01T00:00:01Z: bidding must close after it opens"
+        );
+        // RFC 3339 with its zone, under either key.
+        let mut v = good.clone();
+        let o = v.as_object_mut().unwrap();
+        o.remove("open_unix");
+        o.remove("close_unix");
+        o.insert("open".into(), "2026-12-01T09:00:00+01:00".into());
+        o.insert("close".into(), "2026-12-02T09:00:00+01:00".into());
+        let a = AuctionInfo::from_bytes(v.to_string().as_bytes()).unwrap();
+        assert_eq!((a.open_unix, a.close_unix), (1_796_112_000, 1_796_198_400));
+        let mut v = good.clone();
+        v["close_unix"] = "tomorrow".into();
+        assert!(error(&v).contains("not an RFC 3339 time"), "{}", error(&v));
 
         let mut v = good.clone();
         let b = v["bidders"][0].clone();
@@ -419,11 +589,7 @@ mod tests {
         );
         let mut v = good.clone();
         v["nodes"][1]["peer"] = v["nodes"][1]["api"].clone();
-        assert!(
-            error(&v).contains("listed twice (node 1 and node 1)"),
-            "{}",
-            error(&v)
-        );
+        assert!(error(&v).contains("listed twice (node 1 and node 1)"), "{}", error(&v));
 
         let mut v = good.clone();
         v["bidders"][0]["public_key"] = "00".repeat(32).into();

@@ -53,6 +53,7 @@ const TAG_BID_SET: &[u8] = b"triad/v2/bid-set\0";
 const TAG_OUTCOME: &[u8] = b"triad/v2/outcome\0";
 const TAG_SEED_COMMIT: &[u8] = b"triad/v1/seed-commit\0";
 const TAG_COMPONENT: &[u8] = b"triad/v1/component\0";
+const TAG_REGISTRY: &[u8] = b"triad/v2/registry\0";
 
 /// What went wrong with a message, naming the field.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -156,11 +157,23 @@ impl fmt::Display for Digest {
     }
 }
 
-fn fixed_hex<const N: usize>(field: &'static str, s: &str) -> Result<[u8; N], WireError> {
-    let bytes = hex::decode(s).map_err(|e| WireError::Hex {
+/// Decodes hex as this page writes it: lower-case digits only, so every
+/// value has exactly one spelling.
+fn lower_hex(field: &'static str, s: &str) -> Result<Vec<u8>, WireError> {
+    if let Some(c) = s.chars().find(|c| c.is_ascii_uppercase()) {
+        return Err(WireError::Hex {
+            field,
+            reason: format!("upper-case digit {c:?}; write hex in lower case"),
+        });
+    }
+    hex::decode(s).map_err(|e| WireError::Hex {
         field,
         reason: e.to_string(),
-    })?;
+    })
+}
+
+fn fixed_hex<const N: usize>(field: &'static str, s: &str) -> Result<[u8; N], WireError> {
+    let bytes = lower_hex(field, s)?;
     bytes.try_into().map_err(|b: Vec<u8>| WireError::Hex {
         field,
         reason: format!("expected {} bytes, got {}", N, b.len()),
@@ -269,6 +282,13 @@ pub struct ShareBundle {
     pub salt: Salt,
 }
 
+impl Drop for ShareBundle {
+    fn drop(&mut self) {
+        self.own.zeroize();
+        self.next.zeroize();
+    }
+}
+
 impl fmt::Debug for ShareBundle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -286,10 +306,7 @@ pub fn component_bytes(values: &[u64]) -> Vec<u8> {
 }
 
 fn component_from_hex(field: &'static str, s: &str) -> Result<Vec<u64>, WireError> {
-    let bytes = hex::decode(s).map_err(|e| WireError::Hex {
-        field,
-        reason: e.to_string(),
-    })?;
+    let bytes = lower_hex(field, s)?;
     if bytes.len() % 8 != 0 {
         return Err(WireError::Hex {
             field,
@@ -551,9 +568,9 @@ pub fn prepare_submissions_from_values<R: RngCore + CryptoRng>(
     // The one sharing of `shares` (format and vectors in
     // `shares/docs/sharing.md`); bundle `i` goes to node `i`.
     // Each bundle gets a fresh salt, which only its node will see.
-    let bundles = share_arith(values, rng).map(|b| ShareBundle {
-        own: b.own,
-        next: b.next,
+    let bundles = share_arith(values, rng).map(|mut b| ShareBundle {
+        own: std::mem::take(&mut b.own),
+        next: std::mem::take(&mut b.next),
         salt: Salt::random(rng),
     });
     Ok(sign_bundles(auction, bidder, version, bundles, key))
@@ -722,6 +739,20 @@ pub fn bid_set_digest(entries: &[BidSetEntry]) -> Digest {
     Digest(h.finalize().into())
 }
 
+/// The registry digest: `SHA-256(TAG_REGISTRY || count u32be || per
+/// bidder in id order: bidder || public key (32 bytes))`. The three nodes
+/// compare it at the close; bidders may be registered until then.
+pub fn registry_digest(bidders: &BTreeMap<BidderId, VerifyingKey>) -> Digest {
+    let mut h = Sha256::new();
+    h.update(TAG_REGISTRY);
+    h.update((bidders.len() as u32).to_be_bytes());
+    for (id, key) in bidders {
+        put_str(&mut h, &id.0);
+        h.update(key.as_bytes());
+    }
+    Digest(h.finalize().into())
+}
+
 /// A node's commitment to its seed contribution:
 /// `SHA-256(TAG_SEED_COMMIT || auction hash || bid-set digest || node u8 || value)`.
 pub fn seed_commitment(
@@ -819,7 +850,8 @@ pub struct SeedReveal {
 pub struct OutcomeBundle {
     /// [`FORMAT`].
     pub format: u32,
-    /// SHA-256 of the auction file's bytes.
+    /// The auction hash: SHA-256 of the auction's terms
+    /// ([`crate::auction_file::terms_message`]).
     pub auction_hash: Digest,
     /// The agreed bid set, in bidder-id order.
     pub bid_set: Vec<BidSetEntry>,
@@ -1032,6 +1064,27 @@ mod tests {
             subs[0].verify(&params(), 0, &other),
             Err(WireError::BadSignature(_))
         ));
+    }
+
+    #[test]
+    fn hex_is_lower_case_only() {
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let subs = prepare_submissions(&params(), &bid(), 3, &key(), &mut rng).unwrap();
+        let good = serde_json::to_value(&subs[0]).unwrap();
+        for field in ["signature", "bundle.salt", "bundle.own", "commitments.0"] {
+            let mut v = good.clone();
+            let slot = field
+                .split('.')
+                .fold(&mut v, |v, k| match k.parse::<usize>() {
+                    Ok(i) => &mut v[i],
+                    Err(_) => &mut v[k],
+                });
+            let upper = slot.as_str().unwrap().to_uppercase();
+            assert_ne!(upper, slot.as_str().unwrap(), "{field} has letters");
+            *slot = upper.into();
+            let e = serde_json::from_value::<Submission>(v).unwrap_err();
+            assert!(e.to_string().contains("upper-case digit"), "{field}: {e}");
+        }
     }
 
     #[test]

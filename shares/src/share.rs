@@ -4,6 +4,22 @@
 
 use crate::PartyId;
 use std::fmt;
+use zeroize::Zeroize;
+
+/// Share components are secret: a vector of them is wiped when dropped.
+macro_rules! wipe_on_drop {
+    ($t:ty) => {
+        impl Drop for $t {
+            fn drop(&mut self) {
+                self.own.zeroize();
+                self.next.zeroize();
+            }
+        }
+    };
+}
+wipe_on_drop!(ArithShares);
+wipe_on_drop!(BitShares);
+wipe_on_drop!(crate::client::PartyBundle);
 
 /// A vector of arithmetic shares over `Z_2^64`.
 #[derive(Clone, PartialEq, Eq)]
@@ -36,8 +52,8 @@ impl ArithShares {
     }
 
     /// Consumes into `(own, next)`.
-    pub fn into_components(self) -> (Vec<u64>, Vec<u64>) {
-        (self.own, self.next)
+    pub fn into_components(mut self) -> (Vec<u64>, Vec<u64>) {
+        (std::mem::take(&mut self.own), std::mem::take(&mut self.next))
     }
 
     /// A sharing of `n` zeros with all components zero (not random: fine as

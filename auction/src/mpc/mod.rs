@@ -57,6 +57,13 @@ pub struct BidShares {
     pub next: Vec<u64>,
 }
 
+impl Drop for BidShares {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.own);
+        zeroize::Zeroize::zeroize(&mut self.next);
+    }
+}
+
 impl std::fmt::Debug for BidShares {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "BidShares {{ values: {} }}", self.own.len())
