@@ -231,6 +231,9 @@ pub fn submission(data: &[u8]) {
     if sub.auction != info.params.id {
         return;
     }
+    if auction::wire::check_bidder_id(&sub.bidder).is_err() {
+        return;
+    }
     let Some(key) = info.bidders.get(&sub.bidder) else {
         return;
     };
@@ -370,7 +373,7 @@ pub fn auction_file(data: &[u8]) {
     let _ = info.node_keys();
     for i in 0..3 {
         let n = info.node(i);
-        assert_eq!(info.node_at(n.api).map(|m| m.index).is_some(), true);
+        assert!(info.node_at(n.api).is_some());
     }
     // The file as decoded encodes to a file that reads the same.
     let file: AuctionFile = serde_json::from_slice(data).expect("it was read once");
@@ -470,8 +473,8 @@ fn same_bid_through_its_curves(bid: &auction::Bid, curves: &serde_json::Value) {
             .unwrap_or_else(|e| panic!("the curves of a valid bid do not read: {e}\n{text}"));
         let back = auction::Bid {
             bidder: bid.bidder.clone(),
-            buy: back.buy.iter().map(|o| order(o)).collect(),
-            sell: back.sell.iter().map(|o| order(o)).collect(),
+            buy: back.buy.iter().map(order).collect(),
+            sell: back.sell.iter().map(order).collect(),
         };
         let prices = bid.buy.iter().chain(&bid.sell).flat_map(|o| {
             let p = o.price.0;
