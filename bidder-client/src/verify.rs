@@ -4,7 +4,7 @@
 //! | check | what |
 //! | --- | --- |
 //! | `format` | the bundle's format is the one this code reads |
-//! | `auction_hash` | the bundle is for this auction file (its SHA-256) and auction id |
+//! | `auction_hash` | the bundle is for this auction file (the hash of its terms) and auction id |
 //! | `bid_set_digest` | the digest is the digest of the listed bid set; the set is in bidder-id order, without repeats, of registered bidders |
 //! | `bidder_signatures` | every bid of the set carries its bidder's signature over its version and commitments, verified with the key the auction file registers for that bidder |
 //! | `seed` | each node's revealed value opens its commitment; the seed is the hash of the three |

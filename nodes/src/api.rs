@@ -7,11 +7,9 @@ use crate::node::NodeState;
 use crate::store::Refusal;
 use auction::wire::{Receipt, Submission, WireError};
 use bytes::Bytes;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use warp::Filter;
@@ -93,7 +91,9 @@ pub async fn submit(state: &NodeState, body: &[u8]) -> Result<Receipt, ApiError>
             expected: params.id.clone(),
         }));
     }
-    let Some(key) = state.auction.bidders.get(&sub.bidder) else {
+    // A malformed id is a malformed request, whether or not it is registered.
+    auction::wire::check_bidder_id(&sub.bidder).map_err(wire_error)?;
+    let Some(key) = state.registry.key(&sub.bidder) else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "unknown_bidder",
@@ -115,7 +115,7 @@ pub async fn submit(state: &NodeState, body: &[u8]) -> Result<Receipt, ApiError>
             ),
         ));
     }
-    sub.verify(params, state.index, key).map_err(wire_error)?;
+    sub.verify(params, state.index, &key).map_err(wire_error)?;
     let receipt = Receipt::sign(&sub, state.auction.hash, &state.identity.signing);
     let (bidder, version) = (sub.bidder.clone(), sub.version);
     match state.store.put_bid(sub).await {
@@ -181,7 +181,7 @@ pub fn routes(
             match submit(&s, &body).await {
                 Ok(r) => ok_json(&r),
                 Err(e) => {
-                    tracing::info!(code = e.code, message = %e.message, "bid refused");
+                    tracing::info!(code = e.code, reason = %e.message, "bid refused");
                     e.into_response()
                 }
             }
@@ -225,7 +225,7 @@ pub fn routes(
         .and(warp::get())
         .and(st.clone())
         .then(|s: Arc<NodeState>| async move {
-            warp::reply::with_header(s.auction_bytes.to_vec(), "content-type", "application/json")
+            warp::reply::with_header(s.registry.file_bytes().to_vec(), "content-type", "application/json")
                 .into_response()
         });
     let health = warp::path!("v1" / "health").and(warp::get()).and(st).then(
@@ -252,39 +252,17 @@ pub fn routes(
         .unify()
 }
 
-/// Serves the API on `listener` with TLS until the task is dropped.
-pub async fn serve(listener: TcpListener, tls: rustls::ServerConfig, state: Arc<NodeState>) {
+/// Serves the API on `listener` with TLS until the task is dropped; the
+/// connections' timeouts, cap and error answers are `crate::http`'s.
+pub async fn serve(
+    listener: TcpListener,
+    tls: rustls::ServerConfig,
+    state: Arc<NodeState>,
+    limits: crate::http::ApiLimits,
+) {
     let acceptor = TlsAcceptor::from(Arc::new(tls));
-    let svc = warp::service(crate::web::routes(state));
-    loop {
-        let (tcp, _) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "accepting a bidder connection failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = tcp.set_nodelay(true);
-        let acceptor = acceptor.clone();
-        let svc = svc.clone();
-        tokio::spawn(async move {
-            let tls =
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(t)) => t,
-                    Ok(Err(e)) => {
-                        tracing::debug!(error = %e, "TLS handshake with a bidder failed");
-                        return;
-                    }
-                    Err(_) => return,
-                };
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            if let Err(e) = builder
-                .serve_connection(TokioIo::new(tls), TowerToHyperService::new(svc))
-                .await
-            {
-                tracing::debug!(error = %e, "bidder connection ended with an error");
-            }
-        });
-    }
+    let max_body = body_limit(state.auction.params.max_orders_per_side);
+    let svc = TowerToHyperService::new(warp::service(crate::web::routes(state)));
+    let svc = crate::http::Guard::new(svc, &limits, max_body);
+    crate::http::serve_tls(listener, acceptor, svc, limits).await
 }

@@ -218,19 +218,28 @@ fn check_shape(
 /// the one their predecessor's link belongs to.
 async fn links(state: &NodeState, a: &Agreed, seed: Digest) -> Result<(Stream, Stream), String> {
     let prev_node = (state.index + 2) % 3;
+    // The status names the node this one waits for, while it waits.
+    let waiting = |who: String| state.set_waiting("clearing", vec![who]);
     if state.index == LEADER {
         let id = rand_core::RngCore::next_u64(&mut rand_core::OsRng);
+        waiting(format!("node {} (to take the clearing link)", (state.index + 1) % 3));
         let next = dial_next(state, a.bid_set, seed, id)
             .await
             .map_err(|e| format!("link to the successor: {e}"))?;
+        waiting(format!("node {prev_node} (to join the clearing attempt)"));
         let (_, prev) = take_link(state, Some(id))
             .await
             .ok_or_else(|| format!("node {prev_node} did not join the attempt"))?;
         Ok((next, prev))
     } else {
+        waiting(format!("node {prev_node} (to start a clearing attempt)"));
         let (id, prev) = take_link(state, None)
             .await
             .ok_or_else(|| format!("waiting for node {prev_node} to start an attempt"))?;
+        waiting(format!(
+            "node {} (to take the clearing link)",
+            (state.index + 1) % 3
+        ));
         let next = dial_next(state, a.bid_set, seed, id)
             .await
             .map_err(|e| format!("link to the successor: {e}"))?;
@@ -260,6 +269,7 @@ async fn attempt(
         }
     };
     let (next, prev) = links(state, a, seed).await?;
+    state.set_waiting("clearing (three-party computation)", vec![]);
     let handle = tokio::runtime::Handle::current();
     let params = state.auction.params.clone();
     tokio::task::spawn_blocking(move || {
@@ -315,9 +325,9 @@ fn clear_program<T: shares::Transport>(
         shares: input
             .shares
             .into_iter()
-            .map(|b| auction::mpc::BidShares {
-                own: b.own,
-                next: b.next,
+            .map(|mut b| auction::mpc::BidShares {
+                own: std::mem::take(&mut b.own),
+                next: std::mem::take(&mut b.next),
             })
             .collect(),
         excluded: input.excluded,
@@ -335,15 +345,19 @@ pub async fn run(
 ) -> Result<Outcome, Failure> {
     let mut tries = 0u32;
     let mut input = None;
+    // The last failed attempt's problem stays in the status until an
+    // attempt succeeds: a retry that waits again is not a solved problem.
+    let mut problem = None;
     loop {
         tries += 1;
-        state.set_progress("clearing", vec![], None);
+        state.set_progress("clearing", vec![], problem.clone());
         tracing::info!(attempt = tries, bids = a.entries.len(), "clearing");
         match attempt(state, a, seed, &mut input).await {
             Ok(o) => return Ok(o),
             Err(e @ Failure::Permanent(_)) => return Err(e),
             Err(Failure::Transient(e)) => {
                 tracing::warn!(attempt = tries, problem = %e, "clearing attempt failed; retrying");
+                problem = Some(e.clone());
                 state.set_progress("clearing", vec![], Some(e));
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }

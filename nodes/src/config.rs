@@ -48,6 +48,10 @@ pub struct NodeConfig {
     /// 0 (the default) in production.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub clearing_pace_ms: u64,
+    /// Timeouts and the connection cap of the bidder API: the
+    /// `[api_limits]` table, every key optional (`crate::http::ApiLimits`).
+    #[serde(default, skip_serializing_if = "crate::http::ApiLimits::is_default")]
+    pub api_limits: crate::http::ApiLimits,
 }
 
 fn is_zero(v: &u64) -> bool {

@@ -161,7 +161,12 @@ async fn answer_inner(state: &Arc<NodeState>, from: u8, req: Request) -> anyhow:
             }
             let s = state.clone();
             let entries = tokio::task::spawn_blocking(move || bid_list(&s, from)).await??;
-            Response::BidList { entries }
+            state.registry.refresh();
+            Response::BidList {
+                entries,
+                registry: state.registry.digest(),
+                registered: state.registry.bidders().len() as u64,
+            }
         }
         Request::Verdicts { bid_set } => {
             if phase < Phase::Checked {
@@ -266,7 +271,7 @@ async fn gather<T>(
         }
         let first = state.progress.lock().expect("progress").waiting_for != waiting;
         if first {
-            tracing::warn!(step, waiting = ?waiting, "waiting for peers");
+            tracing::warn!(step, waiting = %waiting.join("; "), "waiting for peers");
         }
         state.set_progress(step, waiting, None);
         tokio::time::sleep(delay).await;
@@ -382,13 +387,38 @@ async fn check(state: &NodeState) -> Step {
         "exchanging bid lists",
         &Request::BidList,
         |_, r| match r {
-            Response::BidList { entries } => Ok(Some(entries)),
+            Response::BidList {
+                entries,
+                registry,
+                registered,
+            } => Ok(Some((entries, registry, registered))),
             other => Err(format!(
                 "unexpected answer to a bid-list request: {other:?}"
             )),
         },
     )
     .await?;
+    // The registries first: the bids of a bidder one node does not know
+    // cannot be agreed on. Operators can still add the missing bidders to
+    // a node's file; this step is retried until the three agree.
+    state.registry.refresh();
+    let registry = state.registry.bidders();
+    let mine = (state.registry.digest(), registry.len() as u64);
+    let differing: Vec<String> = lists
+        .iter()
+        .filter(|(_, (_, d, n))| (*d, *n) != mine)
+        .map(|(p, (_, d, n))| format!("node {p} has {n} bidders (registry digest {d})"))
+        .collect();
+    if !differing.is_empty() {
+        return Err(Failure::Transient(format!(
+            "bidder registries differ at the close: node {me} has {} bidders (registry digest {}), {}; give the three nodes the same auction file (bidders can be added to it; the nodes read it again)",
+            mine.1,
+            mine.0,
+            differing.join(", ")
+        )));
+    }
+    let lists: BTreeMap<u8, Vec<ListEntry>> =
+        lists.into_iter().map(|(p, (e, _, _))| (p, e)).collect();
     let held = state.store.held().map_err(s)?;
     // (bidder, version) -> (commitments, bidder signature) at each node.
     type Signed = ([Digest; 3], Sig);
@@ -459,11 +489,20 @@ async fn check(state: &NodeState) -> Step {
         verdicts,
     };
     tracing::info!(bids = c.entries.len(), missing = c.missing.len(), mismatched = c.verdicts.len(), bid_set = %c.bid_set, "bid lists compared");
+    let stored = crate::registry::to_stored(&registry);
     state
         .store
-        .put(vec![("checked".into(), json(&c))], Some(Phase::Checked))
+        .put(
+            vec![
+                ("checked".into(), json(&c)),
+                (crate::registry::STORE_KEY.into(), json(&stored)),
+            ],
+            Some(Phase::Checked),
+        )
         .await
-        .map_err(Failure::from)
+        .map_err(Failure::from)?;
+    state.registry.freeze(registry);
+    Ok(())
 }
 
 async fn agree(state: &NodeState) -> Step {
@@ -616,7 +655,11 @@ async fn clear(state: &Arc<NodeState>) -> Step {
     let outcome = crate::clearing::run(state, &a, seed, None).await?;
     let message = outcome_message(&state.auction.hash, &a.bid_set, &outcome).map_err(s)?;
     let signature = Sig(state.identity.signing.sign(&message));
-    tracing::info!(price = ?outcome.price.map(|p| p.0), volume = outcome.volume.0, "outcome computed and signed");
+    tracing::info!(
+        price = outcome.price.map(|p| p.0),
+        volume = outcome.volume.0,
+        "outcome computed and signed"
+    );
     state
         .store
         .put(
@@ -689,7 +732,7 @@ async fn publish(state: &Arc<NodeState>) -> Step {
         signatures,
     };
     bundle
-        .verify(&keys, &state.auction.bidders)
+        .verify(&keys, &state.registry.bidders())
         .map_err(|e| format!("outcome bundle does not verify: {e}"))?;
     tracing::info!("outcome published with all three signatures");
     state

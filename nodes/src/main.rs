@@ -1,6 +1,7 @@
 //! `clearing-node`: the daemon one operator runs, and its tools.
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -25,8 +26,8 @@ enum Command {
         /// The data folder to create.
         #[arg(long)]
         data: PathBuf,
-        /// Also write DATA/node.toml with this node index ...
-        #[arg(long, requires_all = ["api", "peer", "auction"])]
+        /// Also write DATA/node.toml with this node index (0, 1 or 2) ...
+        #[arg(long, requires_all = ["api", "peer", "auction"], value_parser = clap::value_parser!(u8).range(0..=2))]
         index: Option<u8>,
         /// ... this bidder API listen address ...
         #[arg(long)]
@@ -52,6 +53,12 @@ enum Command {
         /// The node config (TOML).
         #[arg(long)]
         config: PathBuf,
+        /// Then wait until the outcome is published, printing each step; exit 1 if the node halts or the time runs out.
+        #[arg(long)]
+        wait: bool,
+        /// How long `--wait` waits, in seconds.
+        #[arg(long, default_value_t = 600, requires = "wait")]
+        timeout: u64,
     },
     /// Show the node as its operator sees it: phase, close time, bids held, clearing step, peers, agreed set. Reads the database (works while the node is down) and asks the running node for its live progress.
     Status {
@@ -82,8 +89,18 @@ enum Command {
     Simulate(nodes::simulate::SimulateArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // Standard error may be a closed pipe too: nothing else to do.
+            let _ = writeln!(std::io::stderr(), "error: {}", nodes::cli::one_line(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init {
             data,
@@ -110,19 +127,20 @@ fn main() -> anyhow::Result<()> {
                     page_listen: None,
                     page_origins: vec![],
                     clearing_pace_ms: 0,
+                    api_limits: Default::default(),
                 };
                 std::fs::write(data.join("node.toml"), toml::to_string(&cfg)?)?;
             }
             if json {
-                println!(
+                nodes::outln!(
                     "{}",
                     serde_json::json!({"public_key": id.public_key_hex(), "cert_fingerprint": id.fingerprint()})
                 );
             } else {
-                println!("data folder:      {}", data.display());
-                println!("public key:       {}", id.public_key_hex());
-                println!("cert fingerprint: {}", id.fingerprint());
-                println!(
+                nodes::outln!("data folder:      {}", data.display());
+                nodes::outln!("public key:       {}", id.public_key_hex());
+                nodes::outln!("cert fingerprint: {}", id.fingerprint());
+                nodes::outln!(
                     "Give both values to the other operators for the auction file's node entry."
                 );
             }
@@ -133,7 +151,11 @@ fn main() -> anyhow::Result<()> {
             let cfg = nodes::config::NodeConfig::load(&config)?;
             nodes::node::run(cfg)
         }
-        Command::Close { config } => {
+        Command::Close {
+            config,
+            wait,
+            timeout,
+        } => {
             let cfg = nodes::config::NodeConfig::load(&config)?;
             let db = cfg.data.join(nodes::perms::DB_FILE);
             if !db.is_file() {
@@ -144,18 +166,21 @@ fn main() -> anyhow::Result<()> {
                 );
             }
             let phase = nodes::store::close_from_outside(&db)?;
-            println!(
+            nodes::outln!(
                 "bidding closed at node {}; phase {}",
                 cfg.index,
                 phase.name()
             );
+            if wait {
+                nodes::operator::wait_published(&cfg, std::time::Duration::from_secs(timeout))?;
+            }
             Ok(())
         }
         Command::Status { config, json, bids } => {
             let cfg = nodes::config::NodeConfig::load(&config)?;
             let v = nodes::operator::status(&cfg, bids)?;
             if json {
-                println!("{v:#}");
+                nodes::outln!("{v:#}");
             } else {
                 nodes::operator::print(&v);
             }
@@ -164,16 +189,16 @@ fn main() -> anyhow::Result<()> {
         Command::Resume { config } => {
             let cfg = nodes::config::NodeConfig::load(&config)?;
             match nodes::operator::resume(&cfg)? {
-                Some(h) => println!(
+                Some(h) => nodes::outln!(
                     "node {}: the halt at phase {} is lifted ({}); start the node again to continue",
                     cfg.index, h.phase, h.reason
                 ),
-                None => println!("node {} is not halted; nothing to do", cfg.index),
+                None => nodes::outln!("node {} is not halted; nothing to do", cfg.index),
             }
             Ok(())
         }
         Command::Hash { auction } => {
-            println!("{}", nodes::config::load_auction(&auction)?.hash);
+            nodes::outln!("{}", nodes::config::load_auction(&auction)?.hash);
             Ok(())
         }
         Command::Bench(args) => nodes::bench::main(args),

@@ -43,7 +43,7 @@ pub struct NodeState {
     /// The auction file.
     pub auction: AuctionInfo,
     /// Its bytes, served to bidders.
-    pub auction_bytes: Bytes,
+    pub registry: crate::registry::Registry,
     /// The keys.
     pub identity: Identity,
     /// The database.
@@ -109,10 +109,22 @@ impl NodeState {
             })
             .collect();
         let web = crate::web::Web::new(config, &auction);
+        let registry = crate::registry::Registry::new(
+            config.auction.clone(),
+            auction.clone(),
+            Bytes::from(auction_bytes),
+        );
+        // Agreed at the close: the file no longer changes it.
+        if let Some(b) = store.get(crate::registry::STORE_KEY)? {
+            let stored: crate::registry::Stored = serde_json::from_slice(&b).with_context(|| {
+                format!("the database's {} record does not parse", crate::registry::STORE_KEY)
+            })?;
+            registry.freeze(crate::registry::from_stored(stored));
+        }
         Ok(NodeState {
             index: config.index,
             auction,
-            auction_bytes: Bytes::from(auction_bytes),
+            registry,
             identity,
             store,
             peers: Mutex::new(peers),
@@ -131,14 +143,21 @@ impl NodeState {
             match state {
                 "ok" => tracing::info!(peer = node, "peer reachable"),
                 "refused" => {
-                    tracing::error!(peer = node, %message, "peer refuses to work together")
+                    tracing::error!(peer = node, reason = %message, "peer refuses to work together")
                 }
-                _ => tracing::warn!(peer = node, %message, "peer unreachable"),
+                _ => tracing::warn!(peer = node, reason = %message, "peer unreachable"),
             }
             p.since_unix = now_unix();
         }
         p.state = state.to_string();
         p.message = message.to_string();
+    }
+
+    /// Records what the step waits for, keeping the last problem.
+    pub fn set_waiting(&self, step: &str, waiting_for: Vec<String>) {
+        let mut p = self.progress.lock().expect("progress lock");
+        p.step = step.to_string();
+        p.waiting_for = waiting_for;
     }
 
     /// Records clearing progress.
@@ -205,12 +224,20 @@ impl NodeState {
             "node": self.index,
             "phase": phase,
             "close_reason": close_reason,
+            "opens": auction::time::rfc3339(self.auction.open_unix),
+            "closes": auction::time::rfc3339(self.auction.close_unix),
             "open_unix": self.auction.open_unix,
             "close_unix": self.auction.close_unix,
             "now_unix": now_unix(),
             "clearing": clearing,
             "agreed": agreed,
             "peers": peers,
+            // The registry is in the auction file every node serves.
+            "registry": {
+                "bidders": self.registry.bidders().len(),
+                "digest": self.registry.digest(),
+                "problem": self.registry.refused(),
+            },
         });
         if phase != crate::store::Phase::Collecting {
             let (bidders, versions) = self.store.counts()?;
@@ -256,7 +283,12 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             phase = state.store.phase()?.name(),
             "node started"
         );
-        tokio::spawn(crate::api::serve(api, api_tls, state.clone()));
+        tokio::spawn(crate::api::serve(
+            api,
+            api_tls,
+            state.clone(),
+            config.api_limits.clone(),
+        ));
         tokio::spawn(crate::api_tls::watch(certs));
         if let Some(page) = page {
             tracing::info!(page = %format!("http://{}/", page.local_addr()?), "bidder page and live view on the loopback page listener");

@@ -93,6 +93,8 @@ pub fn status(cfg: &NodeConfig, with_bids: bool) -> anyhow::Result<Value> {
         "database": db,
         "phase": phase,
         "close_reason": close_reason,
+        "opens": auction::time::rfc3339(auction.open_unix),
+        "closes": auction::time::rfc3339(auction.close_unix),
         "open_unix": auction.open_unix,
         "close_unix": auction.close_unix,
         "now_unix": now_unix(),
@@ -164,25 +166,27 @@ fn ago(now: u64, t: u64) -> String {
 pub fn print(v: &Value) {
     let now = v["now_unix"].as_u64().unwrap_or(0);
     let close = v["close_unix"].as_u64().unwrap_or(0);
-    println!(
+    crate::outln!(
         "node {} of auction {} (auction hash {})",
         v["node"],
         v["auction"].as_str().unwrap_or(""),
         v["auction_hash"].as_str().unwrap_or("")
     );
-    println!("database:   {}", v["database"].as_str().unwrap_or_default());
+    crate::outln!("database:   {}", v["database"].as_str().unwrap_or_default());
     let phase = v["phase"].as_str().unwrap_or("");
     match v["close_reason"].as_str() {
-        Some(r) => println!(
-            "phase:      {phase} (bidding closed: {r}; close time was Unix {close}, {})",
+        Some(r) => crate::outln!(
+            "phase:      {phase} (bidding closed: {r}; close time was {}, {})",
+            auction::time::rfc3339(close),
             ago(now, close)
         ),
-        None => println!(
-            "phase:      {phase} (bidding closes at Unix {close}, {})",
+        None => crate::outln!(
+            "phase:      {phase} (bidding closes at {}, {})",
+            auction::time::rfc3339(close),
             ago(now, close)
         ),
     }
-    println!(
+    crate::outln!(
         "bids held:  {} bidders, {} versions",
         v["bids"]["bidders"], v["bids"]["versions"]
     );
@@ -192,7 +196,7 @@ pub fn print(v: &Value) {
                 .as_array()
                 .map(|a| a.iter().map(|x| x.to_string()).collect())
                 .unwrap_or_default();
-            println!(
+            crate::outln!(
                 "            {}: {}",
                 h["bidder"].as_str().unwrap_or(""),
                 versions.join(", ")
@@ -200,20 +204,20 @@ pub fn print(v: &Value) {
         }
     }
     let c = &v["clearing"];
-    println!("step:       {}", c["step"].as_str().unwrap_or(""));
+    crate::outln!("step:       {}", c["step"].as_str().unwrap_or(""));
     match c["waiting_for"].as_array() {
         Some(w) if !w.is_empty() => {
             let w: Vec<&str> = w.iter().filter_map(|x| x.as_str()).collect();
-            println!("waiting on: {}", w.join("; "));
+            crate::outln!("waiting on: {}", w.join("; "));
         }
-        Some(_) => println!("waiting on: nobody"),
+        Some(_) => crate::outln!("waiting on: nobody"),
         None => {}
     }
-    println!("problem:    {}", c["problem"].as_str().unwrap_or("none"));
+    crate::outln!("problem:    {}", c["problem"].as_str().unwrap_or("none"));
     if let Some(peers) = v["peers"].as_array() {
         for p in peers {
             let msg = p["message"].as_str().unwrap_or("");
-            println!(
+            crate::outln!(
                 "peer node {}: {}{}{} (since {})",
                 p["node"],
                 p["state"].as_str().unwrap_or(""),
@@ -225,15 +229,15 @@ pub fn print(v: &Value) {
     }
     let a = &v["agreed"];
     if a.is_null() {
-        println!("agreed set: not yet");
+        crate::outln!("agreed set: not yet");
     } else {
-        println!(
+        crate::outln!(
             "agreed set: {} bids, digest {}",
             a["bids"],
             a["bid_set"].as_str().unwrap_or("")
         );
         for x in a["excluded"].as_array().into_iter().flatten() {
-            println!(
+            crate::outln!(
                 "  excluded {}: {}",
                 x["bidder"].as_str().unwrap_or(""),
                 x["reason"].as_str().unwrap_or("")
@@ -242,12 +246,12 @@ pub fn print(v: &Value) {
     }
     let r = &v["running"];
     if r["answering"] == true {
-        println!(
+        crate::outln!(
             "running:    yes, answering at {}",
             r["api"].as_str().unwrap_or("")
         );
     } else {
-        println!(
+        crate::outln!(
             "running:    no answer ({}); the lines above are from the database only",
             r["error"].as_str().unwrap_or("")
         );
@@ -270,4 +274,55 @@ pub fn resume(cfg: &NodeConfig) -> anyhow::Result<Option<Halt>> {
         crate::store::forget_from_outside(&db, HALT_KEY)?;
     }
     Ok(h)
+}
+
+/// Waits until the node has published the outcome, printing each step it
+/// reaches and what it waits for; fails when the node halts or `timeout`
+/// runs out, saying where it stands.
+pub fn wait_published(cfg: &NodeConfig, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut last = String::new();
+    loop {
+        let v = status(cfg, false)?;
+        if let Some(h) = v.get("halted").filter(|h| !h.is_null()) {
+            bail!(
+                "node {} halted: {}; repair the cause, then `clearing-node resume --config …` and start it again",
+                cfg.index,
+                h["reason"].as_str().unwrap_or("see `clearing-node status`")
+            );
+        }
+        let phase = v["phase"].as_str().unwrap_or("unknown").to_string();
+        let c = &v["clearing"];
+        let waiting: Vec<&str> = c["waiting_for"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|w| w.as_str())
+            .collect();
+        let mut line = format!("phase {phase}");
+        if let Some(step) = c["step"].as_str().filter(|s| !s.is_empty() && *s != phase) {
+            line.push_str(&format!(", {step}"));
+        }
+        if !waiting.is_empty() {
+            line.push_str(&format!("; waiting for {}", waiting.join(", ")));
+        }
+        if let Some(p) = c["problem"].as_str() {
+            line.push_str(&format!("; last problem: {p}"));
+        }
+        if line != last {
+            crate::outln!("{line}");
+            last = line;
+        }
+        if phase == "published" {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            bail!(
+                "node {} has not published after {} s: {last}; see `clearing-node status --config …`",
+                cfg.index,
+                timeout.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }

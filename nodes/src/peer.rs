@@ -105,6 +105,10 @@ pub enum Response {
     BidList {
         /// By bidder, then version.
         entries: Vec<ListEntry>,
+        /// The answering node's registry digest at the close.
+        registry: Digest,
+        /// How many bidders its registry holds.
+        registered: u64,
     },
     /// Exclusions found by the answering node's own pairwise checks.
     Verdicts {
@@ -290,7 +294,7 @@ async fn handle(
         Request::Hello { node, auction_hash } if node == from => {
             if auction_hash != state.auction.hash {
                 let message = format!(
-                    "auction file mismatch: node {} has auction file hash {}, node {from} has {auction_hash}; the three nodes must use the same file",
+                    "auction file mismatch: node {} has auction hash {}, node {from} has {auction_hash}; the terms differ (parameters, times or nodes), and the three nodes must use the same auction file",
                     state.index, state.auction.hash
                 );
                 tracing::error!(peer = from, "{message}");

@@ -97,7 +97,11 @@ pub enum Refusal {
     #[error("bidding is closed (phase {0}); no bid is taken after the close")]
     Closed(&'static str),
     /// Bidding has not opened.
-    #[error("bidding opens at Unix time {0}")]
+    #[error(
+        "bidding opens at {} (in {}); send the bid then",
+        auction::time::rfc3339(*.0),
+        auction::time::span(.0.saturating_sub(now_unix()))
+    )]
     NotOpen(u64),
     /// The version is not newer than the one held.
     #[error("version {got} of bidder {bidder} is not newer than the version {held} already held")]

@@ -93,6 +93,18 @@ async fn bad_inputs_are_refused_and_change_nothing() {
     )
     .unwrap();
     refused(&c, 0, ok(&stranger[0]), 403, "unknown_bidder", "mallory").await;
+    // Ids of the wrong length are malformed, registered or not.
+    for (id, says) in [("".to_string(), "got 0"), ("x".repeat(129), "got 129")] {
+        let mut v = serde_json::to_value(&subs[0]).unwrap();
+        v["bidder"] = id.into();
+        let body = serde_json::to_vec(&v).unwrap();
+        refused(&c, 0, body, 400, "bad_bidder_id", says).await;
+    }
+    // Hex has one spelling: lower case.
+    let mut v = serde_json::to_value(&subs[0]).unwrap();
+    v["signature"] = v["signature"].as_str().unwrap().to_uppercase().into();
+    let body = serde_json::to_vec(&v).unwrap();
+    refused(&c, 0, body, 400, "malformed_json", "upper-case digit").await;
 
     let forged = prepare_submissions(
         &c.params,

@@ -333,11 +333,13 @@ async fn a_node_that_stays_down_makes_the_others_wait() {
 async fn a_mismatched_auction_file_is_refused() {
     let _g = SERIAL.lock().await;
     let mut c = Cluster::new(2, 1);
-    // Node 2 gets the same file with one byte more: another hash.
+    // Node 2 gets a file whose terms differ (a later close): another
+    // auction hash. (Layout and bidders are not terms.)
     let other = c.dir.path().join("auction-other.json");
-    let mut bytes = std::fs::read(&c.auction_path).unwrap();
-    bytes.push(b'\n');
-    std::fs::write(&other, bytes).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&c.auction_path).unwrap()).unwrap();
+    v["close_unix"] = (v["close_unix"].as_u64().unwrap() + 1).into();
+    std::fs::write(&other, serde_json::to_vec(&v).unwrap()).unwrap();
     let cfg = std::fs::read_to_string(&c.nodes[2].config).unwrap();
     let cfg = cfg.replace(c.auction_path.to_str().unwrap(), other.to_str().unwrap());
     std::fs::write(&c.nodes[2].config, cfg).unwrap();

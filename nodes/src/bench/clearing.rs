@@ -207,7 +207,7 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
         a.only.clone()
     };
     if !a.json {
-        println!(
+        crate::outln!(
             "{:<22} {:>8} {:>9} {:>42} {:>10} {:>7} {:>9} {:>7} check",
             "workload",
             "slots",
@@ -291,7 +291,7 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
             correct: reports.iter().all(|r| r.correct),
         };
         if a.json {
-            println!("{}", serde_json::to_string(&row)?);
+            crate::outln!("{}", serde_json::to_string(&row)?);
         } else {
             let mib = |b: u64| b as f64 / (1 << 20) as f64;
             let phases: Vec<String> = row
@@ -299,7 +299,7 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
                 .iter()
                 .map(|(_, s)| format!("{s:.3}"))
                 .collect();
-            println!(
+            crate::outln!(
                 "{:<22} {:>8} {:>9.3} {:>42} {:>10.1} {:>7} {:>9} {:>7} {}",
                 row.workload,
                 row.slots,
@@ -387,6 +387,6 @@ pub fn party(a: ClearingPartyArgs) -> anyhow::Result<()> {
         correct: last.as_ref() == Some(&expected),
     };
     p.into_transport().close()?;
-    println!("{}", serde_json::to_string(&report)?);
+    crate::outln!("{}", serde_json::to_string(&report)?);
     Ok(())
 }

@@ -220,7 +220,7 @@ pub fn party(a: EnginePartyArgs) -> anyhow::Result<()> {
         correct,
     };
     p.into_transport().close()?;
-    println!("{}", serde_json::to_string(&report)?);
+    crate::outln!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
 

@@ -178,7 +178,7 @@ impl Row {
     /// Prints as one JSON object or as a table line.
     pub fn print(&self, json: bool) {
         if json {
-            println!("{}", serde_json::to_string(self).expect("rows serialise"));
+            crate::outln!("{}", serde_json::to_string(self).expect("rows serialise"));
             return;
         }
         let mib = |b: u64| b as f64 / (1 << 20) as f64;
@@ -189,7 +189,7 @@ impl Row {
             .copied()
             .max()
             .map_or("?".to_string(), |b| format!("{:.0}", mib(b)));
-        println!(
+        crate::outln!(
             "{:<28} {:>9} {:>10.3} {:>14.1} {:>7} {:>10} {:>8} {}",
             self.workload,
             self.n,
@@ -205,7 +205,7 @@ impl Row {
 
     /// The table header matching [`Row::print`].
     pub fn header() {
-        println!(
+        crate::outln!(
             "{:<28} {:>9} {:>10} {:>14} {:>7} {:>10} {:>8} {}",
             "workload", "n", "median s", "MiB sent/party", "rounds", "peak MiB", "target", "check"
         );

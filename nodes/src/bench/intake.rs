@@ -81,6 +81,7 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
         page_listen: None,
         page_origins: vec![],
         clearing_pace_ms: 0,
+        api_limits: Default::default(),
     };
     let fingerprint = ids[0].fingerprint();
 
@@ -108,7 +109,12 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
     let state = Arc::new(NodeState::load(&config)?);
     let tls = crate::tls::api_server(&state.identity)?;
     let listener = node_rt.block_on(tokio::net::TcpListener::bind(api))?;
-    node_rt.spawn(crate::api::serve(listener, tls, state.clone()));
+    node_rt.spawn(crate::api::serve(
+        listener,
+        tls,
+        state.clone(),
+        config.api_limits.clone(),
+    ));
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -161,7 +167,7 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
     };
     let rate = lat.len() as f64 / elapsed.as_secs_f64();
     if a.json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::json!({"acknowledged": lat.len(), "failed": failures, "stored": held_bidders,
                 "seconds": elapsed.as_secs_f64(), "bids_per_second": rate,
@@ -169,19 +175,19 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
                 "clients": a.clients, "k": a.k})
         );
     } else {
-        println!(
+        crate::outln!(
             "bid intake, one node, K = {}, {} clients, synchronous=FULL",
             a.k, a.clients
         );
-        println!(
+        crate::outln!(
             "acknowledged: {} of {} ({} failed; {} stored)",
             lat.len(),
             bodies.len(),
             failures,
             held_bidders
         );
-        println!("throughput:   {rate:.0} acknowledged bids/s");
-        println!(
+        crate::outln!("throughput:   {rate:.0} acknowledged bids/s");
+        crate::outln!(
             "latency:      median {:.2} ms, p99 {:.2} ms",
             pct(0.5).as_secs_f64() * 1e3,
             pct(0.99).as_secs_f64() * 1e3
