@@ -98,9 +98,9 @@ function nextVersion() {
 
 // ---- the auction ------------------------------------------------------
 
-async function useAuction(bytes) {
+async function useAuction(bytes, reported) {
   const file = wire.parseJson(new TextDecoder().decode(bytes));
-  const hash = await wire.auctionHash(file);
+  const hash = await wire.auctionHashOf(bytes, file, reported);
   const times = wire.auctionWindow(file);
   const nodes = file.nodes.map((n) => ({
     index: Number(n.index),
@@ -729,9 +729,9 @@ async function start() {
     if (!file) return;
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const hash = await wire.auctionHash(wire.parseJson(new TextDecoder().decode(bytes)));
       const served = state.auction?.hash;
-      await useAuction(bytes);
+      const hash = await wire.auctionHashOf(bytes, wire.parseJson(new TextDecoder().decode(bytes)), served);
+      await useAuction(bytes, served);
       say(
         "auction-file-msg",
         hash === served
@@ -753,9 +753,13 @@ async function start() {
     }
   }
   try {
+    const reported = await fetch("/v1/status", { cache: "no-store" })
+      .then((r) => r.json())
+      .then((s) => s.auction_hash)
+      .catch(() => undefined);
     const r = await fetch("/v1/auction", { cache: "no-store" });
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    await useAuction(new Uint8Array(await r.arrayBuffer()));
+    await useAuction(new Uint8Array(await r.arrayBuffer()), reported);
   } catch (e) {
     $("auction").textContent = `The auction file could not be loaded from this node: ${e.message}`;
   }

@@ -98,10 +98,9 @@ impl Browser {
         let port = free_port("127.0.0.1");
         let mut cmd = Command::new(&driver_bin);
         cmd.arg(format!("--port={port}"))
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let driver = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", driver_bin.display()));
@@ -293,19 +292,33 @@ impl Browser {
         .await;
     }
 
-    pub async fn quit(mut self) {
+    /// Ends the session (chromedriver closes the browser), then
+    /// chromedriver.
+    pub async fn quit(self) {
         let c = self.client.clone();
         let _ = c.close().await;
-        self.stop_driver();
+        drop(self);
     }
 
     fn stop_driver(&mut self) {
-        // chromedriver runs in its own process group with the browser it
-        // started: end that group (ours alone), then reap chromedriver.
-        #[cfg(unix)]
+        // The browser chromedriver started, by its process id (Chromium
+        // writes it into the profile's `SingletonLock`: `host-PID`); its
+        // helper processes end with it. Then chromedriver itself.
+        if let Ok(target) = std::fs::read_link(self._profile.path().join("SingletonLock"))
+            && let Some(pid) = target
+                .to_string_lossy()
+                .rsplit('-')
+                .next()
+                .and_then(|p| p.parse::<u32>().ok())
+            && pid > 1
+            // Still that browser: its command line names this profile.
+            && std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                String::from_utf8_lossy(&c).contains(&*self._profile.path().to_string_lossy())
+            })
         {
             let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{}", self.driver.id())])
+                .args(["-s", "KILL", &pid.to_string()])
+                .stderr(Stdio::null())
                 .status();
         }
         let _ = self.driver.kill();
