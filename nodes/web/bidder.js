@@ -98,9 +98,9 @@ function nextVersion() {
 
 // ---- the auction ------------------------------------------------------
 
-async function useAuction(bytes, reported) {
+async function useAuction(bytes) {
   const file = wire.parseJson(new TextDecoder().decode(bytes));
-  const hash = await wire.auctionHashOf(bytes, file, reported);
+  const hash = await wire.auctionHash(file);
   const times = wire.auctionWindow(file);
   const nodes = file.nodes.map((n) => ({
     index: Number(n.index),
@@ -730,8 +730,8 @@ async function start() {
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
       const served = state.auction?.hash;
-      const hash = await wire.auctionHashOf(bytes, wire.parseJson(new TextDecoder().decode(bytes)), served);
-      await useAuction(bytes, served);
+      const hash = await wire.auctionHash(wire.parseJson(new TextDecoder().decode(bytes)));
+      await useAuction(bytes);
       say(
         "auction-file-msg",
         hash === served
@@ -753,13 +753,9 @@ async function start() {
     }
   }
   try {
-    const reported = await fetch("/v1/status", { cache: "no-store" })
-      .then((r) => r.json())
-      .then((s) => s.auction_hash)
-      .catch(() => undefined);
     const r = await fetch("/v1/auction", { cache: "no-store" });
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    await useAuction(new Uint8Array(await r.arrayBuffer()), reported);
+    await useAuction(new Uint8Array(await r.arrayBuffer()));
   } catch (e) {
     $("auction").textContent = `The auction file could not be loaded from this node: ${e.message}`;
   }

@@ -210,20 +210,6 @@ export async function auctionHash(file) {
   return hex(await sha256(b.done()));
 }
 
-/**
- * The auction hash of an auction file, computed here from the file, never
- * taken on trust: the SHA-256 of its terms ([`auctionHash`]), or, for nodes
- * that hash the auction file's bytes whole (the format before the terms
- * hash), the SHA-256 of `bytes`. `reported`, the hash a node states, says
- * which of the two to use; without it, or when it is neither, the terms.
- */
-export async function auctionHashOf(bytes, file, reported) {
-  const terms = await auctionHash(file);
-  if (reported === undefined || reported === terms) return terms;
-  const whole = hex(await sha256(bytes));
-  return reported === whole ? whole : terms;
-}
-
 // ---- share layout and sharing ----------------------------------------
 
 /**
