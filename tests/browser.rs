@@ -603,6 +603,16 @@ async fn a_bid_through_the_page_is_stored_amended_cleared_and_verified() {
         return;
     };
     let t_start = Instant::now();
+    // The live view's screenshots are numbered by the steps seen: start
+    // from an empty set.
+    for e in std::fs::read_dir(browser_support::screenshot_dir())
+        .unwrap()
+        .flatten()
+    {
+        if e.file_name().to_string_lossy().starts_with("live-") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
     // Other bidders, submitting with the bidder library.
     let others: Vec<BidderKey> = (0..5)
         .map(|i| BidderKey::generate(BidderId(format!("grower-{i:02}"))))
