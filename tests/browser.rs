@@ -848,6 +848,12 @@ async fn a_bid_through_the_page_is_stored_amended_cleared_and_verified() {
         browser.text("#bids").await,
         "How many have bid is shown once bidding has closed."
     );
+    browser
+        .wait_js(
+            "document.querySelector('#steps [data-step=sort]')?.textContent === 'sort by price: 10 passes'",
+            10,
+        )
+        .await;
     browser.shot("live-01-collecting").await;
 
     // 6. The close, and the clearing step by step.

@@ -101,7 +101,7 @@ function renderSteps(s) {
   const finished = at > seeded;
   const m = s.mpc;
   if (m?.passes) passes = m.passes;
-  const n = passes ?? "n";
+  const n = passes ?? "its";
   const order = ["validation", "sort", "price", "fills", "allocations"];
   const cur = finished ? order.length : m ? (m.step === "done" ? order.length : order.indexOf(m.step)) : -1;
   const items = [
@@ -170,6 +170,17 @@ function connect() {
     $("connection").textContent = "connection lost; reconnecting…";
   });
 }
+
+// The sort takes one pass per bit of the price key: known from max_price
+// before the clearing starts.
+fetch("/v1/auction", { cache: "no-store" })
+  .then((r) => r.text())
+  .then((t) => {
+    maxPrice = parseJson(t).auction.max_price;
+    passes ??= maxPrice.toString(2).length - (maxPrice === 0n ? 1 : 0);
+    if (last) renderSteps(last);
+  })
+  .catch(() => {});
 
 setInterval(() => {
   const c = $("countdown");
