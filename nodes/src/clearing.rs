@@ -148,6 +148,7 @@ async fn dial_next(
         if tokio::time::Instant::now() >= deadline {
             return Err(why);
         }
+        state.set_waiting("clearing", vec![format!("node {next} ({why}; to take the clearing link)")]);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
