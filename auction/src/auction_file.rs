@@ -312,7 +312,11 @@ impl AuctionInfo {
             weak(format!("node {}", n.index), &n.public_key)?;
             for addr in [n.api, n.peer] {
                 if let Some(&a) = addresses.get(&addr) {
-                    return Err(AuctionFileError::SharedAddress { a, b: n.index, addr });
+                    return Err(AuctionFileError::SharedAddress {
+                        a,
+                        b: n.index,
+                        addr,
+                    });
                 }
                 addresses.insert(addr, n.index);
             }
@@ -373,9 +377,15 @@ impl AuctionInfo {
         }
         for (id, key) in &self.bidders {
             match newer.bidders.get(id) {
-                None => return Err(format!("bidder {id} is no longer registered; a registration cannot be withdrawn")),
+                None => {
+                    return Err(format!(
+                        "bidder {id} is no longer registered; a registration cannot be withdrawn"
+                    ));
+                }
                 Some(k) if k != key => {
-                    return Err(format!("bidder {id} has another key; a registered key cannot be changed"));
+                    return Err(format!(
+                        "bidder {id} has another key; a registered key cannot be changed"
+                    ));
                 }
                 Some(_) => {}
             }
@@ -454,7 +464,10 @@ mod tests {
         // The hash is of the terms: reformatting the file or registering
         // another bidder leaves it, changing a term does not.
         let pretty = serde_json::to_string_pretty(&sample(&bk)).unwrap();
-        assert_eq!(AuctionInfo::from_bytes(pretty.as_bytes()).unwrap().hash, a.hash);
+        assert_eq!(
+            AuctionInfo::from_bytes(pretty.as_bytes()).unwrap().hash,
+            a.hash
+        );
         let mut more = sample(&bk);
         let other = ed25519_dalek::SigningKey::from_bytes(&[3; 32]).verifying_key();
         more["bidders"]
@@ -589,7 +602,11 @@ mod tests {
         );
         let mut v = good.clone();
         v["nodes"][1]["peer"] = v["nodes"][1]["api"].clone();
-        assert!(error(&v).contains("listed twice (node 1 and node 1)"), "{}", error(&v));
+        assert!(
+            error(&v).contains("listed twice (node 1 and node 1)"),
+            "{}",
+            error(&v)
+        );
 
         let mut v = good.clone();
         v["bidders"][0]["public_key"] = "00".repeat(32).into();

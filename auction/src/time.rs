@@ -21,7 +21,9 @@ pub fn rfc3339(unix: u64) -> String {
 /// seconds; says what is wrong otherwise.
 pub fn parse_rfc3339(s: &str) -> Result<u64, String> {
     let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
-        format!("{s:?} is not an RFC 3339 time with its zone, such as 2026-12-01T09:00:00+01:00 ({e})")
+        format!(
+            "{s:?} is not an RFC 3339 time with its zone, such as 2026-12-01T09:00:00+01:00 ({e})"
+        )
     })?;
     u64::try_from(t.unix_timestamp()).map_err(|_| format!("{s:?} is before 1970"))
 }
@@ -64,7 +66,10 @@ mod tests {
         );
         let e = parse_rfc3339("2026-11-30 04:18").unwrap_err();
         assert!(e.contains("not an RFC 3339 time with its zone"), "{e}");
-        assert!(parse_rfc3339("2026-11-30T04:18:55").is_err(), "a zone is required");
+        assert!(
+            parse_rfc3339("2026-11-30T04:18:55").is_err(),
+            "a zone is required"
+        );
         assert_eq!(span(40), "40 s");
         assert_eq!(span(7500), "2 h 05 min");
     }

@@ -445,7 +445,9 @@ fn check_receipts(
         };
         for (&v, rcpts) in versions {
             let nodes: BTreeSet<u8> = rcpts.iter().map(|r| r.node).collect();
-            let same = rcpts.windows(2).all(|w| w[0].commitments == w[1].commitments);
+            let same = rcpts
+                .windows(2)
+                .all(|w| w[0].commitments == w[1].commitments);
             if v == entry.version && rcpts.iter().any(|r| r.commitments != entry.commitments) {
                 f.push(format!(
                     "bidder {bidder} version {v}: receipted commitments differ from the bid set's"

@@ -225,8 +225,12 @@ pub fn routes(
         .and(warp::get())
         .and(st.clone())
         .then(|s: Arc<NodeState>| async move {
-            warp::reply::with_header(s.registry.file_bytes().to_vec(), "content-type", "application/json")
-                .into_response()
+            warp::reply::with_header(
+                s.registry.file_bytes().to_vec(),
+                "content-type",
+                "application/json",
+            )
+            .into_response()
         });
     let health = warp::path!("v1" / "health").and(warp::get()).and(st).then(
         |s: Arc<NodeState>| async move {

@@ -148,7 +148,10 @@ async fn dial_next(
         if tokio::time::Instant::now() >= deadline {
             return Err(why);
         }
-        state.set_waiting("clearing", vec![format!("node {next} ({why}; to take the clearing link)")]);
+        state.set_waiting(
+            "clearing",
+            vec![format!("node {next} ({why}; to take the clearing link)")],
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -223,7 +226,10 @@ async fn links(state: &NodeState, a: &Agreed, seed: Digest) -> Result<(Stream, S
     let waiting = |who: String| state.set_waiting("clearing", vec![who]);
     if state.index == LEADER {
         let id = rand_core::RngCore::next_u64(&mut rand_core::OsRng);
-        waiting(format!("node {} (to take the clearing link)", (state.index + 1) % 3));
+        waiting(format!(
+            "node {} (to take the clearing link)",
+            (state.index + 1) % 3
+        ));
         let next = dial_next(state, a.bid_set, seed, id)
             .await
             .map_err(|e| format!("link to the successor: {e}"))?;

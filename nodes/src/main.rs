@@ -191,7 +191,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             match nodes::operator::resume(&cfg)? {
                 Some(h) => nodes::outln!(
                     "node {}: the halt at phase {} is lifted ({}); start the node again to continue",
-                    cfg.index, h.phase, h.reason
+                    cfg.index,
+                    h.phase,
+                    h.reason
                 ),
                 None => nodes::outln!("node {} is not halted; nothing to do", cfg.index),
             }

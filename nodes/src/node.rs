@@ -116,9 +116,13 @@ impl NodeState {
         );
         // Agreed at the close: the file no longer changes it.
         if let Some(b) = store.get(crate::registry::STORE_KEY)? {
-            let stored: crate::registry::Stored = serde_json::from_slice(&b).with_context(|| {
-                format!("the database's {} record does not parse", crate::registry::STORE_KEY)
-            })?;
+            let stored: crate::registry::Stored =
+                serde_json::from_slice(&b).with_context(|| {
+                    format!(
+                        "the database's {} record does not parse",
+                        crate::registry::STORE_KEY
+                    )
+                })?;
             registry.freeze(crate::registry::from_stored(stored));
         }
         Ok(NodeState {

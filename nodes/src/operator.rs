@@ -188,7 +188,8 @@ pub fn print(v: &Value) {
     }
     crate::outln!(
         "bids held:  {} bidders, {} versions",
-        v["bids"]["bidders"], v["bids"]["versions"]
+        v["bids"]["bidders"],
+        v["bids"]["versions"]
     );
     if let Some(held) = v["bids"]["held"].as_array() {
         for h in held {

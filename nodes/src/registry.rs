@@ -112,7 +112,14 @@ impl Registry {
     /// The key of `bidder`, reading the file again first when the bidder
     /// is not (yet) known.
     pub fn key(&self, bidder: &BidderId) -> Option<VerifyingKey> {
-        if let Some(k) = self.current.read().expect("registry lock").info.bidders.get(bidder) {
+        if let Some(k) = self
+            .current
+            .read()
+            .expect("registry lock")
+            .info
+            .bidders
+            .get(bidder)
+        {
             return Some(*k);
         }
         self.refresh();
@@ -127,12 +134,21 @@ impl Registry {
 
     /// Every registered bidder.
     pub fn bidders(&self) -> BTreeMap<BidderId, VerifyingKey> {
-        self.current.read().expect("registry lock").info.bidders.clone()
+        self.current
+            .read()
+            .expect("registry lock")
+            .info
+            .bidders
+            .clone()
     }
 
     /// The registry digest.
     pub fn digest(&self) -> Digest {
-        self.current.read().expect("registry lock").info.registry_digest()
+        self.current
+            .read()
+            .expect("registry lock")
+            .info
+            .registry_digest()
     }
 
     /// The auction file as last taken, as served to bidders.

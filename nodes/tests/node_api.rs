@@ -147,12 +147,27 @@ async fn bad_inputs_are_refused_and_change_nothing() {
 
     let mut tampered = prepare_submissions(&c.params, &bid, 5, c.key(&alice), &mut rng).unwrap();
     tampered[0].bundle.own[3] ^= 1;
-    refused(&c, 0, ok(&tampered[0]), 400, "commitment_mismatch", "node 0").await;
+    refused(
+        &c,
+        0,
+        ok(&tampered[0]),
+        400,
+        "commitment_mismatch",
+        "node 0",
+    )
+    .await;
     // The salt is bound too: the right components with another salt.
-    let mut resalted =
-        prepare_submissions(&c.params, &bid, 5, c.key(&alice), &mut rng).unwrap();
+    let mut resalted = prepare_submissions(&c.params, &bid, 5, c.key(&alice), &mut rng).unwrap();
     resalted[2].bundle.salt.0[31] ^= 1;
-    refused(&c, 2, ok(&resalted[2]), 400, "commitment_mismatch", "node 2").await;
+    refused(
+        &c,
+        2,
+        ok(&resalted[2]),
+        400,
+        "commitment_mismatch",
+        "node 2",
+    )
+    .await;
     // A submission of the retired format 1 is refused, saying what to do.
     let mut old = serde_json::to_value(&subs[0]).unwrap();
     old["format"] = 1.into();

@@ -66,7 +66,10 @@ async fn the_readme_operator_steps_work_as_written() {
     let d = dir.path();
     let mut background = Background(vec![]);
     let mut inits = Vec::new();
-    let (alice, bob) = (BidderId("farmer-0001".into()), BidderId("farmer-0002".into()));
+    let (alice, bob) = (
+        BidderId("farmer-0001".into()),
+        BidderId("farmer-0002".into()),
+    );
     let mut submitted = false;
     for line in &steps {
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -195,7 +198,15 @@ async fn submit_bids(d: &Path, bids: &[(&BidderId, bool)]) {
             let body = serde_json::to_vec(sub).unwrap();
             let mut tries = 0;
             loop {
-                match nodes::client::call(n.api, n.cert_fingerprint, "POST", "/v1/bids", Some(body.clone())).await {
+                match nodes::client::call(
+                    n.api,
+                    n.cert_fingerprint,
+                    "POST",
+                    "/v1/bids",
+                    Some(body.clone()),
+                )
+                .await
+                {
                     Ok((200, _)) => break,
                     Ok((s, b)) => panic!("node {i}: {s} {}", String::from_utf8_lossy(&b)),
                     Err(e) => {
@@ -215,12 +226,25 @@ fn a_node_index_other_than_0_1_2_is_refused_and_nothing_is_created() {
     let out = node(
         dir.path(),
         &[
-            "init", "--data", "n5", "--index", "5", "--api", "127.0.0.1:1", "--peer",
-            "127.0.0.1:2", "--auction", "a.json",
+            "init",
+            "--data",
+            "n5",
+            "--index",
+            "5",
+            "--api",
+            "127.0.0.1:1",
+            "--peer",
+            "127.0.0.1:2",
+            "--auction",
+            "a.json",
         ],
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("5 is not in 0..=2"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("5 is not in 0..=2"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!dir.path().join("n5").exists());
 }
 
@@ -231,15 +255,27 @@ fn closing_a_node_that_never_ran_says_to_run_it_and_creates_nothing() {
     let out = node(
         d,
         &[
-            "init", "--data", "n0", "--index", "0", "--api", "127.0.0.1:1", "--peer",
-            "127.0.0.1:2", "--auction", "a.json",
+            "init",
+            "--data",
+            "n0",
+            "--index",
+            "0",
+            "--api",
+            "127.0.0.1:1",
+            "--peer",
+            "127.0.0.1:2",
+            "--auction",
+            "a.json",
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let out = node(d, &["close", "--config", "n0/node.toml"]);
     assert_eq!(out.status.code(), Some(1));
     let e = stderr(&out);
-    assert!(e.contains("the node has not run yet") && e.contains("clearing-node run"), "{e}");
+    assert!(
+        e.contains("the node has not run yet") && e.contains("clearing-node run"),
+        "{e}"
+    );
     assert!(!d.join("n0/node.db").exists(), "close created a database");
 }
 
@@ -266,8 +302,17 @@ fn a_closed_pipe_ends_the_output_quietly() {
     let out = node(
         d,
         &[
-            "init", "--data", "n0", "--index", "0", "--api", "127.0.0.1:1", "--peer",
-            "127.0.0.1:2", "--auction", "a.json",
+            "init",
+            "--data",
+            "n0",
+            "--index",
+            "0",
+            "--api",
+            "127.0.0.1:1",
+            "--peer",
+            "127.0.0.1:2",
+            "--auction",
+            "a.json",
         ],
     );
     assert!(out.status.success());

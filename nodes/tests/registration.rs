@@ -15,9 +15,12 @@ use std::time::Duration;
 fn register(path: &Path, ids: &[&str]) {
     let mut v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     for id in ids {
-        v["bidders"].as_array_mut().unwrap().push(serde_json::json!({
-            "id": id, "public_key": hex::encode(bidder_key(id).verifying_key().as_bytes())
-        }));
+        v["bidders"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "id": id, "public_key": hex::encode(bidder_key(id).verifying_key().as_bytes())
+            }));
     }
     // Written in another layout than before: only the contents count.
     std::fs::write(path, serde_json::to_vec(&v).unwrap()).unwrap();
@@ -36,8 +39,14 @@ fn bid(id: &str, buys: bool, price: u32) -> Bid {
 }
 
 async fn send(c: &Cluster, b: &Bid, to: &[usize]) -> Vec<(u16, Value)> {
-    let subs = prepare_submissions(&c.params, b, 1, &bidder_key(&b.bidder.0), &mut rand::rngs::OsRng)
-        .unwrap();
+    let subs = prepare_submissions(
+        &c.params,
+        b,
+        1,
+        &bidder_key(&b.bidder.0),
+        &mut rand::rngs::OsRng,
+    )
+    .unwrap();
     let mut out = vec![];
     for &i in to {
         out.push(c.submit_to(i, &subs[i]).await.unwrap());
@@ -86,7 +95,10 @@ async fn bidders_registered_until_the_close_without_a_restart() {
     let (status, body) = send(&c, &bid("zed", true, 1), &[2]).await.remove(0);
     assert_eq!(status, 403, "{body}");
     let st = c.status(2).await;
-    let problem = st["registry"]["problem"].as_str().unwrap_or_default().to_string();
+    let problem = st["registry"]["problem"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(problem.contains("terms changed"), "{st:#}");
     assert_eq!(st["registry"]["bidders"], 3, "{st:#}");
     std::fs::write(&own, &before).unwrap();
@@ -111,7 +123,10 @@ async fn bidders_registered_until_the_close_without_a_restart() {
         })
         .await;
     let p = v["clearing"]["problem"].as_str().unwrap();
-    assert!(p.contains("node 0 has 4 bidders") && p.contains("node 2 has 3 bidders"), "{p}");
+    assert!(
+        p.contains("node 0 has 4 bidders") && p.contains("node 2 has 3 bidders"),
+        "{p}"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(c.status(0).await["phase"], "closed");
 

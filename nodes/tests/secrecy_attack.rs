@@ -189,10 +189,7 @@ fn format_1_digests_give_the_bid_away_to_any_node() {
         assert_eq!(sub["format"], 1);
         assert_eq!(sub["node"], node);
         let mut targets = HashSet::new();
-        harvest(
-            serde_json::to_string(sub).unwrap().as_bytes(),
-            &mut targets,
-        );
+        harvest(serde_json::to_string(sub).unwrap().as_bytes(), &mut targets);
         let comp = |f: &str| -> Vec<u64> {
             hex::decode(sub["bundle"][f].as_str().unwrap())
                 .unwrap()
@@ -273,7 +270,10 @@ async fn no_node_can_confirm_a_guess_after_a_whole_auction() {
         let mut targets = HashSet::new();
         let files = harvest_folder(&c.nodes[i].data, &mut targets);
         for f in ["node.db", "identity.key", "tls.key", "tls.crt", "log.txt"] {
-            assert!(files.iter().any(|x| x == f), "node {node}: no {f} in {files:?}");
+            assert!(
+                files.iter().any(|x| x == f),
+                "node {node}: no {f} in {files:?}"
+            );
         }
         assert!(
             c.log(i).contains("peer frame received") && c.log(i).contains("BidList"),
@@ -290,7 +290,10 @@ async fn no_node_can_confirm_a_guess_after_a_whole_auction() {
         // The two salts that would unlock the other commitments, and the
         // missing component itself, appear nowhere in what the node has.
         for s in &missing_salts {
-            assert!(!targets.contains(s), "node {node} holds another node's salt");
+            assert!(
+                !targets.contains(s),
+                "node {node} holds another node's salt"
+            );
         }
         let missing_component = be(&alice_subs[(i + 2) % 3].bundle.own);
         assert!(

@@ -19,8 +19,14 @@ async fn a_peer_killed_while_clearing_is_named_in_the_status() {
     let mut rng = rand::rngs::OsRng;
     for b in 0..bidders {
         let id = bidder_name(b);
-        let subs = prepare_submissions(&c.params, &random_bid(id.clone(), k, b as u64), 1, c.key(&id), &mut rng)
-            .unwrap();
+        let subs = prepare_submissions(
+            &c.params,
+            &random_bid(id.clone(), k, b as u64),
+            1,
+            c.key(&id),
+            &mut rng,
+        )
+        .unwrap();
         for i in 0..3 {
             assert_eq!(c.submit_to(i, &subs[i]).await.unwrap().0, 200);
         }
@@ -39,7 +45,10 @@ async fn a_peer_killed_while_clearing_is_named_in_the_status() {
             phase != "cleared" && phase != "published",
             "node 0 cleared before node 2 could be killed; status {v:#}"
         );
-        assert!(Instant::now() < deadline, "node 0 never started clearing: {v:#}");
+        assert!(
+            Instant::now() < deadline,
+            "node 0 never started clearing: {v:#}"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // From a few seconds on, node 0 never shows an empty wait without a
@@ -73,6 +82,7 @@ async fn a_peer_killed_while_clearing_is_named_in_the_status() {
     // Node 2 back: the clearing completes.
     c.start(2);
     for i in 0..3 {
-        c.wait_status(i, 120, "published", |v| v["phase"] == "published").await;
+        c.wait_status(i, 120, "published", |v| v["phase"] == "published")
+            .await;
     }
 }

@@ -34,7 +34,10 @@ pub const BUNDLE_VERSION: u8 = 1;
 impl PartyBundle {
     /// The shares this bundle carries.
     pub fn into_shares(mut self) -> ArithShares {
-        ArithShares::from_components(std::mem::take(&mut self.own), std::mem::take(&mut self.next))
+        ArithShares::from_components(
+            std::mem::take(&mut self.own),
+            std::mem::take(&mut self.next),
+        )
     }
 
     /// Encodes as `version | party | count u32 LE | own u64 LE * count |

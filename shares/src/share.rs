@@ -53,7 +53,10 @@ impl ArithShares {
 
     /// Consumes into `(own, next)`.
     pub fn into_components(mut self) -> (Vec<u64>, Vec<u64>) {
-        (std::mem::take(&mut self.own), std::mem::take(&mut self.next))
+        (
+            std::mem::take(&mut self.own),
+            std::mem::take(&mut self.next),
+        )
     }
 
     /// A sharing of `n` zeros with all components zero (not random: fine as

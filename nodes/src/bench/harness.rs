@@ -207,7 +207,14 @@ impl Row {
     pub fn header() {
         crate::outln!(
             "{:<28} {:>9} {:>10} {:>14} {:>7} {:>10} {:>8} {}",
-            "workload", "n", "median s", "MiB sent/party", "rounds", "peak MiB", "target", "check"
+            "workload",
+            "n",
+            "median s",
+            "MiB sent/party",
+            "rounds",
+            "peak MiB",
+            "target",
+            "check"
         );
     }
 }

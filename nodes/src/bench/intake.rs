@@ -177,7 +177,8 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
     } else {
         crate::outln!(
             "bid intake, one node, K = {}, {} clients, synchronous=FULL",
-            a.k, a.clients
+            a.k,
+            a.clients
         );
         crate::outln!(
             "acknowledged: {} of {} ({} failed; {} stored)",
