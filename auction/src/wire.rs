@@ -390,9 +390,10 @@ impl ShareBundle {
 /// replicated component: `SHA-256(TAG_COMPONENT || bidder || version ||
 /// component index u8 || values)`. Unsalted, and safe only because of who
 /// sees it: it is sent to the one other node that holds the same component,
-/// which could compute it itself, and is stored nowhere. To the third node
-/// it would be a test of guesses of the missing component, so it must never
-/// go there, nor into a log, a file or the published bundle.
+/// which could compute it itself, and is not stored. To the third node it
+/// would be a test of guesses of the missing component, so it must never go
+/// there nor into the published bundle; a node that logs its peer messages
+/// at trace level keeps it in a log as private as its database.
 pub fn component_digest(bidder: &BidderId, version: u64, component: u8, values: &[u64]) -> Digest {
     let mut h = Sha256::new();
     h.update(TAG_COMPONENT);
