@@ -925,9 +925,10 @@ async fn a_bid_through_the_page_is_stored_amended_cleared_and_verified() {
         .await;
 
     // 7. The outcome equals the reference over the plaintext bids.
-    let (bundle, served, _) = bidder_client::result::fetch_bundle(&apis, &[0, 1, 2])
-        .await
-        .unwrap();
+    let (bundle, served, _) =
+        bidder_client::result::fetch_bundle(&apis, &[0, 1, 2], &info.params.id)
+            .await
+            .unwrap();
     assert_eq!(served, vec![0, 1, 2]);
     let seed: auction::Seed = bundle.outcome.seed.parse().unwrap();
     let reference = auction::reference::clear_market(&MarketFile {

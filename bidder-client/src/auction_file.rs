@@ -61,3 +61,32 @@ mod tests {
         assert!(e.contains("missing field"), "{e}");
     }
 }
+
+/// The path of `route` (`bids`, `outcome`, …) of auction `id` on a node's
+/// API. A node may serve several auctions; this path names the one meant.
+pub fn api_path(id: &str, route: &str) -> String {
+    let mut seg = String::new();
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            seg.push(b as char);
+        } else {
+            seg.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("/v1/auctions/{seg}/{route}")
+}
+
+#[cfg(test)]
+mod path_tests {
+    #[test]
+    fn auction_ids_are_escaped_in_api_paths() {
+        assert_eq!(
+            super::api_path("beet-2027", "bids"),
+            "/v1/auctions/beet-2027/bids"
+        );
+        assert_eq!(
+            super::api_path("a b/c", "outcome"),
+            "/v1/auctions/a%20b%2Fc/outcome"
+        );
+    }
+}

@@ -39,8 +39,10 @@ pub enum FetchError {
 pub async fn fetch_bundle(
     apis: &[NodeApi],
     indices: &[u8],
+    auction_id: &str,
 ) -> Result<(OutcomeBundle, Vec<u8>, Vec<String>), FetchError> {
-    let answers = futures::future::join_all(apis.iter().map(|a| a.get("/v1/outcome"))).await;
+    let path = crate::auction_file::api_path(auction_id, "outcome");
+    let answers = futures::future::join_all(apis.iter().map(|a| a.get(&path))).await;
     let mut got: Vec<(u8, OutcomeBundle)> = Vec::new();
     let mut problems = Vec::new();
     for (&i, a) in indices.iter().zip(answers) {

@@ -178,7 +178,8 @@ pub async fn send_to_node(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let error = match api.post_json("/v1/bids", body.clone()).await {
+        let path = crate::auction_file::api_path(&info.params.id, "bids");
+        let error = match api.post_json(&path, body.clone()).await {
             Ok((200, bytes)) => {
                 let out = match serde_json::from_slice::<Receipt>(&bytes) {
                     Ok(r) => match check_receipt(info, sub, &r) {

@@ -256,17 +256,24 @@ pub fn routes(
         .unify()
 }
 
-/// Serves the API on `listener` with TLS until the task is dropped; the
-/// connections' timeouts, cap and error answers are `crate::http`'s.
+/// Serves the API of every auction of `node` on `listener` with TLS until
+/// the task is dropped; the connections' timeouts, cap and error answers
+/// are `crate::http`'s, the choice of auction `crate::router`'s.
 pub async fn serve(
     listener: TcpListener,
     tls: rustls::ServerConfig,
-    state: Arc<NodeState>,
+    node: Arc<crate::node::Node>,
     limits: crate::http::ApiLimits,
 ) {
     let acceptor = TlsAcceptor::from(Arc::new(tls));
-    let max_body = body_limit(state.auction.params.max_orders_per_side);
-    let svc = TowerToHyperService::new(warp::service(crate::web::routes(state)));
+    let max_body = node.max_body.clone();
+    let svc = crate::router::Router::new(node, false, handler);
     let svc = crate::http::Guard::new(svc, &limits, max_body);
     crate::http::serve_tls(listener, acceptor, svc, limits).await
+}
+
+/// One auction's routes as a service for the TLS listener.
+fn handler(state: Arc<NodeState>) -> crate::router::Handler<crate::http::TimedBody> {
+    let svc = TowerToHyperService::new(warp::service(crate::web::routes(state)));
+    Arc::new(move |req| Box::pin(hyper::service::Service::call(&svc, req)))
 }

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
-    /// This node's index in the auction file, 0, 1 or 2.
+    /// This node's index in the auction file of `auction`, 0, 1 or 2
+    /// (auctions added with `clearing-node add` find it by this node's key).
+    #[serde(default)]
     pub index: u8,
     /// Where the bidder API (HTTPS) listens.
     pub api_listen: SocketAddr,
@@ -20,8 +22,11 @@ pub struct NodeConfig {
     pub peer_listen: SocketAddr,
     /// The data folder: keys, certificate, database.
     pub data: PathBuf,
-    /// The auction file.
-    pub auction: PathBuf,
+    /// The auction file of the auction this node was set up for, if any; its
+    /// database is `DATA/node.db`. Further auctions are added with
+    /// `clearing-node add` (`crate::sites`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auction: Option<PathBuf>,
     /// The certificate chain (PEM, leaf first, as ACME clients write
     /// `fullchain.pem`) the bidder API shows browsers, for the host name of
     /// this node's `page` in the auction file. Clients that pin (the
@@ -70,8 +75,10 @@ impl NodeConfig {
         if c.data.is_relative() {
             c.data = base.join(&c.data).components().collect();
         }
-        if c.auction.is_relative() {
-            c.auction = base.join(&c.auction).components().collect();
+        if let Some(a) = &mut c.auction
+            && a.is_relative()
+        {
+            *a = base.join(&*a).components().collect();
         }
         for p in [&mut c.api_cert_chain, &mut c.api_key]
             .into_iter()

@@ -40,7 +40,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -209,13 +209,15 @@ impl Body for TimedBody {
 pub struct Guard<S> {
     inner: S,
     body_timeout: Duration,
-    max_body: u64,
+    /// The largest body any served auction takes (auctions are added while
+    /// the node runs); each auction's routes check their own limit.
+    max_body: Arc<AtomicU64>,
 }
 
 impl<S> Guard<S> {
     /// Wraps `inner` (warp's service); `max_body` is the largest body taken
     /// on any route.
-    pub fn new(inner: S, limits: &ApiLimits, max_body: u64) -> Guard<S> {
+    pub fn new(inner: S, limits: &ApiLimits, max_body: Arc<AtomicU64>) -> Guard<S> {
         Guard {
             inner,
             body_timeout: Duration::from_secs(limits.body_timeout_secs),
@@ -246,15 +248,15 @@ where
             .get(hyper::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
+        let max_body = self.max_body.load(Ordering::Relaxed);
         if let Some(n) = declared
-            && n > self.max_body
+            && n > max_body
         {
             let r = json_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
                 &format!(
-                    "request body of {n} bytes is larger than the {} bytes this node takes for this auction",
-                    self.max_body
+                    "request body of {n} bytes is larger than the {max_body} bytes this node takes for any auction"
                 ),
             );
             return Box::pin(async move { Ok(with_close(r)) });

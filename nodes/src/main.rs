@@ -53,6 +53,9 @@ enum Command {
         /// The node config (TOML).
         #[arg(long)]
         config: PathBuf,
+        /// The auction, by id; without it, the only one the node serves or the one of node.toml.
+        #[arg(long, value_name = "ID")]
+        auction: Option<String>,
         /// Then wait until the outcome is published, printing each step; exit 1 if the node halts or the time runs out.
         #[arg(long)]
         wait: bool,
@@ -65,6 +68,9 @@ enum Command {
         /// The node config (TOML).
         #[arg(long)]
         config: PathBuf,
+        /// The auction, by id; without it, the only one the node serves or the one of node.toml.
+        #[arg(long, value_name = "ID")]
+        auction: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -77,6 +83,26 @@ enum Command {
         /// The node config (TOML).
         #[arg(long)]
         config: PathBuf,
+        /// The auction, by id; without it, the only one the node serves or the one of node.toml.
+        #[arg(long, value_name = "ID")]
+        auction: Option<String>,
+    },
+    /// Serve another auction with this node: check its file and put it in DATA/auctions/, where the running node takes it up within a second (no restart). Adding a file again with more bidders registers them.
+    Add {
+        /// The node config (TOML).
+        #[arg(long)]
+        config: PathBuf,
+        /// The auction file (the same file at all three nodes).
+        auction: PathBuf,
+    },
+    /// List the auctions this node serves, with the phase each is at.
+    Auctions {
+        /// The node config (TOML).
+        #[arg(long)]
+        config: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the SHA-256 of an auction file, as the nodes compare it.
     Hash {
@@ -121,7 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     // Relative paths in node.toml are taken from its own
                     // folder, which is the data folder.
                     data: PathBuf::from("."),
-                    auction: std::path::absolute(&auction)?,
+                    auction: Some(std::path::absolute(&auction)?),
                     api_cert_chain: None,
                     api_key: None,
                     page_listen: None,
@@ -153,11 +179,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Close {
             config,
+            auction,
             wait,
             timeout,
         } => {
             let cfg = nodes::config::NodeConfig::load(&config)?;
-            let db = cfg.data.join(nodes::perms::DB_FILE);
+            let site = nodes::sites::choose(&cfg, auction.as_deref())?;
+            let db = site.db.clone();
             if !db.is_file() {
                 anyhow::bail!(
                     "no database at {}: the node has not run yet; start it with `clearing-node run --config {}`, then close",
@@ -167,18 +195,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let phase = nodes::store::close_from_outside(&db)?;
             nodes::outln!(
-                "bidding closed at node {}; phase {}",
-                cfg.index,
+                "bidding closed at node {} of auction {}; phase {}",
+                site.index,
+                site.id,
                 phase.name()
             );
             if wait {
-                nodes::operator::wait_published(&cfg, std::time::Duration::from_secs(timeout))?;
+                nodes::operator::wait_published(
+                    &cfg,
+                    &site,
+                    std::time::Duration::from_secs(timeout),
+                )?;
             }
             Ok(())
         }
-        Command::Status { config, json, bids } => {
+        Command::Status {
+            config,
+            auction,
+            json,
+            bids,
+        } => {
             let cfg = nodes::config::NodeConfig::load(&config)?;
-            let v = nodes::operator::status(&cfg, bids)?;
+            let site = nodes::sites::choose(&cfg, auction.as_deref())?;
+            let v = nodes::operator::status(&cfg, &site, bids)?;
             if json {
                 nodes::outln!("{v:#}");
             } else {
@@ -186,16 +225,70 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Resume { config } => {
+        Command::Resume { config, auction } => {
             let cfg = nodes::config::NodeConfig::load(&config)?;
-            match nodes::operator::resume(&cfg)? {
+            let site = nodes::sites::choose(&cfg, auction.as_deref())?;
+            match nodes::operator::resume(&site)? {
                 Some(h) => nodes::outln!(
                     "node {}: the halt at phase {} is lifted ({}); start the node again to continue",
-                    cfg.index,
+                    site.index,
                     h.phase,
                     h.reason
                 ),
-                None => nodes::outln!("node {} is not halted; nothing to do", cfg.index),
+                None => nodes::outln!("node {} is not halted; nothing to do", site.index),
+            }
+            Ok(())
+        }
+        Command::Add { config, auction } => {
+            let cfg = nodes::config::NodeConfig::load(&config)?;
+            use nodes::sites::Added;
+            let (site, what) = match nodes::sites::add(&cfg, &auction)? {
+                Added::New(s) => (s, "added"),
+                Added::Updated(s) => (s, "updated (bidders added)"),
+                Added::Unchanged(s) => (s, "already served, unchanged"),
+            };
+            nodes::outln!(
+                "auction {} {what}: node {}, hash {}, file {}",
+                site.id,
+                site.index,
+                site.hash,
+                site.file.display()
+            );
+            nodes::outln!(
+                "The running node serves it within a second: API /v1/auctions/{id}/, bidder page /auctions/{id}/.",
+                id = nodes::router::percent_encode(&site.id)
+            );
+            Ok(())
+        }
+        Command::Auctions { config, json } => {
+            let cfg = nodes::config::NodeConfig::load(&config)?;
+            let mut list = Vec::new();
+            for site in nodes::sites::all(&cfg)? {
+                let phase = match nodes::store::Store::open_read_only(&site.db) {
+                    Ok(s) => s.phase().map(|p| p.name().to_string())?,
+                    Err(_) => "not started".to_string(),
+                };
+                list.push(serde_json::json!({
+                    "id": site.id, "auction_hash": site.hash, "node": site.index,
+                    "phase": phase, "file": site.file, "database": site.db,
+                }));
+            }
+            if json {
+                nodes::outln!("{:#}", serde_json::Value::Array(list));
+            } else if list.is_empty() {
+                nodes::outln!(
+                    "no auction yet; add one with `clearing-node add --config … AUCTION.json`"
+                );
+            } else {
+                for a in &list {
+                    nodes::outln!(
+                        "{}  node {}  phase {}  hash {}",
+                        a["id"].as_str().unwrap_or(""),
+                        a["node"],
+                        a["phase"].as_str().unwrap_or(""),
+                        a["auction_hash"].as_str().unwrap_or("")
+                    );
+                }
             }
             Ok(())
         }

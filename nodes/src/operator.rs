@@ -8,7 +8,7 @@
 
 use crate::config::{NodeConfig, load_auction, now_unix};
 use crate::halt::{HALT_KEY, Halt};
-use crate::perms::DB_FILE;
+use crate::sites::Site;
 use crate::store::Store;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
@@ -22,9 +22,16 @@ const LIVE_TIMEOUT: Duration = Duration::from_secs(3);
 /// The operator's view of the node as JSON: what the database holds, and
 /// `clearing`, `peers` from the running node when it answers. `with_bids`
 /// adds every bidder with the versions held.
-pub fn status(cfg: &NodeConfig, with_bids: bool) -> anyhow::Result<Value> {
-    let auction = load_auction(&cfg.auction)?;
-    let db = cfg.data.join(DB_FILE);
+pub fn status(cfg: &NodeConfig, site: &Site, with_bids: bool) -> anyhow::Result<Value> {
+    let auction = load_auction(&site.file)?;
+    let db = site.db.clone();
+    if !db.is_file() {
+        bail!(
+            "no database at {}: the node has not served auction {:?} yet; start it with `clearing-node run --config …` (an added auction is taken up within a second)",
+            db.display(),
+            site.id
+        );
+    }
     let store = Store::open_read_only(&db)?;
     let held_hash = store.get("auction_hash")?.unwrap_or_default();
     if held_hash != auction.hash.to_hex().as_bytes() {
@@ -32,7 +39,7 @@ pub fn status(cfg: &NodeConfig, with_bids: bool) -> anyhow::Result<Value> {
             "database {} belongs to the auction file with hash {}, not to {} ({})",
             db.display(),
             String::from_utf8_lossy(&held_hash),
-            cfg.auction.display(),
+            site.file.display(),
             auction.hash
         );
     }
@@ -68,7 +75,7 @@ pub fn status(cfg: &NodeConfig, with_bids: bool) -> anyhow::Result<Value> {
         None => None,
     };
     let api = loopback(cfg.api_listen);
-    let live = live_status(api, auction.node(cfg.index).cert_fingerprint);
+    let live = live_status(api, site.fingerprint, &site.id);
     let (clearing, peers, running) = match live {
         Ok(v) => (
             v["clearing"].clone(),
@@ -87,7 +94,7 @@ pub fn status(cfg: &NodeConfig, with_bids: bool) -> anyhow::Result<Value> {
         ),
     };
     Ok(json!({
-        "node": cfg.index,
+        "node": site.index,
         "auction": auction.params.id,
         "auction_hash": auction.hash,
         "database": db,
@@ -120,12 +127,17 @@ fn loopback(listen: SocketAddr) -> SocketAddr {
     a
 }
 
-fn live_status(api: SocketAddr, fingerprint: auction::wire::Digest) -> anyhow::Result<Value> {
+fn live_status(
+    api: SocketAddr,
+    fingerprint: auction::wire::Digest,
+    id: &str,
+) -> anyhow::Result<Value> {
+    let path = format!("/v1/auctions/{}/status", crate::router::percent_encode(id));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let call = crate::client::call(api, fingerprint, "GET", "/v1/status", None);
+        let call = crate::client::call(api, fingerprint, "GET", &path, None);
         let (code, body) = tokio::time::timeout(LIVE_TIMEOUT, call)
             .await
             .map_err(|_| anyhow::anyhow!("no answer at {api} within {LIVE_TIMEOUT:?}"))?
@@ -262,8 +274,8 @@ pub fn print(v: &Value) {
 /// Removes a halt so that the node continues when next started; returns
 /// the halt removed, `None` if the node was not halted. Meant for after the
 /// cause has been repaired, with the node stopped.
-pub fn resume(cfg: &NodeConfig) -> anyhow::Result<Option<Halt>> {
-    let db = cfg.data.join(DB_FILE);
+pub fn resume(site: &Site) -> anyhow::Result<Option<Halt>> {
+    let db = site.db.clone();
     let h: Option<Halt> = match Store::open_read_only(&db)?.get(HALT_KEY)? {
         Some(b) => Some(
             serde_json::from_slice(&b)
@@ -280,15 +292,15 @@ pub fn resume(cfg: &NodeConfig) -> anyhow::Result<Option<Halt>> {
 /// Waits until the node has published the outcome, printing each step it
 /// reaches and what it waits for; fails when the node halts or `timeout`
 /// runs out, saying where it stands.
-pub fn wait_published(cfg: &NodeConfig, timeout: Duration) -> anyhow::Result<()> {
+pub fn wait_published(cfg: &NodeConfig, site: &Site, timeout: Duration) -> anyhow::Result<()> {
     let deadline = std::time::Instant::now() + timeout;
     let mut last = String::new();
     loop {
-        let v = status(cfg, false)?;
+        let v = status(cfg, site, false)?;
         if let Some(h) = v.get("halted").filter(|h| !h.is_null()) {
             bail!(
                 "node {} halted: {}; repair the cause, then `clearing-node resume --config …` and start it again",
-                cfg.index,
+                site.index,
                 h["reason"].as_str().unwrap_or("see `clearing-node status`")
             );
         }
@@ -320,7 +332,7 @@ pub fn wait_published(cfg: &NodeConfig, timeout: Duration) -> anyhow::Result<()>
         if std::time::Instant::now() >= deadline {
             bail!(
                 "node {} has not published after {} s: {last}; see `clearing-node status --config …`",
-                cfg.index,
+                site.index,
                 timeout.as_secs()
             );
         }

@@ -7,7 +7,7 @@
 //! after the hello, is handed to the `shares` transport.
 
 use crate::identity::fingerprint;
-use crate::node::NodeState;
+use crate::node::{Node, NodeState};
 use auction::wire::{BidSetEntry, Digest, Sig};
 use auction::{Exclusion, Outcome};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -243,12 +243,14 @@ pub async fn request(
 }
 
 /// The peer listener: mutual TLS, hello check, then one request.
-pub async fn serve(listener: TcpListener, state: Arc<NodeState>) -> anyhow::Result<()> {
-    let peers: Vec<Digest> = (0..3u8)
-        .filter(|&i| i != state.index)
-        .map(|i| state.auction.node(i).cert_fingerprint)
-        .collect();
-    let acceptor = TlsAcceptor::from(Arc::new(crate::tls::peer_server(&state.identity, peers)?));
+/// One listener serves every auction of the node: the hello names the
+/// auction by its hash, and the connection is that auction's from then on.
+pub async fn serve(listener: TcpListener, node: Arc<Node>) -> anyhow::Result<()> {
+    let n = node.clone();
+    let acceptor = TlsAcceptor::from(Arc::new(crate::tls::peer_server(
+        &node.identity,
+        move |fp| n.knows_peer(fp),
+    )?));
     loop {
         let (tcp, addr) = match listener.accept().await {
             Ok(c) => c,
@@ -260,11 +262,11 @@ pub async fn serve(listener: TcpListener, state: Arc<NodeState>) -> anyhow::Resu
         };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
-        let state = state.clone();
+        let node = node.clone();
         tokio::spawn(async move {
             let r = tokio::time::timeout(REQUEST_TIMEOUT, async {
                 let tls = acceptor.accept(tcp).await?;
-                handle(tls, &state).await
+                handle(tls, &node).await
             })
             .await;
             match r {
@@ -276,35 +278,65 @@ pub async fn serve(listener: TcpListener, state: Arc<NodeState>) -> anyhow::Resu
     }
 }
 
-fn peer_index(state: &NodeState, tls: &tokio_rustls::server::TlsStream<TcpStream>) -> Option<u8> {
+fn peer_fingerprint(tls: &tokio_rustls::server::TlsStream<TcpStream>) -> Option<Digest> {
     let cert = tls.get_ref().1.peer_certificates()?.first()?.clone();
-    let fp = fingerprint(&cert);
-    (0..3u8).find(|&i| i != state.index && state.auction.node(i).cert_fingerprint == fp)
+    Some(fingerprint(&cert))
+}
+
+/// Whether `fp` is node `i`'s certificate in `state`'s auction (and `i` is
+/// not this node).
+fn is_node(state: &NodeState, i: u8, fp: &Digest) -> bool {
+    i < 3 && i != state.index && state.auction.node(i).cert_fingerprint == *fp
 }
 
 async fn handle(
     mut tls: tokio_rustls::server::TlsStream<TcpStream>,
-    state: &Arc<NodeState>,
+    node: &Arc<Node>,
 ) -> anyhow::Result<()> {
-    let Some(from) = peer_index(state, &tls) else {
-        anyhow::bail!("peer certificate is not one of the auction file's nodes");
+    let Some(fp) = peer_fingerprint(&tls) else {
+        anyhow::bail!("the peer showed no certificate");
     };
     let hello: Request = read_frame(&mut tls).await?;
-    match hello {
-        Request::Hello { node, auction_hash } if node == from => {
-            if auction_hash != state.auction.hash {
-                let message = format!(
-                    "auction file mismatch: node {} has auction hash {}, node {from} has {auction_hash}; the terms differ (parameters, times or nodes), and the three nodes must use the same auction file",
-                    state.index, state.auction.hash
-                );
-                tracing::error!(peer = from, "{message}");
-                state.set_peer(from, "refused", &message);
-                write_frame(&mut tls, &Response::Refused { message }).await?;
-                return Ok(());
-            }
+    let Request::Hello {
+        node: from,
+        auction_hash,
+    } = hello
+    else {
+        anyhow::bail!("expected a hello, got {hello:?}");
+    };
+    let state = match node.by_hash(&auction_hash) {
+        Some(s) if is_node(&s, from, &fp) => s,
+        Some(_) => {
+            anyhow::bail!("peer certificate {fp} is not node {from}'s in auction {auction_hash}")
         }
-        other => anyhow::bail!("expected a hello from node {from}, got {other:?}"),
-    }
+        None => {
+            // The auctions this peer takes part in as node `from`: with one,
+            // the files differ; with none or several, this node does not
+            // serve the auction the peer means.
+            let mine: Vec<Arc<NodeState>> = node
+                .auctions()
+                .into_iter()
+                .filter(|s| is_node(s, from, &fp))
+                .collect();
+            let message = match mine.as_slice() {
+                [state] => {
+                    let message = format!(
+                        "auction file mismatch: node {} has auction hash {}, node {from} has {auction_hash}; the terms differ (parameters, times or nodes), and the three nodes must use the same auction file",
+                        state.index, state.auction.hash
+                    );
+                    state.set_peer(from, "refused", &message);
+                    message
+                }
+                _ => format!(
+                    "this node serves no auction with hash {auction_hash}; add the auction file with `clearing-node add`, or compare the three nodes' files"
+                ),
+            };
+            tracing::error!(peer = from, "{message}");
+            write_frame(&mut tls, &Response::Refused { message }).await?;
+            return Ok(());
+        }
+    };
+    let state = &state;
     write_frame(&mut tls, &Response::HelloOk { node: state.index }).await?;
     let req: Request = read_frame(&mut tls).await?;
     if let Request::Mpc {

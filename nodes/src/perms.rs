@@ -60,6 +60,12 @@ pub fn create_data_dir(dir: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// Creates a folder inside the data folder (an added auction's) with mode
+/// 0700, keeping an existing one only its owner can read and write.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    create_data_dir(dir)
+}
+
 /// Creates an empty file with mode 0600 unless it exists (the database,
 /// before SQLite opens it, so that it never exists with a wider mode).
 pub fn create_private_file(path: &Path) -> anyhow::Result<()> {
@@ -94,7 +100,18 @@ pub fn check_data_dir(dir: &Path) -> anyhow::Result<()> {
     }
     let mut problems = Vec::new();
     problems.extend(open_to_others(dir, true)?);
-    for (path, what) in secret_files(dir) {
+    let mut files = secret_files(dir);
+    // The added auctions' folders and databases (`crate::sites`).
+    for folder in crate::sites::added_folders(dir)? {
+        problems.extend(open_to_others(&folder, true)?);
+        for suffix in ["", "-wal", "-shm"] {
+            files.push((
+                folder.join(format!("{DB_FILE}{suffix}")),
+                "an added auction's database with the bidders' shares",
+            ));
+        }
+    }
+    for (path, what) in files {
         if path.exists() {
             problems
                 .extend(open_to_others(&path, false)?.map(|p| format!("{p} (it holds {what})")));

@@ -38,7 +38,9 @@ CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 
 /// Where the auction stands at this node. Each step is recorded before the
 /// next begins.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Taking bids.

@@ -22,17 +22,25 @@ fn algorithms() -> WebPkiSupportedAlgorithms {
     rustls::crypto::ring::default_provider().signature_verification_algorithms
 }
 
-/// Accepts only certificates whose fingerprint is in the list.
-#[derive(Debug)]
+/// Which fingerprints are accepted.
+type Allowed = Arc<dyn Fn(&Digest) -> bool + Send + Sync>;
+
+/// Accepts only certificates whose fingerprint `allowed` accepts.
 struct Pinned {
-    allowed: Vec<Digest>,
+    allowed: Allowed,
     algs: WebPkiSupportedAlgorithms,
+}
+
+impl std::fmt::Debug for Pinned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pinned")
+    }
 }
 
 impl Pinned {
     fn check(&self, cert: &CertificateDer<'_>) -> Result<(), rustls::Error> {
         let fp = fingerprint(cert);
-        if self.allowed.contains(&fp) {
+        if (self.allowed)(&fp) {
             Ok(())
         } else {
             Err(rustls::Error::General(format!(
@@ -119,11 +127,15 @@ pub fn api_server(id: &Identity) -> anyhow::Result<ServerConfig> {
     Ok(c)
 }
 
-/// The peer link's server config: a client certificate is required and must
-/// be one of `peers`.
-pub fn peer_server(id: &Identity, peers: Vec<Digest>) -> anyhow::Result<ServerConfig> {
+/// The peer link's server config: a client certificate is required and
+/// `peers` must accept its fingerprint (asked on every connection: the
+/// auctions a node serves, and so its peers, change while it runs).
+pub fn peer_server(
+    id: &Identity,
+    peers: impl Fn(&Digest) -> bool + Send + Sync + 'static,
+) -> anyhow::Result<ServerConfig> {
     let verifier = Arc::new(Pinned {
-        allowed: peers,
+        allowed: Arc::new(peers),
         algs: algorithms(),
     });
     Ok(ServerConfig::builder_with_provider(provider())
@@ -136,7 +148,7 @@ pub fn peer_server(id: &Identity, peers: Vec<Digest>) -> anyhow::Result<ServerCo
 /// presents `id`'s certificate when given (peer links).
 pub fn pinned_client(server: Digest, id: Option<&Identity>) -> anyhow::Result<ClientConfig> {
     let verifier = Arc::new(Pinned {
-        allowed: vec![server],
+        allowed: Arc::new(move |fp| *fp == server),
         algs: algorithms(),
     });
     let b = ClientConfig::builder_with_provider(provider())

@@ -177,7 +177,7 @@ impl Web {
 /// shows, and the clearing step while clearing.
 fn live_doc(state: &NodeState) -> LiveDoc {
     let s = match state.status() {
-        Ok(s) => s,
+        Ok(s) => serde_json::to_value(s).expect("serializable"),
         Err(e) => serde_json::json!({"error": e.to_string()}),
     };
     let phase = s["phase"].as_str().unwrap_or("").to_string();
@@ -444,7 +444,7 @@ pub fn routes(
 /// Whether a `Host` header names a loopback host (a browser that reached
 /// the plain-HTTP listener under another name was sent there by someone
 /// else's DNS: refused).
-fn loopback_host(host: &str) -> bool {
+pub(crate) fn loopback_host(host: &str) -> bool {
     let name = if let Some(r) = host.strip_prefix('[') {
         r.split(']').next().unwrap_or("")
     } else {
@@ -456,28 +456,15 @@ fn loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Serves [`routes`] over plain HTTP on a loopback listener (`page_listen`)
-/// until the task is dropped.
-pub async fn serve_plain(listener: TcpListener, state: Arc<NodeState>) {
-    let guarded = warp::header::optional::<String>("host")
-        .and_then(|host: Option<String>| async move {
-            if host.as_deref().is_some_and(loopback_host) {
-                Ok(())
-            } else {
-                Err(warp::reject::not_found())
-            }
-        })
-        .untuple_one()
-        .and(routes(state))
-        .recover(|_| async {
-            Ok::<_, Infallible>(error_json(
-                StatusCode::MISDIRECTED_REQUEST,
-                "not_loopback",
-                "this listener answers only requests for a loopback host".into(),
-            ))
-        })
-        .unify();
-    let svc = warp::service(guarded);
+/// Serves every auction's [`routes`] over plain HTTP on a loopback listener
+/// (`page_listen`) until the task is dropped; the auction is chosen as on
+/// the API (`crate::router`).
+pub async fn serve_plain(listener: TcpListener, node: Arc<crate::node::Node>) {
+    fn handler(state: Arc<NodeState>) -> crate::router::Handler<hyper::body::Incoming> {
+        let svc = TowerToHyperService::new(warp::service(routes(state)));
+        Arc::new(move |req| Box::pin(hyper::service::Service::call(&svc, req)))
+    }
+    let svc = crate::router::Router::new(node, true, handler);
     loop {
         let (tcp, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -494,10 +481,7 @@ pub async fn serve_plain(listener: TcpListener, state: Arc<NodeState>) {
         let svc = svc.clone();
         tokio::spawn(async move {
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            if let Err(e) = builder
-                .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(svc))
-                .await
-            {
+            if let Err(e) = builder.serve_connection(TokioIo::new(tcp), svc).await {
                 tracing::debug!(error = %e, "page connection ended with an error");
             }
         });

@@ -3,6 +3,7 @@
 // as three share bundles, each posted straight to its own node.
 
 import * as wire from "./wire.js";
+import { LOCAL_API, nodeApi } from "./wire.js";
 import { checkAllocation, checkTables, hasOrders, ordersToCurve } from "./curve.js";
 import { audit, reportText, sameBundle } from "./audit.js";
 import { curveChart, fmt } from "./plot.js";
@@ -160,7 +161,7 @@ async function refreshNodes() {
   const rows = a.nodes.map((n) => {
     const st = h("td", {}, "asking…");
     const file = h("td", {}, "");
-    fetch(`${n.origin}/v1/status`, { cache: "no-store", credentials: "omit" })
+    fetch(`${n.origin}${nodeApi(a)}/status`, { cache: "no-store", credentials: "omit" })
       .then((r) => r.json())
       .then((s) => {
         st.textContent = s.clearing?.halted ? `halted (${s.phase})` : s.phase;
@@ -428,7 +429,7 @@ async function sendTo(i) {
     p.results[i] = { state: "sending", detail: attempt > 1 ? `attempt ${attempt} of ${ATTEMPTS}` : "" };
     renderAcks();
     try {
-      const r = await fetch(`${n.origin}/v1/bids`, {
+      const r = await fetch(`${n.origin}${nodeApi(state.auction)}/bids`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body,
@@ -557,7 +558,7 @@ async function retry() {
 async function fetchOutcome() {
   const answers = await Promise.all(
     state.auction.nodes.map((n) =>
-      fetch(`${n.origin}/v1/outcome`, { cache: "no-store", credentials: "omit" })
+      fetch(`${n.origin}${nodeApi(state.auction)}/outcome`, { cache: "no-store", credentials: "omit" })
         .then(async (r) => ({ status: r.status, text: await r.text() }))
         .catch((e) => ({ error: `not reachable at ${n.origin} (${e.message})` })),
     ),
@@ -662,7 +663,7 @@ async function showResult(tries = 0) {
 // ---- the node's live status ---------------------------------------------
 
 function watchPhase() {
-  const es = new EventSource("/v1/events");
+  const es = new EventSource(`${LOCAL_API}/events`);
   es.addEventListener("status", (ev) => {
     const s = JSON.parse(ev.data);
     const was = state.phase;
@@ -753,7 +754,7 @@ async function start() {
     }
   }
   try {
-    const r = await fetch("/v1/auction", { cache: "no-store" });
+    const r = await fetch(`${LOCAL_API}/auction`, { cache: "no-store" });
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
     await useAuction(new Uint8Array(await r.arrayBuffer()));
   } catch (e) {

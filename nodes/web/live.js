@@ -2,7 +2,7 @@
 // (GET /v1/events), the clearing step by step, and once published the
 // outcome (GET /v1/outcome) with its plots.
 
-import { parseJson } from "./wire.js";
+import { LOCAL_API, parseJson } from "./wire.js";
 import { fmt, priceGauge, spreadChart, volumeSplit } from "./plot.js";
 
 const $ = (id) => document.getElementById(id);
@@ -123,14 +123,14 @@ function renderSteps(s) {
 
 async function showOutcome() {
   outcomeShown = true;
-  const r = await fetch("/v1/outcome", { cache: "no-store" });
+  const r = await fetch(`${LOCAL_API}/outcome`, { cache: "no-store" });
   if (!r.ok) {
     outcomeShown = false;
     return;
   }
   const b = parseJson(await r.text());
   if (maxPrice === null) {
-    const a = parseJson(await (await fetch("/v1/auction")).text());
+    const a = parseJson(await (await fetch(`${LOCAL_API}/auction`)).text());
     maxPrice = a.auction.max_price;
   }
   const o = b.outcome;
@@ -161,7 +161,7 @@ function update(s) {
 }
 
 function connect() {
-  const es = new EventSource("/v1/events");
+  const es = new EventSource(`${LOCAL_API}/events`);
   es.addEventListener("open", () => {
     $("connection").textContent = "connected: updates arrive as they happen";
   });
@@ -173,7 +173,7 @@ function connect() {
 
 // The sort takes one pass per bit of the price key: known from max_price
 // before the clearing starts.
-fetch("/v1/auction", { cache: "no-store" })
+fetch(`${LOCAL_API}/auction`, { cache: "no-store" })
   .then((r) => r.text())
   .then((t) => {
     maxPrice = parseJson(t).auction.max_price;

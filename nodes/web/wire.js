@@ -482,3 +482,15 @@ export function outcomeMessage(auctionHash, bidSet, outcome) {
   for (const e of outcome.excluded) b.str(e.bidder).str(e.reason);
   return new Bytes().raw(TAG.outcome).raw(b.done()).done();
 }
+
+// Which auction's API a page talks to. A node serves several auctions: the
+// page of one is at /auctions/{id}/ and its API at /v1/auctions/{id}/; the
+// unprefixed page and /v1/ address the node's default auction.
+const pageAuction = typeof location === "undefined" ? null : /^\/auctions\/([^/]+)/.exec(location.pathname);
+export const LOCAL_API = pageAuction ? `/v1/auctions/${pageAuction[1]}` : "/v1";
+
+// The API of the auction `a` (as the page holds it) at any of its nodes:
+// always by id, since the other nodes may serve other auctions too.
+export function nodeApi(a) {
+  return `/v1/auctions/${encodeURIComponent(a.params.id)}`;
+}

@@ -196,14 +196,14 @@ async fn wait_published(
     loop {
         for (i, api) in apis.iter().enumerate() {
             if let Ok((200, body)) = api.get("/v1/status").await {
-                let v: serde_json::Value = serde_json::from_slice(&body)?;
-                let phase = v["phase"].as_str().unwrap_or("");
+                let v: nodes::status::Status = serde_json::from_slice(&body)?;
+                let phase = v.phase.name();
                 if let Some(k) = PHASES.iter().position(|p| *p == phase) {
                     for slot in reached[i].iter_mut().take(k + 1) {
                         slot.get_or_insert(start.elapsed());
                     }
                 }
-                if let Some(p) = v["clearing"]["problem"].as_str() {
+                if let Some(p) = &v.clearing.problem {
                     problem = Some(format!("node {i}: {p}"));
                 }
             }
@@ -413,7 +413,7 @@ async fn run_demo(args: &RunArgs, program: NodeProgram) -> Result<bool> {
     let t2 = Instant::now();
     cluster.close_all()?;
     let times = wait_published(&apis, &mut cluster, t2, Duration::from_secs(args.timeout)).await?;
-    let (bundle, served, problems) = fetch_bundle(&apis[..], &[0, 1, 2]).await?;
+    let (bundle, served, problems) = fetch_bundle(&apis[..], &[0, 1, 2], &info.params.id).await?;
 
     let t3 = Instant::now();
     let sent_market = MarketFile {

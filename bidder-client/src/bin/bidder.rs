@@ -552,7 +552,7 @@ async fn result_cmd(
         None => (None, None),
     };
     let apis = node_apis(&info);
-    let (bundle, served, problems) = match fetch_bundle(&apis, &[0, 1, 2]).await {
+    let (bundle, served, problems) = match fetch_bundle(&apis, &[0, 1, 2], &info.params.id).await {
         Ok(x) => x,
         Err(e @ bidder_client::result::FetchError::NotReady(_)) => {
             return Err(fail(EXIT_INCOMPLETE, e));

@@ -7,7 +7,6 @@
 use crate::client::ApiConn;
 use crate::config::NodeConfig;
 use crate::identity::Identity;
-use crate::node::NodeState;
 use auction::wire::prepare_submissions;
 use auction::{AuctionParams, Bid, BidderId, Order, Price, Quantity};
 use clap::Args;
@@ -75,7 +74,7 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
         api_listen: api,
         peer_listen: "127.0.0.1:9".parse()?,
         data: dir.path().join("n0"),
-        auction: auction_path,
+        auction: Some(auction_path),
         api_cert_chain: None,
         api_key: None,
         page_listen: None,
@@ -106,13 +105,13 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
     let node_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let state = Arc::new(NodeState::load(&config)?);
-    let tls = crate::tls::api_server(&state.identity)?;
+    let node = Arc::new(crate::node::Node::open(&config)?);
+    let tls = crate::tls::api_server(&node.identity)?;
     let listener = node_rt.block_on(tokio::net::TcpListener::bind(api))?;
     node_rt.spawn(crate::api::serve(
         listener,
         tls,
-        state.clone(),
+        node.clone(),
         config.api_limits.clone(),
     ));
 
@@ -157,6 +156,7 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
         }
         anyhow::Ok((all, start.elapsed(), failures))
     })?;
+    let state = node.default_auction().expect("the bench's auction");
     let (held_bidders, _) = state.store.counts()?;
     let mut lat = latencies;
     lat.sort();

@@ -69,7 +69,7 @@ async fn fetch(info: &AuctionInfo, urls: &[String]) -> Result<(OutcomeBundle, Se
             indices.push(n.index);
         }
     }
-    let (bundle, served, problems) = fetch_bundle(&apis, &indices).await?;
+    let (bundle, served, problems) = fetch_bundle(&apis, &indices, &info.params.id).await?;
     Ok((bundle, (served, problems)))
 }
 
