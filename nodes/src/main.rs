@@ -184,8 +184,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             timeout,
         } => {
             let cfg = nodes::config::NodeConfig::load(&config)?;
-            let site = nodes::sites::choose(&cfg, auction.as_deref())?;
-            let db = site.db.clone();
+            // node.toml's auction needs no file to be closed: its database
+            // is enough (the node may not have run yet).
+            let only_primary = auction.is_none()
+                && cfg.auction.is_some()
+                && nodes::sites::added_folders(&cfg.data)?.is_empty();
+            let (db, index, id) = if only_primary {
+                (cfg.data.join(nodes::perms::DB_FILE), cfg.index, None)
+            } else {
+                let site = nodes::sites::choose(&cfg, auction.as_deref())?;
+                (site.db, site.index, Some(site.id))
+            };
             if !db.is_file() {
                 anyhow::bail!(
                     "no database at {}: the node has not run yet; start it with `clearing-node run --config {}`, then close",
@@ -194,13 +203,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let phase = nodes::store::close_from_outside(&db)?;
-            nodes::outln!(
-                "bidding closed at node {} of auction {}; phase {}",
-                site.index,
-                site.id,
-                phase.name()
-            );
+            match &id {
+                Some(id) => nodes::outln!(
+                    "bidding closed at node {index} of auction {id}; phase {}",
+                    phase.name()
+                ),
+                None => nodes::outln!("bidding closed at node {index}; phase {}", phase.name()),
+            }
             if wait {
+                let site = nodes::sites::choose(&cfg, id.as_deref())?;
                 nodes::operator::wait_published(
                     &cfg,
                     &site,

@@ -122,10 +122,19 @@ async fn the_readme_operator_steps_work_as_written() {
     // The published outcome: alice bought 100 from bob.
     let auction = nodes::config::load_auction(&d.join("auction.json")).unwrap();
     let n = auction.node(1);
-    let (s, body) = nodes::client::call(n.api, n.cert_fingerprint, "GET", "/v1/outcome", None)
-        .await
-        .unwrap();
-    assert_eq!(s, 200);
+    // `close --wait` followed node 0 to publication; node 1 publishes once
+    // it too holds the three signatures, a moment later at most.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let (s, body) = loop {
+        let (s, body) = nodes::client::call(n.api, n.cert_fingerprint, "GET", "/v1/outcome", None)
+            .await
+            .unwrap();
+        if s == 200 || std::time::Instant::now() > deadline {
+            break (s, body);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["outcome"]["volume"], 100, "{v:#}");
     assert_eq!(v["outcome"]["allocations"][0]["bidder"], "farmer-0001");
