@@ -335,6 +335,9 @@ impl<T: Transport> Party<T> {
 
     /// The one choke point of every opening. `combine` joins the missing
     /// component to the two held ones.
+    // The arguments are the opening's description, each one a plain value
+    // the call sites name; a struct would only move them.
+    #[allow(clippy::too_many_arguments)]
     fn open_words(
         &mut self,
         label: &'static str,
