@@ -42,7 +42,7 @@ fn permitted(market: &MarketFile) -> Vec<(String, usize)> {
     // shuffle; with a one-value price range there is nothing to sort.
     let key_bits = layout::key_bits(market.auction.max_price) as usize;
     if key_bits > 0 {
-        for _ in 0..shares::sort::opened_permutations(key_bits) {
+        for _ in 0..shares::sort::opened_permutations(slots, key_bits) {
             list.push(("sort permutation".to_string(), slots));
         }
     }

@@ -37,12 +37,13 @@
 use crate::transport::{Tag, Transport};
 use crate::{Party, PartyId, Result};
 
-/// A replicated sharing of the one-hot vectors of `n` digits, bucket-major
-/// (bucket `v` of element `k` at `v * n + k`), mod `2^32`.
+/// A replicated sharing of the one-hot vectors of `n` digits, element-major
+/// (bucket `v` of element `k` at `k * buckets + v`, so that renaming and
+/// moving an element's coordinates stays within a cache line), mod `2^32`.
 pub(crate) struct OneHot {
     own: Vec<u32>,
     next: Vec<u32>,
-    n: usize,
+    buckets: usize,
 }
 
 /// The state between the two rounds of the one-hot protocol.
@@ -60,13 +61,10 @@ fn pid(i: usize) -> PartyId {
 }
 
 /// Draws `len` random values mod `2^32`.
-fn draw(party_prg: &mut crate::prg::Prg, len: usize) -> Vec<u32> {
-    let words = party_prg.words(len.div_ceil(2));
-    words
-        .iter()
-        .flat_map(|w| [*w as u32, (w >> 32) as u32])
-        .take(len)
-        .collect()
+fn draw(prg: &mut crate::prg::Prg, len: usize) -> Vec<u32> {
+    let mut v = vec![0u32; len];
+    prg.fill_u32(&mut v);
+    v
 }
 
 fn digit(word: u64, lo: usize, width: usize) -> usize {
@@ -94,11 +92,13 @@ pub(crate) fn start<T: Transport>(
             } else {
                 r
             };
-            let mut u: Vec<u32> = r.iter().map(|x| x.wrapping_neg()).collect();
-            drop(r);
+            let mut u = r;
+            for x in u.iter_mut() {
+                *x = x.wrapping_neg();
+            }
             for k in 0..n {
                 let c = digit(own[k] ^ next[k], lo, width);
-                let at = c * n + k;
+                let at = k * buckets + c;
                 u[at] = u[at].wrapping_add(1);
             }
             party.send_packed32(pid(1), Tag::RESHARE, &u, bytes)?;
@@ -145,27 +145,19 @@ pub(crate) fn finish<T: Transport>(
         // Party 0: component 0 from party 2, component 1 from party 1.
         let own = party.recv_packed32(pid(2), Tag::RESHARE, buckets * n, bytes)?;
         let next = party.recv_packed32(pid(1), Tag::RESHARE, buckets * n, bytes)?;
-        return Ok(OneHot { own, next, n });
+        return Ok(OneHot { own, next, buckets });
     };
-    let s = match scatter {
-        Some(perm) => {
-            let mut moved = vec![0u32; s.len()];
-            for (src, dst) in s.chunks(n).zip(moved.chunks_mut(n)) {
-                for (k, &d) in perm.iter().enumerate() {
-                    dst[d as usize] = src[k];
-                }
-            }
-            moved
-        }
-        None => s,
-    };
-    // Component 2 of the key: party 1's `next`, party 2's `own`.
+    // Move each element's coordinates by the scatter and rename them by its
+    // digit of x2 in one pass: out[scatter[k]][v] = in[k][v ^ x2[scatter[k]]].
     let x2 = if me == 1 { key_next } else { key_own };
     let mut renamed = vec![0u32; s.len()];
-    for (k, &w) in x2.iter().enumerate() {
-        let sk = digit(w, lo, width);
-        for v in 0..buckets {
-            renamed[v * n + k] = s[(v ^ sk) * n + k];
+    for k in 0..n {
+        let d = scatter.map_or(k, |p| p[k] as usize);
+        let sk = digit(x2[d], lo, width);
+        let src = &s[k * buckets..(k + 1) * buckets];
+        let dst = &mut renamed[d * buckets..(d + 1) * buckets];
+        for (v, out) in dst.iter_mut().enumerate() {
+            *out = src[v ^ sk];
         }
     }
     drop(s);
@@ -193,13 +185,13 @@ pub(crate) fn finish<T: Transport>(
         OneHot {
             own: sent,
             next: z,
-            n,
+            buckets,
         }
     } else {
         OneHot {
             own: z,
             next: sent,
-            n,
+            buckets,
         }
     })
 }
@@ -211,24 +203,41 @@ pub(crate) fn positions<T: Transport>(
     e: &OneHot,
     bytes: usize,
 ) -> Result<(Vec<u64>, Vec<u64>)> {
-    let n = e.n;
+    let b = e.buckets;
+    let n = e.own.len() / b;
     let me = party.id();
-    let mut z = vec![0u32; n];
-    let (mut co, mut cn) = (0u32, 0u32);
-    for (eo, en) in e.own.chunks(n).zip(e.next.chunks(n)) {
-        let (mut po, mut pn) = (co, cn);
-        for k in 0..n {
-            po = po.wrapping_add(eo[k]);
-            pn = pn.wrapping_add(en[k]);
-            // (eo, en) times (co + Po, cn + Pn): the three terms party i
-            // can compute, as in a multiplication.
-            z[k] = z[k]
-                .wrapping_add(eo[k].wrapping_mul(po))
-                .wrapping_add(eo[k].wrapping_mul(pn))
-                .wrapping_add(en[k].wrapping_mul(po));
+    // C_v: the elements in buckets below v (both components).
+    let (mut co, mut cn) = (vec![0u32; b], vec![0u32; b]);
+    for (eo, en) in e.own.chunks(b).zip(e.next.chunks(b)) {
+        for v in 0..b {
+            co[v] = co[v].wrapping_add(eo[v]);
+            cn[v] = cn[v].wrapping_add(en[v]);
         }
-        co = po;
-        cn = pn;
+    }
+    let (mut acc_o, mut acc_n) = (0u32, 0u32);
+    for v in 0..b {
+        let (to, tn) = (co[v], cn[v]);
+        co[v] = acc_o;
+        cn[v] = acc_n;
+        acc_o = acc_o.wrapping_add(to);
+        acc_n = acc_n.wrapping_add(tn);
+    }
+    // Running C_v + P_v[k], element by element.
+    let (mut po, mut pn) = (co, cn);
+    let mut z = vec![0u32; n];
+    for (k, (eo, en)) in e.own.chunks(b).zip(e.next.chunks(b)).enumerate() {
+        let mut acc = 0u32;
+        for v in 0..b {
+            po[v] = po[v].wrapping_add(eo[v]);
+            pn[v] = pn[v].wrapping_add(en[v]);
+            // (eo, en) times (C + P): the three terms party i can compute,
+            // as in a multiplication.
+            acc = acc
+                .wrapping_add(eo[v].wrapping_mul(po[v]))
+                .wrapping_add(eo[v].wrapping_mul(pn[v]))
+                .wrapping_add(en[v].wrapping_mul(po[v]));
+        }
+        z[k] = acc;
     }
     let mut z: Vec<u64> = z.into_iter().map(u64::from).collect();
     // The position is the count minus one: subtract it from component 0.

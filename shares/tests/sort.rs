@@ -140,7 +140,7 @@ fn sort_openings_are_logged() {
     for log in &logs {
         assert_eq!(
             log.len(),
-            sort::opened_permutations(4),
+            sort::opened_permutations(3, 4),
             "one opening per digit, plus the final one"
         );
         assert_eq!(

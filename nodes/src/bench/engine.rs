@@ -100,9 +100,9 @@ pub struct EnginePartyArgs {
     /// How to reach the other parties.
     #[command(flatten)]
     pub net: PartyNet,
-    /// Key bits per pass of the sort.
-    #[arg(long, default_value_t = sort::DIGIT_BITS)]
-    pub digit_bits: usize,
+    /// Key bits per pass of the sort (default: the engine's choice for `n`).
+    #[arg(long)]
+    pub digit_bits: Option<usize>,
     /// The workload.
     #[arg(long, value_enum)]
     pub workload: Workload,
@@ -129,7 +129,6 @@ pub fn run(a: EngineArgs) -> anyhow::Result<()> {
     for w in list {
         let n = a.n.unwrap_or(w.n());
         let runs = a.runs.unwrap_or(w.default_runs()).max(1);
-        let digit_bits = a.digit_bits.unwrap_or(sort::DIGIT_BITS);
         let reports: [PartyReport; 3] = run_parties(&a.net, |p| {
             let wl = w.to_possible_value().expect("named").get_name().to_string();
             [
@@ -137,8 +136,6 @@ pub fn run(a: EngineArgs) -> anyhow::Result<()> {
                 "engine-party",
                 "--party",
                 &p.index().to_string(),
-                "--digit-bits",
-                &digit_bits.to_string(),
                 "--workload",
                 &wl,
                 "--n",
@@ -147,7 +144,13 @@ pub fn run(a: EngineArgs) -> anyhow::Result<()> {
                 &runs.to_string(),
             ]
             .map(String::from)
-            .to_vec()
+            .into_iter()
+            .chain(
+                a.digit_bits
+                    .map(|d| vec!["--digit-bits".to_string(), d.to_string()])
+                    .unwrap_or_default(),
+            )
+            .collect()
         })?;
         let row = Row::new(w.name(), n, (n == w.n()).then(|| w.target()), &reports);
         row.print(a.json);
@@ -209,8 +212,8 @@ pub fn party(a: EnginePartyArgs) -> anyhow::Result<()> {
             let mut last = None;
             for _ in 0..a.runs {
                 let r = timed(&mut p, &mut seconds, &mut stats, |p| {
-                    let perm =
-                        sort::sorting_permutation_digits(p, &sk, 32, a.digit_bits, &mut |_, _| {})?;
+                    let d = a.digit_bits.unwrap_or(sort::digit_bits_for(a.n));
+                    let perm = sort::sorting_permutation_digits(p, &sk, 32, d, &mut |_, _| {})?;
                     let mut out = perm.apply(p, &[&sk, &si, &so])?;
                     let rest = out.split_off(1);
                     Ok((out.pop().expect("key column"), rest, perm))
