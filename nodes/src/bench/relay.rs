@@ -47,7 +47,8 @@ pub struct WanArgs {
     /// Bandwidth of each direction of each link, e.g. `1gbit`, `100mbit`.
     #[arg(long, value_parser = parse_rate)]
     pub bandwidth: Option<u64>,
-    /// Segment loss, e.g. `0.1%` (needs `--rtt`).
+    /// Segment loss, e.g. `0.1%`: each lost 1,448-byte segment arrives two
+    /// round trips late.
     #[arg(long, value_parser = parse_loss)]
     pub loss: Option<f64>,
 }
