@@ -37,10 +37,14 @@ fn permitted(market: &MarketFile) -> Vec<(String, usize)> {
     if slots == 0 {
         return list;
     }
-    // The sort opens one masked permutation per key bit (the last is the
-    // final sorting permutation under a fresh shuffle).
-    for _ in 0..layout::key_bits(market.auction.max_price) {
-        list.push(("sort permutation".to_string(), slots));
+    // The sort opens one masked permutation per digit of the price key and
+    // one more (the original indices in sorted order), each under a fresh
+    // shuffle; with a one-value price range there is nothing to sort.
+    let key_bits = layout::key_bits(market.auction.max_price) as usize;
+    if key_bits > 0 {
+        for _ in 0..shares::sort::opened_permutations(slots, key_bits) {
+            list.push(("sort permutation".to_string(), slots));
+        }
     }
     list.push((LABEL_VOLUME.to_string(), 1));
     if outcome.price.is_some() {

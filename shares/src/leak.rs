@@ -1,4 +1,4 @@
-//! Planted leaks: deliberately insecure variants of four protocol steps,
+//! Planted leaks: deliberately insecure variants of five protocol steps,
 //! each of which keeps every output correct. They exist so that the view
 //! tests (`tests/view.rs`) can show that they catch what no correctness
 //! test can: a party learning more than its view should allow.
@@ -31,14 +31,19 @@ pub enum Leak {
     /// without the fresh shuffle that should make it uniformly random: every
     /// party learns how the keys so far are ordered.
     SortOpensUnshuffled,
+    /// The one-hot protocol's first message (party 0 to party 1) carries
+    /// `e(c)` with the mask `r = 0`: party 1, which knows `x2`, reads every
+    /// digit of the sort key.
+    OneHotWithoutMask,
 }
 
 impl Leak {
     /// All planted leaks.
-    pub const ALL: [Leak; 4] = [
+    pub const ALL: [Leak; 5] = [
         Leak::InjectWithoutMask,
         Leak::ShuffleSkipsPair,
         Leak::ReshareMaskKnownToReceiver,
         Leak::SortOpensUnshuffled,
+        Leak::OneHotWithoutMask,
     ];
 }

@@ -19,7 +19,7 @@
 //!
 //! Every protocol takes a [`Party`] and vectors of shares; one message per
 //! peer per round whatever the length. See the modules [`mul`], [`convert`],
-//! [`compare`], [`select`], [`shuffle`] and [`sort`]. Every value that is
+//! [`compare`], [`select`], [`shuffle`], [`onehot`] and [`sort`]. Every value that is
 //! ever opened passes through [`Party::open_arith`], [`Party::open_bits`] or
 //! [`Party::open_arith_to`], which record a label per opening in
 //! [`Party::opened`].
@@ -43,6 +43,7 @@ mod error;
 #[cfg(feature = "planted-leaks")]
 pub mod leak;
 pub mod mul;
+pub mod onehot;
 mod party;
 mod party_id;
 pub mod prg;

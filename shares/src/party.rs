@@ -278,14 +278,7 @@ impl<T: Transport> Party<T> {
         words: &[u64],
         narrow: bool,
     ) -> Result<()> {
-        if !narrow {
-            return self.send_words(to, tag, words);
-        }
-        let mut bytes = Vec::with_capacity(words.len() * 4);
-        for w in words {
-            bytes.extend_from_slice(&(*w as u32).to_le_bytes());
-        }
-        Ok(self.transport.send(to, tag, &bytes)?)
+        self.send_packed(to, tag, words, if narrow { 4 } else { 8 })
     }
 
     /// Receives `n` ring elements sent by [`Party::send_ring`].
@@ -296,23 +289,130 @@ impl<T: Transport> Party<T> {
         n: usize,
         narrow: bool,
     ) -> Result<Vec<u64>> {
-        if !narrow {
-            return self.recv_words(from, tag, n);
-        }
-        let bytes = self.transport.recv(from, tag)?;
-        if bytes.len() != n * 4 {
+        self.recv_packed(from, tag, n, if narrow { 4 } else { 8 })
+    }
+
+    /// Sends the low `bytes` bytes (1 to 8) of every word: for values that
+    /// matter only mod `2^(8 bytes)` (permutation indices, counts, bits).
+    pub(crate) fn send_packed(
+        &mut self,
+        to: PartyId,
+        tag: Tag,
+        words: &[u64],
+        bytes: usize,
+    ) -> Result<()> {
+        Ok(self.transport.send(to, tag, &pack(words, bytes))?)
+    }
+
+    /// Receives `n` words sent by [`Party::send_packed`] with the same
+    /// width (the high bytes zero).
+    pub(crate) fn recv_packed(
+        &mut self,
+        from: PartyId,
+        tag: Tag,
+        n: usize,
+        bytes: usize,
+    ) -> Result<Vec<u64>> {
+        let got = self.transport.recv(from, tag)?;
+        if got.len() != n * bytes {
             return Err(TransportError::WrongLength {
                 from,
                 tag,
-                expected: n * 4,
-                got: bytes.len(),
+                expected: n * bytes,
+                got: got.len(),
             }
             .into());
         }
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as u64)
+        Ok(unpack_words(&got, bytes))
+    }
+
+    /// Sends the low `bytes` bytes (1 to 4) of every 32-bit value.
+    pub(crate) fn send_packed32(
+        &mut self,
+        to: PartyId,
+        tag: Tag,
+        values: &[u32],
+        bytes: usize,
+    ) -> Result<()> {
+        assert!((1..=4).contains(&bytes), "1 to 4 bytes per value");
+        let mut out = Vec::with_capacity(values.len() * bytes);
+        for v in values {
+            out.extend_from_slice(&v.to_le_bytes()[..bytes]);
+        }
+        Ok(self.transport.send(to, tag, &out)?)
+    }
+
+    /// Receives `n` values sent by [`Party::send_packed32`].
+    pub(crate) fn recv_packed32(
+        &mut self,
+        from: PartyId,
+        tag: Tag,
+        n: usize,
+        bytes: usize,
+    ) -> Result<Vec<u32>> {
+        let got = self.transport.recv(from, tag)?;
+        if got.len() != n * bytes {
+            return Err(TransportError::WrongLength {
+                from,
+                tag,
+                expected: n * bytes,
+                got: got.len(),
+            }
+            .into());
+        }
+        Ok(got
+            .chunks_exact(bytes)
+            .map(|c| {
+                let mut w = [0u8; 4];
+                w[..bytes].copy_from_slice(c);
+                u32::from_le_bytes(w)
+            })
             .collect())
+    }
+
+    /// Sends consecutive columns of `n` words each, column `j` in
+    /// `kinds[j].1` bytes per word.
+    pub(crate) fn send_cols(
+        &mut self,
+        to: PartyId,
+        tag: Tag,
+        words: &[u64],
+        n: usize,
+        kinds: &[(bool, usize)],
+    ) -> Result<()> {
+        let mut out = Vec::with_capacity(kinds.iter().map(|k| k.1 * n).sum());
+        for (c, &(_, bytes)) in words.chunks(n).zip(kinds) {
+            out.extend_from_slice(&pack(c, bytes));
+        }
+        Ok(self.transport.send(to, tag, &out)?)
+    }
+
+    /// Receives what [`Party::send_cols`] sent.
+    pub(crate) fn recv_cols(
+        &mut self,
+        from: PartyId,
+        tag: Tag,
+        n: usize,
+        kinds: &[(bool, usize)],
+    ) -> Result<Vec<u64>> {
+        let expected: usize = kinds.iter().map(|k| k.1 * n).sum();
+        let got = self.transport.recv(from, tag)?;
+        if got.len() != expected {
+            return Err(TransportError::WrongLength {
+                from,
+                tag,
+                expected,
+                got: got.len(),
+            }
+            .into());
+        }
+        let mut out = Vec::with_capacity(n * kinds.len());
+        let mut at = 0;
+        for &(_, bytes) in kinds {
+            out.extend(unpack_words(&got[at..at + n * bytes], bytes));
+            at += n * bytes;
+        }
+        Ok(out)
     }
 
     /// Receives exactly `n` words from a peer.
@@ -346,7 +446,7 @@ impl<T: Transport> Party<T> {
         own: &[u64],
         next: &[u64],
         xor: bool,
-        narrow: bool,
+        bytes: usize,
     ) -> Result<Option<Vec<u64>>> {
         self.opened.push(Opening { label, to, count });
         let me = self.me;
@@ -354,12 +454,12 @@ impl<T: Transport> Party<T> {
         // `own`: everyone sends `own` to its successor.
         let receives = match to {
             None => {
-                self.send_ring(me.next(), Tag::OPEN, own, narrow)?;
+                self.send_packed(me.next(), Tag::OPEN, own, bytes)?;
                 true
             }
             Some(p) => {
                 if me.next() == p {
-                    self.send_ring(p, Tag::OPEN_TO, own, narrow)?;
+                    self.send_packed(p, Tag::OPEN_TO, own, bytes)?;
                 }
                 me == p
             }
@@ -372,7 +472,8 @@ impl<T: Transport> Party<T> {
         } else {
             Tag::OPEN_TO
         };
-        let missing = self.recv_ring(me.prev(), tag, own.len(), narrow)?;
+        let missing = self.recv_packed(me.prev(), tag, own.len(), bytes)?;
+        let width = width_mask(bytes);
         let v: Vec<u64> = own
             .iter()
             .zip(next)
@@ -384,7 +485,7 @@ impl<T: Transport> Party<T> {
                     a.wrapping_add(*b).wrapping_add(*c)
                 }
             })
-            .map(|v| if narrow { v & 0xFFFF_FFFF } else { v })
+            .map(|v| v & width)
             .collect();
         if let Some(kept) = &mut self.opened_values {
             kept.push(v.clone());
@@ -396,20 +497,56 @@ impl<T: Transport> Party<T> {
     /// and why opening it is allowed; it is recorded in [`Party::opened`].
     pub fn open_arith(&mut self, label: &'static str, x: &ArithShares) -> Result<Vec<u64>> {
         Ok(self
-            .open_words(label, None, x.len(), &x.own, &x.next, false, false)?
+            .open_words(label, None, x.len(), &x.own, &x.next, false, 8)?
             .expect("everyone receives"))
     }
 
-    /// Opens arithmetic shares mod 2^32 to all (half the traffic), for
-    /// values that are defined mod 2^32 only (permutation indices).
-    pub(crate) fn open_arith32(
+    /// Opens values defined mod `2^(8 bytes)` only (permutation indices)
+    /// to all, sending `bytes` bytes per element; `own` and `next` are this
+    /// party's components.
+    pub(crate) fn open_packed(
         &mut self,
         label: &'static str,
-        x: &ArithShares,
+        own: &[u64],
+        next: &[u64],
+        bytes: usize,
     ) -> Result<Vec<u64>> {
         Ok(self
-            .open_words(label, None, x.len(), &x.own, &x.next, false, true)?
+            .open_words(label, None, own.len(), own, next, false, bytes)?
             .expect("everyone receives"))
+    }
+
+    /// [`Party::open_packed`], running `then` (which may send further
+    /// messages) between sending this party's component and receiving the
+    /// missing one: those messages travel in the opening's round.
+    pub(crate) fn open_packed_then<R>(
+        &mut self,
+        label: &'static str,
+        own: &[u64],
+        next: &[u64],
+        bytes: usize,
+        then: impl FnOnce(&mut Self) -> Result<R>,
+    ) -> Result<(Vec<u64>, R)> {
+        self.opened.push(Opening {
+            label,
+            to: None,
+            count: own.len(),
+        });
+        let me = self.me;
+        self.send_packed(me.next(), Tag::OPEN, own, bytes)?;
+        let r = then(self)?;
+        let missing = self.recv_packed(me.prev(), Tag::OPEN, own.len(), bytes)?;
+        let width = width_mask(bytes);
+        let v: Vec<u64> = own
+            .iter()
+            .zip(next)
+            .zip(&missing)
+            .map(|((a, b), c)| a.wrapping_add(*b).wrapping_add(*c) & width)
+            .collect();
+        if let Some(kept) = &mut self.opened_values {
+            kept.push(v.clone());
+        }
+        Ok((v, r))
     }
 
     /// Opens arithmetic shares to party `to` only; returns `Some` there,
@@ -420,14 +557,14 @@ impl<T: Transport> Party<T> {
         to: PartyId,
         x: &ArithShares,
     ) -> Result<Option<Vec<u64>>> {
-        self.open_words(label, Some(to), x.len(), &x.own, &x.next, false, false)
+        self.open_words(label, Some(to), x.len(), &x.own, &x.next, false, 8)
     }
 
     /// Opens boolean shares to all three parties, as one `bool` per element.
     pub fn open_bits(&mut self, label: &'static str, x: &BitShares) -> Result<Vec<bool>> {
         let (own, next) = without_padding(x);
         let w = self
-            .open_words(label, None, x.len, &own, &next, true, false)?
+            .open_words(label, None, x.len, &own, &next, true, 8)?
             .expect("everyone receives");
         Ok(unpack(&w, x.len))
     }
@@ -441,7 +578,7 @@ impl<T: Transport> Party<T> {
     ) -> Result<Option<Vec<bool>>> {
         let (own, next) = without_padding(x);
         Ok(self
-            .open_words(label, Some(to), x.len, &own, &next, true, false)?
+            .open_words(label, Some(to), x.len, &own, &next, true, 8)?
             .map(|w| unpack(&w, x.len)))
     }
 
@@ -479,6 +616,36 @@ impl<T: Transport> Party<T> {
         } else {
             Ok(())
         }
+    }
+}
+
+/// The low `bytes` bytes of every word, little-endian, one after another.
+pub(crate) fn pack(words: &[u64], bytes: usize) -> Vec<u8> {
+    assert!((1..=8).contains(&bytes), "1 to 8 bytes per word");
+    let mut out = Vec::with_capacity(words.len() * bytes);
+    for w in words {
+        out.extend_from_slice(&w.to_le_bytes()[..bytes]);
+    }
+    out
+}
+
+/// Inverse of [`pack`].
+pub(crate) fn unpack_words(b: &[u8], bytes: usize) -> Vec<u64> {
+    b.chunks_exact(bytes)
+        .map(|c| {
+            let mut w = [0u8; 8];
+            w[..bytes].copy_from_slice(c);
+            u64::from_le_bytes(w)
+        })
+        .collect()
+}
+
+/// The mask of the low `bytes` bytes.
+pub(crate) fn width_mask(bytes: usize) -> u64 {
+    if bytes >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * bytes)) - 1
     }
 }
 

@@ -42,6 +42,19 @@ impl Prg {
         }
     }
 
+    /// Fills `out` with uniformly random 32-bit values.
+    pub fn fill_u32(&mut self, out: &mut [u32]) {
+        let mut buf = [0u8; CHUNK * 8];
+        for chunk in out.chunks_mut(CHUNK * 2) {
+            let bytes = &mut buf[..chunk.len() * 4];
+            bytes.fill(0);
+            self.cipher.apply_keystream(bytes);
+            for (w, b) in chunk.iter_mut().zip(bytes.chunks_exact(4)) {
+                *w = u32::from_le_bytes(b.try_into().expect("4 bytes"));
+            }
+        }
+    }
+
     /// `n` uniformly random words.
     pub fn words(&mut self, n: usize) -> Vec<u64> {
         let mut v = vec![0u64; n];

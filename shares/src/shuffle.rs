@@ -15,9 +15,23 @@
 //!
 //! Cost for `m` columns of `n` elements: 3 rounds, `4 m n` elements in
 //! total (2 from the first party of the sequence, 1 from each other).
+//! Columns may be XOR-shared words (the same protocol over `Z_2^64` with
+//! XOR for addition) and may travel in fewer bytes than eight when only
+//! their low bytes matter; all columns of one call share the three rounds.
 //! Undoing runs the pairs in reverse order with inverse permutations.
 
 use crate::share::ArithShares;
+
+/// One column of a mixed shuffle: this party's components, whether the
+/// column is XOR-shared (else additive), and how many low bytes of each
+/// value matter (and travel).
+#[derive(Clone, Copy)]
+pub(crate) struct Column<'a> {
+    pub own: &'a [u64],
+    pub next: &'a [u64],
+    pub xor: bool,
+    pub bytes: usize,
+}
 use crate::transport::{Tag, Transport};
 use crate::{Error, Party, PartyId, Result};
 
@@ -72,7 +86,7 @@ impl Shuffle {
         party: &mut Party<T>,
         cols: &[&ArithShares],
     ) -> Result<Vec<ArithShares>> {
-        self.run(party, cols, [0, 1, 2], false, false)
+        self.run_arith(party, cols, false, 8)
     }
 
     /// Applies the inverse: `out[k] = in[pi(k)]`.
@@ -81,25 +95,44 @@ impl Shuffle {
         party: &mut Party<T>,
         cols: &[&ArithShares],
     ) -> Result<Vec<ArithShares>> {
-        self.run(party, cols, [2, 1, 0], true, false)
+        self.run_arith(party, cols, true, 8)
     }
 
-    /// [`Shuffle::apply`] correct mod 2^32 only, with half the traffic.
-    pub(crate) fn apply32<T: Transport>(
+    fn run_arith<T: Transport>(
         &self,
         party: &mut Party<T>,
         cols: &[&ArithShares],
+        inverse: bool,
+        bytes: usize,
     ) -> Result<Vec<ArithShares>> {
-        self.run(party, cols, [0, 1, 2], false, true)
+        let cols: Vec<Column<'_>> = cols
+            .iter()
+            .map(|c| Column {
+                own: &c.own,
+                next: &c.next,
+                xor: false,
+                bytes,
+            })
+            .collect();
+        Ok(self
+            .run(party, &cols, inverse)?
+            .into_iter()
+            .map(|(own, next)| ArithShares { own, next })
+            .collect())
     }
 
-    /// [`Shuffle::unapply`] correct mod 2^32 only, with half the traffic.
-    pub(crate) fn unapply32<T: Transport>(
+    /// Applies (or, with `inverse`, undoes) the shuffle on columns of mixed
+    /// kinds: arithmetic ones mod `2^(8 bytes)` and XOR-shared words of
+    /// which only the low `bytes` bytes matter. All columns travel in the
+    /// same three rounds. Returns every column's `(own, next)`.
+    pub(crate) fn run<T: Transport>(
         &self,
         party: &mut Party<T>,
-        cols: &[&ArithShares],
-    ) -> Result<Vec<ArithShares>> {
-        self.run(party, cols, [2, 1, 0], true, true)
+        cols: &[Column<'_>],
+        inverse: bool,
+    ) -> Result<Vec<(Vec<u64>, Vec<u64>)>> {
+        let order = if inverse { [2, 1, 0] } else { [0, 1, 2] };
+        self.run_order(party, cols, order, inverse)
     }
 
     fn permute(&self, p: usize, v: &[u64], inverse: bool) -> Vec<u64> {
@@ -122,27 +155,44 @@ impl Shuffle {
         out
     }
 
-    fn run<T: Transport>(
+    fn run_order<T: Transport>(
         &self,
         party: &mut Party<T>,
-        cols: &[&ArithShares],
+        cols: &[Column<'_>],
         order: [usize; 3],
         inverse: bool,
-        narrow: bool,
-    ) -> Result<Vec<ArithShares>> {
+    ) -> Result<Vec<(Vec<u64>, Vec<u64>)>> {
         for c in cols {
-            if c.len() != self.n {
+            if c.own.len() != self.n || c.next.len() != self.n {
                 return Err(Error::LengthMismatch {
                     what: "shuffle column",
                     left: self.n,
-                    right: c.len(),
+                    right: c.own.len(),
                 });
             }
         }
-        let lens: Vec<usize> = cols.iter().map(|c| c.len()).collect();
         if self.n == 0 || cols.is_empty() {
-            return Ok(cols.iter().map(|c| (*c).clone()).collect());
+            return Ok(cols
+                .iter()
+                .map(|c| (c.own.to_vec(), c.next.to_vec()))
+                .collect());
         }
+        let n = self.n;
+        let kinds: Vec<(bool, usize)> = cols.iter().map(|c| (c.xor, c.bytes)).collect();
+        // Adds (or XORs) `b` into `a`, column by column; `sub` subtracts.
+        let combine = |a: &mut [u64], b: &[u64], sub: bool| {
+            for ((ac, bc), &(xor, _)) in a.chunks_mut(n).zip(b.chunks(n)).zip(&kinds) {
+                for (x, y) in ac.iter_mut().zip(bc) {
+                    *x = if xor {
+                        *x ^ y
+                    } else if sub {
+                        x.wrapping_sub(*y)
+                    } else {
+                        x.wrapping_add(*y)
+                    };
+                }
+            }
+        };
         let me = party.id().index();
         let total = self.n * cols.len();
         let in_pair = |p: usize| me == p || me == (p + 1) % 3;
@@ -150,13 +200,17 @@ impl Shuffle {
         let mut share: Option<Vec<u64>> = if me == p0 {
             let mut s = Vec::with_capacity(total);
             for c in cols {
-                s.extend(c.own.iter().zip(&c.next).map(|(a, b)| a.wrapping_add(*b)));
+                if c.xor {
+                    s.extend(c.own.iter().zip(c.next).map(|(a, b)| a ^ b));
+                } else {
+                    s.extend(c.own.iter().zip(c.next).map(|(a, b)| a.wrapping_add(*b)));
+                }
             }
             Some(s)
         } else if me == (p0 + 1) % 3 {
             let mut s = Vec::with_capacity(total);
             for c in cols {
-                s.extend_from_slice(&c.next);
+                s.extend_from_slice(c.next);
             }
             Some(s)
         } else {
@@ -188,22 +242,17 @@ impl Shuffle {
             if me == leaving {
                 let m = party.prg_with(pid(common)).words(total);
                 let mut s = share.take().expect("leaving party holds a share");
-                for (a, b) in s.iter_mut().zip(&m) {
-                    *a = a.wrapping_sub(*b);
-                }
-                party.send_ring(pid(joining), Tag::SHUFFLE, &s, narrow)?;
+                combine(&mut s, &m, true);
+                party.send_cols(pid(joining), Tag::SHUFFLE, &s, n, &kinds)?;
             } else if me == common {
                 let m = party.prg_with(pid(leaving)).words(total);
-                for (a, b) in share
-                    .as_mut()
-                    .expect("common party holds a share")
-                    .iter_mut()
-                    .zip(&m)
-                {
-                    *a = a.wrapping_add(*b);
-                }
+                combine(
+                    share.as_mut().expect("common party holds a share"),
+                    &m,
+                    false,
+                );
             } else {
-                share = Some(party.recv_ring(pid(leaving), Tag::SHUFFLE, total, narrow)?);
+                share = Some(party.recv_cols(pid(leaving), Tag::SHUFFLE, n, &kinds)?);
             }
         }
         // Back to replicated: pair (p, p+1), third t = p+2. y_p from K_p,
@@ -212,32 +261,28 @@ impl Shuffle {
         let (own, next) = if me == p {
             let yp = party.prev_prg().words(total);
             let mut s = share.take().expect("pair member");
-            for (a, b) in s.iter_mut().zip(&yp) {
-                *a = a.wrapping_sub(*b);
-            }
-            party.send_ring(pid(p + 1), Tag::SHUFFLE, &s, narrow)?;
-            let other = party.recv_ring(pid(p + 1), Tag::SHUFFLE, total, narrow)?;
-            for (a, b) in s.iter_mut().zip(&other) {
-                *a = a.wrapping_add(*b);
-            }
+            combine(&mut s, &yp, true);
+            party.send_cols(pid(p + 1), Tag::SHUFFLE, &s, n, &kinds)?;
+            let other = party.recv_cols(pid(p + 1), Tag::SHUFFLE, n, &kinds)?;
+            combine(&mut s, &other, false);
             (yp, s)
         } else if me == (p + 1) % 3 {
             let y2 = party.next_prg().words(total);
             let mut s = share.take().expect("pair member");
-            for (a, b) in s.iter_mut().zip(&y2) {
-                *a = a.wrapping_sub(*b);
-            }
-            party.send_ring(pid(p), Tag::SHUFFLE, &s, narrow)?;
-            let other = party.recv_ring(pid(p), Tag::SHUFFLE, total, narrow)?;
-            for (a, b) in s.iter_mut().zip(&other) {
-                *a = a.wrapping_add(*b);
-            }
+            combine(&mut s, &y2, true);
+            party.send_cols(pid(p), Tag::SHUFFLE, &s, n, &kinds)?;
+            let other = party.recv_cols(pid(p), Tag::SHUFFLE, n, &kinds)?;
+            combine(&mut s, &other, false);
             (s, y2)
         } else {
             let own = party.prev_prg().words(total);
             let next = party.next_prg().words(total);
             (own, next)
         };
-        Ok(ArithShares { own, next }.split(&lens))
+        Ok(own
+            .chunks(n)
+            .zip(next.chunks(n))
+            .map(|(o, x)| (o.to_vec(), x.to_vec()))
+            .collect())
     }
 }

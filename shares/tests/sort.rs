@@ -72,6 +72,28 @@ fn sort_edge_cases() {
     check_sort(&[u64::MAX, 1 << 63, 0, 1], 64, 11);
 }
 
+/// Every digit width, with keys that need several digits and a last digit
+/// narrower than the others.
+#[test]
+fn sort_with_every_digit_width() {
+    let keys: Vec<u64> = (0..300u64)
+        .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 53)
+        .collect();
+    for d in 1..=8 {
+        let b = share(&keys, d as u64);
+        let (sorted, logs) = agree(run3(d as u64, |p| {
+            let k = mine(&b, p.id().index());
+            let perm = sort::sorting_permutation_digits(p, &k, 11, d, &mut |_, _| {}).unwrap();
+            let s = perm.apply(p, &[&k]).unwrap();
+            (p.open_arith("t", &s[0]).unwrap(), p.opened().len())
+        }));
+        let mut want = keys.clone();
+        want.sort();
+        assert_eq!(sorted, want, "digits of {d} bits");
+        assert_eq!(logs, 11usize.div_ceil(d) + 1 + 1, "digits of {d} bits");
+    }
+}
+
 proptest! {
     #[test]
     fn sort_matches_ideal_with_many_ties(keys in proptest::collection::vec(0u64..6, 0..70), seed in any::<u64>()) {
@@ -118,8 +140,13 @@ fn sort_openings_are_logged() {
     for log in &logs {
         assert_eq!(
             log.len(),
-            4,
-            "one opening per key bit after the first, plus the final one"
+            sort::opened_permutations(3, 4),
+            "one opening per digit, plus the final one"
+        );
+        assert_eq!(
+            log.len(),
+            2,
+            "one digit of four bits, then the final opening"
         );
         assert!(
             log.iter()

@@ -5,9 +5,10 @@
 //!
 //! Nothing is opened here; it needs neither `p*` nor which side is long, so
 //! it reveals neither. Cost for `n` slots: `2n` signed comparisons of
-//! `w_E`-bit values against the public `X`, `2n` products; about 10 rounds.
+//! `w_E`-bit values against the public `X`, `2n` products of a bit and a
+//! value; about 8 rounds.
 
-use super::bitvec::{mul_batch, sign_batch};
+use super::bitvec::sign_batch;
 use super::price::Curves;
 use shares::{ArithShares, Party, Transport};
 
@@ -26,8 +27,7 @@ pub fn fills<T: Transport>(
     let ds = c.s.slice(1..n + 1).add_const(me, minus_x);
     let dd = c.d.slice(0..n + 1).add_const(me, minus_x);
     let lt = sign_batch(party, &[&ds, &dd], w_volume)?;
-    let lt = shares::convert::inject_many(party, &[&lt[0], &lt[1]])?;
-    let p = mul_batch(party, &[(&lt[0], &ds), (&lt[1], &dd)])?;
+    let p = shares::select::bit_times_many(party, &[(&lt[0], &ds), (&lt[1], &dd)])?;
     // min(v, X) = X + [v < X] (v - X); min(S_0, X) = min(0, X) = 0.
     let ms = ArithShares::concat(&[&ArithShares::zeros(1), &p[0].add_const(me, x)]);
     let md = p[1].add_const(me, x);

@@ -3,9 +3,15 @@
 //!
 //! | workload | slots | target |
 //! | --- | --- | --- |
-//! | the sugar-beet-like market: 1,229 bidders, K = 16 | 39,328 | < 0.5 s |
+//! | the sugar-beet-like market: 1,229 bidders, K = 16 | 39,328 | < 0.15 s, <= 120 rounds |
 //! | a generated market of the same shape | 2^17 | - |
-//! | a generated market of the same shape | 2^20 | < 30 s, < 2 GiB per party |
+//! | a generated market of the same shape | 2^20 | < 5 s, < 1 GiB per party |
+//! | a generated market of the same shape (only with `--only slots22`) | 2^22 | < 25 s |
+//!
+//! `--rtt`, `--bandwidth` and `--loss` put the parties behind the WAN relay
+//! of [`super::relay`]; `--tls` runs their links over mutual TLS as between
+//! real nodes. Every row is followed by one line per phase: time (median of
+//! the slowest party), rounds and bytes sent (the most of any party).
 //!
 //! The parent process stands in for the bidders: it generates the market,
 //! shares every bid as a bidder would and writes each party's own share
@@ -14,7 +20,7 @@
 //! times (time and traffic per phase) and checks its outcome against the
 //! reference after the timed runs.
 
-use super::harness::{connect, median, peak_memory_bytes, run_parties};
+use super::harness::{NetArgs, PartyNet, connect, median, peak_memory_bytes, run_parties};
 use anyhow::{Context, bail};
 use auction::generate::{GenParams, generate};
 use auction::mpc::{self, BidShares, PartyInput};
@@ -34,6 +40,8 @@ pub enum Workload {
     Slots17,
     /// 2^20 order slots.
     Slots20,
+    /// 2^22 order slots.
+    Slots22,
 }
 
 impl Workload {
@@ -42,6 +50,7 @@ impl Workload {
             Workload::Beet => GenParams::sugar_beet(),
             Workload::Slots17 => GenParams::with_slots(1 << 17),
             Workload::Slots20 => GenParams::with_slots(1 << 20),
+            Workload::Slots22 => GenParams::with_slots(1 << 22),
         }
     }
 
@@ -50,14 +59,16 @@ impl Workload {
             Workload::Beet => "clearing sugar-beet",
             Workload::Slots17 => "clearing 2^17 slots",
             Workload::Slots20 => "clearing 2^20 slots",
+            Workload::Slots22 => "clearing 2^22 slots",
         }
     }
 
     fn target(self) -> Option<f64> {
         match self {
-            Workload::Beet => Some(0.5),
+            Workload::Beet => Some(0.15),
             Workload::Slots17 => None,
-            Workload::Slots20 => Some(30.0),
+            Workload::Slots20 => Some(5.0),
+            Workload::Slots22 => Some(25.0),
         }
     }
 
@@ -65,7 +76,7 @@ impl Workload {
         match self {
             Workload::Beet => 5,
             Workload::Slots17 => 3,
-            Workload::Slots20 => 1,
+            Workload::Slots20 | Workload::Slots22 => 1,
         }
     }
 }
@@ -76,13 +87,16 @@ pub struct ClearingArgs {
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Workloads to run (default: all).
+    /// Workloads to run (default: all but 2^22 slots).
     #[arg(long, value_enum)]
     pub only: Vec<Workload>,
     /// Timed runs per workload (default: 5 for the sugar-beet market, 3 for
-    /// 2^17 slots, 1 for 2^20 slots).
+    /// 2^17 slots, 1 for 2^20 and 2^22 slots).
     #[arg(long)]
     pub runs: Option<usize>,
+    /// How the parties are connected.
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 /// Arguments of one party of `bench clearing` (hidden).
@@ -91,9 +105,9 @@ pub struct ClearingPartyArgs {
     /// This party's index.
     #[arg(long)]
     pub party: usize,
-    /// The three parties' addresses, `a,b,c`.
-    #[arg(long)]
-    pub addrs: String,
+    /// How to reach the other parties.
+    #[command(flatten)]
+    pub net: PartyNet,
     /// The folder holding this party's input and the expected outcome.
     #[arg(long)]
     pub input: PathBuf,
@@ -174,6 +188,8 @@ struct PartyReport {
     seconds: Vec<f64>,
     /// Per run: (phase, seconds).
     phases: Vec<Vec<(String, f64)>>,
+    /// Per phase of the first run: (phase, bytes sent, rounds).
+    phase_traffic: Vec<(String, u64, u64)>,
     /// Traffic of the first run.
     stats: Stats,
     peak_memory_bytes: Option<u64>,
@@ -189,8 +205,14 @@ struct Row {
     /// Median over runs of the slowest party's wall time.
     seconds_median: f64,
     seconds: Vec<f64>,
+    /// The link: `loopback`, or the simulated WAN, and whether over TLS.
+    link: String,
     /// Per phase, median over runs of the slowest party's time.
     phase_seconds_median: Vec<(String, f64)>,
+    /// Per phase: bytes sent by each party (first run).
+    phase_bytes_sent: Vec<(String, [u64; 3])>,
+    /// Per phase: rounds of each party (first run).
+    phase_rounds: Vec<(String, [u64; 3])>,
     bytes_sent: [u64; 3],
     rounds: [u64; 3],
     peak_memory_bytes: [Option<u64>; 3],
@@ -201,6 +223,7 @@ struct Row {
 /// Runs the selected workloads and prints one line each.
 pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
     let all = [Workload::Beet, Workload::Slots17, Workload::Slots20];
+    crate::outln!("link: {}", a.net.describe());
     let list: Vec<Workload> = if a.only.is_empty() {
         all.to_vec()
     } else {
@@ -237,14 +260,12 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
         let bidders = market.bids.len();
         drop(market);
         let dir_s = dir.path().display().to_string();
-        let reports: [PartyReport; 3] = run_parties(|p, addrs| {
+        let reports: [PartyReport; 3] = run_parties(&a.net, |p| {
             [
                 "bench",
                 "clearing-party",
                 "--party",
                 &p.index().to_string(),
-                "--addrs",
-                addrs,
                 "--input",
                 &dir_s,
                 "--runs",
@@ -277,8 +298,21 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
                 (name.clone(), median(&per_run))
             })
             .collect();
+        let per_phase = |f: &dyn Fn(&(String, u64, u64)) -> u64| -> Vec<(String, [u64; 3])> {
+            names
+                .iter()
+                .enumerate()
+                .map(|(j, name)| {
+                    let v = [0, 1, 2].map(|i| reports[i].phase_traffic.get(j).map_or(0, f));
+                    (name.clone(), v)
+                })
+                .collect()
+        };
         let row = Row {
             workload: w.name().to_string(),
+            link: a.net.describe(),
+            phase_bytes_sent: per_phase(&|p| p.1),
+            phase_rounds: per_phase(&|p| p.2),
             slots,
             bidders,
             seconds_median: median(&seconds),
@@ -315,6 +349,17 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
                 row.target_seconds.map_or("-".into(), |t| format!("< {t}")),
                 if row.correct { "ok" } else { "WRONG" }
             );
+            for (j, (name, secs)) in row.phase_seconds_median.iter().enumerate() {
+                let bytes = row.phase_bytes_sent[j].1.iter().max().copied().unwrap_or(0);
+                let rounds = row.phase_rounds[j].1.iter().max().copied().unwrap_or(0);
+                crate::outln!(
+                    "    {:<12} {:>9.3} s {:>6} rounds {:>10.2} MiB/party",
+                    name,
+                    secs,
+                    rounds,
+                    mib(bytes)
+                );
+            }
         }
         if !row.correct {
             bail!(
@@ -327,10 +372,10 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
 }
 
 /// A folder under the system's temporary folder, removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new() -> anyhow::Result<TempDir> {
+    pub(crate) fn new() -> anyhow::Result<TempDir> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
             .as_nanos();
@@ -339,7 +384,7 @@ impl TempDir {
         Ok(TempDir(p))
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -354,9 +399,10 @@ impl Drop for TempDir {
 pub fn party(a: ClearingPartyArgs) -> anyhow::Result<()> {
     let me = PartyId::new(a.party).context("party index must be 0, 1 or 2")?;
     let input = read_input(&a.input, a.party)?;
-    let (_rt, t) = connect(me, &a.addrs)?;
+    let (_rt, t) = connect(me, &a.net)?;
     let mut p = Party::setup(t, &mut rand::rngs::OsRng)?;
     let (mut seconds, mut phases, mut stats, mut last) = (Vec::new(), Vec::new(), None, None);
+    let mut phase_traffic = Vec::new();
     for _ in 0..a.runs {
         p.barrier()?;
         let before = p.stats();
@@ -372,6 +418,11 @@ pub fn party(a: ClearingPartyArgs) -> anyhow::Result<()> {
         );
         if stats.is_none() {
             stats = Some(p.stats() - before);
+            phase_traffic = report
+                .phases
+                .iter()
+                .map(|ph| (ph.name.to_string(), ph.bytes_sent, ph.rounds))
+                .collect();
         }
         p.clear_opened();
         last = Some(outcome);
@@ -382,6 +433,7 @@ pub fn party(a: ClearingPartyArgs) -> anyhow::Result<()> {
         party: a.party,
         seconds,
         phases,
+        phase_traffic,
         stats: stats.unwrap_or_default(),
         peak_memory_bytes: peak_memory_bytes(),
         correct: last.as_ref() == Some(&expected),

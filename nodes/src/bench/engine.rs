@@ -12,7 +12,9 @@
 //! bundle for the protocol and uses the plaintext solely to check the opened
 //! result after the timed runs.
 
-use super::harness::{PartyReport, Row, connect, peak_memory_bytes, run_parties};
+use super::harness::{
+    NetArgs, PartyNet, PartyReport, Row, connect, peak_memory_bytes, run_parties,
+};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use rand::rngs::StdRng;
@@ -81,6 +83,12 @@ pub struct EngineArgs {
     /// Override the number of elements.
     #[arg(long)]
     pub n: Option<usize>,
+    /// Key bits per pass of the sort (default: the engine's).
+    #[arg(long)]
+    pub digit_bits: Option<usize>,
+    /// How the parties are connected.
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 /// Arguments of one party of `bench engine` (hidden).
@@ -89,9 +97,12 @@ pub struct EnginePartyArgs {
     /// This party's index.
     #[arg(long)]
     pub party: usize,
-    /// The three parties' addresses, `a,b,c`.
+    /// How to reach the other parties.
+    #[command(flatten)]
+    pub net: PartyNet,
+    /// Key bits per pass of the sort (default: the engine's choice for `n`).
     #[arg(long)]
-    pub addrs: String,
+    pub digit_bits: Option<usize>,
     /// The workload.
     #[arg(long, value_enum)]
     pub workload: Workload,
@@ -112,20 +123,19 @@ pub fn run(a: EngineArgs) -> anyhow::Result<()> {
         a.only.clone()
     };
     if !a.json {
+        crate::outln!("link: {}", a.net.describe());
         Row::header();
     }
     for w in list {
         let n = a.n.unwrap_or(w.n());
         let runs = a.runs.unwrap_or(w.default_runs()).max(1);
-        let reports: [PartyReport; 3] = run_parties(|p, addrs| {
+        let reports: [PartyReport; 3] = run_parties(&a.net, |p| {
             let wl = w.to_possible_value().expect("named").get_name().to_string();
             [
                 "bench",
                 "engine-party",
                 "--party",
                 &p.index().to_string(),
-                "--addrs",
-                addrs,
                 "--workload",
                 &wl,
                 "--n",
@@ -134,7 +144,13 @@ pub fn run(a: EngineArgs) -> anyhow::Result<()> {
                 &runs.to_string(),
             ]
             .map(String::from)
-            .to_vec()
+            .into_iter()
+            .chain(
+                a.digit_bits
+                    .map(|d| vec!["--digit-bits".to_string(), d.to_string()])
+                    .unwrap_or_default(),
+            )
+            .collect()
         })?;
         let row = Row::new(w.name(), n, (n == w.n()).then(|| w.target()), &reports);
         row.print(a.json);
@@ -161,7 +177,7 @@ fn my_shares(values: &[u64], seed: u64, me: PartyId) -> ArithShares {
 /// One party of an engine benchmark: prints its report as one JSON line.
 pub fn party(a: EnginePartyArgs) -> anyhow::Result<()> {
     let me = PartyId::new(a.party).context("party index must be 0, 1 or 2")?;
-    let (_rt, t) = connect(me, &a.addrs)?;
+    let (_rt, t) = connect(me, &a.net)?;
     let mut p = Party::setup(t, &mut rand::rngs::OsRng)?;
     let mut seconds = Vec::new();
     let mut stats = None;
@@ -196,7 +212,11 @@ pub fn party(a: EnginePartyArgs) -> anyhow::Result<()> {
             let mut last = None;
             for _ in 0..a.runs {
                 let r = timed(&mut p, &mut seconds, &mut stats, |p| {
-                    sort::sort(p, &sk, 32, &[&si, &so])
+                    let d = a.digit_bits.unwrap_or(sort::digit_bits_for(a.n));
+                    let perm = sort::sorting_permutation_digits(p, &sk, 32, d, &mut |_, _| {})?;
+                    let mut out = perm.apply(p, &[&sk, &si, &so])?;
+                    let rest = out.split_off(1);
+                    Ok((out.pop().expect("key column"), rest, perm))
                 })?;
                 last = Some(r);
             }

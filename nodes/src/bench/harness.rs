@@ -1,13 +1,58 @@
 //! The three-process machinery shared by the benchmarks: free loopback
 //! ports, spawning the current executable as the three parties, connecting a
-//! party over TCP, peak memory, medians and output rows.
+//! party over TCP (directly, or through the WAN relay of [`super::relay`],
+//! with or without mutual TLS as between real nodes), peak memory, medians
+//! and output rows.
 
+use super::relay::{Relays, WanArgs};
 use anyhow::{Context, bail};
+use clap::Args;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use shares::{NetTransport, PartyId, Stats};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// How the three parties of a benchmark are connected.
+#[derive(Args, Debug, Clone, Default)]
+pub struct NetArgs {
+    /// The simulated wide-area link.
+    #[command(flatten)]
+    pub wan: WanArgs,
+    /// Mutual TLS with pinned certificates between the parties, as between
+    /// real nodes (plain TCP without it).
+    #[arg(long)]
+    pub tls: bool,
+}
+
+impl NetArgs {
+    /// `loopback` or the link, with `, TLS` when on.
+    pub fn describe(&self) -> String {
+        let mut s = self.wan.describe();
+        if self.tls {
+            s.push_str(", TLS");
+        }
+        s
+    }
+}
+
+/// How one party process reaches the other two (hidden arguments).
+#[derive(Args, Debug)]
+pub struct PartyNet {
+    /// The three parties' listening addresses, `a,b,c`.
+    #[arg(long)]
+    pub addrs: String,
+    /// The addresses this party dials for parties below it, `a,b,c` (the
+    /// relays when a link is simulated; default: `--addrs`).
+    #[arg(long)]
+    pub dial: Option<String>,
+    /// A folder with the three parties' identities `n0`, `n1`, `n2`: run
+    /// the links over mutual TLS.
+    #[arg(long)]
+    pub tls: Option<PathBuf>,
+}
 
 /// How long a party waits for a message before giving up.
 pub const PARTY_TIMEOUT: Duration = Duration::from_secs(300);
@@ -34,19 +79,54 @@ pub fn parse_addrs(s: &str) -> anyhow::Result<[SocketAddr; 3]> {
         .map_err(|v: Vec<SocketAddr>| anyhow::anyhow!("expected 3 addresses, got {}", v.len()))
 }
 
-/// Spawns the current executable three times, with the arguments `args`
-/// returns for each party and the address list, and parses the last line of
-/// each party's standard output as its JSON report.
+/// Spawns the current executable three times with the arguments `args`
+/// returns for each party plus how to reach the others (through relays and
+/// over TLS as `net` says), and parses the last line of each party's
+/// standard output as its JSON report.
 pub fn run_parties<R: DeserializeOwned>(
-    args: impl Fn(PartyId, &str) -> Vec<String>,
+    net: &NetArgs,
+    args: impl Fn(PartyId) -> Vec<String>,
 ) -> anyhow::Result<[R; 3]> {
     let exe = std::env::current_exe().context("locating the current executable")?;
     let addrs = loopback_addrs()?;
+    let listen = parse_addrs(&addrs)?;
+    // Party j dials every party i < j: through a relay of its own per pair.
+    let (_relays, dial) = match net.wan.link() {
+        Some(link) => {
+            let (r, a) = Relays::start(&[listen[0], listen[0], listen[1]], link)?;
+            let dial: [String; 3] = [
+                addrs.clone(),
+                format!("{},{},{}", a[0], listen[1], listen[2]),
+                format!("{},{},{}", a[1], a[2], listen[2]),
+            ];
+            (Some(r), dial)
+        }
+        None => (None, [addrs.clone(), addrs.clone(), addrs.clone()]),
+    };
+    let tls_dir = if net.tls {
+        let d = super::clearing::TempDir::new()?;
+        for i in 0..3 {
+            crate::identity::Identity::create(&d.path().join(format!("n{i}")))?;
+        }
+        Some(d)
+    } else {
+        None
+    };
     let children: Vec<_> = PartyId::ALL
         .iter()
         .map(|&p| {
+            let mut a = args(p);
+            a.extend([
+                "--addrs".to_string(),
+                addrs.clone(),
+                "--dial".to_string(),
+                dial[p.index()].clone(),
+            ]);
+            if let Some(d) = &tls_dir {
+                a.extend(["--tls".to_string(), d.path().display().to_string()]);
+            }
             Command::new(&exe)
-                .args(args(p, &addrs))
+                .args(a)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
                 .spawn()
@@ -79,19 +159,124 @@ pub fn run_parties<R: DeserializeOwned>(
     ])
 }
 
+/// A byte stream of either kind (plain TCP, TLS client or server side).
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
 /// In a party process: a small tokio runtime for the I/O and a transport
-/// connected to the other two parties over loopback TCP.
+/// connected to the other two parties as `net` says.
 pub fn connect(
     me: PartyId,
-    addrs: &str,
+    net: &PartyNet,
 ) -> anyhow::Result<(tokio::runtime::Runtime, NetTransport)> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()?;
-    let t = NetTransport::connect_tcp(me, parse_addrs(addrs)?, rt.handle().clone(), PARTY_TIMEOUT)
+    let listen = parse_addrs(&net.addrs)?;
+    let dial = match &net.dial {
+        Some(d) => parse_addrs(d)?,
+        None => listen,
+    };
+    let (next, prev) = rt
+        .block_on(streams(me, listen, dial, net.tls.clone(), PARTY_TIMEOUT))
         .context("connecting the parties")?;
+    let t = NetTransport::from_streams(me, next, prev, rt.handle().clone(), PARTY_TIMEOUT);
     Ok((rt, t))
+}
+
+/// The SHA-256 fingerprint of the certificate in identity folder `dir`.
+fn cert_fingerprint(dir: &std::path::Path) -> anyhow::Result<auction::wire::Digest> {
+    let path = dir.join(crate::identity::TLS_CERT_FILE);
+    let pem = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let cert = rustls_pemfile::certs(&mut &pem[..])
+        .next()
+        .with_context(|| format!("{}: no certificate", path.display()))??;
+    Ok(crate::identity::fingerprint(&cert))
+}
+
+/// Party `me` listens on `listen[me]` and dials `dial[j]` for every
+/// `j < me`, announcing itself with one byte; with `tls`, each link then
+/// runs mutual TLS pinned to the peer's certificate (the dialler is the
+/// client). Returns the streams to the successor and the predecessor.
+async fn streams(
+    me: PartyId,
+    listen: [SocketAddr; 3],
+    dial: [SocketAddr; 3],
+    tls: Option<PathBuf>,
+    timeout: Duration,
+) -> anyhow::Result<(Box<dyn Stream>, Box<dyn Stream>)> {
+    let deadline = Instant::now() + timeout;
+    let listener = if me.index() < 2 {
+        Some(tokio::net::TcpListener::bind(listen[me.index()]).await?)
+    } else {
+        None
+    };
+    let id = match &tls {
+        Some(d) => Some(crate::identity::Identity::load(
+            &d.join(format!("n{}", me.index())),
+        )?),
+        None => None,
+    };
+    let fingerprint = |j: usize| -> anyhow::Result<auction::wire::Digest> {
+        cert_fingerprint(&tls.as_ref().expect("TLS folder").join(format!("n{j}")))
+    };
+    let mut out: [Option<Box<dyn Stream>>; 3] = [None, None, None];
+    for (j, &addr) in dial.iter().enumerate().take(me.index()) {
+        let mut s = loop {
+            match tokio::net::TcpStream::connect(addr).await {
+                Ok(s) => break s,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => return Err(e).with_context(|| format!("dialling party {j} at {addr}")),
+            }
+        };
+        s.set_nodelay(true)?;
+        s.write_all(&[me.index() as u8]).await?;
+        out[j] = Some(match &id {
+            Some(id) => {
+                let config = crate::tls::pinned_client(fingerprint(j)?, Some(id))?;
+                let c = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+                Box::new(c.connect(crate::tls::server_name(), s).await?)
+            }
+            None => Box::new(s),
+        });
+    }
+    if let Some(l) = listener {
+        while out
+            .iter()
+            .enumerate()
+            .any(|(j, s)| j > me.index() && s.is_none())
+        {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (mut s, _) = tokio::time::timeout(left, l.accept())
+                .await
+                .map_err(|_| anyhow::anyhow!("peers did not connect in time"))??;
+            s.set_nodelay(true)?;
+            let mut b = [0u8; 1];
+            s.read_exact(&mut b).await?;
+            let j = b[0] as usize;
+            if j <= me.index() || j > 2 || out[j].is_some() {
+                bail!("unexpected peer announcing index {j}");
+            }
+            out[j] = Some(match &id {
+                Some(id) => {
+                    let config = crate::tls::peer_server(id, vec![fingerprint(j)?])?;
+                    let a = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+                    Box::new(a.accept(s).await?)
+                }
+                None => Box::new(s),
+            });
+        }
+    }
+    let next = out[me.next().index()]
+        .take()
+        .expect("connected to successor");
+    let prev = out[me.prev().index()]
+        .take()
+        .expect("connected to predecessor");
+    Ok((next, prev))
 }
 
 /// Peak resident memory of this process (VmHWM), in bytes.

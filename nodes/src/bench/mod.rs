@@ -3,12 +3,15 @@
 //! `clearing-node bench engine` measures the three-party engine; the parent
 //! process spawns the current executable three times as hidden party
 //! subcommands, collects one JSON report per party and prints medians.
+//! `--rtt`, `--bandwidth`, `--loss` and `--tls` put the parties on a
+//! simulated wide-area link ([`relay`]) and on mutual TLS.
 //! [`harness`] holds the machinery for any workload.
 
 pub mod clearing;
 pub mod engine;
 pub mod harness;
 pub mod intake;
+pub mod relay;
 
 use clap::{Args, Subcommand};
 
@@ -35,6 +38,9 @@ pub enum BenchCommand {
     ClearingParty(clearing::ClearingPartyArgs),
     /// Bid intake of one node: many concurrent HTTPS clients, durable receipts.
     Intake(intake::IntakeArgs),
+    /// A WAN relay in the foreground: put one in front of each node's peer
+    /// port (and name it as the node's peer address in the auction file).
+    Relay(relay::RelayArgs),
 }
 
 /// Runs a benchmark.
@@ -45,5 +51,6 @@ pub fn main(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Clearing(a) => clearing::run(a),
         BenchCommand::ClearingParty(a) => clearing::party(a),
         BenchCommand::Intake(a) => intake::run(a),
+        BenchCommand::Relay(a) => relay::run(a),
     }
 }
