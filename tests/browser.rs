@@ -19,6 +19,8 @@
 //! Needs `chromium` and `chromedriver` (Debian: `chromium`,
 //! `chromium-driver`); without them each test prints a notice and passes,
 //! except in CI (`CI=true`), where it fails.
+// Loops over the three nodes index several per-node arrays at once.
+#![allow(clippy::needless_range_loop)]
 
 #[path = "browser_support/mod.rs"]
 mod browser_support;
@@ -164,7 +166,7 @@ fn audit_text(auction: &str, b: &OutcomeBundle) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_share_code_passes_the_wire_vectors() {
-    let _one = one_at_a_time();
+    let _one = one_at_a_time().await;
     let Some(browser) = Browser::start("page_share_code_passes_the_wire_vectors").await else {
         return;
     };
@@ -403,7 +405,7 @@ fn bidder_check(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_refuses_an_invalid_curve_with_the_message_of_bidder_check() {
-    let _one = one_at_a_time();
+    let _one = one_at_a_time().await;
     let Some(mut browser) =
         Browser::start("page_refuses_an_invalid_curve_with_the_message_of_bidder_check").await
     else {
@@ -439,7 +441,9 @@ async fn page_refuses_an_invalid_curve_with_the_message_of_bidder_check() {
         .await;
     browser.record().await;
 
-    let cases: [(&str, &[(&str, &str)], &[(&str, &str)]); 5] = [
+    // (case, buy rows, sell rows), each row (price, quantity).
+    type Rows<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&str, Rows, Rows); 5] = [
         ("price-out-of-range", &[("1200", "10")], &[]),
         ("total-falls", &[("700", "300"), ("400", "100")], &[]),
         (
@@ -596,7 +600,7 @@ fn check_databases(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bid_through_the_page_is_stored_amended_cleared_and_verified() {
-    let _one = one_at_a_time();
+    let _one = one_at_a_time().await;
     let Some(mut browser) =
         Browser::start("a_bid_through_the_page_is_stored_amended_cleared_and_verified").await
     else {
@@ -1017,7 +1021,7 @@ async fn a_bid_through_the_page_is_stored_amended_cleared_and_verified() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_that_is_down_is_named_and_a_retry_completes() {
-    let _one = one_at_a_time();
+    let _one = one_at_a_time().await;
     let Some(mut browser) =
         Browser::start("a_node_that_is_down_is_named_and_a_retry_completes").await
     else {

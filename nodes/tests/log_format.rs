@@ -2,6 +2,8 @@
 //! and typed fields (no Rust debug text), through a short auction life of
 //! three real nodes on 127.0.0.1-3; readable logs written to a file carry
 //! no terminal colour codes.
+// Loops over the three nodes index several per-node arrays at once.
+#![allow(clippy::needless_range_loop)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Every bad input to the bidder API is refused with a clear error and
 //! changes nothing; replicated components that disagree exclude the bid at
 //! the close. Three real node processes on 127.0.0.1-3.
+// Loops over the three nodes index several per-node arrays at once.
+#![allow(clippy::needless_range_loop)]
 
 mod common;
 

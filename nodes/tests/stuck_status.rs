@@ -1,5 +1,7 @@
 //! A clearing that cannot go on shows it in the status: which node it waits
 //! for and the last problem, not an empty `waiting_for` and no problem.
+// Loops over the three nodes index several per-node arrays at once.
+#![allow(clippy::needless_range_loop)]
 
 mod common;
 
