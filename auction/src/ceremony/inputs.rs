@@ -45,9 +45,8 @@ impl HeldBid {
         signature: Sig,
         bundle: &ShareBundle,
     ) -> HeldBid {
-        let digest = |c: PartyId, values: &[u64]| {
-            component_digest(&bidder, version, c.index() as u8, values)
-        };
+        let digest =
+            |c: PartyId, values: &[u64]| component_digest(&bidder, version, u8::from(c), values);
         HeldBid {
             own_digest: digest(me, &bundle.own),
             next_digest: digest(me.next(), &bundle.next),

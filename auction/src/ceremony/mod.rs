@@ -63,6 +63,30 @@
 //! only once it has closed, so the adapter closes this node first
 //! ([`Collecting::close`]) and then answers.
 //!
+//! # An adapter
+//!
+//! ```text
+//! on start:        record = CeremonyRecord::from_bytes(stored)      (or State::start)
+//! repeatedly:      match record.state.wants() {
+//!   Close            at the close time: collecting.close(RegistrySummary::of(registry))
+//!   Ask{ask, peers}  while closed, closed.with_registry(..) if the file changed;
+//!                    send `ask` to each peer; each reply:
+//!                    state.on_reply(peer, reply, Inputs { held, seed_value: fresh, keys })
+//!   Outcome          run the clearing on agreement().set() with seed();
+//!                    seed_revealed.on_outcome(outcome, &signing_key)
+//!   Done             serve bundle();            Resume: wait for the operator
+//! }
+//! a peer's ask:    if BidList while collecting: close first;
+//!                  reply = state.answer(peer, &ask, &held)
+//! every change:    store record.to_bytes() before anything leaves the node
+//! Err(e):          log e (e.is_permanent(), e.peer(), e.step()); store e.into_state()
+//! ```
+//!
+//! `held` ([`HeldBids`]) is read from the store once bidding has closed and
+//! kept in memory only. The registry the lists were checked with is frozen
+//! at [`ListsChecked`]: the adapter keeps it, and checks the bundle against
+//! it ([`PublicKeys`]).
+//!
 //! # Failures
 //!
 //! A transition that fails returns a [`CeremonyError`] holding the state to

@@ -127,7 +127,7 @@ impl Cleared {
         let signatures = PartyId::ALL
             .into_iter()
             .map(|p| NodeSignature {
-                node: p.index() as u8,
+                node: u8::from(p),
                 signature: heard.get(p).copied().unwrap_or(self.signature),
             })
             .collect();

@@ -54,7 +54,7 @@ impl Agreement {
         seed_commitment(
             &self.ctx.auction_hash,
             &self.set.bid_set,
-            node.index() as u8,
+            u8::from(node),
             value,
         )
     }
@@ -203,7 +203,7 @@ impl SeedCommitted {
         let reveals: Vec<SeedReveal> = PartyId::ALL
             .into_iter()
             .map(|p| SeedReveal {
-                node: p.index() as u8,
+                node: u8::from(p),
                 commitment: next.commitments[p.index()],
                 value: next.values.get(p).copied().unwrap_or(own),
             })
