@@ -175,7 +175,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run { config } => {
             nodes::logging::init(cli.log_json);
             let cfg = nodes::config::NodeConfig::load(&config)?;
-            nodes::node::run(cfg)
+            nodes::run::run(cfg)
         }
         Command::Close {
             config,
@@ -196,7 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let phase = nodes::store::close_from_outside(&db)?;
             nodes::outln!(
                 "bidding closed at node {} of auction {}; phase {}",
-                site.index,
+                site.index.index(),
                 site.id,
                 phase.name()
             );
@@ -231,11 +231,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             match nodes::operator::resume(&site)? {
                 Some(h) => nodes::outln!(
                     "node {}: the halt at phase {} is lifted ({}); start the node again to continue",
-                    site.index,
+                    site.index.index(),
                     h.phase,
                     h.reason
                 ),
-                None => nodes::outln!("node {} is not halted; nothing to do", site.index),
+                None => nodes::outln!("node {} is not halted; nothing to do", site.index.index()),
             }
             Ok(())
         }
@@ -250,7 +250,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             nodes::outln!(
                 "auction {} {what}: node {}, hash {}, file {}",
                 site.id,
-                site.index,
+                site.index.index(),
                 site.hash,
                 site.file.display()
             );
