@@ -87,12 +87,14 @@ fn etag(a: &Asset) -> &'static str {
 /// The live document: what `/v1/status` says, cut to what the live view
 /// shows, and the clearing step while clearing.
 fn live_doc(state: &NodeState) -> LiveDoc {
-    let s = match state.status() {
+    let status = state.status();
+    let seeded = matches!(&status, Ok(s) if s.phase == Phase::Seeded);
+    let s = match status {
         Ok(s) => serde_json::to_value(s).expect("serializable"),
         Err(e) => serde_json::json!({"error": e.to_string()}),
     };
     let phase = s["phase"].as_str().unwrap_or("").to_string();
-    let mpc = if phase == Phase::Seeded.name() {
+    let mpc = if seeded {
         *state.web.mpc.lock().expect("mpc lock")
     } else {
         None
