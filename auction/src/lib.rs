@@ -1,10 +1,12 @@
 //! The auction domain: parameters, bids, validation, the clearing rule in the
 //! clear (the reference of `docs/clearing.md`), the clearing as a
 //! three-party program on `shares`, outcomes, receipts, bundles and their
-//! signatures. No I/O beyond a transport handed to it.
+//! signatures, and the nodes' agreement ceremony as a state machine. No I/O
+//! beyond a transport handed to it.
 #![deny(missing_docs, unsafe_code)]
 
 pub mod auction_file;
+pub mod ceremony;
 pub mod curve;
 pub mod generate;
 pub mod market;

@@ -7,20 +7,13 @@ use crate::node::NodeState;
 use crate::store::Refusal;
 use auction::wire::{Receipt, Submission, WireError};
 use bytes::Bytes;
-use hyper_util::service::TowerToHyperService;
 use serde::Serialize;
 use std::sync::Arc;
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-/// The largest request body taken, for K slots per side: the two hex
-/// components (`2 x 4K x 16` characters) and room for the rest.
-pub fn body_limit(k: u32) -> u64 {
-    16 * 1024 + 2 * 4 * 16 * k as u64
-}
+pub use crate::http::body_limit;
 
 /// An API error: HTTP status, a stable code, and a message.
 #[derive(Debug, Serialize)]
@@ -115,7 +108,8 @@ pub async fn submit(state: &NodeState, body: &[u8]) -> Result<Receipt, ApiError>
             ),
         ));
     }
-    sub.verify(params, state.index, &key).map_err(wire_error)?;
+    sub.verify(params, u8::from(state.index), &key)
+        .map_err(wire_error)?;
     let receipt = Receipt::sign(&sub, state.auction.hash, &state.identity.signing);
     let (bidder, version) = (sub.bidder.clone(), sub.version);
     match state.store.put_bid(sub).await {
@@ -170,7 +164,7 @@ async fn handle_rejection(r: warp::Rejection) -> Result<Response, std::convert::
 pub fn routes(
     state: Arc<NodeState>,
 ) -> impl Filter<Extract = (Response,), Error = std::convert::Infallible> + Clone {
-    let limit = body_limit(state.auction.params.max_orders_per_side);
+    let limit = crate::http::body_limit(state.auction.params.max_orders_per_side);
     let st = warp::any().map(move || state.clone());
     let bids = warp::path!("v1" / "bids")
         .and(warp::post())
@@ -202,12 +196,13 @@ pub fn routes(
         .and(warp::get())
         .and(st.clone())
         .then(|s: Arc<NodeState>| async move {
-            match s.store.get("bundle") {
-                Ok(Some(b)) => {
+            let bundle = s.with_ceremony(|c| c.bundle().map(serde_json::to_vec));
+            match bundle {
+                Some(Ok(b)) => {
                     warp::reply::with_header(b, "content-type", "application/json").into_response()
                 }
-                Ok(None) => {
-                    let phase = s.store.phase().map(|p| p.name()).unwrap_or("unknown");
+                None => {
+                    let phase = s.phase().map(|p| p.name()).unwrap_or("unknown");
                     ApiError::new(
                         StatusCode::NOT_FOUND,
                         "not_ready",
@@ -215,7 +210,7 @@ pub fn routes(
                     )
                     .into_response()
                 }
-                Err(e) => {
+                Some(Err(e)) => {
                     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
                         .into_response()
                 }
@@ -254,26 +249,4 @@ pub fn routes(
         .unify()
         .recover(handle_rejection)
         .unify()
-}
-
-/// Serves the API of every auction of `node` on `listener` with TLS until
-/// the task is dropped; the connections' timeouts, cap and error answers
-/// are `crate::http`'s, the choice of auction `crate::router`'s.
-pub async fn serve(
-    listener: TcpListener,
-    tls: rustls::ServerConfig,
-    node: Arc<crate::node::Node>,
-    limits: crate::http::ApiLimits,
-) {
-    let acceptor = TlsAcceptor::from(Arc::new(tls));
-    let max_body = node.max_body.clone();
-    let svc = crate::router::Router::new(node, false, handler);
-    let svc = crate::http::Guard::new(svc, &limits, max_body);
-    crate::http::serve_tls(listener, acceptor, svc, limits).await
-}
-
-/// One auction's routes as a service for the TLS listener.
-fn handler(state: Arc<NodeState>) -> crate::router::Handler<crate::http::TimedBody> {
-    let svc = TowerToHyperService::new(warp::service(crate::web::routes(state)));
-    Arc::new(move |req| Box::pin(hyper::service::Service::call(&svc, req)))
 }

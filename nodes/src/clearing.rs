@@ -7,7 +7,8 @@
 //! rerun gives the same outcome. For the same reason a failure that comes
 //! from the inputs (a stored share bundle of the wrong shape, shares that
 //! are inconsistent, a market too large) is not retried: the node halts
-//! (`crate::halt`).
+//! (`crate::halt`). The inputs are the ceremony's: its agreed set and its
+//! seed (`auction::ceremony`).
 //!
 //! Node 0 leads every attempt: it draws a fresh attempt id, dials node 1 with
 //! it and waits for node 2's link carrying the same id. Nodes 1 and 2 follow:
@@ -17,120 +18,72 @@
 //! attempt drops its links, which ends the attempt at the other two at once.
 
 use crate::halt::{Damaged, Failure};
-use crate::life::Agreed;
+use crate::links::Stream;
 use crate::node::NodeState;
 use crate::peer::{PeerError, Request, Response, request};
-use crate::store::Phase;
+use auction::ceremony::{AgreedSet, Phase, State};
 use auction::wire::Digest;
-use auction::{BidderId, Exclusion, Outcome};
+use auction::{BidderId, Exclusion, Outcome, Seed};
+use shares::PartyId;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio::sync::{Mutex, Notify};
-use tokio_rustls::TlsStream;
 
 /// How long a receive inside the clearing may wait.
 const MPC_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait for both links before starting over.
 const LINK_TIMEOUT: Duration = Duration::from_secs(15);
 
-type Stream = TlsStream<TcpStream>;
-
-/// The newest incoming clearing link from the predecessor, with the id of
-/// the attempt it belongs to.
-#[derive(Default)]
-pub struct Links {
-    slot: Mutex<Option<(u64, Stream)>>,
-    arrived: Notify,
-}
-
 /// Node 0 leads the attempts; the others follow.
-const LEADER: u8 = 0;
+const LEADER: PartyId = PartyId::ALL[0];
 
-/// Decides whether to take a clearing link from `from`.
-pub fn accept_link(state: &NodeState, from: u8, bid_set: &Digest, seed: &Digest) -> Response {
-    if from != (state.index + 2) % 3 {
+/// Decides whether to take a clearing link from `from`: only from the
+/// predecessor, only while this node clears (seeded) or may rerun the
+/// clearing for a peer (cleared), and only for the same bid set and seed.
+pub fn accept_link(state: &NodeState, from: PartyId, bid_set: &Digest, seed: &Seed) -> Response {
+    if from != state.index.prev() {
         return Response::Refused {
-            message: format!("node {from} is not node {}'s predecessor", state.index),
-        };
-    }
-    if let Some(h) = state.halted() {
-        return Response::NotReady {
-            phase: format!("halted: {}", h.reason),
-        };
-    }
-    let phase = match state.store.phase() {
-        Ok(p) => p,
-        Err(e) => {
-            return Response::NotReady {
-                phase: format!("error: {e}"),
-            };
-        }
-    };
-    if !(phase == Phase::Seeded || phase == Phase::Cleared) {
-        return Response::NotReady {
-            phase: phase.name().to_string(),
-        };
-    }
-    let mine = state
-        .store
-        .get("agreed")
-        .ok()
-        .flatten()
-        .and_then(|b| serde_json::from_slice::<Agreed>(&b).ok());
-    let my_seed = state
-        .store
-        .get("seed")
-        .ok()
-        .flatten()
-        .and_then(|b| serde_json::from_slice::<Digest>(&b).ok());
-    match (mine, my_seed) {
-        (Some(a), Some(s)) if a.bid_set == *bid_set && s == *seed => Response::MpcReady,
-        (Some(a), Some(s)) => Response::Refused {
             message: format!(
-                "clearing inputs differ: node {} has bid set {} and seed {s}, node {from} has {bid_set} and {seed}",
-                state.index, a.bid_set
+                "node {} is not node {}'s predecessor",
+                from.index(),
+                state.index.index()
             ),
-        },
-        _ => Response::NotReady {
-            phase: phase.name().to_string(),
-        },
+        };
     }
-}
-
-/// Keeps an accepted link for the clearing (replacing an older one).
-pub async fn hand_over(state: &NodeState, attempt: u64, stream: Stream) {
-    *state.mpc_links.slot.lock().await = Some((attempt, stream));
-    state.mpc_links.arrived.notify_one();
-}
-
-/// Waits for a link from the predecessor: of attempt `want`, or of any
-/// attempt when `want` is `None`. Links of other attempts are dropped.
-async fn take_link(state: &NodeState, want: Option<u64>) -> Option<(u64, Stream)> {
-    let deadline = tokio::time::Instant::now() + LINK_TIMEOUT;
-    loop {
-        if let Some((id, s)) = state.mpc_links.slot.lock().await.take() {
-            if want.is_none_or(|w| w == id) {
-                return Some((id, s));
+    state.with_ceremony(|s| {
+        let not_ready = |halted| Response::MpcNotReady {
+            phase: s.phase(),
+            halted,
+        };
+        if let State::Aborted(a) = s {
+            return not_ready(Some(a.reason().to_string()));
+        }
+        if !matches!(s, State::SeedRevealed(_) | State::Cleared(_)) {
+            return not_ready(None);
+        }
+        match (s.agreed_set(), s.seed()) {
+            (Some(a), Some(mine)) if a.bid_set == *bid_set && mine.0 == seed.0 => {
+                Response::MpcReady
             }
-            continue;
+            (Some(a), Some(mine)) => Response::Refused {
+                message: format!(
+                    "clearing inputs differ: node {} has bid set {} and seed {mine}, node {} has {bid_set} and {seed}",
+                    state.index.index(),
+                    a.bid_set,
+                    from.index()
+                ),
+            },
+            _ => not_ready(None),
         }
-        if tokio::time::timeout_at(deadline, state.mpc_links.arrived.notified())
-            .await
-            .is_err()
-        {
-            return None;
-        }
-    }
+    })
 }
 
 async fn dial_next(
     state: &NodeState,
     bid_set: Digest,
-    seed: Digest,
+    seed: Seed,
     attempt: u64,
 ) -> Result<Stream, String> {
-    let next = (state.index + 1) % 3;
+    let next = state.index.next();
     let deadline = tokio::time::Instant::now() + LINK_TIMEOUT;
     let req = Request::Mpc {
         bid_set,
@@ -140,8 +93,16 @@ async fn dial_next(
     loop {
         let why = match request(state, next, &req).await {
             Ok((Response::MpcReady, stream)) => return Ok(stream),
-            Ok((Response::NotReady { phase }, _)) => format!("node {next} is at phase {phase}"),
-            Ok((other, _)) => return Err(format!("node {next} answered {other:?}")),
+            Ok((
+                Response::MpcNotReady {
+                    halted: Some(why), ..
+                },
+                _,
+            )) => format!("node {} is at phase halted: {why}", next.index()),
+            Ok((Response::MpcNotReady { phase, .. }, _)) => {
+                format!("node {} is at phase {phase}", next.index())
+            }
+            Ok((other, _)) => return Err(format!("node {} answered {other:?}", next.index())),
             Err(e @ PeerError::Unreachable { .. }) => e.to_string(),
             Err(e @ PeerError::Refused { .. }) => return Err(e.to_string()),
         };
@@ -150,7 +111,10 @@ async fn dial_next(
         }
         state.set_waiting(
             "clearing",
-            vec![format!("node {next} ({why}; to take the clearing link)")],
+            vec![format!(
+                "node {} ({why}; to take the clearing link)",
+                next.index()
+            )],
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -170,7 +134,7 @@ pub struct Input {
 /// This node's inputs, read from its database. A bid of the agreed set
 /// that is not there, or whose stored components do not hold `4K` values
 /// each, is damage no retry repairs (`Damaged`).
-fn input(state: &NodeState, a: &Agreed) -> anyhow::Result<Input> {
+fn input(state: &NodeState, a: &AgreedSet) -> anyhow::Result<Input> {
     let mut bidders = Vec::new();
     let mut shares = Vec::new();
     let k = state.auction.params.max_orders_per_side;
@@ -220,33 +184,28 @@ fn check_shape(
 
 /// Both links of one attempt: node 0 opens a new attempt, the others join
 /// the one their predecessor's link belongs to.
-async fn links(state: &NodeState, a: &Agreed, seed: Digest) -> Result<(Stream, Stream), String> {
-    let prev_node = (state.index + 2) % 3;
+async fn links(state: &NodeState, a: &AgreedSet, seed: Seed) -> Result<(Stream, Stream), String> {
+    let (next_node, prev_node) = (state.index.next().index(), state.index.prev().index());
     // The status names the node this one waits for, while it waits.
     let waiting = |who: String| state.set_waiting("clearing", vec![who]);
+    let take = |want| state.mpc_links.take(want, LINK_TIMEOUT);
     if state.index == LEADER {
         let id = rand_core::RngCore::next_u64(&mut rand_core::OsRng);
-        waiting(format!(
-            "node {} (to take the clearing link)",
-            (state.index + 1) % 3
-        ));
+        waiting(format!("node {next_node} (to take the clearing link)"));
         let next = dial_next(state, a.bid_set, seed, id)
             .await
             .map_err(|e| format!("link to the successor: {e}"))?;
         waiting(format!("node {prev_node} (to join the clearing attempt)"));
-        let (_, prev) = take_link(state, Some(id))
+        let (_, prev) = take(Some(id))
             .await
             .ok_or_else(|| format!("node {prev_node} did not join the attempt"))?;
         Ok((next, prev))
     } else {
         waiting(format!("node {prev_node} (to start a clearing attempt)"));
-        let (id, prev) = take_link(state, None)
+        let (id, prev) = take(None)
             .await
             .ok_or_else(|| format!("waiting for node {prev_node} to start an attempt"))?;
-        waiting(format!(
-            "node {} (to take the clearing link)",
-            (state.index + 1) % 3
-        ));
+        waiting(format!("node {next_node} (to take the clearing link)"));
         let next = dial_next(state, a.bid_set, seed, id)
             .await
             .map_err(|e| format!("link to the successor: {e}"))?;
@@ -259,8 +218,8 @@ async fn links(state: &NodeState, a: &Agreed, seed: Digest) -> Result<(Stream, S
 /// program.
 async fn attempt(
     state: &Arc<NodeState>,
-    a: &Agreed,
-    seed: Digest,
+    a: &AgreedSet,
+    seed: Seed,
     read: &mut Option<Input>,
 ) -> Result<Outcome, Failure> {
     let s = state.clone();
@@ -300,18 +259,16 @@ fn joined(e: tokio::task::JoinError) -> Failure {
 /// Runs this node's party of the clearing over the two links.
 #[allow(clippy::too_many_arguments)]
 fn run_party(
-    me: u8,
+    me: PartyId,
     to_next: Stream,
     to_prev: Stream,
     handle: tokio::runtime::Handle,
     params: &auction::AuctionParams,
-    seed: Digest,
+    seed: Seed,
     input: Input,
     observe: &dyn Fn(auction::mpc::Progress),
 ) -> Result<Outcome, Failure> {
-    let id = shares::PartyId::new(me as usize)
-        .ok_or_else(|| Failure::Permanent(format!("{me} is not a party index")))?;
-    let transport = shares::NetTransport::from_streams(id, to_next, to_prev, handle, MPC_TIMEOUT);
+    let transport = shares::NetTransport::from_streams(me, to_next, to_prev, handle, MPC_TIMEOUT);
     let mut party = shares::Party::setup(transport, &mut rand_core::OsRng)
         .map_err(|e| crate::halt::classify_engine(&e))?;
     clear_program(&mut party, params, seed, input, observe)
@@ -321,13 +278,13 @@ fn run_party(
 fn clear_program<T: shares::Transport>(
     party: &mut shares::Party<T>,
     params: &auction::AuctionParams,
-    seed: Digest,
+    seed: Seed,
     input: Input,
     observe: &dyn Fn(auction::mpc::Progress),
 ) -> Result<Outcome, Failure> {
     let input = auction::mpc::PartyInput {
         params: params.clone(),
-        seed: auction::Seed(seed.0),
+        seed,
         bidders: input.bidders,
         shares: input
             .shares
@@ -344,12 +301,7 @@ fn clear_program<T: shares::Transport>(
 }
 
 /// Runs the clearing until it succeeds, or fails in a way no retry changes.
-pub async fn run(
-    state: &Arc<NodeState>,
-    a: &Agreed,
-    seed: Digest,
-    _expected: Option<&Outcome>,
-) -> Result<Outcome, Failure> {
+pub async fn run(state: &Arc<NodeState>, a: &AgreedSet, seed: Seed) -> Result<Outcome, Failure> {
     let mut tries = 0u32;
     let mut input = None;
     // The last failed attempt's problem stays in the status until an
@@ -372,23 +324,14 @@ pub async fn run(
     }
 }
 
-/// Whether a peer was last seen still needing the clearing (a restarted
-/// node that had not stored its outcome).
-fn a_peer_needs_clearing(state: &NodeState) -> bool {
-    let phase = format!("phase {}", Phase::Seeded.name());
-    let peers = state.peers.lock().expect("peers lock");
-    peers
-        .iter()
-        .any(|p| p.node != state.index && p.message == phase)
-}
-
 /// After clearing, keeps joining clearing runs a restarted peer may need,
 /// checking that each gives this node's stored outcome. Node 0 starts such a
 /// run when it sees a peer still at the seeded phase. Never returns.
-pub async fn standby(state: &Arc<NodeState>, a: &Agreed, seed: Digest, outcome: &Outcome) {
+pub async fn standby(state: &Arc<NodeState>, a: &AgreedSet, seed: Seed, outcome: &Outcome) {
     let mut input = None;
     loop {
-        if state.index == LEADER && !a_peer_needs_clearing(state) {
+        // A peer last seen still seeded has not stored its outcome.
+        if state.index == LEADER && !state.a_peer_at(Phase::Seeded) {
             tokio::time::sleep(Duration::from_millis(500)).await;
             continue;
         }

@@ -3,18 +3,14 @@
 //! with backoff) or for good: a record or share bundle in the database that
 //! is missing or unreadable, nodes that stored different bid sets or
 //! outcomes, a clearing that fails on its inputs. Retrying those only
-//! repeats them, so the node records the failure in its database (state key
-//! [`HALT_KEY`]), logs it once, shows it in the status, and stops driving
-//! the auction, also after a restart, until the operator has repaired the
-//! cause and run `clearing-node resume`.
+//! repeats them, so the node aborts its ceremony
+//! (`auction::ceremony::Aborted`, stored like every other state), logs it
+//! once, shows it in the status, and stops driving the auction, also after
+//! a restart, until the operator has repaired the cause and run
+//! `clearing-node resume`, which returns the ceremony to where it stopped.
 
+use auction::ceremony::Aborted;
 use serde::{Deserialize, Serialize};
-
-/// The state record of a halted node.
-pub const HALT_KEY: &str = "halted";
-
-/// How a peer's refusal starts when the two nodes stored different bid sets.
-pub const BID_SETS_DIFFER: &str = "bid sets differ";
 
 /// Why a step did not finish.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,18 +64,24 @@ impl From<anyhow::Error> for Failure {
 #[error("{0}: the database is damaged")]
 pub struct Damaged(pub String);
 
-/// A halted node: where, why, since when.
+/// A halted node, as the status shows it: where and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Halt {
     /// The phase the node stopped at.
     pub phase: String,
     /// The failure.
     pub reason: String,
-    /// When it stopped (Unix seconds).
-    pub since_unix: u64,
 }
 
 impl Halt {
+    /// The halt of an aborted ceremony.
+    pub fn of(a: &Aborted) -> Halt {
+        Halt {
+            phase: a.step().name().to_string(),
+            reason: a.reason().to_string(),
+        }
+    }
+
     /// The status's `problem` text of a halted node.
     pub fn problem(&self) -> String {
         format!(

@@ -129,6 +129,12 @@ impl TryFrom<RawLimits> for ApiLimits {
     }
 }
 
+/// The largest request body taken, for K slots per side: the two hex
+/// components (`2 x 4K x 16` characters) and room for the rest.
+pub fn body_limit(k: u32) -> u64 {
+    16 * 1024 + 2 * 4 * 16 * k as u64
+}
+
 /// A JSON error `{"code", "message"}` as warp replies with it.
 pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = serde_json::json!({"code": code, "message": message});

@@ -10,11 +10,10 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest as _, Sha256};
 use std::path::Path;
 
-/// File names in the data folder.
-pub const SIGNING_KEY_FILE: &str = "identity.key";
-/// The TLS private key (PEM).
-pub const TLS_KEY_FILE: &str = "tls.key";
-/// The TLS certificate (PEM).
+/// The signing key and the TLS key: named with the other secret files.
+pub use crate::perms::{SIGNING_KEY_FILE, TLS_KEY_FILE};
+
+/// The TLS certificate (PEM), in the data folder.
 pub const TLS_CERT_FILE: &str = "tls.crt";
 
 /// A node's keys, loaded.

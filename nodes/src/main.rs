@@ -175,7 +175,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run { config } => {
             nodes::logging::init(cli.log_json);
             let cfg = nodes::config::NodeConfig::load(&config)?;
-            nodes::node::run(cfg)
+            nodes::run::run(cfg)
         }
         Command::Close {
             config,
@@ -193,7 +193,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 (cfg.data.join(nodes::perms::DB_FILE), cfg.index, None)
             } else {
                 let site = nodes::sites::choose(&cfg, auction.as_deref())?;
-                (site.db, site.index, Some(site.id))
+                (site.db, u8::from(site.index), Some(site.id))
             };
             if !db.is_file() {
                 anyhow::bail!(
@@ -242,11 +242,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             match nodes::operator::resume(&site)? {
                 Some(h) => nodes::outln!(
                     "node {}: the halt at phase {} is lifted ({}); start the node again to continue",
-                    site.index,
+                    site.index.index(),
                     h.phase,
                     h.reason
                 ),
-                None => nodes::outln!("node {} is not halted; nothing to do", site.index),
+                None => nodes::outln!("node {} is not halted; nothing to do", site.index.index()),
             }
             Ok(())
         }
@@ -261,7 +261,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             nodes::outln!(
                 "auction {} {what}: node {}, hash {}, file {}",
                 site.id,
-                site.index,
+                site.index.index(),
                 site.hash,
                 site.file.display()
             );

@@ -1,33 +1,29 @@
-//! One running node: its state shared by the API, the peer links and the
-//! life cycle, and `run`, which starts them.
+//! One running node as data: each auction's state shared by the API, the
+//! peer links and the life cycle ([`NodeState`]), and the auctions the node
+//! serves ([`Node`]). `crate::run` starts the tasks around them.
+//!
+//! An auction's ceremony (`auction::ceremony::State`) is kept here as it is
+//! stored: whoever moves it holds [`NodeState::changing`], stores the new
+//! record, and only then makes it the current state, so nothing a peer is
+//! told comes from a state that is not on disk.
 
 use crate::config::{NodeConfig, now_unix};
-use crate::halt::{HALT_KEY, Halt};
+use crate::halt::Halt;
 use crate::identity::Identity;
+use crate::links::Links;
+use crate::status::PeerStatus;
 use crate::store::Store;
-use anyhow::{Context, bail};
+use anyhow::{Context as _, bail};
 use auction::auction_file::AuctionInfo;
+use auction::ceremony::{Context, HeldBids, Phase, State};
 use auction::wire::Digest;
 use bytes::Bytes;
 use serde::Serialize;
+use shares::PartyId;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use tokio::net::TcpListener;
-
-/// What one node knows of a peer.
-#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
-pub struct PeerStatus {
-    /// The peer's index.
-    pub node: u8,
-    /// `ok`, `unreachable`, `refused` or `unknown`.
-    pub state: String,
-    /// Details.
-    pub message: String,
-    /// When this state was last seen (Unix seconds).
-    pub since_unix: u64,
-}
 
 /// Progress of the clearing, for the status route.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -40,10 +36,10 @@ pub struct Progress {
     pub problem: Option<String>,
 }
 
-/// Everything a running node shares between its tasks.
+/// Everything a running node shares between its tasks for one auction.
 pub struct NodeState {
-    /// This node's index.
-    pub index: u8,
+    /// This node.
+    pub index: PartyId,
     /// The auction file.
     pub auction: AuctionInfo,
     /// Its bytes, served to bidders.
@@ -57,11 +53,17 @@ pub struct NodeState {
     /// Clearing progress.
     pub progress: Mutex<Progress>,
     /// Incoming clearing links from the predecessor.
-    pub mpc_links: crate::clearing::Links,
-    /// Set when the life cycle stopped for good (also kept in the database).
-    halted: Mutex<Option<Halt>>,
+    pub mpc_links: Links,
+    /// Held by whoever moves the ceremony, from reading it to storing and
+    /// setting the next state.
+    pub changing: tokio::sync::Mutex<()>,
+    /// The ceremony as last stored.
+    ceremony: Mutex<State>,
+    /// This node's held versions with their component digests, read from
+    /// the store once bidding has closed.
+    held: Mutex<Option<Arc<HeldBids>>>,
     /// The pages, their origins and the live view (`crate::web`).
-    pub web: crate::web::Web,
+    pub web: crate::live::Web,
 }
 
 impl NodeState {
@@ -78,12 +80,12 @@ impl NodeState {
             .with_context(|| format!("reading auction file {}", site.file.display()))?;
         let auction = AuctionInfo::from_bytes(&auction_bytes)
             .with_context(|| format!("auction file {}", site.file.display()))?;
-        let entry = auction.node(site.index);
+        let entry = auction.node(u8::from(site.index));
         if entry.public_key.0 != identity.signing.verifying_key() {
             bail!(
                 "the auction file lists public key {} for node {}, but this data folder holds {}",
                 entry.public_key.to_hex(),
-                site.index,
+                site.index.index(),
                 identity.public_key_hex()
             );
         }
@@ -91,42 +93,39 @@ impl NodeState {
             bail!(
                 "the auction file lists certificate fingerprint {} for node {}, but this data folder's certificate is {}",
                 entry.cert_fingerprint,
-                site.index,
+                site.index.index(),
                 identity.fingerprint()
             );
         }
         let window = (auction.open_unix, auction.close_unix);
-        let store = Store::open(&site.db, &auction.hash, window)?;
-        let halted = match store.get(HALT_KEY)? {
-            Some(b) => Some(
-                serde_json::from_slice::<Halt>(&b)
-                    .with_context(|| format!("the database's {HALT_KEY} record does not parse"))?,
-            ),
-            None => None,
+        let ctx = Context {
+            me: site.index,
+            auction_hash: auction.hash,
         };
-        let peers = (0..3u8)
+        let store = Store::open(&site.db, ctx, window)?;
+        let record = store
+            .ceremony()
+            .with_context(|| format!("database {}", site.db.display()))?;
+        let peers = PartyId::ALL
+            .into_iter()
             .map(|i| PeerStatus {
                 node: i,
                 state: "unknown".into(),
                 message: String::new(),
                 since_unix: now_unix(),
+                phase: None,
             })
             .collect();
-        let web = crate::web::Web::new(config, &auction);
+        let web = crate::live::Web::new(config, &auction);
         let registry = crate::registry::Registry::new(
             site.file.clone(),
             auction.clone(),
             Bytes::from(auction_bytes),
         );
-        // Agreed at the close: the file no longer changes it.
-        if let Some(b) = store.get(crate::registry::STORE_KEY)? {
-            let stored: crate::registry::Stored =
-                serde_json::from_slice(&b).with_context(|| {
-                    format!(
-                        "the database's {} record does not parse",
-                        crate::registry::STORE_KEY
-                    )
-                })?;
+        // Agreed when the lists were compared: the file no longer changes it.
+        if let Some(b) = store.registry()? {
+            let stored: crate::registry::Stored = serde_json::from_slice(&b)
+                .context("the database's frozen registry does not parse")?;
             registry.freeze(crate::registry::from_stored(stored));
         }
         Ok(NodeState {
@@ -137,28 +136,87 @@ impl NodeState {
             store,
             peers: Mutex::new(peers),
             progress: Mutex::new(Progress::default()),
-            mpc_links: crate::clearing::Links::default(),
-            halted: Mutex::new(halted),
+            mpc_links: Links::default(),
+            changing: tokio::sync::Mutex::new(()),
+            ceremony: Mutex::new(record.state),
+            held: Mutex::new(None),
             web,
         })
     }
 
+    /// Reads the ceremony as last stored.
+    pub fn with_ceremony<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&self.ceremony.lock().expect("ceremony lock"))
+    }
+
+    /// The ceremony as last stored, to move on from (with
+    /// [`NodeState::changing`] held).
+    pub fn ceremony(&self) -> State {
+        self.with_ceremony(State::clone)
+    }
+
+    /// Makes `state` the current one: call with [`NodeState::changing`]
+    /// held, once its record is stored (or, for an abort whose record could
+    /// not be stored, for as long as this process runs).
+    pub fn set_ceremony(&self, state: State) {
+        *self.ceremony.lock().expect("ceremony lock") = state;
+        self.web.poke();
+    }
+
+    /// The held versions, once read.
+    pub fn held(&self) -> Option<Arc<HeldBids>> {
+        self.held.lock().expect("held lock").clone()
+    }
+
+    /// Keeps the held versions read after the close.
+    pub fn set_held(&self, held: Arc<HeldBids>) {
+        *self.held.lock().expect("held lock") = Some(held);
+    }
+
+    /// Where the auction stands: the ceremony's phase, or `closed` once the
+    /// store's gate has closed and the ceremony has not yet followed.
+    pub fn phase(&self) -> anyhow::Result<Phase> {
+        let phase = self.with_ceremony(State::phase);
+        if phase == Phase::Collecting && self.store.close_reason()?.is_some() {
+            return Ok(Phase::Closed);
+        }
+        Ok(phase)
+    }
+
     /// Records what was last seen of a peer; logs changes.
-    pub fn set_peer(&self, node: u8, state: &str, message: &str) {
+    pub fn set_peer(&self, node: PartyId, state: &str, message: &str) {
         let mut peers = self.peers.lock().expect("peers lock");
-        let p = &mut peers[node as usize];
+        let p = &mut peers[node.index()];
         if p.state != state {
+            let peer = node.index();
             match state {
-                "ok" => tracing::info!(peer = node, "peer reachable"),
+                "ok" => tracing::info!(peer, "peer reachable"),
                 "refused" => {
-                    tracing::error!(peer = node, reason = %message, "peer refuses to work together")
+                    tracing::error!(peer, reason = %message, "peer refuses to work together")
                 }
-                _ => tracing::warn!(peer = node, reason = %message, "peer unreachable"),
+                _ => tracing::warn!(peer, reason = %message, "peer unreachable"),
             }
             p.since_unix = now_unix();
         }
         p.state = state.to_string();
         p.message = message.to_string();
+        if state != "ok" {
+            p.phase = None;
+        }
+    }
+
+    /// Records that a peer answered a ping at `phase`.
+    pub fn set_peer_phase(&self, node: PartyId, phase: Phase) {
+        self.set_peer(node, "ok", &format!("phase {phase}"));
+        self.peers.lock().expect("peers lock")[node.index()].phase = Some(phase);
+    }
+
+    /// Whether a peer was last seen at `phase`.
+    pub fn a_peer_at(&self, phase: Phase) -> bool {
+        let peers = self.peers.lock().expect("peers lock");
+        peers
+            .iter()
+            .any(|p| p.node != self.index && p.phase == Some(phase))
     }
 
     /// Records what the step waits for, keeping the last problem.
@@ -180,13 +238,10 @@ impl NodeState {
 
     /// Why the life cycle stopped for good, if it did.
     pub fn halted(&self) -> Option<Halt> {
-        self.halted.lock().expect("halted lock").clone()
-    }
-
-    /// Records that the life cycle stopped for good.
-    pub fn set_halted(&self, h: Halt) {
-        self.set_progress(&h.phase, vec![], Some(h.problem()));
-        *self.halted.lock().expect("halted lock") = Some(h);
+        self.with_ceremony(|s| match s {
+            State::Aborted(a) => Some(Halt::of(a)),
+            _ => None,
+        })
     }
 
     /// The status document of `GET /v1/status`. While bidding is open it
@@ -195,11 +250,8 @@ impl NodeState {
     /// command only.
     pub fn status(&self) -> anyhow::Result<crate::status::Status> {
         use crate::status::{AgreedSummary, BidCounts, Clearing, RegistrySummary, Status};
-        let phase = self.store.phase()?;
-        let close_reason = self
-            .store
-            .get("close_reason")?
-            .map(|v| String::from_utf8_lossy(&v).into_owned());
+        let phase = self.phase()?;
+        let close_reason = self.store.close_reason()?;
         let peers: Vec<PeerStatus> = self
             .peers
             .lock()
@@ -224,18 +276,14 @@ impl NodeState {
             },
         };
         // The agreed set and its exclusions are public once agreed.
-        let agreed = match self.store.get("agreed")? {
-            Some(b) => {
-                let a: crate::life::Agreed = serde_json::from_slice(&b)?;
-                Some(AgreedSummary {
-                    bid_set: a.bid_set,
-                    bids: a.entries.len(),
-                    excluded: a.excluded,
-                })
-            }
-            None => None,
-        };
-        let bids = if phase != crate::store::Phase::Collecting {
+        let agreed = self.with_ceremony(|s| {
+            s.agreed_set().map(|a| AgreedSummary {
+                bid_set: a.bid_set,
+                bids: a.entries.len(),
+                excluded: a.excluded.clone(),
+            })
+        });
+        let bids = if phase != Phase::Collecting {
             let (bidders, versions) = self.store.counts()?;
             Some(BidCounts { bidders, versions })
         } else {
@@ -286,14 +334,19 @@ impl Node {
     /// of `node.toml` if it names one (added auctions are found by
     /// `find_added` once running).
     pub fn open(config: &NodeConfig) -> anyhow::Result<Node> {
-        crate::perms::check_data_dir(&config.data)?;
+        let added = if config.data.is_dir() {
+            crate::sites::added_folders(&config.data)?
+        } else {
+            vec![]
+        };
+        crate::perms::check_data_dir(&config.data, &added)?;
         let identity = Arc::new(Identity::load(&config.data)?);
         let node = Node {
             config: config.clone(),
             identity: identity.clone(),
             auctions: RwLock::new(Vec::new()),
             failed: Mutex::new(BTreeMap::new()),
-            max_body: Arc::new(AtomicU64::new(crate::api::body_limit(1))),
+            max_body: Arc::new(AtomicU64::new(crate::http::body_limit(1))),
         };
         if let Some(site) = crate::sites::primary(config)? {
             node.insert(Arc::new(NodeState::load(config, &site, identity)?));
@@ -334,162 +387,39 @@ impl Node {
     /// Whether `fingerprint` is a peer's certificate in any served auction.
     pub fn knows_peer(&self, fingerprint: &Digest) -> bool {
         self.auctions().iter().any(|a| {
-            (0..3u8)
-                .filter(|&i| i != a.index)
-                .any(|i| &a.auction.node(i).cert_fingerprint == fingerprint)
+            [a.index.next(), a.index.prev()]
+                .into_iter()
+                .any(|i| &a.auction.node(u8::from(i)).cert_fingerprint == fingerprint)
         })
     }
 
-    fn insert(&self, state: Arc<NodeState>) {
-        let limit = crate::api::body_limit(state.auction.params.max_orders_per_side);
+    /// Whether an added auction's folder is one this node serves.
+    pub fn serves_folder(&self, folder: &std::path::Path) -> bool {
+        self.auctions().iter().any(|a| {
+            folder.file_name().and_then(|n| n.to_str()) == Some(a.auction.hash.to_hex().as_str())
+        })
+    }
+
+    /// Records why an added folder did not load; returns whether the reason
+    /// is new (and so worth saying).
+    pub fn note_failed(&self, folder: PathBuf, why: String) -> bool {
+        let mut failed = self.failed.lock().expect("failed lock");
+        if failed.get(&folder) == Some(&why) {
+            return false;
+        }
+        failed.insert(folder, why);
+        true
+    }
+
+    /// Forgets why an added folder did not load: it has loaded.
+    pub fn loaded(&self, folder: &std::path::Path) {
+        self.failed.lock().expect("failed lock").remove(folder);
+    }
+
+    /// Serves an auction from now on.
+    pub fn insert(&self, state: Arc<NodeState>) {
+        let limit = crate::http::body_limit(state.auction.params.max_orders_per_side);
         self.max_body.fetch_max(limit, Ordering::SeqCst);
         self.auctions.write().expect("auctions lock").push(state);
     }
-}
-
-/// Starts one auction's tasks: its peer monitor and its life cycle.
-fn start(state: &Arc<NodeState>) {
-    tracing::info!(
-        node = state.index,
-        auction = %state.auction.params.id,
-        auction_hash = %state.auction.hash,
-        phase = state.store.phase().map(|p| p.name()).unwrap_or("unknown"),
-        "serving auction"
-    );
-    tokio::spawn(crate::peer::monitor(state.clone()));
-    tokio::spawn(crate::life::drive(state.clone()));
-}
-
-/// Looks for added auctions (`DATA/auctions/`) and starts each one not yet
-/// served. A folder that does not load is said once, again when its
-/// problem changes.
-fn find_added(node: &Node) {
-    let folders = match crate::sites::added_folders(&node.config.data) {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::warn!(error = %format!("{e:#}"), "reading the added auctions failed");
-            return;
-        }
-    };
-    for folder in folders {
-        let known = node.auctions().iter().any(|a| {
-            folder.file_name().and_then(|n| n.to_str()) == Some(a.auction.hash.to_hex().as_str())
-        });
-        if known {
-            continue;
-        }
-        let loaded = crate::sites::added(&folder, &node.identity).and_then(|site| {
-            if let Some(other) = node.by_id(&site.id) {
-                bail!(
-                    "auction id {:?} is already served (hash {}); the folder {} is not served",
-                    site.id,
-                    other.auction.hash,
-                    folder.display()
-                );
-            }
-            NodeState::load(&node.config, &site, node.identity.clone())
-        });
-        match loaded {
-            Ok(state) => {
-                node.failed.lock().expect("failed lock").remove(&folder);
-                let state = Arc::new(state);
-                node.insert(state.clone());
-                start(&state);
-            }
-            Err(e) => {
-                let why = format!("{e:#}");
-                let mut failed = node.failed.lock().expect("failed lock");
-                if failed.get(&folder) != Some(&why) {
-                    tracing::error!(folder = %folder.display(), problem = %why, "an added auction does not load; fix or remove its folder");
-                    failed.insert(folder, why);
-                }
-            }
-        }
-    }
-}
-
-/// Runs a node until it is stopped (Ctrl-C or SIGTERM): every auction it
-/// serves, and those added while it runs.
-pub fn run(config: NodeConfig) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async move {
-        let node = Arc::new(Node::open(&config)?);
-        let identity = node.identity.clone();
-        let api = TcpListener::bind(config.api_listen)
-            .await
-            .with_context(|| format!("binding the bidder API to {}", config.api_listen))?;
-        let peer = TcpListener::bind(config.peer_listen)
-            .await
-            .with_context(|| format!("binding the peer link to {}", config.peer_listen))?;
-        let certs = Arc::new(crate::api_tls::ApiCerts::new(
-            &identity,
-            config.api_cert_chain.as_deref(),
-            config.api_key.as_deref(),
-        )?);
-        let api_tls = crate::api_tls::server_config(certs.clone())?;
-        let page = match config.page_listen {
-            Some(a) => Some(
-                TcpListener::bind(a)
-                    .await
-                    .with_context(|| format!("binding the page listener to {a}"))?,
-            ),
-            None => None,
-        };
-        tracing::info!(
-            api = %config.api_listen,
-            peer = %config.peer_listen,
-            "node started"
-        );
-        for state in node.auctions() {
-            start(&state);
-        }
-        find_added(&node);
-        if node.auctions().is_empty() {
-            tracing::warn!("this node serves no auction yet; add one with `clearing-node add --config … AUCTION.json`");
-        }
-        tokio::spawn(crate::api::serve(
-            api,
-            api_tls,
-            node.clone(),
-            config.api_limits.clone(),
-        ));
-        tokio::spawn(crate::api_tls::watch(certs));
-        if let Some(page) = page {
-            tracing::info!(page = %format!("http://{}/", page.local_addr()?), "bidder page and live view on the loopback page listener");
-            tokio::spawn(crate::web::serve_plain(page, node.clone()));
-        }
-        let n = node.clone();
-        tokio::spawn(async move {
-            if let Err(e) = crate::peer::serve(peer, n).await {
-                tracing::error!(error = %e, "peer listener stopped");
-            }
-        });
-        let n = node.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                let n = n.clone();
-                let _ = tokio::task::spawn_blocking(move || find_added(&n)).await;
-            }
-        });
-        shutdown_signal().await;
-        tracing::info!("stopping");
-        Ok(())
-    })
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("signal handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -1,13 +1,14 @@
 //! The operator's tools on one node: `status`, what the node holds and
 //! where it stands, read from its database (so it works while the node is
 //! down) together with the running node's live progress when it answers;
-//! and `resume`, which lifts a halt once its cause is repaired.
+//! and `resume`, which lifts a halt once its cause is repaired: the aborted
+//! ceremony goes back to the state it stopped at.
 //!
 //! Unlike the public `GET /v1/status`, the operator's status shows how many
 //! bidders have bid and how many versions are held while bidding is open.
 
 use crate::config::{NodeConfig, load_auction, now_unix};
-use crate::halt::{HALT_KEY, Halt};
+use crate::halt::Halt;
 use crate::sites::Site;
 use crate::store::Store;
 use anyhow::{Context, bail};
@@ -33,20 +34,22 @@ pub fn status(cfg: &NodeConfig, site: &Site, with_bids: bool) -> anyhow::Result<
         );
     }
     let store = Store::open_read_only(&db)?;
-    let held_hash = store.get("auction_hash")?.unwrap_or_default();
-    if held_hash != auction.hash.to_hex().as_bytes() {
+    let held_hash = store.auction_hash()?;
+    if held_hash != auction.hash.to_hex() {
         bail!(
             "database {} belongs to the auction file with hash {}, not to {} ({})",
             db.display(),
-            String::from_utf8_lossy(&held_hash),
+            held_hash,
             site.file.display(),
             auction.hash
         );
     }
     let phase = store.phase()?;
-    let close_reason = store
-        .get("close_reason")?
-        .map(|v| String::from_utf8_lossy(&v).into_owned());
+    let close_reason = store.close_reason()?;
+    let ceremony = store
+        .ceremony()
+        .with_context(|| format!("database {}", db.display()))?
+        .state;
     let (bidders, versions) = store.counts()?;
     let mut bids = json!({"bidders": bidders, "versions": versions});
     if with_bids {
@@ -59,20 +62,13 @@ pub fn status(cfg: &NodeConfig, site: &Site, with_bids: bool) -> anyhow::Result<
             .map(|(bidder, versions)| json!({"bidder": bidder, "versions": versions}))
             .collect();
     }
-    let agreed = match store.get("agreed")? {
-        Some(b) => {
-            let a: crate::life::Agreed = serde_json::from_slice(&b)
-                .with_context(|| format!("database {}: the agreed record", db.display()))?;
-            json!({"bid_set": a.bid_set, "bids": a.entries.len(), "excluded": a.excluded})
-        }
+    let agreed = match ceremony.agreed_set() {
+        Some(a) => json!({"bid_set": a.bid_set, "bids": a.entries.len(), "excluded": a.excluded}),
         None => Value::Null,
     };
-    let halted: Option<Halt> = match store.get(HALT_KEY)? {
-        Some(b) => Some(
-            serde_json::from_slice(&b)
-                .with_context(|| format!("database {}: the {HALT_KEY} record", db.display()))?,
-        ),
-        None => None,
+    let halted: Option<Halt> = match &ceremony {
+        auction::ceremony::State::Aborted(a) => Some(Halt::of(a)),
+        _ => None,
     };
     let api = loopback(cfg.api_listen);
     let live = live_status(api, site.fingerprint, &site.id);
@@ -271,22 +267,15 @@ pub fn print(v: &Value) {
     }
 }
 
-/// Removes a halt so that the node continues when next started; returns
-/// the halt removed, `None` if the node was not halted. Meant for after the
+/// Lifts a halt so that the node continues when next started; returns
+/// the halt lifted, `None` if the node was not halted. Meant for after the
 /// cause has been repaired, with the node stopped.
 pub fn resume(site: &Site) -> anyhow::Result<Option<Halt>> {
-    let db = site.db.clone();
-    let h: Option<Halt> = match Store::open_read_only(&db)?.get(HALT_KEY)? {
-        Some(b) => Some(
-            serde_json::from_slice(&b)
-                .with_context(|| format!("database {}: the {HALT_KEY} record", db.display()))?,
-        ),
-        None => None,
-    };
-    if h.is_some() {
-        crate::store::forget_from_outside(&db, HALT_KEY)?;
-    }
-    Ok(h)
+    // Checks the schema first, and that the database is there.
+    Store::open_read_only(&site.db)?;
+    Ok(crate::store::resume_from_outside(&site.db)?
+        .as_ref()
+        .map(Halt::of))
 }
 
 /// Waits until the node has published the outcome, printing each step it
@@ -300,7 +289,7 @@ pub fn wait_published(cfg: &NodeConfig, site: &Site, timeout: Duration) -> anyho
         if let Some(h) = v.get("halted").filter(|h| !h.is_null()) {
             bail!(
                 "node {} halted: {}; repair the cause, then `clearing-node resume --config …` and start it again",
-                site.index,
+                site.index.index(),
                 h["reason"].as_str().unwrap_or("see `clearing-node status`")
             );
         }
@@ -332,7 +321,7 @@ pub fn wait_published(cfg: &NodeConfig, site: &Site, timeout: Duration) -> anyho
         if std::time::Instant::now() >= deadline {
             bail!(
                 "node {} has not published after {} s: {last}; see `clearing-node status --config …`",
-                site.index,
+                site.index.index(),
                 timeout.as_secs()
             );
         }

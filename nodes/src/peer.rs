@@ -5,12 +5,21 @@
 //! length-prefixed JSON request and its answer), so a peer that restarts
 //! costs nothing but a retry; the clearing's own link is a connection that,
 //! after the hello, is handed to the `shares` transport.
+//!
+//! This module is transport only: it carries the ceremony's typed asks and
+//! replies (`auction::ceremony`), a ping and the clearing link's request,
+//! and hands every incoming request to the [`Handler`] it is given.
 
 use crate::identity::fingerprint;
+use crate::links::Stream;
 use crate::node::{Node, NodeState};
-use auction::wire::{BidSetEntry, Digest, Sig};
-use auction::{Exclusion, Outcome};
+use auction::Seed;
+use auction::ceremony::{Ask, Phase, Reply};
+use auction::wire::Digest;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use shares::PartyId;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -22,56 +31,27 @@ const MAX_FRAME: u32 = 512 << 20;
 /// How long one request may take before the peer counts as unreachable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// One held version, as a peer reports it: the common component's digest is
-/// the one both nodes hold (never a component the asker does not hold).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ListEntry {
-    /// The bid version, its signed commitments and the bidder's signature.
-    pub bid: BidSetEntry,
-    /// `component_digest` of the component the two nodes share.
-    pub common: Digest,
-}
-
 /// A request from one node to another.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Request {
     /// First on every connection.
     Hello {
-        /// The sender's index.
-        node: u8,
+        /// The sender.
+        node: PartyId,
         /// The sender's auction-file hash.
         auction_hash: Digest,
     },
     /// Is the peer there, and where is it?
     Ping,
-    /// The sender has closed: close too, and send the held bid versions.
-    BidList,
-    /// The peer's own pairwise component checks, once done.
-    Verdicts {
-        /// The bid set the sender arrived at.
-        bid_set: Digest,
-    },
-    /// The peer's seed commitment for this bid set.
-    Commitment {
-        /// The agreed bid set.
-        bid_set: Digest,
-    },
-    /// The peer's seed value, once it holds all three commitments.
-    Reveal {
-        /// The agreed bid set.
-        bid_set: Digest,
-    },
-    /// The peer's outcome and its signature.
-    Signature {
-        /// The agreed bid set.
-        bid_set: Digest,
-    },
+    /// A step of the ceremony.
+    Ask(Ask),
     /// Open the clearing link (sender is the receiver's predecessor).
     Mpc {
         /// The agreed bid set.
         bid_set: Digest,
         /// The seed.
-        seed: Digest,
+        seed: Seed,
         /// Which clearing attempt the link belongs to: node 0 draws a fresh
         /// id for each attempt and the others pass it along the ring.
         attempt: u64,
@@ -80,63 +60,45 @@ pub enum Request {
 
 /// An answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Response {
     /// Hello accepted.
     HelloOk {
         /// The answering node.
-        node: u8,
+        node: PartyId,
     },
-    /// Refused, with the reason (a mismatched auction file, for one).
+    /// The connection is refused, with the reason (a mismatched auction
+    /// file, for one).
     Refused {
         /// Why.
         message: String,
     },
-    /// Not there yet; ask again.
-    NotReady {
-        /// The answering node's phase.
-        phase: String,
-    },
     /// Answer to Ping.
     Pong {
         /// The answering node's phase.
-        phase: String,
+        phase: Phase,
     },
-    /// Every held version.
-    BidList {
-        /// By bidder, then version.
-        entries: Vec<ListEntry>,
-        /// The answering node's registry digest at the close.
-        registry: Digest,
-        /// How many bidders its registry holds.
-        registered: u64,
-    },
-    /// Exclusions found by the answering node's own pairwise checks.
-    Verdicts {
-        /// The bid set the answering node arrived at.
-        bid_set: Digest,
-        /// Bids whose replicated components disagree.
-        excluded: Vec<Exclusion>,
-    },
-    /// A seed commitment.
-    Commitment {
-        /// The commitment.
-        commitment: Digest,
-    },
-    /// A seed value.
-    Reveal {
-        /// The value.
-        value: Digest,
-    },
-    /// The answering node's outcome and signature.
-    Signature {
-        /// Its outcome.
-        outcome: Outcome,
-        /// Its signature over the outcome message.
-        signature: Sig,
+    /// The answer to an ask.
+    Reply(Reply),
+    /// The clearing link is not taken now; ask again.
+    MpcNotReady {
+        /// The answering node's phase.
+        phase: Phase,
+        /// Why it stopped, when it has halted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        halted: Option<String>,
     },
     /// The link is the clearing's from now on.
     MpcReady,
 }
+
+/// What answers the requests that reach an auction after the hello: the
+/// life cycle's (`crate::life::answer`).
+pub type Handler = Arc<
+    dyn Fn(Arc<NodeState>, PartyId, Request) -> Pin<Box<dyn Future<Output = Response> + Send>>
+        + Send
+        + Sync,
+>;
 
 async fn write_frame<S: AsyncWrite + Unpin, T: Serialize>(s: &mut S, v: &T) -> anyhow::Result<()> {
     let bytes = serde_json::to_vec(v)?;
@@ -167,18 +129,18 @@ async fn read_frame<S: AsyncRead + Unpin, T: DeserializeOwned>(s: &mut S) -> any
 #[derive(Debug, thiserror::Error)]
 pub enum PeerError {
     /// Could not connect or the connection broke.
-    #[error("node {node} unreachable: {message}")]
+    #[error("node {} unreachable: {message}", .node.index())]
     Unreachable {
         /// The peer.
-        node: u8,
+        node: PartyId,
         /// What happened.
         message: String,
     },
     /// The peer refused (different auction file, ...).
-    #[error("node {node} refused: {message}")]
+    #[error("node {} refused: {message}", .node.index())]
     Refused {
         /// The peer.
-        node: u8,
+        node: PartyId,
         /// Its reason.
         message: String,
     },
@@ -188,15 +150,15 @@ pub enum PeerError {
 /// the stream.
 pub async fn request(
     state: &NodeState,
-    to: u8,
+    to: PartyId,
     req: &Request,
-) -> Result<(Response, TlsStream<TcpStream>), PeerError> {
+) -> Result<(Response, Stream), PeerError> {
     let unreachable = |e: &dyn std::fmt::Display| PeerError::Unreachable {
         node: to,
         message: e.to_string(),
     };
     let fut = async {
-        let entry = state.auction.node(to);
+        let entry = state.auction.node(u8::from(to));
         let cfg = crate::tls::pinned_client(entry.cert_fingerprint, Some(&state.identity))
             .map_err(|e| unreachable(&e))?;
         let tcp = TcpStream::connect(entry.peer)
@@ -245,7 +207,7 @@ pub async fn request(
 /// The peer listener: mutual TLS, hello check, then one request.
 /// One listener serves every auction of the node: the hello names the
 /// auction by its hash, and the connection is that auction's from then on.
-pub async fn serve(listener: TcpListener, node: Arc<Node>) -> anyhow::Result<()> {
+pub async fn serve(listener: TcpListener, node: Arc<Node>, handler: Handler) -> anyhow::Result<()> {
     let n = node.clone();
     let acceptor = TlsAcceptor::from(Arc::new(crate::tls::peer_server(
         &node.identity,
@@ -263,10 +225,11 @@ pub async fn serve(listener: TcpListener, node: Arc<Node>) -> anyhow::Result<()>
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let node = node.clone();
+        let handler = handler.clone();
         tokio::spawn(async move {
             let r = tokio::time::timeout(REQUEST_TIMEOUT, async {
                 let tls = acceptor.accept(tcp).await?;
-                handle(tls, &node).await
+                handle(tls, &node, &handler).await
             })
             .await;
             match r {
@@ -285,13 +248,14 @@ fn peer_fingerprint(tls: &tokio_rustls::server::TlsStream<TcpStream>) -> Option<
 
 /// Whether `fp` is node `i`'s certificate in `state`'s auction (and `i` is
 /// not this node).
-fn is_node(state: &NodeState, i: u8, fp: &Digest) -> bool {
-    i < 3 && i != state.index && state.auction.node(i).cert_fingerprint == *fp
+fn is_node(state: &NodeState, i: PartyId, fp: &Digest) -> bool {
+    i != state.index && state.auction.node(u8::from(i)).cert_fingerprint == *fp
 }
 
 async fn handle(
     mut tls: tokio_rustls::server::TlsStream<TcpStream>,
     node: &Arc<Node>,
+    handler: &Handler,
 ) -> anyhow::Result<()> {
     let Some(fp) = peer_fingerprint(&tls) else {
         anyhow::bail!("the peer showed no certificate");
@@ -307,7 +271,10 @@ async fn handle(
     let state = match node.by_hash(&auction_hash) {
         Some(s) if is_node(&s, from, &fp) => s,
         Some(_) => {
-            anyhow::bail!("peer certificate {fp} is not node {from}'s in auction {auction_hash}")
+            anyhow::bail!(
+                "peer certificate {fp} is not node {}'s in auction {auction_hash}",
+                from.index()
+            )
         }
         None => {
             // The auctions this peer takes part in as node `from`: with one,
@@ -321,8 +288,10 @@ async fn handle(
             let message = match mine.as_slice() {
                 [state] => {
                     let message = format!(
-                        "auction file mismatch: node {} has auction hash {}, node {from} has {auction_hash}; the terms differ (parameters, times or nodes), and the three nodes must use the same auction file",
-                        state.index, state.auction.hash
+                        "auction file mismatch: node {} has auction hash {}, node {} has {auction_hash}; the terms differ (parameters, times or nodes), and the three nodes must use the same auction file",
+                        state.index.index(),
+                        state.auction.hash,
+                        from.index()
                     );
                     state.set_peer(from, "refused", &message);
                     message
@@ -331,30 +300,26 @@ async fn handle(
                     "this node serves no auction with hash {auction_hash}; add the auction file with `clearing-node add`, or compare the three nodes' files"
                 ),
             };
-            tracing::error!(peer = from, "{message}");
+            tracing::error!(peer = from.index(), "{message}");
             write_frame(&mut tls, &Response::Refused { message }).await?;
             return Ok(());
         }
     };
-    let state = &state;
     write_frame(&mut tls, &Response::HelloOk { node: state.index }).await?;
     let req: Request = read_frame(&mut tls).await?;
-    if let Request::Mpc {
-        bid_set,
-        seed,
-        attempt,
-    } = &req
-    {
-        let resp = crate::clearing::accept_link(state, from, bid_set, seed);
-        let ready = matches!(resp, Response::MpcReady);
-        write_frame(&mut tls, &resp).await?;
-        if ready {
-            crate::clearing::hand_over(state, *attempt, TlsStream::Server(tls)).await;
-        }
-        return Ok(());
-    }
-    let resp = crate::life::answer(state, from, req).await;
+    let attempt = match &req {
+        Request::Mpc { attempt, .. } => Some(*attempt),
+        _ => None,
+    };
+    let resp = handler(state.clone(), from, req).await;
+    let ready = matches!(resp, Response::MpcReady);
     write_frame(&mut tls, &resp).await?;
+    if let (Some(attempt), true) = (attempt, ready) {
+        state
+            .mpc_links
+            .hand_over(attempt, TlsStream::Server(tls))
+            .await;
+    }
     Ok(())
 }
 
@@ -362,11 +327,9 @@ async fn handle(
 /// there, and logs changes.
 pub async fn monitor(state: Arc<NodeState>) {
     loop {
-        for to in (0..3u8).filter(|&i| i != state.index) {
+        for to in [state.index.next(), state.index.prev()] {
             match request(&state, to, &Request::Ping).await {
-                Ok((Response::Pong { phase }, _)) => {
-                    state.set_peer(to, "ok", &format!("phase {phase}"))
-                }
+                Ok((Response::Pong { phase }, _)) => state.set_peer_phase(to, phase),
                 Ok((other, _)) => {
                     state.set_peer(to, "unreachable", &format!("unexpected answer {other:?}"))
                 }

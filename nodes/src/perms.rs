@@ -6,10 +6,13 @@
 //! write the folder or any of those files, naming each and the `chmod` that
 //! fixes it.
 
-use crate::identity::{SIGNING_KEY_FILE, TLS_KEY_FILE};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 
+/// The signing key (Ed25519, raw) in the data folder.
+pub const SIGNING_KEY_FILE: &str = "identity.key";
+/// The TLS private key (PEM) in the data folder.
+pub const TLS_KEY_FILE: &str = "tls.key";
 /// The database file in the data folder.
 pub const DB_FILE: &str = "node.db";
 /// The data folder's mode.
@@ -87,10 +90,11 @@ pub fn create_private_file(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Checks the data folder and those of its secret files that exist; the
+/// Checks the data folder and those of its secret files that exist, with
+/// the folders of its added auctions (`crate::sites::added_folders`); the
 /// error names every file group or others can read or write, its mode, and
 /// the command that fixes it.
-pub fn check_data_dir(dir: &Path) -> anyhow::Result<()> {
+pub fn check_data_dir(dir: &Path, added: &[PathBuf]) -> anyhow::Result<()> {
     if !dir.is_dir() {
         bail!(
             "the data folder {} does not exist or is not a folder; create it with `clearing-node init --data {}`",
@@ -101,8 +105,8 @@ pub fn check_data_dir(dir: &Path) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     problems.extend(open_to_others(dir, true)?);
     let mut files = secret_files(dir);
-    // The added auctions' folders and databases (`crate::sites`).
-    for folder in crate::sites::added_folders(dir)? {
+    // The added auctions' folders and databases.
+    for folder in added {
         problems.extend(open_to_others(&folder, true)?);
         for suffix in ["", "-wal", "-shm"] {
             files.push((
@@ -176,22 +180,22 @@ mod tests {
         create_private_file(&db).unwrap();
         assert_eq!(mode(&db), 0o600);
         create_private_file(&db).unwrap();
-        check_data_dir(&dir).unwrap();
+        check_data_dir(&dir, &[]).unwrap();
 
         std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).unwrap();
-        let e = check_data_dir(&dir).unwrap_err().to_string();
+        let e = check_data_dir(&dir, &[]).unwrap_err().to_string();
         assert!(e.contains("has mode 0640"), "{e}");
         assert!(e.contains(&format!("chmod 600 {}", db.display())), "{e}");
         std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
 
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let e = check_data_dir(&dir).unwrap_err().to_string();
+        let e = check_data_dir(&dir, &[]).unwrap_err().to_string();
         assert!(e.contains("has mode 0755"), "{e}");
         assert!(e.contains(&format!("chmod 700 {}", dir.display())), "{e}");
         // An existing folder open to others is not taken by init either.
         assert!(create_data_dir(&dir).is_err());
         // Group or others may traverse but not read or write: accepted.
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711)).unwrap();
-        check_data_dir(&dir).unwrap();
+        check_data_dir(&dir, &[]).unwrap();
     }
 }

@@ -118,7 +118,7 @@ pub fn list(node: &Node) -> serde_json::Value {
                 "id": id,
                 "auction_hash": a.auction.hash,
                 "node": a.index,
-                "phase": a.store.phase().map(|p| p.name()).unwrap_or("unknown"),
+                "phase": a.phase().map(|p| p.name()).unwrap_or("unknown"),
                 "closes": auction::time::rfc3339(a.auction.close_unix),
                 "api": format!("/v1/auctions/{}/", percent_encode(id)),
                 "page": format!("/auctions/{}/", percent_encode(id)),
@@ -166,7 +166,7 @@ impl<B: 'static> Router<B> {
                 .headers()
                 .get(hyper::header::HOST)
                 .and_then(|h| h.to_str().ok());
-            if !host.is_some_and(crate::web::loopback_host) {
+            if !host.is_some_and(loopback_host) {
                 let r = json_error(
                     StatusCode::MISDIRECTED_REQUEST,
                     "not_loopback",
@@ -252,6 +252,21 @@ impl<B: 'static> hyper::service::Service<Request<B>> for Router<B> {
     fn call(&self, req: Request<B>) -> BoxFuture {
         self.answer(req)
     }
+}
+
+/// Whether a `Host` header names a loopback host (a browser that reached
+/// the plain-HTTP listener under another name was sent there by someone
+/// else's DNS: refused).
+pub fn loopback_host(host: &str) -> bool {
+    let name = if let Some(r) = host.strip_prefix('[') {
+        r.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

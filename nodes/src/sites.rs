@@ -23,6 +23,7 @@ use crate::perms::DB_FILE;
 use anyhow::{Context, bail};
 use auction::auction_file::AuctionInfo;
 use auction::wire::Digest;
+use shares::PartyId;
 use std::path::{Path, PathBuf};
 
 /// The folder under the data folder that holds added auctions.
@@ -42,8 +43,8 @@ pub struct Site {
     pub file: PathBuf,
     /// The database.
     pub db: PathBuf,
-    /// This node's index in the auction file.
-    pub index: u8,
+    /// This node in the auction file.
+    pub index: PartyId,
     /// The certificate fingerprint the auction file lists for this node.
     pub fingerprint: Digest,
     /// Whether this is the auction of `node.toml`.
@@ -52,15 +53,19 @@ pub struct Site {
 
 /// This node's index in `auction`: the node entry with this identity's
 /// public key and certificate.
-pub fn index_in(auction: &AuctionInfo, id: &Identity, file: &Path) -> anyhow::Result<u8> {
+pub fn index_in(auction: &AuctionInfo, id: &Identity, file: &Path) -> anyhow::Result<PartyId> {
     let key = id.signing.verifying_key();
-    let Some(i) = (0..3u8).find(|&i| auction.node(i).public_key.0 == key) else {
+    let Some(p) = PartyId::ALL
+        .into_iter()
+        .find(|&p| auction.node(u8::from(p)).public_key.0 == key)
+    else {
         bail!(
             "auction file {} does not list this node: none of its three nodes has public key {}; give the other operators this node's key (`clearing-node init` printed it)",
             file.display(),
             id.public_key_hex()
         );
     };
+    let i = u8::from(p);
     if auction.node(i).cert_fingerprint != id.fingerprint() {
         bail!(
             "auction file {} lists certificate fingerprint {} for node {i}, but this data folder's certificate is {}",
@@ -69,10 +74,10 @@ pub fn index_in(auction: &AuctionInfo, id: &Identity, file: &Path) -> anyhow::Re
             id.fingerprint()
         );
     }
-    Ok(i)
+    Ok(p)
 }
 
-fn site(file: &Path, db: PathBuf, index: u8, primary: bool) -> anyhow::Result<Site> {
+fn site(file: &Path, db: PathBuf, index: PartyId, primary: bool) -> anyhow::Result<Site> {
     let info = crate::config::load_auction(file)?;
     Ok(Site {
         id: info.params.id.clone(),
@@ -80,7 +85,7 @@ fn site(file: &Path, db: PathBuf, index: u8, primary: bool) -> anyhow::Result<Si
         file: file.to_path_buf(),
         db,
         index,
-        fingerprint: info.node(index).cert_fingerprint,
+        fingerprint: info.node(u8::from(index)).cert_fingerprint,
         primary,
     })
 }
@@ -88,7 +93,10 @@ fn site(file: &Path, db: PathBuf, index: u8, primary: bool) -> anyhow::Result<Si
 /// The auction of `node.toml`, if it names one.
 pub fn primary(cfg: &NodeConfig) -> anyhow::Result<Option<Site>> {
     match &cfg.auction {
-        Some(file) => Ok(Some(site(file, cfg.data.join(DB_FILE), cfg.index, true)?)),
+        Some(file) => {
+            let index = PartyId::try_from(cfg.index).map_err(anyhow::Error::msg)?;
+            Ok(Some(site(file, cfg.data.join(DB_FILE), index, true)?))
+        }
         None => Ok(None),
     }
 }

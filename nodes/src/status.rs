@@ -2,11 +2,27 @@
 //! the node writes it, and programs that watch nodes (the demo, tests)
 //! read it with the same type instead of picking at untyped JSON.
 
-use crate::node::PeerStatus;
-use crate::store::Phase;
 use auction::Exclusion;
+use auction::ceremony::Phase;
 use auction::wire::Digest;
 use serde::{Deserialize, Serialize};
+use shares::PartyId;
+
+/// What one node knows of a peer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PeerStatus {
+    /// The peer.
+    pub node: PartyId,
+    /// `ok`, `unreachable`, `refused` or `unknown`.
+    pub state: String,
+    /// Details.
+    pub message: String,
+    /// When this state was last seen (Unix seconds).
+    pub since_unix: u64,
+    /// The peer's phase, when it last answered a ping.
+    #[serde(skip)]
+    pub phase: Option<Phase>,
+}
 
 /// Where one node stands in one auction.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -16,7 +32,7 @@ pub struct Status {
     /// The auction's hash.
     pub auction_hash: Digest,
     /// This node's index in the auction.
-    pub node: u8,
+    pub node: PartyId,
     /// The life-cycle phase.
     pub phase: Phase,
     /// Why bidding closed, once it has.

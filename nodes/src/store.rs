@@ -1,17 +1,27 @@
 //! The node's SQLite file: bids (every version, share components as blobs),
-//! and the life-cycle state, one key per record, so a restarted node
-//! continues where it stopped. WAL with `synchronous=FULL`: a commit is on
-//! disk before it returns, and a receipt is only signed after the commit.
+//! and one row for the auction: the ceremony's record
+//! ([`CeremonyRecord`], rewritten after every transition, so a restarted
+//! node continues where it stopped), the bidder registry frozen when the
+//! bid lists were compared, and the close gate. WAL with
+//! `synchronous=FULL`: a commit is on disk before it returns, and a receipt
+//! is only signed after the commit.
+//!
+//! The close gate is the row's `close_reason`, set once, in a transaction
+//! of its own; every group of bids is stored in a transaction that reads it
+//! first, so no bid is acknowledged after the close commits. The ceremony
+//! leaves `collecting` once the life cycle sees the gate closed.
 //!
 //! One writer thread owns the write connection and commits bids in groups
 //! (one fsync for every bid that arrived while the previous group was being
 //! written); reads use a second connection.
 
 use crate::config::now_unix;
-use anyhow::Context;
+use crate::halt::Damaged;
+use anyhow::Context as _;
 use auction::BidderId;
+use auction::ceremony::{Aborted, CeremonyRecord, Context, Phase, State};
 use auction::wire::{Digest, Salt, ShareBundle, Sig, Submission};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
@@ -19,7 +29,9 @@ use tokio::sync::oneshot;
 /// The schema this code writes (`PRAGMA user_version`).
 /// Version 2: submissions of format 2, with hiding commitments `c0..c2` and
 /// this node's bundle salt (secret, like the components).
-pub const SCHEMA_VERSION: i64 = 2;
+/// Version 3: the life cycle is one ceremony record (`auction::ceremony`)
+/// in the `auction` row instead of a record per step.
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE bids (
@@ -33,63 +45,22 @@ CREATE TABLE bids (
     received_unix INTEGER NOT NULL,
     PRIMARY KEY (bidder, version)
 );
-CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE auction (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    hash TEXT NOT NULL,
+    close_reason TEXT,
+    ceremony BLOB NOT NULL,
+    registry BLOB
+);
 ";
 
-/// Where the auction stands at this node. Each step is recorded before the
-/// next begins.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// Taking bids.
-    Collecting,
-    /// No more bids; agreeing on the bid set.
-    Closed,
-    /// Bid lists exchanged, own pairwise component checks done.
-    Checked,
-    /// The bid set and exclusions are agreed.
-    Agreed,
-    /// All three seed commitments held.
-    Committed,
-    /// The seed is known; clearing.
-    Seeded,
-    /// The outcome is computed and signed by this node.
-    Cleared,
-    /// All three signatures held; the bundle is served.
-    Published,
-}
-
-impl Phase {
-    /// The stored name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Collecting => "collecting",
-            Phase::Closed => "closed",
-            Phase::Checked => "checked",
-            Phase::Agreed => "agreed",
-            Phase::Committed => "committed",
-            Phase::Seeded => "seeded",
-            Phase::Cleared => "cleared",
-            Phase::Published => "published",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Phase> {
-        [
-            Phase::Collecting,
-            Phase::Closed,
-            Phase::Checked,
-            Phase::Agreed,
-            Phase::Committed,
-            Phase::Seeded,
-            Phase::Cleared,
-            Phase::Published,
-        ]
-        .into_iter()
-        .find(|p| p.name() == s)
-    }
+/// The refusal of a database of another schema version. There is nothing
+/// to migrate from: a database of an older version is refused, not read.
+fn schema_refused(path: &Path, version: i64) -> anyhow::Error {
+    anyhow::anyhow!(
+        "database {} has schema version {version}; this program reads version {SCHEMA_VERSION} only and does not convert older databases: move the file away and start the auction again with an empty database",
+        path.display()
+    )
 }
 
 /// Why a bid was not stored.
@@ -135,10 +106,10 @@ pub struct HeldBid {
 
 enum Op {
     Bid(Box<Submission>, oneshot::Sender<Result<(), Refusal>>),
-    Close(&'static str, oneshot::Sender<Result<Phase, String>>),
+    Close(&'static str, oneshot::Sender<Result<(), String>>),
     Put(
-        Vec<(String, Vec<u8>)>,
-        Option<Phase>,
+        Box<CeremonyRecord>,
+        Option<Vec<u8>>,
         oneshot::Sender<Result<(), String>>,
     ),
 }
@@ -167,63 +138,91 @@ fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
     Ok(c)
 }
 
-fn get_state(c: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
-    c.query_row("SELECT value FROM state WHERE key = ?1", [key], |r| {
-        r.get(0)
-    })
-    .optional()
+fn close_reason(c: &Connection) -> rusqlite::Result<Option<String>> {
+    c.query_row("SELECT close_reason FROM auction", [], |r| r.get(0))
 }
 
-fn put_state(c: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+fn read_record(c: &Connection) -> anyhow::Result<CeremonyRecord> {
+    let bytes: Vec<u8> = c.query_row("SELECT ceremony FROM auction", [], |r| r.get(0))?;
+    Ok(CeremonyRecord::from_bytes(&bytes).map_err(|e| Damaged(e.to_string()))?)
+}
+
+fn write_record(c: &Connection, record: &CeremonyRecord) -> rusqlite::Result<()> {
+    c.execute("UPDATE auction SET ceremony = ?1", [record.to_bytes()])?;
+    Ok(())
+}
+
+/// The phase: the ceremony's, or `closed` while the gate has closed and the
+/// life cycle has not yet moved the ceremony on.
+fn read_phase(c: &Connection) -> anyhow::Result<Phase> {
+    let phase = read_record(c)?.phase();
+    Ok(match (phase, close_reason(c)?) {
+        (Phase::Collecting, Some(_)) => Phase::Closed,
+        (p, _) => p,
+    })
+}
+
+/// Closes the gate, if it is open.
+fn close_gate(c: &Connection, reason: &str) -> rusqlite::Result<()> {
     c.execute(
-        "INSERT OR REPLACE INTO state (key, value) VALUES (?1, ?2)",
-        params![key, value],
+        "UPDATE auction SET close_reason = ?1 WHERE close_reason IS NULL",
+        [reason],
     )?;
     Ok(())
 }
 
-fn read_phase(c: &Connection) -> rusqlite::Result<Phase> {
-    Ok(get_state(c, "phase")?
-        .and_then(|v| Phase::parse(std::str::from_utf8(&v).ok()?))
-        .unwrap_or(Phase::Collecting))
-}
-
-/// Opens (or creates) the database at `path` for the auction with hash
-/// `auction_hash`; refuses a database made for another auction file or by a
-/// newer schema.
-fn open_checked(path: &Path, auction_hash: &Digest) -> anyhow::Result<Connection> {
+/// Opens (or creates) the database at `path` for the auction and node of
+/// `ctx`; refuses a database made for another auction file or by another
+/// schema.
+fn open_checked(path: &Path, ctx: Context) -> anyhow::Result<Connection> {
     let mut c = open_conn(path)?;
     let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version == 0 {
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;
-        put_state(&tx, "auction_hash", auction_hash.to_hex().as_bytes())?;
-        put_state(&tx, "phase", Phase::Collecting.name().as_bytes())?;
+        tx.execute(
+            "INSERT INTO auction (one, hash, ceremony) VALUES (1, ?1, ?2)",
+            params![
+                ctx.auction_hash.to_hex(),
+                CeremonyRecord::new(State::start(ctx)).to_bytes()
+            ],
+        )?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
     } else if version != SCHEMA_VERSION {
+        return Err(schema_refused(path, version));
+    }
+    let held = held_hash(&c)?;
+    if held != ctx.auction_hash.to_hex() {
         anyhow::bail!(
-            "database {} has schema version {version}; this program reads version {SCHEMA_VERSION}",
-            path.display()
+            "database {} belongs to the auction file with hash {held}, not to this one ({})",
+            path.display(),
+            ctx.auction_hash
         );
     }
-    let held = get_state(&c, "auction_hash")?.unwrap_or_default();
-    if held != auction_hash.to_hex().as_bytes() {
+    let me = read_record(&c)?.state.context().me;
+    if me != ctx.me {
         anyhow::bail!(
-            "database {} belongs to the auction file with hash {}, not to this one ({auction_hash})",
+            "database {} belongs to node {} of this auction, not to node {}",
             path.display(),
-            String::from_utf8_lossy(&held)
+            me.index(),
+            ctx.me.index()
         );
     }
     Ok(c)
 }
 
+fn held_hash(c: &Connection) -> rusqlite::Result<String> {
+    c.query_row("SELECT hash FROM auction", [], |r| r.get(0))
+}
+
 impl Store {
-    /// Opens the store and starts its writer thread. `window` is the auction's
-    /// `[open, close)` in Unix seconds.
-    pub fn open(path: &Path, auction_hash: &Digest, window: (u64, u64)) -> anyhow::Result<Store> {
+    /// Opens the store of node `ctx.me` in auction `ctx.auction_hash` and
+    /// starts its writer thread. `window` is the auction's `[open, close)`
+    /// in Unix seconds.
+    pub fn open(path: &Path, ctx: Context, window: (u64, u64)) -> anyhow::Result<Store> {
         crate::perms::create_private_file(path)?;
-        let write = open_checked(path, auction_hash)?;
+        let write = open_checked(path, ctx)?;
         let read = open_conn(path)?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
@@ -256,10 +255,7 @@ impl Store {
         c.busy_timeout(std::time::Duration::from_secs(10))?;
         let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version != SCHEMA_VERSION {
-            anyhow::bail!(
-                "database {} has schema version {version}; this program reads version {SCHEMA_VERSION}",
-                path.display()
-            );
+            return Err(schema_refused(path, version));
         }
         let (ops, _) = std::sync::mpsc::channel();
         Ok(Store {
@@ -284,8 +280,9 @@ impl Store {
             .map_err(|_| Refusal::Storage("writer stopped".into()))?
     }
 
-    /// Ends bidding (if it has not ended); returns the phase after.
-    pub async fn close(&self, reason: &'static str) -> Result<Phase, String> {
+    /// Closes the gate (if it is open): no bid is stored after this
+    /// returns.
+    pub async fn close(&self, reason: &'static str) -> Result<(), String> {
         let (tx, rx) = oneshot::channel();
         self.ops
             .send(Op::Close(reason, tx))
@@ -293,15 +290,17 @@ impl Store {
         rx.await.map_err(|_| "writer stopped".to_string())?
     }
 
-    /// Writes state records and optionally a new phase, in one transaction.
-    pub async fn put(
+    /// Stores the ceremony's record, and with it the bidder registry when
+    /// it is frozen (`crate::registry::to_stored`, as JSON); returns once
+    /// both are on disk.
+    pub async fn put_ceremony(
         &self,
-        records: Vec<(String, Vec<u8>)>,
-        phase: Option<Phase>,
+        record: CeremonyRecord,
+        registry: Option<Vec<u8>>,
     ) -> Result<(), String> {
         let (tx, rx) = oneshot::channel();
         self.ops
-            .send(Op::Put(records, phase, tx))
+            .send(Op::Put(Box::new(record), registry, tx))
             .map_err(|_| "writer stopped".to_string())?;
         rx.await.map_err(|_| "writer stopped".to_string())?
     }
@@ -317,14 +316,40 @@ impl Store {
         Ok(f(&c)?)
     }
 
-    /// The current phase.
-    pub fn phase(&self) -> anyhow::Result<Phase> {
-        self.with_read(read_phase)
+    fn with_read_any<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let c = self
+            .read
+            .lock()
+            .map_err(|_| anyhow::anyhow!("read connection poisoned"))?;
+        f(&c)
     }
 
-    /// A state record.
-    pub fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        self.with_read(|c| get_state(c, key))
+    /// The current phase (`closed` as soon as the gate has closed).
+    pub fn phase(&self) -> anyhow::Result<Phase> {
+        self.with_read_any(read_phase)
+    }
+
+    /// The ceremony's record as stored.
+    pub fn ceremony(&self) -> anyhow::Result<CeremonyRecord> {
+        self.with_read_any(read_record)
+    }
+
+    /// Why bidding closed, once it has.
+    pub fn close_reason(&self) -> anyhow::Result<Option<String>> {
+        self.with_read(close_reason)
+    }
+
+    /// The hash of the auction file the database belongs to.
+    pub fn auction_hash(&self) -> anyhow::Result<String> {
+        self.with_read(held_hash)
+    }
+
+    /// The bidder registry frozen when the bid lists were compared.
+    pub fn registry(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        self.with_read(|c| c.query_row("SELECT registry FROM auction", [], |r| r.get(0)))
     }
 
     /// Number of bidders with a bid, and of versions held.
@@ -402,25 +427,29 @@ fn from_blob(b: &[u8]) -> Vec<u64> {
 }
 
 /// Ends bidding from another process (the operator's `close` command): the
-/// running node's writer reads the phase inside every bid transaction, so no
+/// running node's writer reads the gate inside every bid transaction, so no
 /// bid is acknowledged after this commits.
 pub fn close_from_outside(path: &Path) -> anyhow::Result<Phase> {
     let mut c = open_conn(path)?;
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let phase = read_phase(&tx)?;
-    if phase == Phase::Collecting {
-        put_state(&tx, "phase", Phase::Closed.name().as_bytes())?;
-        put_state(&tx, "close_reason", b"operator")?;
-    }
+    close_gate(&tx, "operator")?;
     tx.commit()?;
-    Ok(read_phase(&c)?)
+    read_phase(&c)
 }
 
-/// Deletes a state record from another process (the operator's `resume`
-/// command); returns whether it was there.
-pub fn forget_from_outside(path: &Path, key: &str) -> anyhow::Result<bool> {
-    let c = open_conn(path)?;
-    Ok(c.execute("DELETE FROM state WHERE key = ?1", [key])? > 0)
+/// Lifts a halt from another process (the operator's `resume` command):
+/// an aborted ceremony goes back to the state it stopped at. Returns the
+/// abort lifted, if the ceremony had aborted.
+pub fn resume_from_outside(path: &Path) -> anyhow::Result<Option<Aborted>> {
+    let mut c = open_conn(path)?;
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let record = read_record(&tx)?;
+    let State::Aborted(aborted) = record.state else {
+        return Ok(None);
+    };
+    write_record(&tx, &CeremonyRecord::new(aborted.clone().resume()))?;
+    tx.commit()?;
+    Ok(Some(aborted))
 }
 
 fn writer(mut c: Connection, rx: std::sync::mpsc::Receiver<Op>, window: (u64, u64)) {
@@ -440,8 +469,8 @@ fn writer(mut c: Connection, rx: std::sync::mpsc::Receiver<Op>, window: (u64, u6
                     let r = close_tx(&mut c, reason).map_err(|e| e.to_string());
                     let _ = reply.send(r);
                 }
-                Op::Put(records, phase, reply) => {
-                    let r = put_tx(&mut c, &records, phase).map_err(|e| e.to_string());
+                Op::Put(record, registry, reply) => {
+                    let r = put_tx(&mut c, &record, registry.as_deref()).map_err(|e| e.to_string());
                     let _ = reply.send(r);
                 }
             }
@@ -452,28 +481,21 @@ fn writer(mut c: Connection, rx: std::sync::mpsc::Receiver<Op>, window: (u64, u6
     }
 }
 
-fn close_tx(c: &mut Connection, reason: &str) -> rusqlite::Result<Phase> {
+fn close_tx(c: &mut Connection, reason: &str) -> rusqlite::Result<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let phase = read_phase(&tx)?;
-    if phase == Phase::Collecting {
-        put_state(&tx, "phase", Phase::Closed.name().as_bytes())?;
-        put_state(&tx, "close_reason", reason.as_bytes())?;
-    }
-    tx.commit()?;
-    read_phase(c)
+    close_gate(&tx, reason)?;
+    tx.commit()
 }
 
 fn put_tx(
     c: &mut Connection,
-    records: &[(String, Vec<u8>)],
-    phase: Option<Phase>,
+    record: &CeremonyRecord,
+    registry: Option<&[u8]>,
 ) -> rusqlite::Result<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    for (k, v) in records {
-        put_state(&tx, k, v)?;
-    }
-    if let Some(p) = phase {
-        put_state(&tx, "phase", p.name().as_bytes())?;
+    write_record(&tx, record)?;
+    if let Some(r) = registry {
+        tx.execute("UPDATE auction SET registry = ?1", [r])?;
     }
     tx.commit()
 }
@@ -483,13 +505,17 @@ type BidOp = (Box<Submission>, oneshot::Sender<Result<(), Refusal>>);
 fn write_bids(c: &mut Connection, bids: Vec<BidOp>, (open, close): (u64, u64)) {
     let result = (|| -> rusqlite::Result<Vec<Result<(), Refusal>>> {
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut phase = read_phase(&tx)?;
         let now = now_unix();
-        if phase == Phase::Collecting && now >= close {
-            put_state(&tx, "phase", Phase::Closed.name().as_bytes())?;
-            put_state(&tx, "close_reason", b"close time")?;
-            phase = Phase::Closed;
+        if now >= close {
+            close_gate(&tx, "close time")?;
         }
+        // The gate, read inside the transaction that stores the bids.
+        let closed = close_reason(&tx)?.is_some();
+        let phase = if closed {
+            read_phase(&tx).map(|p| p.name()).unwrap_or("closed")
+        } else {
+            Phase::Collecting.name()
+        };
         let mut out = Vec::with_capacity(bids.len());
         {
             let mut newest =
@@ -499,8 +525,8 @@ fn write_bids(c: &mut Connection, bids: Vec<BidOp>, (open, close): (u64, u64)) {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for (s, _) in &bids {
-                if phase != Phase::Collecting {
-                    out.push(Err(Refusal::Closed(phase.name())));
+                if closed {
+                    out.push(Err(Refusal::Closed(phase)));
                     continue;
                 }
                 if now < open {
@@ -586,8 +612,12 @@ mod tests {
     async fn versions_replace_and_close_stops_bids() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("node.db");
-        let h = Digest([3; 32]);
-        let store = Store::open(&path, &h, (0, u64::MAX)).unwrap();
+        let ctx = |h: u8| Context {
+            me: shares::PartyId::new(1).unwrap(),
+            auction_hash: Digest([h; 32]),
+        };
+        let store = Store::open(&path, ctx(3), (0, u64::MAX)).unwrap();
+        assert_eq!(store.phase().unwrap(), Phase::Collecting);
         store.put_bid(sub(2)).await.unwrap();
         assert!(matches!(
             store.put_bid(sub(2)).await,
@@ -612,13 +642,52 @@ mod tests {
             Err(Refusal::Closed("closed"))
         ));
         assert_eq!(store.counts().unwrap(), (1, 2));
+        assert_eq!(store.close_reason().unwrap().as_deref(), Some("operator"));
+        // The ceremony has not moved yet; the gate alone makes it closed.
+        assert_eq!(store.ceremony().unwrap().phase(), Phase::Collecting);
+        assert_eq!(store.phase().unwrap(), Phase::Closed);
         drop(store);
+        let other_node = Context {
+            me: shares::PartyId::new(2).unwrap(),
+            ..ctx(3)
+        };
         assert!(
-            Store::open(&path, &Digest([4; 32]), (0, u64::MAX))
+            Store::open(&path, other_node, (0, u64::MAX))
+                .err()
+                .expect("another node's database is refused")
+                .to_string()
+                .contains("belongs to node 1")
+        );
+        assert!(
+            Store::open(&path, ctx(4), (0, u64::MAX))
                 .err()
                 .expect("a database of another auction is refused")
                 .to_string()
                 .contains("belongs to")
         );
+    }
+
+    #[test]
+    fn a_database_of_an_older_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch("CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL);")
+                .unwrap();
+            c.pragma_update(None, "user_version", 2).unwrap();
+        }
+        let ctx = Context {
+            me: shares::PartyId::new(0).unwrap(),
+            auction_hash: Digest([3; 32]),
+        };
+        for e in [
+            Store::open(&path, ctx, (0, u64::MAX)).err().unwrap(),
+            Store::open_read_only(&path).err().unwrap(),
+        ] {
+            let e = e.to_string();
+            assert!(e.contains("schema version 2"), "{e}");
+            assert!(e.contains("reads version 3 only"), "{e}");
+        }
     }
 }

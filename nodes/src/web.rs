@@ -18,15 +18,16 @@
 //! a loopback address (a browser treats `http://127.0.0.1` as a secure
 //! context, so WebCrypto works there without a certificate).
 
-use crate::config::{NodeConfig, now_unix};
+use crate::config::now_unix;
+use crate::live::LiveDoc;
+pub use crate::live::{MpcStep, Web};
 use crate::node::NodeState;
-use crate::store::Phase;
+use auction::ceremony::Phase;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
 use sha2::{Digest as _, Sha256};
-use std::collections::BTreeSet;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -83,105 +84,17 @@ fn etag(a: &Asset) -> &'static str {
     &tags[i]
 }
 
-/// The page's view of one clearing step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct MpcStep {
-    /// `validation`, `sort`, `price`, `fills`, `allocations` or `done`.
-    pub step: &'static str,
-    /// For the sort: the pass beginning, from 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pass: Option<usize>,
-    /// For the sort: passes in all.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub passes: Option<usize>,
-}
-
-/// What browsers need of a running node: the allowed origins, the page's
-/// security policy, and the live status with its subscribers.
-pub struct Web {
-    /// Origins whose pages may call the API: the three nodes' page origins
-    /// and the configured extra ones.
-    origins: BTreeSet<String>,
-    /// The Content-Security-Policy of the pages.
-    csp: String,
-    /// The clearing step being worked on, while clearing.
-    mpc: Mutex<Option<MpcStep>>,
-    /// Bumped on every change worth pushing at once.
-    poke: watch::Sender<u64>,
-    /// The live document, recomputed on every poke and every second.
-    live: OnceLock<watch::Receiver<Arc<LiveDoc>>>,
-    /// Wait after each clearing step (demonstrations only).
-    pace: Duration,
-}
-
-/// The live document and its change key (the document without the clock).
-pub struct LiveDoc {
-    key: String,
-    /// The JSON sent.
-    pub json: serde_json::Value,
-}
-
-impl Web {
-    /// From the node config and the auction file.
-    pub fn new(config: &NodeConfig, auction: &auction::auction_file::AuctionInfo) -> Web {
-        let mut origins: BTreeSet<String> = auction.page_origins().into_iter().collect();
-        origins.extend(config.page_origins.iter().cloned());
-        let nodes: Vec<String> = auction.page_origins().to_vec();
-        let csp = format!(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-             connect-src 'self' {}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-            nodes.join(" ")
-        );
-        Web {
-            origins,
-            csp,
-            mpc: Mutex::new(None),
-            poke: watch::channel(0).0,
-            live: OnceLock::new(),
-            pace: Duration::from_millis(config.clearing_pace_ms),
-        }
-    }
-
-    /// Pushes a change to the live view now.
-    pub fn poke(&self) {
-        self.poke.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
-    /// Called by the clearing program (on its blocking thread) as each step
-    /// begins. Waits `clearing_pace_ms` afterwards when configured.
-    pub fn clearing_progress(&self, p: auction::mpc::Progress) {
-        let (pass, passes) = match p {
-            auction::mpc::Progress::Sort { pass, passes } => (Some(pass), Some(passes)),
-            _ => (None, None),
-        };
-        let step = MpcStep {
-            step: p.name(),
-            pass,
-            passes,
-        };
-        tracing::debug!(step = step.step, pass, passes, "clearing step");
-        *self.mpc.lock().expect("mpc lock") = Some(step);
-        self.poke();
-        if !self.pace.is_zero() {
-            std::thread::sleep(self.pace);
-        }
-    }
-
-    /// Whether `origin` may call the API.
-    pub fn origin_allowed(&self, origin: &str) -> bool {
-        self.origins.contains(origin)
-    }
-}
-
 /// The live document: what `/v1/status` says, cut to what the live view
 /// shows, and the clearing step while clearing.
 fn live_doc(state: &NodeState) -> LiveDoc {
-    let s = match state.status() {
+    let status = state.status();
+    let seeded = matches!(&status, Ok(s) if s.phase == Phase::Seeded);
+    let s = match status {
         Ok(s) => serde_json::to_value(s).expect("serializable"),
         Err(e) => serde_json::json!({"error": e.to_string()}),
     };
     let phase = s["phase"].as_str().unwrap_or("").to_string();
-    let mpc = if phase == Phase::Seeded.name() {
+    let mpc = if seeded {
         *state.web.mpc.lock().expect("mpc lock")
     } else {
         None
@@ -441,19 +354,26 @@ pub fn routes(
         .unify()
 }
 
-/// Whether a `Host` header names a loopback host (a browser that reached
-/// the plain-HTTP listener under another name was sent there by someone
-/// else's DNS: refused).
-pub(crate) fn loopback_host(host: &str) -> bool {
-    let name = if let Some(r) = host.strip_prefix('[') {
-        r.split(']').next().unwrap_or("")
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+/// Serves the API of every auction of `node` on `listener` with TLS until
+/// the task is dropped; the connections' timeouts, cap and error answers
+/// are `crate::http`'s, the choice of auction `crate::router`'s.
+pub async fn serve_api(
+    listener: TcpListener,
+    tls: rustls::ServerConfig,
+    node: Arc<crate::node::Node>,
+    limits: crate::http::ApiLimits,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let max_body = node.max_body.clone();
+    let svc = crate::router::Router::new(node, false, api_handler);
+    let svc = crate::http::Guard::new(svc, &limits, max_body);
+    crate::http::serve_tls(listener, acceptor, svc, limits).await
+}
+
+/// One auction's routes as a service for the TLS listener.
+fn api_handler(state: Arc<NodeState>) -> crate::router::Handler<crate::http::TimedBody> {
+    let svc = TowerToHyperService::new(warp::service(routes(state)));
+    Arc::new(move |req| Box::pin(hyper::service::Service::call(&svc, req)))
 }
 
 /// Serves every auction's [`routes`] over plain HTTP on a loopback listener
@@ -509,10 +429,10 @@ mod tests {
     #[test]
     fn hosts_and_origins() {
         for h in ["127.0.0.1:8080", "localhost:1", "[::1]:80", "127.0.0.5"] {
-            assert!(loopback_host(h), "{h}");
+            assert!(crate::router::loopback_host(h), "{h}");
         }
         for h in ["evil.example:8080", "10.0.0.1:80", "[2001:db8::1]:80"] {
-            assert!(!loopback_host(h), "{h}");
+            assert!(!crate::router::loopback_host(h), "{h}");
         }
         assert!(same_origin("http://127.0.0.1:8080", Some("127.0.0.1:8080")));
         assert!(!same_origin(

@@ -1,18 +1,21 @@
 //! Every peer message survives its own encoding: `decode(encode(x)) == x`
 //! for arbitrary requests and responses of `nodes::peer`, the bodies of the
-//! length-prefixed JSON frames the nodes exchange. The messages have no
-//! `PartialEq`; two are the same when their `Debug` forms are (every field
-//! of every message shows in it: digests and signatures as hex).
-//! `PROPTEST_CASES=N` sets the number of cases.
+//! length-prefixed JSON frames the nodes exchange, with the ceremony's asks
+//! and replies (`auction::ceremony`) inside. The transport messages have no
+//! `PartialEq`; two are the same when their `Debug` forms and their
+//! encodings are (a list entry's `Debug` leaves out its digest, its
+//! encoding does not). `PROPTEST_CASES=N` sets the number of cases.
 
+use auction::ceremony::{Ask, ListEntry, Phase, Refusal, Reply};
 use auction::wire::{BidSetEntry, Digest, Sig};
-use auction::{Allocation, BidderId, Exclusion, Outcome, Price, Volume};
+use auction::{Allocation, BidderId, Exclusion, Outcome, Price, Seed, Volume};
 use ed25519_dalek::Signature;
-use nodes::peer::{ListEntry, Request, Response};
+use nodes::peer::{Request, Response};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use shares::PartyId;
 use std::fmt::Debug;
 
 fn same_after_round_trip<T: Serialize + DeserializeOwned + Debug>(
@@ -102,50 +105,81 @@ fn outcome() -> impl Strategy<Value = Outcome> {
         )
 }
 
-/// A `BidList` answer: the entries and the answering node's registry digest
-/// and size. Made through its JSON form, so that the test reads whichever
-/// of those fields the type has.
-fn bid_list(entries: Vec<ListEntry>, registry: Digest, registered: u64) -> Response {
-    serde_json::from_value(serde_json::json!({"BidList": {
-        "entries": entries,
-        "registry": registry,
-        "registered": registered,
-    }}))
-    .expect("a bid list")
+fn party() -> impl Strategy<Value = PartyId> {
+    (0usize..3).prop_map(|i| PartyId::new(i).unwrap())
+}
+
+fn phase() -> impl Strategy<Value = Phase> {
+    (0usize..Phase::ALL.len()).prop_map(|i| Phase::ALL[i])
+}
+
+fn ask() -> impl Strategy<Value = Ask> {
+    prop_oneof![
+        Just(Ask::BidList),
+        digest().prop_map(|bid_set| Ask::Verdicts { bid_set }),
+        digest().prop_map(|bid_set| Ask::Commitment { bid_set }),
+        digest().prop_map(|bid_set| Ask::Reveal { bid_set }),
+        digest().prop_map(|bid_set| Ask::Signature { bid_set }),
+    ]
+}
+
+fn refusal() -> impl Strategy<Value = Refusal> {
+    prop_oneof![
+        (party(), digest(), party(), digest()).prop_map(|(node, has, asker, asked)| {
+            Refusal::BidSetsDiffer {
+                node,
+                has,
+                asker,
+                asked,
+            }
+        }),
+        party().prop_map(|node| Refusal::NotAPeer { node }),
+    ]
+}
+
+fn reply() -> impl Strategy<Value = Reply> {
+    prop_oneof![
+        (phase(), proptest::option::of(text()))
+            .prop_map(|(phase, halted)| Reply::NotReady { phase, halted }),
+        refusal().prop_map(|reason| Reply::Refused { reason }),
+        (vec(list_entry(), 0..5), digest(), any::<u64>()).prop_map(
+            |(entries, registry, registered)| Reply::BidList {
+                entries,
+                registry,
+                registered
+            }
+        ),
+        (digest(), vec(exclusion(), 0..4))
+            .prop_map(|(bid_set, excluded)| Reply::Verdicts { bid_set, excluded }),
+        digest().prop_map(|commitment| Reply::Commitment { commitment }),
+        digest().prop_map(|value| Reply::Reveal { value }),
+        (outcome(), sig()).prop_map(|(outcome, signature)| Reply::Signature { outcome, signature }),
+    ]
 }
 
 fn request() -> impl Strategy<Value = Request> {
     prop_oneof![
-        (any::<u8>(), digest())
-            .prop_map(|(node, auction_hash)| Request::Hello { node, auction_hash }),
+        (party(), digest()).prop_map(|(node, auction_hash)| Request::Hello { node, auction_hash }),
         Just(Request::Ping),
-        Just(Request::BidList),
-        digest().prop_map(|bid_set| Request::Verdicts { bid_set }),
-        digest().prop_map(|bid_set| Request::Commitment { bid_set }),
-        digest().prop_map(|bid_set| Request::Reveal { bid_set }),
-        digest().prop_map(|bid_set| Request::Signature { bid_set }),
-        (digest(), digest(), any::<u64>()).prop_map(|(bid_set, seed, attempt)| Request::Mpc {
-            bid_set,
-            seed,
-            attempt
+        ask().prop_map(Request::Ask),
+        (digest(), any::<[u8; 32]>(), any::<u64>()).prop_map(|(bid_set, seed, attempt)| {
+            Request::Mpc {
+                bid_set,
+                seed: Seed(seed),
+                attempt,
+            }
         }),
     ]
 }
 
 fn response() -> impl Strategy<Value = Response> {
     prop_oneof![
-        any::<u8>().prop_map(|node| Response::HelloOk { node }),
+        party().prop_map(|node| Response::HelloOk { node }),
         text().prop_map(|message| Response::Refused { message }),
-        text().prop_map(|phase| Response::NotReady { phase }),
-        text().prop_map(|phase| Response::Pong { phase }),
-        (vec(list_entry(), 0..5), digest(), any::<u64>())
-            .prop_map(|(entries, registry, registered)| bid_list(entries, registry, registered)),
-        (digest(), vec(exclusion(), 0..4))
-            .prop_map(|(bid_set, excluded)| Response::Verdicts { bid_set, excluded }),
-        digest().prop_map(|commitment| Response::Commitment { commitment }),
-        digest().prop_map(|value| Response::Reveal { value }),
-        (outcome(), sig())
-            .prop_map(|(outcome, signature)| Response::Signature { outcome, signature }),
+        phase().prop_map(|phase| Response::Pong { phase }),
+        reply().prop_map(Response::Reply),
+        (phase(), proptest::option::of(text()))
+            .prop_map(|(phase, halted)| Response::MpcNotReady { phase, halted }),
         Just(Response::MpcReady),
     ]
 }
@@ -168,10 +202,9 @@ proptest! {
 }
 
 proptest! {
-    /// A request never reads as a response. (The other way, a `Verdicts`
-    /// response reads as a `Verdicts` request, its `excluded` ignored: the
-    /// message types do not refuse unknown fields; each side of a connection
-    /// reads only the one type it expects.)
+    /// A request never reads as a response, nor a response as a request:
+    /// each side of a connection reads only the type it expects, and a
+    /// message of the other kind is an error, not a misread.
     #[test]
     fn requests_do_not_read_as_responses(r in request()) {
         let bytes = serde_json::to_vec(&r).unwrap();
@@ -179,9 +212,25 @@ proptest! {
     }
 
     #[test]
-    fn responses_read_as_requests_only_for_verdicts(r in response()) {
+    fn responses_do_not_read_as_requests(r in response()) {
         let bytes = serde_json::to_vec(&r).unwrap();
-        let as_request = serde_json::from_slice::<Request>(&bytes);
-        prop_assert_eq!(as_request.is_ok(), matches!(r, Response::Verdicts { .. }));
+        prop_assert!(serde_json::from_slice::<Request>(&bytes).is_err());
     }
+
+    /// The node indices and phases cross the wire typed: an index is a
+    /// number 0 to 2, a phase one of the ceremony's names.
+    #[test]
+    fn indices_and_phases_are_typed(node in party(), phase in phase()) {
+        let hello = serde_json::to_value(Response::HelloOk { node }).unwrap();
+        prop_assert_eq!(&hello["hello_ok"]["node"], &serde_json::json!(node.index()));
+        let pong = serde_json::to_value(Response::Pong { phase }).unwrap();
+        prop_assert_eq!(&pong["pong"]["phase"], &serde_json::json!(phase.name()));
+    }
+}
+
+#[test]
+fn out_of_range_indices_and_unknown_phases_are_refused() {
+    assert!(serde_json::from_str::<Response>(r#"{"hello_ok":{"node":3}}"#).is_err());
+    assert!(serde_json::from_str::<Response>(r#"{"pong":{"phase":"halted"}}"#).is_err());
+    assert!(serde_json::from_str::<Response>(r#"{"pong":{"phase":"seeded"}}"#).is_ok());
 }

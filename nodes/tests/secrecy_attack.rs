@@ -276,7 +276,7 @@ async fn no_node_can_confirm_a_guess_after_a_whole_auction() {
             );
         }
         assert!(
-            c.log(i).contains("peer frame received") && c.log(i).contains("BidList"),
+            c.log(i).contains("peer frame received") && c.log(i).contains("bid_list"),
             "node {node}'s log lacks the peer messages it received"
         );
         for s in &received[i] {

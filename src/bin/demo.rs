@@ -531,7 +531,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Node { config }) => {
             nodes::logging::init(false);
-            return match nodes::config::NodeConfig::load(&config).and_then(nodes::node::run) {
+            return match nodes::config::NodeConfig::load(&config).and_then(nodes::run::run) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     errln!("error: {e:#}");

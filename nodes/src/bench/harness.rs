@@ -262,7 +262,8 @@ async fn streams(
             }
             out[j] = Some(match &id {
                 Some(id) => {
-                    let config = crate::tls::peer_server(id, vec![fingerprint(j)?])?;
+                    let peer = fingerprint(j)?;
+                    let config = crate::tls::peer_server(id, move |fp| *fp == peer)?;
                     let a = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
                     Box::new(a.accept(s).await?)
                 }

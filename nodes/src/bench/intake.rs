@@ -108,7 +108,7 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
     let node = Arc::new(crate::node::Node::open(&config)?);
     let tls = crate::tls::api_server(&node.identity)?;
     let listener = node_rt.block_on(tokio::net::TcpListener::bind(api))?;
-    node_rt.spawn(crate::api::serve(
+    node_rt.spawn(crate::web::serve_api(
         listener,
         tls,
         node.clone(),
