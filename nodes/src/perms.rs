@@ -107,7 +107,7 @@ pub fn check_data_dir(dir: &Path, added: &[PathBuf]) -> anyhow::Result<()> {
     let mut files = secret_files(dir);
     // The added auctions' folders and databases.
     for folder in added {
-        problems.extend(open_to_others(&folder, true)?);
+        problems.extend(open_to_others(folder, true)?);
         for suffix in ["", "-wal", "-shm"] {
             files.push((
                 folder.join(format!("{DB_FILE}{suffix}")),
