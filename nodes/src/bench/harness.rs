@@ -262,7 +262,8 @@ async fn streams(
             }
             out[j] = Some(match &id {
                 Some(id) => {
-                    let config = crate::tls::peer_server(id, vec![fingerprint(j)?])?;
+                    let expected = fingerprint(j)?;
+                    let config = crate::tls::peer_server(id, move |d| *d == expected)?;
                     let a = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
                     Box::new(a.accept(s).await?)
                 }
