@@ -11,7 +11,7 @@
 
 use crate::bits::plane_words;
 use crate::convert::{and_many, split_addends};
-use crate::mul::and_slices;
+use crate::mul::{Words, and_slices};
 use crate::share::{ArithShares, BitShares};
 use crate::transport::Transport;
 use crate::{Error, Party, Result};
@@ -75,7 +75,7 @@ pub fn top_bit<T: Transport>(party: &mut Party<T>, d: &ArithShares, w: usize) ->
     let mut groups = m;
     while groups > 1 {
         let merges = groups / 2;
-        let mut pairs: Vec<([&[u64]; 2], [&[u64]; 2])> = Vec::with_capacity(2 * merges);
+        let mut pairs: Vec<(Words<'_>, Words<'_>)> = Vec::with_capacity(2 * merges);
         for t in 0..merges {
             let (hi, lo) = (plane(&p_own, 2 * t + 1), plane(&g_own, 2 * t));
             pairs.push((

@@ -69,13 +69,16 @@ pub(crate) fn and_words<T: Transport>(
     Ok((z, next))
 }
 
+/// One packed bit vector as this party's two components `[own, next]`.
+pub(crate) type Words<'a> = [&'a [u64]; 2];
+
 /// ANDs of many pairs of equally long packed slices, each given as this
 /// party's two components, in one round: the products come back
 /// concatenated in the order of the pairs. Nothing is copied before the
 /// local products are formed.
 pub(crate) fn and_slices<T: Transport>(
     party: &mut Party<T>,
-    pairs: &[([&[u64]; 2], [&[u64]; 2])],
+    pairs: &[(Words<'_>, Words<'_>)],
 ) -> Result<(Vec<u64>, Vec<u64>)> {
     let total: usize = pairs.iter().map(|(x, _)| x[0].len()).sum();
     let mut z = Vec::with_capacity(total);

@@ -60,7 +60,7 @@ fn take_bits(src: &[u64], at: usize, len: usize) -> Vec<u64> {
             lo | hi
         })
         .collect();
-    if len % 64 != 0 {
+    if !len.is_multiple_of(64) {
         *out.last_mut().expect("len > 0") &= (1u64 << (len % 64)) - 1;
     }
     out
