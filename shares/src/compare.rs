@@ -9,7 +9,9 @@
 //! comparison. Equality is `d == 0`, i.e. `u == -d2` bitwise, an AND tree
 //! over `bits` bits of `NOT(u ^ -d2)`: `1 + ceil(log2 bits)` rounds.
 
+use crate::bits::plane_words;
 use crate::convert::{and_many, split_addends};
+use crate::mul::{Words, and_slices};
 use crate::share::{ArithShares, BitShares};
 use crate::transport::Transport;
 use crate::{Error, Party, Result};
@@ -29,65 +31,95 @@ fn check_bits(what: &'static str, bits: usize, max: usize) -> Result<()> {
 }
 
 /// Bit `w-1` of `d mod 2^w` for every element (`w` in `2..=64`).
+///
+/// The carry tree works on flat buffers of bit planes (plane `j` at words
+/// `[j * pw, (j + 1) * pw)`): each level's generates are overwritten in
+/// place and its ANDs read the planes where they lie, so a level holds the
+/// generates, the propagates and the level's products and nothing else.
 pub fn top_bit<T: Transport>(party: &mut Party<T>, d: &ArithShares, w: usize) -> Result<BitShares> {
     check_bits("top_bit width", w, 64)?;
     let n = d.len();
+    let pw = plane_words(n);
     let (u, v) = split_addends(party, d, w, false)?;
-    let top = u.plane(w - 1).xor(&v.plane(w - 1));
     if w == 1 {
-        return Ok(top);
+        return Ok(u.plane(0).xor(&v.plane(0)));
     }
-    let up: Vec<BitShares> = (0..w - 1).map(|j| u.plane(j)).collect();
-    let vp: Vec<BitShares> = (0..w - 1).map(|j| v.plane(j)).collect();
-    let pairs: Vec<(&BitShares, &BitShares)> = up.iter().zip(&vp).collect();
-    let g = and_many(party, &pairs)?;
-    let p: Vec<BitShares> = up.iter().zip(&vp).map(|(a, b)| a.xor(b)).collect();
-    // Groups (generate, propagate) from the least significant bit; the
-    // propagate of the group holding bit 0 is never needed.
-    let mut groups: Vec<(BitShares, Option<BitShares>)> = g
-        .into_iter()
-        .zip(p)
-        .enumerate()
-        .map(|(j, (g, p))| (g, if j == 0 { None } else { Some(p) }))
-        .collect();
-    while groups.len() > 1 {
-        let mut pairs: Vec<(&BitShares, &BitShares)> = Vec::new();
-        for t in 0..groups.len() / 2 {
-            let (lo, hi) = (&groups[2 * t], &groups[2 * t + 1]);
-            let hp =
-                hi.1.as_ref()
-                    .expect("only the lowest group lacks a propagate");
-            pairs.push((hp, &lo.0));
-            if let Some(lp) = &lo.1 {
-                pairs.push((hp, lp));
+    let m = w - 1; // groups: one per bit below the top
+    let low = m * pw;
+    // Generate of bit j: u_j AND v_j, for every j below the top at once.
+    let (mut g_own, mut g_next) = and_slices(
+        party,
+        &[(
+            [&u.own[..low], &u.next[..low]],
+            [&v.own[..low], &v.next[..low]],
+        )],
+    )?;
+    // Propagate of bit j: u_j XOR v_j (the top bit's is the sum bit).
+    let (mut p_own, mut p_next) = (u.own, u.next);
+    for (a, b) in p_own.iter_mut().zip(&v.own) {
+        *a ^= b;
+    }
+    for (a, b) in p_next.iter_mut().zip(&v.next) {
+        *a ^= b;
+    }
+    drop((v.own, v.next));
+    let top_own = p_own.split_off(low);
+    let top_next = p_next.split_off(low);
+    // Merge neighbouring groups (lo, hi) from the least significant bit:
+    // G = G_hi ^ P_hi G_lo, P = P_hi P_lo. The group holding bit 0 never
+    // needs its propagate.
+    let plane = |x: &[u64], j: usize| -> std::ops::Range<usize> {
+        debug_assert!(x.len() >= (j + 1) * pw);
+        j * pw..(j + 1) * pw
+    };
+    let mut groups = m;
+    while groups > 1 {
+        let merges = groups / 2;
+        let mut pairs: Vec<(Words<'_>, Words<'_>)> = Vec::with_capacity(2 * merges);
+        for t in 0..merges {
+            let (hi, lo) = (plane(&p_own, 2 * t + 1), plane(&g_own, 2 * t));
+            pairs.push((
+                [&p_own[hi.clone()], &p_next[hi]],
+                [&g_own[lo.clone()], &g_next[lo]],
+            ));
+        }
+        for t in 1..merges {
+            let (hi, lo) = (plane(&p_own, 2 * t + 1), plane(&p_own, 2 * t));
+            pairs.push((
+                [&p_own[hi.clone()], &p_next[hi]],
+                [&p_own[lo.clone()], &p_next[lo]],
+            ));
+        }
+        let (zo, zn) = and_slices(party, &pairs)?;
+        drop(pairs);
+        // In place: plane t is written after plane 2t + 1 >= t was read.
+        for t in 0..merges {
+            let (dst, hi, z) = (t * pw, (2 * t + 1) * pw, t * pw);
+            for k in 0..pw {
+                g_own[dst + k] = g_own[hi + k] ^ zo[z + k];
+                g_next[dst + k] = g_next[hi + k] ^ zn[z + k];
             }
         }
-        let out = and_many(party, &pairs)?;
-        let mut it = out.into_iter();
-        let mut merged = Vec::with_capacity(groups.len().div_ceil(2));
-        let odd = if groups.len() % 2 == 1 {
-            groups.pop()
-        } else {
-            None
-        };
-        let mut gi = groups.into_iter();
-        while let (Some(lo), Some(hi)) = (gi.next(), gi.next()) {
-            let pg = it.next().expect("product");
-            let g = hi.0.xor(&pg);
-            let p = if lo.1.is_some() {
-                Some(it.next().expect("product"))
-            } else {
-                None
-            };
-            merged.push((g, p));
+        for t in 1..merges {
+            let z = (merges + t - 1) * pw;
+            p_own[t * pw..(t + 1) * pw].copy_from_slice(&zo[z..z + pw]);
+            p_next[t * pw..(t + 1) * pw].copy_from_slice(&zn[z..z + pw]);
         }
-        merged.extend(odd);
-        groups = merged;
+        if groups % 2 == 1 {
+            let last = (groups - 1) * pw..groups * pw;
+            g_own.copy_within(last.clone(), merges * pw);
+            g_next.copy_within(last.clone(), merges * pw);
+            p_own.copy_within(last.clone(), merges * pw);
+            p_next.copy_within(last, merges * pw);
+        }
+        groups = merges + groups % 2;
+        for x in [&mut g_own, &mut g_next, &mut p_own, &mut p_next] {
+            x.truncate(groups * pw);
+        }
     }
-    let carry = groups.pop().expect("one group").0;
-    let mut out = top.xor(&carry);
-    out.len = n;
-    Ok(out)
+    let own = top_own.iter().zip(&g_own).map(|(a, b)| a ^ b).collect();
+    let next = top_next.iter().zip(&g_next).map(|(a, b)| a ^ b).collect();
+    Ok(BitShares { own, next, len: n })
 }
 
 /// `x < y` element-wise for values below `2^32`.

@@ -69,6 +69,33 @@ pub(crate) fn and_words<T: Transport>(
     Ok((z, next))
 }
 
+/// One packed bit vector as this party's two components `[own, next]`.
+pub(crate) type Words<'a> = [&'a [u64]; 2];
+
+/// ANDs of many pairs of equally long packed slices, each given as this
+/// party's two components, in one round: the products come back
+/// concatenated in the order of the pairs. Nothing is copied before the
+/// local products are formed.
+pub(crate) fn and_slices<T: Transport>(
+    party: &mut Party<T>,
+    pairs: &[(Words<'_>, Words<'_>)],
+) -> Result<(Vec<u64>, Vec<u64>)> {
+    let total: usize = pairs.iter().map(|(x, _)| x[0].len()).sum();
+    let mut z = Vec::with_capacity(total);
+    for ([xo, xn], [yo, yn]) in pairs {
+        debug_assert!(xo.len() == xn.len() && xo.len() == yo.len() && yo.len() == yn.len());
+        z.extend(
+            xo.iter()
+                .zip(*xn)
+                .zip(yo.iter().zip(*yn))
+                .map(|((a0, a1), (b0, b1))| (a0 & b0) ^ (a0 & b1) ^ (a1 & b0)),
+        );
+    }
+    party.xor_zero_sharing(&mut z);
+    let next = exchange(party, &z)?;
+    Ok((z, next))
+}
+
 /// Sends our new component to the predecessor, receives the successor's.
 pub(crate) fn exchange<T: Transport>(party: &mut Party<T>, z: &[u64]) -> Result<Vec<u64>> {
     let me = party.id();

@@ -218,46 +218,49 @@ impl<T: Transport> Party<T> {
         ArithShares { own, next }
     }
 
-    /// The two stream parts of a zero-sharing: `(F(K_{i+1}), F(K_i))`.
-    /// Party `i`'s part is `a_i = F(K_{i+1}) - F(K_i)`; the parts sum to
-    /// zero because each key's draw enters two parties with opposite signs.
-    /// Party `i` sends `z_i + a_i` to its predecessor, which holds `K_i`
-    /// but not `K_{i+1}`: that key's draw is the mask.
-    fn zero_sharing_parts(&mut self, n: usize) -> (Vec<u64>, Vec<u64>) {
-        let mut a = vec![0u64; n];
-        let mut b = vec![0u64; n];
+    /// Combines `out` with this party's part of a fresh zero-sharing, drawn
+    /// in chunks: `f(out, F(K_{i+1}), F(K_i))`. Party `i`'s part is
+    /// `a_i = F(K_{i+1}) - F(K_i)` (or their XOR); the parts cancel because
+    /// each key's draw enters two parties with opposite signs. Party `i`
+    /// sends `z_i + a_i` to its predecessor, which holds `K_i` but not
+    /// `K_{i+1}`: that key's draw is the mask.
+    fn with_zero_sharing(&mut self, out: &mut [u64], f: impl Fn(&mut u64, u64, u64)) {
+        const CHUNK: usize = 4096;
+        let mut a = [0u64; CHUNK];
+        let mut b = [0u64; CHUNK];
         #[cfg(feature = "planted-leaks")]
-        if self.leaks(Leak::ReshareMaskKnownToReceiver) {
+        let (draw_a, draw_b) = if self.leaks(Leak::ReshareMaskKnownToReceiver) {
             // Without K_2 the parts still cancel (a_0 = F(K_1) - F(K_0),
             // a_1 = -F(K_1), a_2 = F(K_0)), but a_1 is known to party 0.
-            if self.me.index() != 1 {
-                self.next_prg.fill(&mut a);
+            (self.me.index() != 1, self.me.index() != 2)
+        } else {
+            (true, true)
+        };
+        #[cfg(not(feature = "planted-leaks"))]
+        let (draw_a, draw_b) = (true, true);
+        for chunk in out.chunks_mut(CHUNK) {
+            let (a, b) = (&mut a[..chunk.len()], &mut b[..chunk.len()]);
+            if draw_a {
+                self.next_prg.fill(a);
             }
-            if self.me.index() != 2 {
-                self.prev_prg.fill(&mut b);
+            if draw_b {
+                self.prev_prg.fill(b);
             }
-            return (a, b);
+            for ((o, x), y) in chunk.iter_mut().zip(a.iter()).zip(b.iter()) {
+                f(o, *x, *y);
+            }
         }
-        self.next_prg.fill(&mut a);
-        self.prev_prg.fill(&mut b);
-        (a, b)
     }
 
     /// This party's part `a_i` of a fresh zero-sharing `a_0 + a_1 + a_2 = 0`
     /// (mod 2^64), added into `out`.
     pub(crate) fn add_zero_sharing(&mut self, out: &mut [u64]) {
-        let (a, b) = self.zero_sharing_parts(out.len());
-        for ((o, x), y) in out.iter_mut().zip(&a).zip(&b) {
-            *o = o.wrapping_add(x.wrapping_sub(*y));
-        }
+        self.with_zero_sharing(out, |o, x, y| *o = o.wrapping_add(x.wrapping_sub(y)));
     }
 
     /// This party's part of a fresh XOR zero-sharing, XORed into `out`.
     pub(crate) fn xor_zero_sharing(&mut self, out: &mut [u64]) {
-        let (a, b) = self.zero_sharing_parts(out.len());
-        for ((o, x), y) in out.iter_mut().zip(&a).zip(&b) {
-            *o ^= x ^ y;
-        }
+        self.with_zero_sharing(out, |o, x, y| *o ^= x ^ y);
     }
 
     /// Sends words to a peer.
@@ -413,6 +416,37 @@ impl<T: Transport> Party<T> {
             at += n * bytes;
         }
         Ok(out)
+    }
+
+    /// Sends several vectors of new components to the predecessor as one
+    /// message and receives the successor's, split the same way (the
+    /// reshare of a multiplication, for several outputs at once).
+    pub(crate) fn exchange_parts(&mut self, parts: &[Vec<u64>]) -> Result<Vec<Vec<u64>>> {
+        let me = self.me;
+        let total: usize = parts.iter().map(Vec::len).sum();
+        let mut bytes = Vec::with_capacity(total * 8);
+        for w in parts.iter().flatten() {
+            bytes.extend_from_slice(&w.to_le_bytes());
+        }
+        self.transport.send(me.prev(), Tag::MUL, &bytes)?;
+        drop(bytes);
+        let got = self.transport.recv(me.next(), Tag::MUL)?;
+        if got.len() != total * 8 {
+            return Err(TransportError::WrongLength {
+                from: me.next(),
+                tag: Tag::MUL,
+                expected: total * 8,
+                got: got.len(),
+            }
+            .into());
+        }
+        let mut words = got
+            .chunks_exact(8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        Ok(parts
+            .iter()
+            .map(|p| words.by_ref().take(p.len()).collect())
+            .collect())
     }
 
     /// Receives exactly `n` words from a peer.

@@ -59,85 +59,103 @@ pub fn bit_times_many<T: Transport>(
     }
     let lens: Vec<usize> = pairs.iter().map(|(_, a)| a.len()).collect();
     let n: usize = lens.iter().sum();
-    let bits = |sel: &dyn Fn(&BitShares) -> Vec<u64>| -> Vec<u64> {
-        let mut v = Vec::with_capacity(n);
-        for (c, _) in pairs {
-            let w = sel(c);
-            v.extend((0..c.len()).map(|e| (w[e / 64] >> (e % 64)) & 1));
-        }
-        v
-    };
-    let a = ArithShares::concat(&pairs.iter().map(|(_, a)| *a).collect::<Vec<_>>());
-    let (a_own, a_next) = a.components();
+    // Bit `e` of a packed vector as a ring element.
+    let bit = |w: &[u64], e: usize| (w[e / 64] >> (e % 64)) & 1;
+    // Every pair's terms go straight into its own output vector: no
+    // concatenated copies of the inputs, no unpacked bit vectors.
     let me = party.id().index();
-    let mut t: Vec<u64> = match me {
+    let mut t: Vec<Vec<u64>> = Vec::with_capacity(pairs.len());
+    match me {
         0 => {
-            let c01 = bits(&|c| {
-                let (o, x) = c.components();
-                o.iter().zip(x).map(|(a, b)| a ^ b).collect()
-            });
-            let r = party.prev_prg().words(n);
-            let r2 = party.prev_prg().words(n);
+            // msg = (c01 - r, c01 (a0 + a1) - r'), r and r' drawn in place.
+            let mut msg = vec![0u64; 2 * n];
+            party.prev_prg().fill(&mut msg);
             #[cfg(feature = "planted-leaks")]
-            let (r, r2) = unmasked_if_planted(party, r, r2);
-            let m: Vec<u64> = (0..n)
-                .map(|k| c01[k].wrapping_mul(a_own[k].wrapping_add(a_next[k])))
-                .collect();
-            let mut msg = Vec::with_capacity(2 * n);
-            msg.extend((0..n).map(|k| c01[k].wrapping_sub(r[k])));
-            msg.extend((0..n).map(|k| m[k].wrapping_sub(r2[k])));
+            zero_if_planted(party, &mut msg);
+            let (mr, mr2) = msg.split_at_mut(n);
+            let mut at = 0;
+            for (c, a) in pairs {
+                let (co, cx) = c.components();
+                let (ao, ax) = a.components();
+                let mut m = Vec::with_capacity(a.len());
+                for e in 0..a.len() {
+                    let c01 = bit(co, e) ^ bit(cx, e);
+                    let v = c01.wrapping_mul(ao[e].wrapping_add(ax[e]));
+                    mr[at] = c01.wrapping_sub(mr[at]);
+                    mr2[at] = v.wrapping_sub(mr2[at]);
+                    m.push(v);
+                    at += 1;
+                }
+                t.push(m);
+            }
             party.send_words(PartyId::new(1).expect("1"), Tag::RESHARE, &msg)?;
-            m
         }
         1 => {
             let got = party.recv_words(PartyId::new(0).expect("0"), Tag::RESHARE, 2 * n)?;
             let (u, v) = got.split_at(n);
-            let c2 = bits(&|c| c.components().1.to_vec());
-            // a1 = own, a2 = next.
-            (0..n)
-                .map(|k| {
-                    let flip = 1u64.wrapping_sub(c2[k].wrapping_mul(2));
-                    u[k].wrapping_mul(flip)
-                        .wrapping_mul(a_next[k])
-                        .wrapping_add(c2[k].wrapping_mul(a_next[k]))
-                        .wrapping_add(c2[k].wrapping_mul(a_own[k]))
-                        .wrapping_sub(c2[k].wrapping_mul(v[k]).wrapping_mul(2))
-                })
-                .collect()
+            let mut at = 0;
+            for (c, a) in pairs {
+                // c2 = component 2 = next; a1 = own, a2 = next.
+                let cx = c.components().1;
+                let (ao, ax) = a.components();
+                t.push(
+                    (0..a.len())
+                        .map(|e| {
+                            let (c2, k) = (bit(cx, e), at + e);
+                            let flip = 1u64.wrapping_sub(c2.wrapping_mul(2));
+                            u[k].wrapping_mul(flip)
+                                .wrapping_mul(ax[e])
+                                .wrapping_add(c2.wrapping_mul(ax[e]))
+                                .wrapping_add(c2.wrapping_mul(ao[e]))
+                                .wrapping_sub(c2.wrapping_mul(v[k]).wrapping_mul(2))
+                        })
+                        .collect(),
+                );
+                at += a.len();
+            }
         }
         _ => {
-            let r = party.next_prg().words(n);
-            let r2 = party.next_prg().words(n);
+            let mut r = vec![0u64; 2 * n];
+            party.next_prg().fill(&mut r);
             #[cfg(feature = "planted-leaks")]
-            let (r, r2) = unmasked_if_planted(party, r, r2);
-            let c2 = bits(&|c| c.components().0.to_vec());
-            // a2 = own, a0 = next.
-            (0..n)
-                .map(|k| {
-                    let flip = 1u64.wrapping_sub(c2[k].wrapping_mul(2));
-                    r[k].wrapping_mul(flip)
-                        .wrapping_mul(a_own[k])
-                        .wrapping_add(c2[k].wrapping_mul(a_next[k]))
-                        .wrapping_sub(c2[k].wrapping_mul(r2[k]).wrapping_mul(2))
-                })
-                .collect()
+            zero_if_planted(party, &mut r);
+            let (r, r2) = r.split_at(n);
+            let mut at = 0;
+            for (c, a) in pairs {
+                // c2 = component 2 = own; a2 = own, a0 = next.
+                let co = c.components().0;
+                let (ao, ax) = a.components();
+                t.push(
+                    (0..a.len())
+                        .map(|e| {
+                            let (c2, k) = (bit(co, e), at + e);
+                            let flip = 1u64.wrapping_sub(c2.wrapping_mul(2));
+                            r[k].wrapping_mul(flip)
+                                .wrapping_mul(ao[e])
+                                .wrapping_add(c2.wrapping_mul(ax[e]))
+                                .wrapping_sub(c2.wrapping_mul(r2[k]).wrapping_mul(2))
+                        })
+                        .collect(),
+                );
+                at += a.len();
+            }
         }
-    };
-    party.add_zero_sharing(&mut t);
-    let next = crate::mul::exchange(party, &t)?;
-    Ok(ArithShares::from_components(t, next).split(&lens))
+    }
+    for x in t.iter_mut() {
+        party.add_zero_sharing(x);
+    }
+    let next = party.exchange_parts(&t)?;
+    Ok(t.into_iter()
+        .zip(next)
+        .map(|(own, next)| ArithShares::from_components(own, next))
+        .collect())
 }
 
-/// The masks of [`bit_times_many`], or zeros under the planted leak.
+/// The masks of [`bit_times_many`] (`r` then `r'`), zeroed under the
+/// planted leak.
 #[cfg(feature = "planted-leaks")]
-fn unmasked_if_planted<T: Transport>(
-    party: &Party<T>,
-    r: Vec<u64>,
-    r2: Vec<u64>,
-) -> (Vec<u64>, Vec<u64>) {
+fn zero_if_planted<T: Transport>(party: &Party<T>, masks: &mut [u64]) {
     if party.leaks(crate::leak::Leak::InjectWithoutMask) {
-        (vec![0; r.len()], vec![0; r2.len()])
-    } else {
-        (r, r2)
+        masks.fill(0);
     }
 }

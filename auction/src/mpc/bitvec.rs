@@ -27,6 +27,45 @@ pub fn gather(b: &BitShares, idx: &[usize]) -> BitShares {
     BitShares::from_components(o, nx, idx.len())
 }
 
+/// ORs the `len` low bits of `src` into `dst` from bit `at` on (the bits
+/// there are zero), a word at a time.
+fn put_bits(dst: &mut [u64], at: usize, src: &[u64], len: usize) {
+    let (w0, s) = (at / 64, at % 64);
+    for (i, &word) in src[..len.div_ceil(64)].iter().enumerate() {
+        let used = len - 64 * i;
+        let word = if used < 64 {
+            word & ((1u64 << used) - 1)
+        } else {
+            word
+        };
+        dst[w0 + i] |= word << s;
+        if s != 0 && w0 + i + 1 < dst.len() {
+            dst[w0 + i + 1] |= word >> (64 - s);
+        }
+    }
+}
+
+/// Bits `at..at + len` of `src`, from bit 0 on, the rest of the last word
+/// zero.
+fn take_bits(src: &[u64], at: usize, len: usize) -> Vec<u64> {
+    let (w0, s) = (at / 64, at % 64);
+    let mut out: Vec<u64> = (0..len.div_ceil(64))
+        .map(|i| {
+            let lo = src[w0 + i] >> s;
+            let hi = if s != 0 {
+                src.get(w0 + i + 1).map_or(0, |w| w << (64 - s))
+            } else {
+                0
+            };
+            lo | hi
+        })
+        .collect();
+    if !len.is_multiple_of(64) {
+        *out.last_mut().expect("len > 0") &= (1u64 << (len % 64)) - 1;
+    }
+    out
+}
+
 /// The concatenation of several bit vectors (local).
 pub fn concat(parts: &[&BitShares]) -> BitShares {
     let n: usize = parts.iter().map(|p| p.len()).sum();
@@ -35,23 +74,23 @@ pub fn concat(parts: &[&BitShares]) -> BitShares {
     let mut at = 0;
     for p in parts {
         let (po, pn) = p.components();
-        for i in 0..p.len() {
-            o[at / 64] |= get(po, i) << (at % 64);
-            nx[at / 64] |= get(pn, i) << (at % 64);
-            at += 1;
-        }
+        put_bits(&mut o, at, po, p.len());
+        put_bits(&mut nx, at, pn, p.len());
+        at += p.len();
     }
     BitShares::from_components(o, nx, n)
 }
 
 /// Splits a bit vector into consecutive pieces of the given lengths (local).
 pub fn split(b: &BitShares, lens: &[usize]) -> Vec<BitShares> {
+    let (own, next) = b.components();
     let mut at = 0;
     lens.iter()
         .map(|&l| {
-            let idx: Vec<usize> = (at..at + l).collect();
+            let piece =
+                BitShares::from_components(take_bits(own, at, l), take_bits(next, at, l), l);
             at += l;
-            gather(b, &idx)
+            piece
         })
         .collect()
 }
@@ -104,4 +143,44 @@ pub fn sign_batch<T: Transport>(
     let lens: Vec<usize> = parts.iter().map(|a| a.len()).collect();
     let t = shares::compare::top_bit(party, &ArithShares::concat(parts), w)?;
     Ok(split(&t, &lens))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bits(len: usize, seed: u64) -> BitShares {
+        let word = |i: u64| {
+            (seed ^ i)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .rotate_left(17)
+        };
+        let mut o: Vec<u64> = (0..len.div_ceil(64) as u64).map(word).collect();
+        let mut x: Vec<u64> = (0..len.div_ceil(64) as u64)
+            .map(|i| word(i + 1000))
+            .collect();
+        if len % 64 != 0 {
+            let m = (1u64 << (len % 64)) - 1;
+            *o.last_mut().unwrap() &= m;
+            *x.last_mut().unwrap() &= m;
+        }
+        BitShares::from_components(o, x, len)
+    }
+
+    #[test]
+    fn concat_and_split_move_bits_like_gather() {
+        let lens = [0, 1, 63, 64, 65, 130, 7, 200];
+        let parts: Vec<BitShares> = lens.iter().map(|&l| bits(l, l as u64 * 7 + 1)).collect();
+        let refs: Vec<&BitShares> = parts.iter().collect();
+        let all = concat(&refs);
+        assert_eq!(all.len(), lens.iter().sum::<usize>());
+        let mut at = 0;
+        for (p, piece) in parts.iter().zip(split(&all, &lens)) {
+            let idx: Vec<usize> = (at..at + p.len()).collect();
+            let g = gather(&all, &idx);
+            assert_eq!(piece.components(), g.components());
+            assert_eq!(piece.components(), p.components());
+            at += p.len();
+        }
+    }
 }

@@ -372,6 +372,8 @@ fn clear_inner<T: Transport>(
         .collect();
     let p = values.gather(&p_idx);
     let q = values.gather(&q_idx);
+    // The bids' values are in the slot columns now.
+    drop((values, p_idx, q_idx));
     let mut b = p.clone();
     b.add_public_assign(me, &is_buy);
     let qb = times_public(&q, &is_buy);
