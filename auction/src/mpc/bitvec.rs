@@ -159,7 +159,7 @@ mod tests {
         let mut x: Vec<u64> = (0..len.div_ceil(64) as u64)
             .map(|i| word(i + 1000))
             .collect();
-        if len % 64 != 0 {
+        if !len.is_multiple_of(64) {
             let m = (1u64 << (len % 64)) - 1;
             *o.last_mut().unwrap() &= m;
             *x.last_mut().unwrap() &= m;
