@@ -262,11 +262,15 @@ pub(crate) fn inject_ring<T: Transport>(
 ) -> Result<Vec<ArithShares>> {
     let lens: Vec<usize> = bs.iter().map(|b| b.len).collect();
     let n: usize = lens.iter().sum();
-    let unpack_into = |sel: &dyn Fn(&BitShares) -> Vec<u64>| -> Vec<u64> {
+    // One bit per ring element, a packed word at a time.
+    let unpack_into = |word: &dyn Fn(&BitShares, usize) -> u64| -> Vec<u64> {
         let mut v = Vec::with_capacity(n);
         for b in bs {
-            let words = sel(b);
-            v.extend((0..b.len).map(|e| (words[e / 64] >> (e % 64)) & 1));
+            for i in 0..b.len.div_ceil(64) {
+                let w = word(b, i);
+                let bits = (b.len - 64 * i).min(64);
+                v.extend((0..bits).map(|e| (w >> e) & 1));
+            }
         }
         v
     };
@@ -276,9 +280,7 @@ pub(crate) fn inject_ring<T: Transport>(
     // [b2] with b2 = component 2, known to parties 1 and 2.
     let (c, b2) = match me {
         0 => {
-            let cv = unpack_into(&|b: &BitShares| {
-                b.own.iter().zip(&b.next).map(|(x, y)| x ^ y).collect()
-            });
+            let cv = unpack_into(&|b: &BitShares, i| b.own[i] ^ b.next[i]);
             let r = party.prev_prg().words(n);
             #[cfg(feature = "planted-leaks")]
             let r = unmasked_if_planted(party, r);
@@ -294,7 +296,7 @@ pub(crate) fn inject_ring<T: Transport>(
         1 => {
             let c1 =
                 party.recv_ring(crate::PartyId::new(0).expect("0"), Tag::RESHARE, n, narrow)?;
-            let b2 = unpack_into(&|b: &BitShares| b.next.clone());
+            let b2 = unpack_into(&|b: &BitShares, i| b.next[i]);
             (
                 ArithShares {
                     own: c1,
@@ -310,7 +312,7 @@ pub(crate) fn inject_ring<T: Transport>(
             let r = party.next_prg().words(n);
             #[cfg(feature = "planted-leaks")]
             let r = unmasked_if_planted(party, r);
-            let b2 = unpack_into(&|b: &BitShares| b.own.clone());
+            let b2 = unpack_into(&|b: &BitShares, i| b.own[i]);
             (
                 ArithShares {
                     own: zeros(),

@@ -265,11 +265,7 @@ impl<T: Transport> Party<T> {
 
     /// Sends words to a peer.
     pub(crate) fn send_words(&mut self, to: PartyId, tag: Tag, words: &[u64]) -> Result<()> {
-        let mut bytes = Vec::with_capacity(words.len() * 8);
-        for w in words {
-            bytes.extend_from_slice(&w.to_le_bytes());
-        }
-        Ok(self.transport.send(to, tag, &bytes)?)
+        Ok(self.transport.send(to, tag, &pack(words, 8))?)
     }
 
     /// Sends ring elements; with `narrow`, only their low 32 bits (for
@@ -338,10 +334,12 @@ impl<T: Transport> Party<T> {
         bytes: usize,
     ) -> Result<()> {
         assert!((1..=4).contains(&bytes), "1 to 4 bytes per value");
-        let mut out = Vec::with_capacity(values.len() * bytes);
-        for v in values {
-            out.extend_from_slice(&v.to_le_bytes()[..bytes]);
-        }
+        let out = match bytes {
+            4 => pack32_fixed::<4>(values),
+            3 => pack32_fixed::<3>(values),
+            2 => pack32_fixed::<2>(values),
+            _ => pack32_fixed::<1>(values),
+        };
         Ok(self.transport.send(to, tag, &out)?)
     }
 
@@ -363,14 +361,12 @@ impl<T: Transport> Party<T> {
             }
             .into());
         }
-        Ok(got
-            .chunks_exact(bytes)
-            .map(|c| {
-                let mut w = [0u8; 4];
-                w[..bytes].copy_from_slice(c);
-                u32::from_le_bytes(w)
-            })
-            .collect())
+        Ok(match bytes {
+            4 => unpack32_fixed::<4>(&got),
+            3 => unpack32_fixed::<3>(&got),
+            2 => unpack32_fixed::<2>(&got),
+            _ => unpack32_fixed::<1>(&got),
+        })
     }
 
     /// Sends consecutive columns of `n` words each, column `j` in
@@ -461,10 +457,7 @@ impl<T: Transport> Party<T> {
             }
             .into());
         }
-        Ok(bytes
-            .chunks_exact(8)
-            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
-            .collect())
+        Ok(unpack_words(&bytes, 8))
     }
 
     /// The one choke point of every opening. `combine` joins the missing
@@ -656,19 +649,65 @@ impl<T: Transport> Party<T> {
 /// The low `bytes` bytes of every word, little-endian, one after another.
 pub(crate) fn pack(words: &[u64], bytes: usize) -> Vec<u8> {
     assert!((1..=8).contains(&bytes), "1 to 8 bytes per word");
-    let mut out = Vec::with_capacity(words.len() * bytes);
-    for w in words {
-        out.extend_from_slice(&w.to_le_bytes()[..bytes]);
+    // One loop per width, so that each word's copy has a fixed length and
+    // compiles to a store rather than a call.
+    match bytes {
+        8 => pack_fixed::<8>(words),
+        7 => pack_fixed::<7>(words),
+        6 => pack_fixed::<6>(words),
+        5 => pack_fixed::<5>(words),
+        4 => pack_fixed::<4>(words),
+        3 => pack_fixed::<3>(words),
+        2 => pack_fixed::<2>(words),
+        _ => pack_fixed::<1>(words),
+    }
+}
+
+fn pack_fixed<const B: usize>(words: &[u64]) -> Vec<u8> {
+    let mut out = vec![0u8; words.len() * B];
+    for (c, w) in out.chunks_exact_mut(B).zip(words) {
+        c.copy_from_slice(&w.to_le_bytes()[..B]);
     }
     out
 }
 
+fn pack32_fixed<const B: usize>(values: &[u32]) -> Vec<u8> {
+    let mut out = vec![0u8; values.len() * B];
+    for (c, v) in out.chunks_exact_mut(B).zip(values) {
+        c.copy_from_slice(&v.to_le_bytes()[..B]);
+    }
+    out
+}
+
+fn unpack32_fixed<const B: usize>(b: &[u8]) -> Vec<u32> {
+    b.chunks_exact(B)
+        .map(|c| {
+            let mut w = [0u8; 4];
+            w[..B].copy_from_slice(c);
+            u32::from_le_bytes(w)
+        })
+        .collect()
+}
+
 /// Inverse of [`pack`].
 pub(crate) fn unpack_words(b: &[u8], bytes: usize) -> Vec<u64> {
-    b.chunks_exact(bytes)
+    match bytes {
+        8 => unpack_fixed::<8>(b),
+        7 => unpack_fixed::<7>(b),
+        6 => unpack_fixed::<6>(b),
+        5 => unpack_fixed::<5>(b),
+        4 => unpack_fixed::<4>(b),
+        3 => unpack_fixed::<3>(b),
+        2 => unpack_fixed::<2>(b),
+        _ => unpack_fixed::<1>(b),
+    }
+}
+
+fn unpack_fixed<const B: usize>(b: &[u8]) -> Vec<u64> {
+    b.chunks_exact(B)
         .map(|c| {
             let mut w = [0u8; 8];
-            w[..bytes].copy_from_slice(c);
+            w[..B].copy_from_slice(c);
             u64::from_le_bytes(w)
         })
         .collect()

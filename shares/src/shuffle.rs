@@ -135,24 +135,24 @@ impl Shuffle {
         self.run_order(party, cols, order, inverse)
     }
 
-    fn permute(&self, p: usize, v: &[u64], inverse: bool) -> Vec<u64> {
+    /// Permutes every column of `v` into `out` (same length), by the pair
+    /// `p`'s permutation or its inverse.
+    fn permute_into(&self, p: usize, v: &[u64], out: &mut [u64], inverse: bool) {
         let perm = self.perms[p]
             .as_ref()
             .expect("a pair member holds the pair's permutation");
         let n = self.n;
-        let mut out = vec![0u64; v.len()];
         for (src, dst) in v.chunks(n).zip(out.chunks_mut(n)) {
             if inverse {
-                for (k, &t) in perm.iter().enumerate() {
-                    dst[k] = src[t as usize];
+                for (d, &t) in dst.iter_mut().zip(perm) {
+                    *d = src[t as usize];
                 }
             } else {
-                for (k, &t) in perm.iter().enumerate() {
-                    dst[t as usize] = src[k];
+                for (&s, &t) in src.iter().zip(perm) {
+                    dst[t as usize] = s;
                 }
             }
         }
-        out
     }
 
     fn run_order<T: Transport>(
@@ -216,11 +216,15 @@ impl Shuffle {
         } else {
             None
         };
+        // Permuting ping-pongs between the share and one scratch buffer.
+        let mut scratch: Vec<u64> = Vec::new();
         for step in 0..3 {
             let p = order[step];
             if in_pair(p) {
-                let s = share.take().expect("pair members hold a share");
-                share = Some(self.permute(p, &s, inverse));
+                let s = share.as_mut().expect("pair members hold a share");
+                scratch.resize(s.len(), 0);
+                self.permute_into(p, s, &mut scratch, inverse);
+                std::mem::swap(s, &mut scratch);
             }
             if step == 2 {
                 break;
@@ -279,10 +283,22 @@ impl Shuffle {
             let next = party.next_prg().words(total);
             (own, next)
         };
-        Ok(own
-            .chunks(n)
-            .zip(next.chunks(n))
-            .map(|(o, x)| (o.to_vec(), x.to_vec()))
+        drop(scratch);
+        Ok(split_columns(own, n)
+            .into_iter()
+            .zip(split_columns(next, n))
             .collect())
     }
+}
+
+/// Cuts `v` into columns of `n`, moving the first one rather than copying it
+/// (a single column is returned as it is).
+fn split_columns(mut v: Vec<u64>, n: usize) -> Vec<Vec<u64>> {
+    let mut cols = Vec::with_capacity(v.len() / n);
+    while v.len() > n {
+        cols.push(v.split_off(v.len() - n));
+    }
+    cols.push(v);
+    cols.reverse();
+    cols
 }

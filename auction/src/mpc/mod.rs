@@ -388,22 +388,31 @@ fn clear_inner<T: Transport>(
     } else {
         None
     };
+    // The slot columns are dropped as soon as their sorted copies exist: the
+    // price step that follows is the clearing's peak of memory.
+    drop((p, q));
     let sorted = match &perm {
-        Some(perm) => perm.apply(party, &[&b, &qb, &qs])?,
+        Some(perm) => {
+            let sorted = perm.apply(party, &[&b, &qb, &qs])?;
+            drop((b, qb, qs));
+            sorted
+        }
         None => vec![b, qb, qs],
     };
     let max_price = u64::from(params.max_price);
-    let with_ends = |col: &ArithShares, last: u64| {
+    // Each sorted column is dropped once it is copied between its ends.
+    let with_ends = |col: ArithShares, last: u64| {
         ArithShares::concat(&[
             &ArithShares::zeros(1),
-            col,
+            &col,
             &ArithShares::public(me, &[last]),
         ])
     };
+    let [sb, sqb, sqs]: [ArithShares; 3] = sorted.try_into().expect("three columns");
     let ev = price::Events {
-        b: with_ends(&sorted[0], max_price + 1),
-        qb: with_ends(&sorted[1], 0),
-        qs: with_ends(&sorted[2], 0),
+        b: with_ends(sb, max_price + 1),
+        qb: with_ends(sqb, 0),
+        qs: with_ends(sqs, 0),
     };
     clock.stop(party, "sort", &mut report);
 

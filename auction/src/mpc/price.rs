@@ -61,6 +61,26 @@ pub fn broadcast(x: &ArithShares, m: usize) -> ArithShares {
     x.gather(&vec![0; m])
 }
 
+/// `x - v_j` for every `j`, `x` one shared value (local).
+fn minus_from_scalar(x: &ArithShares, v: &ArithShares) -> ArithShares {
+    let (xo, xn) = x.components();
+    let (vo, vn) = v.components();
+    ArithShares::from_components(
+        vo.iter().map(|a| xo[0].wrapping_sub(*a)).collect(),
+        vn.iter().map(|a| xn[0].wrapping_sub(*a)).collect(),
+    )
+}
+
+/// `v_j - x` for every `j`, `x` one shared value (local).
+fn minus_scalar(v: &ArithShares, x: &ArithShares) -> ArithShares {
+    let (xo, xn) = x.components();
+    let (vo, vn) = v.components();
+    ArithShares::from_components(
+        vo.iter().map(|a| a.wrapping_sub(xo[0])).collect(),
+        vn.iter().map(|a| a.wrapping_sub(xn[0])).collect(),
+    )
+}
+
 /// The shared figures: `V*` and `p*` (garbage when `V* = 0`).
 pub struct Figures {
     /// `V*`.
@@ -80,40 +100,49 @@ pub fn find_price<T: Transport>(
     let me = party.id();
     let m = ev.b.len(); // n + 2
     let n = m - 2;
-    let e = c.d.sub(&c.s);
-    let e_c = e.slice(0..m - 1); // events 0..=n
+    // Full-length columns live only inside the block that needs them: this
+    // step is the clearing's peak of memory.
+    let e_c = c.d.slice(0..m - 1).sub(&c.s.slice(0..m - 1)); // E_j, events 0..=n
     let len = ev.b.slice(1..m).sub(&ev.b.slice(0..m - 1));
-    let real = 1..m - 1;
 
     // x0 = sum_j [E_j > 0] len_j
-    let pos = sign_batch(party, &[&e_c.neg()], w.volume)?;
-    let x0 = bit_times_many(party, &[(&pos[0], &len)])?[0].sum();
+    let x0 = {
+        let pos = sign_batch(party, &[&e_c.neg()], w.volume)?;
+        bit_times_many(party, &[(&pos[0], &len)])?[0].sum()
+    };
 
     // D and S at x0 - 1 and x0 from [b_j < x0] and [b_j < x0 + 1].
-    let b = ev.b.slice(real.clone());
-    let x0n = broadcast(&x0, n);
-    let lt = sign_batch(
-        party,
-        &[&b.sub(&x0n), &b.sub(&x0n.add_const(me, 1))],
-        w.price,
-    )?;
-    let (qb, qs) = (ev.qb.slice(real.clone()), ev.qs.slice(real));
-    let prods = bit_times_many(
-        party,
-        &[(&lt[0], &qs), (&lt[0], &qb), (&lt[1], &qs), (&lt[1], &qb)],
-    )?;
-    let total_b = c.d.slice(0..1);
-    let sa = prods[0].sum();
-    let da = total_b.sub(&prods[1].sum());
-    let sb = prods[2].sum();
-    let db = total_b.sub(&prods[3].sum());
+    let (sa, da, sb, db) = {
+        let real = 1..m - 1;
+        let b = ev.b.slice(real.clone());
+        let x0n = broadcast(&x0, n);
+        let lt = sign_batch(
+            party,
+            &[&b.sub(&x0n), &b.sub(&x0n.add_const(me, 1))],
+            w.price,
+        )?;
+        drop((b, x0n));
+        let (qb, qs) = (ev.qb.slice(real.clone()), ev.qs.slice(real));
+        let prods = bit_times_many(
+            party,
+            &[(&lt[0], &qs), (&lt[0], &qb), (&lt[1], &qs), (&lt[1], &qb)],
+        )?;
+        let total_b = c.d.slice(0..1);
+        (
+            prods[0].sum(),
+            total_b.sub(&prods[1].sum()),
+            prods[2].sum(),
+            total_b.sub(&prods[3].sum()),
+        )
+    };
     let e_a = da.sub(&sa); // U_A
     let e_b = db.sub(&sb); // -U_B
     let u_b = e_b.neg();
 
     // The tied range's far ends, and the scalar comparisons, in one call.
-    let e_a_m = broadcast(&e_a, m - 1);
-    let e_b_m = broadcast(&e_b, m - 1);
+    let above_a = minus_from_scalar(&e_a, &e_c);
+    let below_b = minus_scalar(&e_c, &e_b);
+    drop(e_c);
     let scal = ArithShares::concat(&[
         &sa.sub(&db),   // S(x0-1) < D(x0)
         &db.sub(&sa),   // D(x0) < S(x0-1)
@@ -121,11 +150,8 @@ pub fn find_price<T: Transport>(
         &u_b.sub(&e_a), // U_B < U_A
         &e_b,           // U_B > 0
     ]);
-    let signs = sign_batch(
-        party,
-        &[&e_a_m.sub(&e_c), &e_c.sub(&e_b_m), &scal],
-        w.volume,
-    )?;
+    let signs = sign_batch(party, &[&above_a, &below_b, &scal], w.volume)?;
+    drop((above_a, below_b));
     // The scalar bits times public ones: their injection, in the same call.
     let ones = ArithShares::public(me, &[1; 5]);
     let prods = bit_times_many(
