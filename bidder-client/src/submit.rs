@@ -5,7 +5,7 @@
 //! the same version: the report says how many acknowledged.
 
 use crate::auction_file::AuctionInfo;
-use crate::https::{HttpsError, NodeApi, error_code, error_text};
+use crate::https::{HttpsError, NodeApi, error_code, error_text, node_api};
 use crate::receipts::{ReceiptError, check_receipt};
 use auction::wire::{Receipt, Submission};
 use std::time::Duration;
@@ -258,7 +258,7 @@ pub async fn submit(
 
 /// The three nodes' API clients, from the auction file.
 pub fn node_apis(info: &AuctionInfo) -> [NodeApi; 3] {
-    std::array::from_fn(|i| NodeApi::new(info.nodes[i].api, info.nodes[i].cert_fingerprint))
+    std::array::from_fn(|i| node_api(info.nodes[i].api, info.nodes[i].cert_fingerprint))
 }
 
 /// Shares and signs a validated bid for the three nodes with fresh

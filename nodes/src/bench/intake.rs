@@ -4,7 +4,7 @@
 //! connection, submit distinct pre-signed bids of K slots per side. Prints
 //! acknowledged bids per second and the median and 99th-percentile latency.
 
-use crate::client::ApiConn;
+use crate::client::api_client;
 use crate::config::NodeConfig;
 use crate::identity::Identity;
 use crate::node::NodeState;
@@ -125,11 +125,13 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
     let (latencies, elapsed, failures) = client_rt.block_on(async {
         let mut conns = Vec::new();
         for _ in 0..a.clients {
-            conns.push(ApiConn::connect(api, fingerprint).await?);
+            let conn = api_client(api, fingerprint);
+            conn.open().await?;
+            conns.push(conn);
         }
         let start = Instant::now();
         let mut tasks = Vec::new();
-        for mut conn in conns {
+        for conn in conns {
             let (bodies, next) = (bodies.clone(), next.clone());
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
@@ -140,7 +142,7 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
                         break;
                     }
                     let t = Instant::now();
-                    match conn.send("POST", "/v1/bids", Some(bodies[i].clone())).await {
+                    match conn.post_json("/v1/bids", bodies[i].clone()).await {
                         Ok((200, _)) => lat.push(t.elapsed()),
                         _ => failures += 1,
                     }
