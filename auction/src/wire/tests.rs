@@ -1,0 +1,235 @@
+//! Unit tests of the wire formats.
+
+use super::*;
+use crate::types::{Allocation, AuctionParams, Bid, BidderId, Outcome};
+use crate::types::{Order, Price, Quantity, Volume};
+use ed25519_dalek::{Signer, SigningKey};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::collections::BTreeMap;
+
+fn params() -> AuctionParams {
+    AuctionParams {
+        id: "beet-2008".into(),
+        max_price: 100_000,
+        max_quantity: 1_000_000,
+        max_orders_per_side: 2,
+    }
+}
+
+fn bid() -> Bid {
+    Bid {
+        bidder: BidderId("farmer-0001".into()),
+        buy: vec![Order {
+            price: Price(70_000),
+            quantity: Quantity(100),
+        }],
+        sell: vec![
+            Order {
+                price: Price(90_000),
+                quantity: Quantity(5),
+            },
+            Order {
+                price: Price(95_000),
+                quantity: Quantity(7),
+            },
+        ],
+    }
+}
+
+fn key() -> SigningKey {
+    SigningKey::from_bytes(&[7u8; 32])
+}
+
+#[test]
+fn layout_interleaves_price_and_quantity_and_pads() {
+    let v = layout(&bid(), 2).unwrap();
+    assert_eq!(v, vec![70_000, 100, 0, 0, 90_000, 5, 95_000, 7]);
+    let e = layout(&bid(), 1).unwrap_err();
+    assert!(e.to_string().contains("sell side has 2 orders"), "{e}");
+}
+
+#[test]
+fn submissions_verify_and_reconstruct() {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let subs = prepare_submissions(&params(), &bid(), 3, &key(), &mut rng).unwrap();
+    for (i, s) in subs.iter().enumerate() {
+        s.verify(&params(), i as u8, &key().verifying_key())
+            .unwrap();
+        let json = serde_json::to_string(s).unwrap();
+        let back: Submission = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.bundle, s.bundle);
+        back.verify(&params(), i as u8, &key().verifying_key())
+            .unwrap();
+        // replicated: node i's next is node i+1's own
+        assert_eq!(s.bundle.next, subs[(i + 1) % 3].bundle.own);
+    }
+    let sum: Vec<u64> = (0..8)
+        .map(|j| {
+            subs[0].bundle.own[j]
+                .wrapping_add(subs[1].bundle.own[j])
+                .wrapping_add(subs[2].bundle.own[j])
+        })
+        .collect();
+    assert_eq!(sum, layout(&bid(), 2).unwrap());
+}
+
+#[test]
+fn every_tampering_is_caught() {
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let subs = prepare_submissions(&params(), &bid(), 3, &key(), &mut rng).unwrap();
+    let vk = key().verifying_key();
+    let mut s = subs[1].clone();
+    s.bundle.own[0] ^= 1;
+    assert_eq!(
+        s.verify(&params(), 1, &vk),
+        Err(WireError::CommitmentMismatch { node: 1 })
+    );
+    // The salt is part of what the commitment binds.
+    let mut s = subs[1].clone();
+    s.bundle.salt.0[0] ^= 1;
+    assert_eq!(
+        s.verify(&params(), 1, &vk),
+        Err(WireError::CommitmentMismatch { node: 1 })
+    );
+    let mut s = subs[1].clone();
+    s.version = 4;
+    assert!(matches!(
+        s.verify(&params(), 1, &vk),
+        Err(WireError::BadSignature(_))
+    ));
+    assert!(matches!(
+        subs[1].verify(&params(), 2, &vk),
+        Err(WireError::WrongNode { .. })
+    ));
+    let mut s = subs[0].clone();
+    s.bundle.next.pop();
+    assert!(matches!(
+        s.verify(&params(), 0, &vk),
+        Err(WireError::Shape {
+            component: "next",
+            got: 7,
+            ..
+        })
+    ));
+    let other = SigningKey::from_bytes(&[8u8; 32]).verifying_key();
+    assert!(matches!(
+        subs[0].verify(&params(), 0, &other),
+        Err(WireError::BadSignature(_))
+    ));
+}
+
+#[test]
+fn hex_is_lower_case_only() {
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let subs = prepare_submissions(&params(), &bid(), 3, &key(), &mut rng).unwrap();
+    let good = serde_json::to_value(&subs[0]).unwrap();
+    for field in ["signature", "bundle.salt", "bundle.own", "commitments.0"] {
+        let mut v = good.clone();
+        let slot = field
+            .split('.')
+            .fold(&mut v, |v, k| match k.parse::<usize>() {
+                Ok(i) => &mut v[i],
+                Err(_) => &mut v[k],
+            });
+        let upper = slot.as_str().unwrap().to_uppercase();
+        assert_ne!(upper, slot.as_str().unwrap(), "{field} has letters");
+        *slot = upper.into();
+        let e = serde_json::from_value::<Submission>(v).unwrap_err();
+        assert!(e.to_string().contains("upper-case digit"), "{field}: {e}");
+    }
+}
+
+#[test]
+fn receipt_round_trip() {
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let subs = prepare_submissions(&params(), &bid(), 1, &key(), &mut rng).unwrap();
+    let node = SigningKey::from_bytes(&[9u8; 32]);
+    let r = Receipt::sign(&subs[2], Digest([1; 32]), &node);
+    assert!(r.verify(&node.verifying_key()));
+    let mut r2 = r.clone();
+    r2.version = 2;
+    assert!(!r2.verify(&node.verifying_key()));
+}
+
+#[test]
+fn outcome_bundle_verifies() {
+    let keys: [SigningKey; 3] =
+        std::array::from_fn(|i| SigningKey::from_bytes(&[i as u8 + 20; 32]));
+    let ah = Digest([5; 32]);
+    let bidder_key = key();
+    let commitments = [Digest([1; 32]); 3];
+    let bid_set = vec![BidSetEntry {
+        bidder: BidderId("a".into()),
+        version: 1,
+        commitments,
+        signature: Some(Sig(bidder_key.sign(&bid_message(
+            "x",
+            &BidderId("a".into()),
+            1,
+            &commitments,
+        )))),
+    }];
+    let registry = BTreeMap::from([(BidderId("a".into()), bidder_key.verifying_key())]);
+    let bsd = bid_set_digest(&bid_set);
+    let values: [[u8; 32]; 3] = std::array::from_fn(|i| [i as u8; 32]);
+    let reveals = (0..3)
+        .map(|i| SeedReveal {
+            node: i as u8,
+            commitment: seed_commitment(&ah, &bsd, i as u8, &values[i]),
+            value: Digest(values[i]),
+        })
+        .collect();
+    let outcome = Outcome {
+        auction: "x".into(),
+        price: Some(Price(15)),
+        volume: Volume(5),
+        seed: hex::encode(seed_from_reveals(&values)),
+        allocations: vec![Allocation {
+            bidder: BidderId("a".into()),
+            bought: Volume(5),
+            sold: Volume(5),
+        }],
+        excluded: vec![],
+    };
+    let mut b = OutcomeBundle {
+        format: FORMAT,
+        auction_hash: ah,
+        bid_set,
+        bid_set_digest: bsd,
+        seed_reveals: reveals,
+        outcome,
+        signatures: vec![],
+    };
+    let m = b.message().unwrap();
+    b.signatures = (0..3)
+        .map(|i| NodeSignature {
+            node: i as u8,
+            signature: Sig(keys[i].sign(&m)),
+        })
+        .collect();
+    let vks = keys.each_ref().map(|k| k.verifying_key());
+    b.verify(&vks, &registry).unwrap();
+    let json = serde_json::to_string(&b).unwrap();
+    let back: OutcomeBundle = serde_json::from_str(&json).unwrap();
+    back.verify(&vks, &registry).unwrap();
+    let mut bad = b.clone();
+    bad.outcome.allocations[0].bought = Volume(4);
+    assert!(bad.verify(&vks, &registry).unwrap_err().contains("node 0"));
+    // A bidder signature from another key fails, and so does an
+    // unregistered bidder.
+    let other = BTreeMap::from([(
+        BidderId("a".into()),
+        SigningKey::from_bytes(&[8u8; 32]).verifying_key(),
+    )]);
+    assert!(
+        b.verify(&vks, &other)
+            .unwrap_err()
+            .contains("signature of bidder a")
+    );
+    assert!(
+        b.verify(&vks, &BTreeMap::new())
+            .unwrap_err()
+            .contains("not registered")
+    );
+}
