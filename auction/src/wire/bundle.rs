@@ -3,6 +3,7 @@
 
 use super::hex_bytes::{fixed_hex, lower_hex};
 use super::{Digest, TAG_COMMITMENT, TAG_COMPONENT, WireError, put_str};
+use crate::share_layout::value_count;
 use crate::types::BidderId;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -143,7 +144,7 @@ impl ShareBundle {
 
     /// Checks there are exactly `4K` values in each component.
     pub fn check_shape(&self, k: u32) -> Result<(), WireError> {
-        let expected = 4 * k as usize;
+        let expected = value_count(k as usize);
         for (component, v) in [("own", &self.own), ("next", &self.next)] {
             if v.len() != expected {
                 return Err(WireError::Shape {

@@ -21,11 +21,10 @@
 //! The salt of bundle `j` goes to node `j` alone, so the commitments to the
 //! other two bundles are keyed by 256 bits node `i` never sees.
 //!
-//! Share layout of one bid: `4K` ring values (mod `2^64`): for slot `0..K`
-//! the buy price and quantity, then for slot `0..K` the sell price and
-//! quantity; a missing order is padding `(0, 0)`. Each value `x` is shared as
-//! `x0 + x1 + x2` by `shares::client::share_arith`; node `i` receives
-//! components `(x_i, x_{i+1})`.
+//! A bid is `4K` ring values (mod `2^64`) in the share layout of
+//! [`crate::share_layout`]. Each value `x` is shared as `x0 + x1 + x2` by
+//! `shares::client::share_arith`; node `i` receives components
+//! `(x_i, x_{i+1})`.
 
 mod bid_set;
 mod bundle;

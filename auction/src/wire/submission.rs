@@ -5,7 +5,7 @@ use super::{
     Digest, FORMAT, MAX_BIDDER_ID_LEN, Salt, ShareBundle, Sig, TAG_BID, WireError, put_str_vec,
 };
 use crate::market::RawBid;
-use crate::mpc::layout::value_index;
+use crate::share_layout::{value_count, value_index};
 use crate::types::{AuctionParams, Bid, BidderId, Side};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use rand_core::{CryptoRng, RngCore};
@@ -102,19 +102,20 @@ pub fn check_bidder_id(bidder: &BidderId) -> Result<(), WireError> {
     Ok(())
 }
 
-/// Lays a validated bid out as `4K` ring values (see the module doc).
+/// Lays a validated bid out as `4K` ring values in the share layout
+/// ([`crate::share_layout`]).
 pub fn layout(bid: &Bid, k: u32) -> Result<Vec<u64>, WireError> {
     layout_raw(&RawBid::from(bid), k)
 }
 
-/// Lays a bid as written out as `4K` ring values (see the module doc), each
-/// price and quantity taken into the ring by [`crate::market::ring_value`],
-/// in range or not. The one definition of the share layout: clients, the
-/// demo's faulty clients and the test dealer all use it. Fails only when a
-/// side holds more than K orders, which no bundle can carry.
+/// Lays a bid as written out as `4K` ring values in the share layout
+/// ([`crate::share_layout`]), each price and quantity taken into the ring by
+/// [`crate::market::ring_value`], in range or not. Clients, the demo's
+/// faulty clients and the test dealer all lay bids out with it. Fails only
+/// when a side holds more than K orders, which no bundle can carry.
 pub fn layout_raw(raw: &RawBid, k: u32) -> Result<Vec<u64>, WireError> {
     let k_us = k as usize;
-    let mut values = vec![0; 4 * k_us];
+    let mut values = vec![0; value_count(k_us)];
     for (side, orders) in [(Side::Buy, &raw.buy), (Side::Sell, &raw.sell)] {
         if orders.len() > k_us {
             return Err(WireError::TooManyOrders {
