@@ -11,7 +11,6 @@ use auction::wire::{
 };
 use auction::{AuctionParams, BidderId, MarketFile, RawBid, RawOrder, Seed};
 use ed25519_dalek::{Signer, SigningKey};
-use sha2::{Digest as _, Sha256};
 use std::path::Path;
 use std::process::Command;
 

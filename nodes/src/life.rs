@@ -731,8 +731,9 @@ async fn publish(state: &Arc<NodeState>) -> Step {
         outcome,
         signatures,
     };
+    let bidders = state.registry.bidders();
     bundle
-        .verify(&keys, &state.registry.bidders())
+        .verify(&state.auction.trusted_with(&bidders))
         .map_err(|e| format!("outcome bundle does not verify: {e}"))?;
     tracing::info!("outcome published with all three signatures");
     state

@@ -84,9 +84,7 @@ async fn wait_published(c: &Cluster, secs: u64) -> OutcomeBundle {
     assert_eq!(bundles[0], bundles[1]);
     assert_eq!(bundles[1], bundles[2]);
     let auction = nodes::config::load_auction(&c.auction_path).unwrap();
-    bundles[0]
-        .verify(&auction.node_keys(), &auction.bidders)
-        .unwrap();
+    bundles[0].verify(&auction.trusted()).unwrap();
     assert_eq!(bundles[0].auction_hash, auction.hash);
     bundles.pop().unwrap()
 }

@@ -28,6 +28,7 @@
 
 mod bid_set;
 mod bundle;
+mod checks;
 mod error;
 mod hex_bytes;
 mod outcome;
@@ -39,6 +40,7 @@ mod tests;
 
 pub use bid_set::{BidSetEntry, bid_set_digest, registry_digest};
 pub use bundle::{Salt, ShareBundle, component_bytes, component_digest};
+pub use checks::{Check, Trusted};
 pub use error::WireError;
 pub use hex_bytes::{Digest, PublicKey, Sig};
 pub use outcome::{NodeSignature, OutcomeBundle, outcome_message};

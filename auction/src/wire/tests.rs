@@ -3,7 +3,7 @@
 use super::*;
 use crate::types::{Allocation, AuctionParams, Bid, BidderId, Outcome};
 use crate::types::{Order, Price, Quantity, Volume};
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::collections::BTreeMap;
@@ -152,10 +152,15 @@ fn receipt_round_trip() {
     assert!(!r2.verify(&node.verifying_key()));
 }
 
-#[test]
-fn outcome_bundle_verifies() {
-    let keys: [SigningKey; 3] =
-        std::array::from_fn(|i| SigningKey::from_bytes(&[i as u8 + 20; 32]));
+/// A correct bundle of one bidder, signed by the nodes `keys`, and what it
+/// is checked against.
+fn sample_bundle(
+    keys: &[SigningKey; 3],
+) -> (
+    OutcomeBundle,
+    AuctionParams,
+    BTreeMap<BidderId, VerifyingKey>,
+) {
     let ah = Digest([5; 32]);
     let bidder_key = key();
     let commitments = [Digest([1; 32]); 3];
@@ -201,6 +206,15 @@ fn outcome_bundle_verifies() {
         outcome,
         signatures: vec![],
     };
+    sign(&mut b, keys);
+    let params = AuctionParams {
+        id: "x".into(),
+        ..params()
+    };
+    (b, params, registry)
+}
+
+fn sign(b: &mut OutcomeBundle, keys: &[SigningKey; 3]) {
     let m = b.message().unwrap();
     b.signatures = (0..3)
         .map(|i| NodeSignature {
@@ -208,28 +222,142 @@ fn outcome_bundle_verifies() {
             signature: Sig(keys[i].sign(&m)),
         })
         .collect();
-    let vks = keys.each_ref().map(|k| k.verifying_key());
-    b.verify(&vks, &registry).unwrap();
+}
+
+fn node_keys() -> [SigningKey; 3] {
+    std::array::from_fn(|i| SigningKey::from_bytes(&[i as u8 + 20; 32]))
+}
+
+#[test]
+fn outcome_bundle_verifies() {
+    let keys = node_keys();
+    let (b, params, registry) = sample_bundle(&keys);
+    let trusted = Trusted {
+        auction_hash: &b.auction_hash,
+        params: &params,
+        node_keys: keys.each_ref().map(|k| k.verifying_key()),
+        bidders: &registry,
+    };
+    b.verify(&trusted).unwrap();
+    let names: Vec<_> = b.checks(&trusted).iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        [
+            "format",
+            "auction_hash",
+            "bid_set_digest",
+            "bidder_signatures",
+            "seed",
+            "signatures",
+            "allocations",
+            "volume_sums",
+            "price_range"
+        ]
+    );
     let json = serde_json::to_string(&b).unwrap();
     let back: OutcomeBundle = serde_json::from_str(&json).unwrap();
-    back.verify(&vks, &registry).unwrap();
+    back.verify(&trusted).unwrap();
+
     let mut bad = b.clone();
     bad.outcome.allocations[0].bought = Volume(4);
-    assert!(bad.verify(&vks, &registry).unwrap_err().contains("node 0"));
+    let e = bad.verify(&trusted).unwrap_err();
+    assert!(e.contains("node 0's signature does not verify"), "{e}");
     // A bidder signature from another key fails, and so does an
     // unregistered bidder.
     let other = BTreeMap::from([(
         BidderId("a".into()),
         SigningKey::from_bytes(&[8u8; 32]).verifying_key(),
     )]);
+    let e = b
+        .verify(&Trusted {
+            bidders: &other,
+            ..trusted
+        })
+        .unwrap_err();
     assert!(
-        b.verify(&vks, &other)
-            .unwrap_err()
-            .contains("signature of bidder a")
+        e.contains("the signature of bidder a over version 1"),
+        "{e}"
     );
+    let none = BTreeMap::new();
+    let e = b
+        .verify(&Trusted {
+            bidders: &none,
+            ..trusted
+        })
+        .unwrap_err();
     assert!(
-        b.verify(&vks, &BTreeMap::new())
-            .unwrap_err()
-            .contains("not registered")
+        e.contains("bidder a in the bid set is not registered"),
+        "{e}"
+    );
+    // Another auction's terms.
+    let e = b
+        .verify(&Trusted {
+            auction_hash: &Digest([6; 32]),
+            ..trusted
+        })
+        .unwrap_err();
+    assert!(e.contains("bundle names auction file 0505"), "{e}");
+}
+
+#[test]
+fn node_signatures_count_by_node_not_by_place() {
+    let keys = node_keys();
+    let (mut b, params, registry) = sample_bundle(&keys);
+    let auction_hash = b.auction_hash;
+    let trusted = Trusted {
+        auction_hash: &auction_hash,
+        params: &params,
+        node_keys: keys.each_ref().map(|k| k.verifying_key()),
+        bidders: &registry,
+    };
+    // The rule of `docs/wire.md`: each node's signature once, in any order.
+    b.signatures.reverse();
+    b.verify(&trusted).unwrap();
+    // Node 0 twice and node 2 not at all fails, although there are three.
+    let mut twice = b.clone();
+    twice.signatures[0] = twice.signatures[2].clone();
+    let e = twice.verify(&trusted).unwrap_err();
+    assert!(
+        e.contains("2 signatures of node 0") && e.contains("no signature of node 2"),
+        "{e}"
+    );
+    // A signature is checked with the key of the node it names.
+    let mut swapped = b.clone();
+    swapped.signatures[0].node = 1;
+    swapped.signatures[1].node = 2;
+    let e = swapped.verify(&trusted).unwrap_err();
+    assert!(e.contains("node 1's signature does not verify"), "{e}");
+    let mut short = b.clone();
+    short.signatures.pop();
+    let e = short.verify(&trusted).unwrap_err();
+    assert!(e.contains("2 signatures, expected 3"), "{e}");
+}
+
+#[test]
+fn a_signed_but_malformed_outcome_fails_its_own_check() {
+    let keys = node_keys();
+    let (mut b, params, registry) = sample_bundle(&keys);
+    let auction_hash = b.auction_hash;
+    let trusted = Trusted {
+        auction_hash: &auction_hash,
+        params: &params,
+        node_keys: keys.each_ref().map(|k| k.verifying_key()),
+        bidders: &registry,
+    };
+    // All three nodes sign an outcome whose allocations do not sum to the
+    // volume: every check of where the bundle comes from passes, the sums
+    // do not.
+    b.outcome.allocations[0].sold = Volume(4);
+    sign(&mut b, &keys);
+    let failed: Vec<_> = b
+        .checks(&trusted)
+        .into_iter()
+        .filter(|c| !c.passed)
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].name, "volume_sums");
+    assert_eq!(
+        b.verify(&trusted).unwrap_err(),
+        "allocations sell 4 in all, the volume is 5"
     );
 }
