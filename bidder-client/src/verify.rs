@@ -15,9 +15,10 @@
 use crate::auction_file::AuctionInfo;
 use auction::reference::clear_market;
 use auction::validate::validate_bid;
-use auction::wire::{OutcomeBundle, Receipt};
+use auction::wire::{OutcomeBundle, Receipt, Version};
 use auction::{BidderId, MarketFile, Price, Seed, Volume};
 use serde::Serialize;
+use shares::PartyId;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use auction::wire::Check;
@@ -156,17 +157,19 @@ fn check_receipts(info: &AuctionInfo, b: &OutcomeBundle, rs: &[Receipt]) -> Chec
     let set: BTreeMap<&BidderId, &auction::wire::BidSetEntry> =
         b.bid_set.iter().map(|e| (&e.bidder, e)).collect();
     // bidder -> version -> nodes that receipted it, with the digests.
-    let mut by: BTreeMap<&BidderId, BTreeMap<u64, Vec<&Receipt>>> = BTreeMap::new();
+    let mut by: BTreeMap<&BidderId, BTreeMap<Version, Vec<&Receipt>>> = BTreeMap::new();
     let mut counted = 0;
     for r in rs {
         if r.auction != info.params.id || r.auction_hash != info.hash {
             continue; // another auction's receipt
         }
         counted += 1;
-        if r.node > 2 || !r.verify(&info.nodes[r.node as usize].public_key.0) {
+        if !r.verify(&info.nodes[r.node.index()].public_key.0) {
             f.push(format!(
                 "receipt of bidder {} version {} from node {} does not verify",
-                r.bidder, r.version, r.node
+                r.bidder,
+                r.version,
+                r.node.index()
             ));
             continue;
         }
@@ -184,12 +187,12 @@ fn check_receipts(info: &AuctionInfo, b: &OutcomeBundle, rs: &[Receipt]) -> Chec
             let (v, r) = versions.iter().next_back().expect("non-empty");
             f.push(format!(
                 "bidder {bidder} holds a receipt (version {v}, node {}) but its bid is neither in the set nor excluded",
-                r[0].node
+                r[0].node.index()
             ));
             continue;
         };
         for (&v, rcpts) in versions {
-            let nodes: BTreeSet<u8> = rcpts.iter().map(|r| r.node).collect();
+            let nodes: BTreeSet<PartyId> = rcpts.iter().map(|r| r.node).collect();
             let same = rcpts
                 .windows(2)
                 .all(|w| w[0].commitments == w[1].commitments);

@@ -16,16 +16,23 @@ use crate::node::NodeState;
 use crate::peer::{ListEntry, PeerError, Request, Response, request};
 use crate::store::Phase;
 use auction::wire::{
-    BidSetEntry, Digest, NodeSignature, OutcomeBundle, SeedReveal, Sig, bid_set_digest,
+    BidSetEntry, Digest, NodeSignature, OutcomeBundle, SeedReveal, Sig, Version, bid_set_digest,
     component_digest, outcome_message, seed_commitment, seed_from_reveals,
 };
 use auction::{BidderId, Exclusion, Outcome};
 use ed25519_dalek::Signer;
 use rand_core::RngCore;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use shares::PartyId;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A node index (0, 1 or 2, checked when the configuration and the auction
+/// file are read) as the wire formats name nodes.
+fn party(index: u8) -> PartyId {
+    PartyId::try_from(index).expect("node indices are 0, 1 or 2")
+}
 
 /// The result of the bid-list exchange at this node.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -97,11 +104,11 @@ fn bid_list(state: &NodeState, other: u8) -> anyhow::Result<Vec<ListEntry>> {
     for h in state.store.held()? {
         let bundle = state.store.bundle(&h.bidder, h.version)?;
         let (j, values) = common_component(state.index, other, &bundle);
-        let common = component_digest(&h.bidder, h.version, j, values);
+        let common = component_digest(&h.bidder, Version(h.version), j, values);
         out.push(ListEntry {
             bid: BidSetEntry {
                 bidder: h.bidder,
-                version: h.version,
+                version: Version(h.version),
                 commitments: h.commitments,
                 signature: Some(h.signature),
             },
@@ -191,7 +198,12 @@ async fn answer_inner(state: &Arc<NodeState>, from: u8, req: Request) -> anyhow:
             }
             let value: Digest = load(state, "seed_value")?;
             Response::Commitment {
-                commitment: seed_commitment(&state.auction.hash, &bid_set, state.index, &value.0),
+                commitment: seed_commitment(
+                    &state.auction.hash,
+                    &bid_set,
+                    party(state.index),
+                    &value.0,
+                ),
             }
         }
         Request::Reveal { bid_set } => {
@@ -432,7 +444,7 @@ async fn check(state: &NodeState) -> Step {
     for (&p, entries) in &lists {
         for e in entries {
             by_bid
-                .entry((e.bid.bidder.clone(), e.bid.version))
+                .entry((e.bid.bidder.clone(), e.bid.version.0))
                 .or_default()[p as usize] = e.bid.signature.map(|s| (e.bid.commitments, s));
             bidders.insert(e.bid.bidder.clone());
         }
@@ -445,7 +457,7 @@ async fn check(state: &NodeState) -> Step {
                     bidder.clone(),
                     BidSetEntry {
                         bidder: bidder.clone(),
-                        version: *version,
+                        version: Version(*version),
                         commitments: a.0,
                         signature: Some(a.1),
                     },
@@ -465,12 +477,12 @@ async fn check(state: &NodeState) -> Step {
     // Own pairwise checks: the component this node shares with each peer.
     let mut verdicts = Vec::new();
     for (&p, list) in &lists {
-        let theirs: BTreeMap<(&BidderId, u64), &Digest> = list
+        let theirs: BTreeMap<(&BidderId, Version), &Digest> = list
             .iter()
             .map(|e| ((&e.bid.bidder, e.bid.version), &e.common))
             .collect();
         for e in &entries {
-            let bundle = state.store.bundle(&e.bidder, e.version).map_err(s)?;
+            let bundle = state.store.bundle(&e.bidder, e.version.0).map_err(s)?;
             let (j, values) = common_component(me, p, &bundle);
             let mine = component_digest(&e.bidder, e.version, j, values);
             if theirs.get(&(&e.bidder, e.version)) != Some(&&mine) {
@@ -585,8 +597,12 @@ async fn commit(state: &NodeState) -> Step {
     )
     .await?;
     let mut commitments = [Digest::default(); 3];
-    commitments[state.index as usize] =
-        seed_commitment(&state.auction.hash, &a.bid_set, state.index, &value.0);
+    commitments[state.index as usize] = seed_commitment(
+        &state.auction.hash,
+        &a.bid_set,
+        party(state.index),
+        &value.0,
+    );
     for (p, c) in got {
         commitments[p as usize] = c;
     }
@@ -611,7 +627,8 @@ async fn reveal(state: &NodeState) -> Step {
         &Request::Reveal { bid_set: a.bid_set },
         |p, r| match r {
             Response::Reveal { value }
-                if seed_commitment(&ah, &a.bid_set, p, &value.0) == commitments[p as usize] =>
+                if seed_commitment(&ah, &a.bid_set, party(p), &value.0)
+                    == commitments[p as usize] =>
             {
                 Ok(Some(value))
             }
@@ -627,14 +644,14 @@ async fn reveal(state: &NodeState) -> Step {
     for (p, v) in got {
         values[p as usize] = v.0;
     }
-    let reveals: Vec<SeedReveal> = (0..3)
-        .map(|i| SeedReveal {
-            node: i as u8,
-            commitment: commitments[i],
-            value: Digest(values[i]),
+    let reveals: Vec<SeedReveal> = PartyId::ALL
+        .map(|p| SeedReveal {
+            node: p,
+            commitment: commitments[p.index()],
+            value: Digest(values[p.index()]),
         })
-        .collect();
-    let seed = Digest(seed_from_reveals(&values));
+        .into();
+    let seed = Digest(seed_from_reveals(&values).0);
     tracing::info!(seed = %seed, "seed drawn");
     state
         .store
@@ -714,13 +731,13 @@ async fn publish(state: &Arc<NodeState>) -> Step {
         _ = crate::clearing::standby(state, &a, seed, &outcome) => unreachable!("standby never ends"),
     };
     let mut signatures = vec![NodeSignature {
-        node: state.index,
+        node: party(state.index),
         signature: own,
     }];
-    signatures.extend(
-        got.into_iter()
-            .map(|(node, signature)| NodeSignature { node, signature }),
-    );
+    signatures.extend(got.into_iter().map(|(node, signature)| NodeSignature {
+        node: party(node),
+        signature,
+    }));
     signatures.sort_by_key(|s| s.node);
     let bundle = OutcomeBundle {
         format: auction::wire::FORMAT,

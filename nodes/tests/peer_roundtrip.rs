@@ -5,7 +5,7 @@
 //! of every message shows in it: digests and signatures as hex).
 //! `PROPTEST_CASES=N` sets the number of cases.
 
-use auction::wire::{BidSetEntry, Digest, Sig};
+use auction::wire::{BidSetEntry, Digest, Sig, Version};
 use auction::{Allocation, BidderId, Exclusion, Outcome, Price, Volume};
 use ed25519_dalek::Signature;
 use nodes::peer::{ListEntry, Request, Response};
@@ -58,7 +58,7 @@ fn exclusion() -> impl Strategy<Value = Exclusion> {
 fn list_entry() -> impl Strategy<Value = ListEntry> {
     (
         bidder(),
-        any::<u64>(),
+        any::<u64>().prop_map(Version),
         (digest(), digest(), digest()),
         proptest::option::of(sig()),
         digest(),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use auction::wire::prepare_submissions;
+use auction::wire::{Version, prepare_submissions};
 use auction::{Bid, BidderId, Order, Price, Quantity};
 use common::*;
 use serde_json::Value;
@@ -42,7 +42,7 @@ async fn send(c: &Cluster, b: &Bid, to: &[usize]) -> Vec<(u16, Value)> {
     let subs = prepare_submissions(
         &c.params,
         b,
-        1,
+        Version(1),
         &bidder_key(&b.bidder.0),
         &mut rand::rngs::OsRng,
     )

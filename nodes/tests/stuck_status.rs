@@ -3,7 +3,7 @@
 
 mod common;
 
-use auction::wire::prepare_submissions;
+use auction::wire::{Version, prepare_submissions};
 use common::*;
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ async fn a_peer_killed_while_clearing_is_named_in_the_status() {
         let subs = prepare_submissions(
             &c.params,
             &random_bid(id.clone(), k, b as u64),
-            1,
+            Version(1),
             c.key(&id),
             &mut rng,
         )

@@ -1,7 +1,7 @@
 //! The agreed bid set and its digest, and the digest of the bidder
 //! registry the nodes compare at the close.
 
-use super::{Digest, Sig, TAG_BID_SET, TAG_REGISTRY, bid_message, put_str};
+use super::{Digest, Sig, TAG_BID_SET, TAG_REGISTRY, Version, bid_message, put_str};
 use crate::types::BidderId;
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ pub struct BidSetEntry {
     /// The bidder.
     pub bidder: BidderId,
     /// The version.
-    pub version: u64,
+    pub version: Version,
     /// The three bundle commitments.
     pub commitments: [Digest; 3],
     /// The bidder's signature over [`bid_message`] of this entry. Nodes

@@ -2,12 +2,13 @@
 //! and the digest two holders of a replicated component compare.
 
 use super::hex_bytes::{fixed_hex, lower_hex};
-use super::{Digest, TAG_COMMITMENT, TAG_COMPONENT, WireError, put_str};
+use super::{Digest, TAG_COMMITMENT, TAG_COMPONENT, Version, WireError, put_str};
 use crate::share_layout::value_count;
 use crate::types::BidderId;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
+use shares::PartyId;
 use std::fmt;
 use zeroize::Zeroize;
 
@@ -130,10 +131,10 @@ impl ShareBundle {
     /// `SHA-256(TAG_COMMITMENT || node u8 || salt || count u32be || own ||
     /// next)`. Only the holder of the salt, node `node`, can check it; to the
     /// other two nodes it is a hash keyed by 256 bits they never see.
-    pub fn commitment(&self, node: u8) -> Digest {
+    pub fn commitment(&self, node: PartyId) -> Digest {
         let mut h = Sha256::new();
         h.update(TAG_COMMITMENT);
-        h.update([node]);
+        h.update([u8::from(node)]);
         h.update(self.salt.0);
         h.update((self.own.len() as u32).to_be_bytes());
         for v in self.own.iter().chain(&self.next) {
@@ -167,7 +168,12 @@ impl ShareBundle {
 /// would be a test of guesses of the missing component, so it must never go
 /// there nor into the published bundle; a node that logs its peer messages
 /// at trace level keeps it in a log as private as its database.
-pub fn component_digest(bidder: &BidderId, version: u64, component: u8, values: &[u64]) -> Digest {
+pub fn component_digest(
+    bidder: &BidderId,
+    version: Version,
+    component: u8,
+    values: &[u64],
+) -> Digest {
     let mut h = Sha256::new();
     h.update(TAG_COMPONENT);
     put_str(&mut h, &bidder.0);

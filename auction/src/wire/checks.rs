@@ -27,6 +27,7 @@ use super::{Digest, FORMAT, OutcomeBundle, bid_set_digest, seed_commitment, seed
 use crate::types::{AuctionParams, BidderId};
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
+use shares::PartyId;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What a bundle is checked against: the auction's terms (their hash), its
@@ -227,8 +228,8 @@ impl OutcomeBundle {
         } else {
             let mut values = [[0u8; 32]; 3];
             for (i, r) in self.seed_reveals.iter().enumerate() {
-                if r.node as usize != i {
-                    f.push(format!("seed reveal {i} is from node {}", r.node));
+                if r.node.index() != i {
+                    f.push(format!("seed reveal {i} is from node {}", r.node.index()));
                 } else if seed_commitment(
                     &self.auction_hash,
                     &self.bid_set_digest,
@@ -242,7 +243,7 @@ impl OutcomeBundle {
                 }
                 values[i] = r.value.0;
             }
-            let seed = hex::encode(seed_from_reveals(&values));
+            let seed = seed_from_reveals(&values).to_hex();
             if seed != self.outcome.seed {
                 f.push(format!(
                     "the seed {} is not SHA-256 of the revealed values ({seed})",
@@ -258,15 +259,13 @@ impl OutcomeBundle {
         match self.message() {
             Err(e) => f.push(format!("the outcome cannot be encoded for signing: {e}")),
             Ok(m) => {
-                for i in 0..3u8 {
-                    let sigs: Vec<_> = self.signatures.iter().filter(|s| s.node == i).collect();
+                for node in PartyId::ALL {
+                    let i = node.index();
+                    let sigs: Vec<_> = self.signatures.iter().filter(|s| s.node == node).collect();
                     match sigs.as_slice() {
                         [] => f.push(format!("no signature of node {i}")),
                         [s] => {
-                            if t.node_keys[i as usize]
-                                .verify_strict(&m, &s.signature.0)
-                                .is_err()
-                            {
+                            if t.node_keys[i].verify_strict(&m, &s.signature.0).is_err() {
                                 f.push(format!(
                                     "node {i}'s signature does not verify over this outcome"
                                 ));

@@ -4,6 +4,7 @@
 use super::FORMAT;
 use super::MAX_BIDDER_ID_LEN;
 use crate::types::BidderId;
+use shares::PartyId;
 
 /// What went wrong with a message, naming the field.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -22,12 +23,16 @@ pub enum WireError {
         expected: String,
     },
     /// The submission is addressed to another node.
-    #[error("submission is addressed to node {got}, this is node {expected}")]
+    #[error(
+        "submission is addressed to node {}, this is node {}",
+        got.index(),
+        expected.index()
+    )]
     WrongNode {
-        /// The node index in the submission.
-        got: u8,
-        /// This node's index.
-        expected: u8,
+        /// The node named in the submission.
+        got: PartyId,
+        /// This node.
+        expected: PartyId,
     },
     /// A share component has the wrong number of values.
     #[error(
@@ -46,11 +51,12 @@ pub enum WireError {
     /// The bundle and its salt do not open the commitment the bidder signed
     /// for this node.
     #[error(
-        "the bundle for node {node} (components and salt) does not open the signed commitment commitments[{node}]"
+        "the bundle for node {0} (components and salt) does not open the signed commitment commitments[{0}]",
+        node.index()
     )]
     CommitmentMismatch {
-        /// The node index.
-        node: u8,
+        /// The node.
+        node: PartyId,
     },
     /// The bidder's signature does not verify.
     #[error("signature of bidder {0} does not verify")]

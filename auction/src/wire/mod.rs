@@ -21,6 +21,9 @@
 //! The salt of bundle `j` goes to node `j` alone, so the commitments to the
 //! other two bundles are keyed by 256 bits node `i` never sees.
 //!
+//! Nodes are named by [`shares::PartyId`] (0, 1 or 2 on the wire), bid
+//! versions by [`Version`], the seed by [`crate::Seed`].
+//!
 //! A bid is `4K` ring values (mod `2^64`) in the share layout of
 //! [`crate::share_layout`]. Each value `x` is shared as `x0 + x1 + x2` by
 //! `shares::client::share_arith`; node `i` receives components
@@ -37,6 +40,7 @@ mod seed;
 mod submission;
 #[cfg(test)]
 mod tests;
+mod version;
 
 pub use bid_set::{BidSetEntry, bid_set_digest, registry_digest};
 pub use bundle::{Salt, ShareBundle, component_bytes, component_digest};
@@ -50,6 +54,7 @@ pub use submission::{
     Submission, bid_message, check_bidder_id, layout, layout_raw, prepare_submissions,
     prepare_submissions_from_values, sign_bundles,
 };
+pub use version::Version;
 
 use sha2::{Digest as _, Sha256};
 

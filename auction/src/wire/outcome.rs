@@ -3,8 +3,10 @@
 
 use super::hex_bytes::fixed_hex;
 use super::{BidSetEntry, Digest, SeedReveal, Sig, TAG_OUTCOME, WireError, put_str_vec};
+use crate::Seed;
 use crate::types::{Allocation, Exclusion, Outcome};
 use serde::{Deserialize, Serialize};
+use shares::PartyId;
 
 /// The message each node signs over an outcome: `TAG_OUTCOME || auction hash
 /// || bid-set digest || seed (32 bytes) || auction id || price flag u8 (0: no
@@ -16,11 +18,11 @@ pub fn outcome_message(
     bid_set: &Digest,
     outcome: &Outcome,
 ) -> Result<Vec<u8>, WireError> {
-    let seed: [u8; 32] = fixed_hex("seed", &outcome.seed)?;
+    let seed = Seed(fixed_hex("seed", &outcome.seed)?);
     let mut m = TAG_OUTCOME.to_vec();
     m.extend_from_slice(&auction_hash.0);
     m.extend_from_slice(&bid_set.0);
-    m.extend_from_slice(&seed);
+    m.extend_from_slice(seed.as_bytes());
     put_str_vec(&mut m, &outcome.auction);
     match outcome.price {
         None => m.push(0),
@@ -53,8 +55,8 @@ pub fn outcome_message(
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSignature {
-    /// The node index.
-    pub node: u8,
+    /// The node.
+    pub node: PartyId,
     /// Its signature over [`outcome_message`].
     pub signature: Sig,
 }
@@ -76,7 +78,8 @@ pub struct OutcomeBundle {
     pub seed_reveals: Vec<SeedReveal>,
     /// The outcome in the spec's form (its `seed` is the seed).
     pub outcome: Outcome,
-    /// The nodes' signatures over [`outcome_message`], in node order.
+    /// The nodes' signatures over [`outcome_message`], one of each node
+    /// (published in node order; the order carries no meaning).
     pub signatures: Vec<NodeSignature>,
 }
 

@@ -1,9 +1,10 @@
 //! A node's signed acknowledgement that it stored a submission.
 
-use super::{Digest, Sig, Submission, TAG_RECEIPT, put_str_vec};
+use super::{Digest, Sig, Submission, TAG_RECEIPT, Version, put_str_vec};
 use crate::types::BidderId;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
+use shares::PartyId;
 
 /// A node's acknowledgement that it stored a submission.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,11 +17,11 @@ pub struct Receipt {
     /// The bidder.
     pub bidder: BidderId,
     /// The version stored.
-    pub version: u64,
+    pub version: Version,
     /// The three bundle commitments, as signed by the bidder.
     pub commitments: [Digest; 3],
     /// The node that stored it.
-    pub node: u8,
+    pub node: PartyId,
     /// The node's signature over [`Receipt::message`].
     pub signature: Sig,
 }
@@ -72,9 +73,9 @@ fn receipt_message(
     auction: &str,
     auction_hash: &Digest,
     bidder: &BidderId,
-    version: u64,
+    version: Version,
     commitments: &[Digest; 3],
-    node: u8,
+    node: PartyId,
 ) -> Vec<u8> {
     let mut m = TAG_RECEIPT.to_vec();
     m.extend_from_slice(&auction_hash.0);
@@ -84,6 +85,6 @@ fn receipt_message(
     for c in commitments {
         m.extend_from_slice(&c.0);
     }
-    m.push(node);
+    m.push(u8::from(node));
     m
 }

@@ -2,7 +2,8 @@
 //! becomes three of them (layout, sharing, salts, commitments, signature).
 
 use super::{
-    Digest, FORMAT, MAX_BIDDER_ID_LEN, Salt, ShareBundle, Sig, TAG_BID, WireError, put_str_vec,
+    Digest, FORMAT, MAX_BIDDER_ID_LEN, Salt, ShareBundle, Sig, TAG_BID, Version, WireError,
+    put_str_vec,
 };
 use crate::market::RawBid;
 use crate::share_layout::{value_count, value_index};
@@ -10,6 +11,7 @@ use crate::types::{AuctionParams, Bid, BidderId, Side};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
+use shares::PartyId;
 use shares::client::share_arith;
 
 /// The message a bidder signs: `TAG_BID || auction id || bidder id ||
@@ -18,7 +20,7 @@ use shares::client::share_arith;
 pub fn bid_message(
     auction: &str,
     bidder: &BidderId,
-    version: u64,
+    version: Version,
     commitments: &[Digest; 3],
 ) -> Vec<u8> {
     let mut m = TAG_BID.to_vec();
@@ -42,9 +44,9 @@ pub struct Submission {
     /// The bidder.
     pub bidder: BidderId,
     /// Higher replaces lower until the close.
-    pub version: u64,
-    /// The node this bundle is for, 0, 1 or 2.
-    pub node: u8,
+    pub version: Version,
+    /// The node this bundle is for.
+    pub node: PartyId,
     /// This node's components and salt.
     pub bundle: ShareBundle,
     /// The commitments to the bundles for nodes 0, 1 and 2.
@@ -64,7 +66,7 @@ impl Submission {
     pub fn verify(
         &self,
         params: &AuctionParams,
-        node: u8,
+        node: PartyId,
         bidder_key: &VerifyingKey,
     ) -> Result<(), WireError> {
         if self.format != FORMAT {
@@ -84,7 +86,7 @@ impl Submission {
         }
         check_bidder_id(&self.bidder)?;
         self.bundle.check_shape(params.max_orders_per_side)?;
-        if self.bundle.commitment(node) != self.commitments[node as usize] {
+        if self.bundle.commitment(node) != self.commitments[node.index()] {
             return Err(WireError::CommitmentMismatch { node });
         }
         bidder_key
@@ -143,7 +145,7 @@ pub fn layout_raw(raw: &RawBid, k: u32) -> Result<Vec<u64>, WireError> {
 pub fn prepare_submissions<R: RngCore + CryptoRng>(
     params: &AuctionParams,
     bid: &Bid,
-    version: u64,
+    version: Version,
     key: &SigningKey,
     rng: &mut R,
 ) -> Result<[Submission; 3], WireError> {
@@ -158,7 +160,7 @@ pub fn prepare_submissions_from_values<R: RngCore + CryptoRng>(
     auction: &str,
     bidder: &BidderId,
     values: &[u64],
-    version: u64,
+    version: Version,
     key: &SigningKey,
     rng: &mut R,
 ) -> Result<[Submission; 3], WireError> {
@@ -179,11 +181,11 @@ pub fn prepare_submissions_from_values<R: RngCore + CryptoRng>(
 pub fn sign_bundles(
     auction: &str,
     bidder: &BidderId,
-    version: u64,
+    version: Version,
     bundles: [ShareBundle; 3],
     key: &SigningKey,
 ) -> [Submission; 3] {
-    let commitments: [Digest; 3] = std::array::from_fn(|i| bundles[i].commitment(i as u8));
+    let commitments: [Digest; 3] = PartyId::ALL.map(|p| bundles[p.index()].commitment(p));
     let signature = Sig(key.sign(&bid_message(auction, bidder, version, &commitments)));
     let mut it = bundles.into_iter();
     std::array::from_fn(|i| Submission {
@@ -191,7 +193,7 @@ pub fn sign_bundles(
         auction: auction.to_string(),
         bidder: bidder.clone(),
         version,
-        node: i as u8,
+        node: PartyId::ALL[i],
         bundle: it.next().expect("three bundles"),
         commitments,
         signature,

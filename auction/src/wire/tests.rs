@@ -6,7 +6,12 @@ use crate::types::{Order, Price, Quantity, Volume};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+use shares::PartyId;
 use std::collections::BTreeMap;
+
+const P0: PartyId = PartyId::ALL[0];
+const P1: PartyId = PartyId::ALL[1];
+const P2: PartyId = PartyId::ALL[2];
 
 fn params() -> AuctionParams {
     AuctionParams {
@@ -52,14 +57,15 @@ fn layout_interleaves_price_and_quantity_and_pads() {
 #[test]
 fn submissions_verify_and_reconstruct() {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let subs = prepare_submissions(&params(), &bid(), 3, &key(), &mut rng).unwrap();
+    let subs = prepare_submissions(&params(), &bid(), Version(3), &key(), &mut rng).unwrap();
     for (i, s) in subs.iter().enumerate() {
-        s.verify(&params(), i as u8, &key().verifying_key())
-            .unwrap();
+        let node = PartyId::ALL[i];
+        assert_eq!(s.node, node);
+        s.verify(&params(), node, &key().verifying_key()).unwrap();
         let json = serde_json::to_string(s).unwrap();
         let back: Submission = serde_json::from_str(&json).unwrap();
         assert_eq!(back.bundle, s.bundle);
-        back.verify(&params(), i as u8, &key().verifying_key())
+        back.verify(&params(), node, &key().verifying_key())
             .unwrap();
         // replicated: node i's next is node i+1's own
         assert_eq!(s.bundle.next, subs[(i + 1) % 3].bundle.own);
@@ -77,35 +83,35 @@ fn submissions_verify_and_reconstruct() {
 #[test]
 fn every_tampering_is_caught() {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
-    let subs = prepare_submissions(&params(), &bid(), 3, &key(), &mut rng).unwrap();
+    let subs = prepare_submissions(&params(), &bid(), Version(3), &key(), &mut rng).unwrap();
     let vk = key().verifying_key();
     let mut s = subs[1].clone();
     s.bundle.own[0] ^= 1;
     assert_eq!(
-        s.verify(&params(), 1, &vk),
-        Err(WireError::CommitmentMismatch { node: 1 })
+        s.verify(&params(), P1, &vk),
+        Err(WireError::CommitmentMismatch { node: P1 })
     );
     // The salt is part of what the commitment binds.
     let mut s = subs[1].clone();
     s.bundle.salt.0[0] ^= 1;
     assert_eq!(
-        s.verify(&params(), 1, &vk),
-        Err(WireError::CommitmentMismatch { node: 1 })
+        s.verify(&params(), P1, &vk),
+        Err(WireError::CommitmentMismatch { node: P1 })
     );
     let mut s = subs[1].clone();
-    s.version = 4;
+    s.version = Version(4);
     assert!(matches!(
-        s.verify(&params(), 1, &vk),
+        s.verify(&params(), P1, &vk),
         Err(WireError::BadSignature(_))
     ));
     assert!(matches!(
-        subs[1].verify(&params(), 2, &vk),
+        subs[1].verify(&params(), P2, &vk),
         Err(WireError::WrongNode { .. })
     ));
     let mut s = subs[0].clone();
     s.bundle.next.pop();
     assert!(matches!(
-        s.verify(&params(), 0, &vk),
+        s.verify(&params(), P0, &vk),
         Err(WireError::Shape {
             component: "next",
             got: 7,
@@ -114,7 +120,7 @@ fn every_tampering_is_caught() {
     ));
     let other = SigningKey::from_bytes(&[8u8; 32]).verifying_key();
     assert!(matches!(
-        subs[0].verify(&params(), 0, &other),
+        subs[0].verify(&params(), P0, &other),
         Err(WireError::BadSignature(_))
     ));
 }
@@ -122,7 +128,7 @@ fn every_tampering_is_caught() {
 #[test]
 fn hex_is_lower_case_only() {
     let mut rng = ChaCha20Rng::seed_from_u64(4);
-    let subs = prepare_submissions(&params(), &bid(), 3, &key(), &mut rng).unwrap();
+    let subs = prepare_submissions(&params(), &bid(), Version(3), &key(), &mut rng).unwrap();
     let good = serde_json::to_value(&subs[0]).unwrap();
     for field in ["signature", "bundle.salt", "bundle.own", "commitments.0"] {
         let mut v = good.clone();
@@ -143,12 +149,12 @@ fn hex_is_lower_case_only() {
 #[test]
 fn receipt_round_trip() {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
-    let subs = prepare_submissions(&params(), &bid(), 1, &key(), &mut rng).unwrap();
+    let subs = prepare_submissions(&params(), &bid(), Version(1), &key(), &mut rng).unwrap();
     let node = SigningKey::from_bytes(&[9u8; 32]);
     let r = Receipt::sign(&subs[2], Digest([1; 32]), &node);
     assert!(r.verify(&node.verifying_key()));
     let mut r2 = r.clone();
-    r2.version = 2;
+    r2.version = Version(2);
     assert!(!r2.verify(&node.verifying_key()));
 }
 
@@ -166,30 +172,30 @@ fn sample_bundle(
     let commitments = [Digest([1; 32]); 3];
     let bid_set = vec![BidSetEntry {
         bidder: BidderId("a".into()),
-        version: 1,
+        version: Version(1),
         commitments,
         signature: Some(Sig(bidder_key.sign(&bid_message(
             "x",
             &BidderId("a".into()),
-            1,
+            Version(1),
             &commitments,
         )))),
     }];
     let registry = BTreeMap::from([(BidderId("a".into()), bidder_key.verifying_key())]);
     let bsd = bid_set_digest(&bid_set);
     let values: [[u8; 32]; 3] = std::array::from_fn(|i| [i as u8; 32]);
-    let reveals = (0..3)
-        .map(|i| SeedReveal {
-            node: i as u8,
-            commitment: seed_commitment(&ah, &bsd, i as u8, &values[i]),
-            value: Digest(values[i]),
+    let reveals = PartyId::ALL
+        .map(|p| SeedReveal {
+            node: p,
+            commitment: seed_commitment(&ah, &bsd, p, &values[p.index()]),
+            value: Digest(values[p.index()]),
         })
-        .collect();
+        .into();
     let outcome = Outcome {
         auction: "x".into(),
         price: Some(Price(15)),
         volume: Volume(5),
-        seed: hex::encode(seed_from_reveals(&values)),
+        seed: seed_from_reveals(&values).to_hex(),
         allocations: vec![Allocation {
             bidder: BidderId("a".into()),
             bought: Volume(5),
@@ -216,12 +222,12 @@ fn sample_bundle(
 
 fn sign(b: &mut OutcomeBundle, keys: &[SigningKey; 3]) {
     let m = b.message().unwrap();
-    b.signatures = (0..3)
-        .map(|i| NodeSignature {
-            node: i as u8,
-            signature: Sig(keys[i].sign(&m)),
+    b.signatures = PartyId::ALL
+        .map(|p| NodeSignature {
+            node: p,
+            signature: Sig(keys[p.index()].sign(&m)),
         })
-        .collect();
+        .into();
 }
 
 fn node_keys() -> [SigningKey; 3] {
@@ -323,8 +329,8 @@ fn node_signatures_count_by_node_not_by_place() {
     );
     // A signature is checked with the key of the node it names.
     let mut swapped = b.clone();
-    swapped.signatures[0].node = 1;
-    swapped.signatures[1].node = 2;
+    swapped.signatures[0].node = P1;
+    swapped.signatures[1].node = P2;
     let e = swapped.verify(&trusted).unwrap_err();
     assert!(e.contains("node 1's signature does not verify"), "{e}");
     let mut short = b.clone();

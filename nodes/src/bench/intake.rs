@@ -8,7 +8,7 @@ use crate::client::api_client;
 use crate::config::NodeConfig;
 use crate::identity::Identity;
 use crate::node::NodeState;
-use auction::wire::prepare_submissions;
+use auction::wire::{Version, prepare_submissions};
 use auction::{AuctionParams, Bid, BidderId, Order, Price, Quantity};
 use clap::Args;
 use ed25519_dalek::SigningKey;
@@ -98,7 +98,7 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
             buy: (0..a.k).map(|_| order(40_000)).collect(),
             sell: (0..a.k).map(|_| order(45_000)).collect(),
         };
-        let [s0, _, _] = prepare_submissions(&params, &bid, 1, key, &mut rng)?;
+        let [s0, _, _] = prepare_submissions(&params, &bid, Version::FIRST, key, &mut rng)?;
         bodies.push(serde_json::to_vec(&s0)?);
     }
 
