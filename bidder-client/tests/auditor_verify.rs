@@ -263,6 +263,37 @@ fn a_correct_bundle_passes_and_each_tampering_fails() {
         "{out}"
     );
 
+    // The node signatures count by the node each names, not by their place
+    // (auction/docs/wire.md): reversed, the bundle still passes.
+    let mut b = c.bundle.clone();
+    b.signatures.reverse();
+    let (code, out) = audit(d, &b, false);
+    assert_eq!(code, 0, "{out}");
+
+    // A node index other than 0, 1 or 2 does not read as a node: the file is
+    // not an outcome bundle, so there is no verdict (it used to be read, and
+    // fail the signature check).
+    let mut v = serde_json::to_value(&c.bundle).unwrap();
+    v["signatures"][2]["node"] = 3.into();
+    std::fs::write(d.join("bundle.json"), v.to_string()).unwrap();
+    let out = Command::new(AUDITOR)
+        .args([
+            "verify",
+            "--bundle",
+            "bundle.json",
+            "--auction",
+            "auction.json",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("is not an outcome bundle") && err.contains("party id 3 is not 0, 1 or 2"),
+        "{err}"
+    );
+
     // Unreadable input is not a verdict.
     std::fs::write(d.join("bundle.json"), "{").unwrap();
     let out = Command::new(AUDITOR)
