@@ -20,6 +20,11 @@
 //! `chromium-driver`); without them each test prints a notice and passes,
 //! except in CI (`CI=true`), where it fails.
 
+// Each test holds `one_at_a_time()`, a std mutex guard, across its awaits
+// on purpose: it runs on a runtime of its own and the guard only keeps the
+// other tests (other threads) out until it ends.
+#![allow(clippy::await_holding_lock)]
+
 #[path = "browser_support/mod.rs"]
 mod browser_support;
 #[path = "demo_common/mod.rs"]
@@ -248,9 +253,9 @@ async fn page_share_code_passes_the_wire_vectors() {
             "a fresh salt per bundle and version"
         );
         assert_ne!(s.bundle.own, again[i].bundle.own, "fresh shares");
-        for j in 0..3 {
+        for (j, other) in subs.iter().enumerate() {
             if j != i {
-                assert_ne!(s.bundle.salt, subs[j].bundle.salt);
+                assert_ne!(s.bundle.salt, other.bundle.salt);
             }
         }
     }
@@ -284,11 +289,11 @@ async fn page_share_code_passes_the_wire_vectors() {
         )
         .unwrap()
     );
-    for j in 0..16 {
+    for (j, want) in want.iter().enumerate().take(16) {
         let sum = subs[0].bundle.own[j]
             .wrapping_add(subs[1].bundle.own[j])
             .wrapping_add(subs[2].bundle.own[j]);
-        assert_eq!(sum, want[j], "value {j}");
+        assert_eq!(sum, *want, "value {j}");
     }
 
     // 3. A key file made in the page is a `bidder` key file.
@@ -364,12 +369,11 @@ async fn page_share_code_passes_the_wire_vectors() {
     browser.quit().await;
 }
 
+/// A curve as typed into the page: its (price, total) points.
+type Curve<'a> = &'a [(&'a str, &'a str)];
+
 /// The `bidder check` answer for a JSON curve file: (exit code, stdout, stderr).
-fn bidder_check(
-    dir: &std::path::Path,
-    buy: &[(&str, &str)],
-    sell: &[(&str, &str)],
-) -> (i32, String, String) {
+fn bidder_check(dir: &std::path::Path, buy: Curve, sell: Curve) -> (i32, String, String) {
     let pts = |v: &[(&str, &str)]| {
         v.iter()
             .map(|(p, t)| format!("{{\"price\": {p}, \"total\": {t}}}"))
@@ -440,7 +444,7 @@ async fn page_refuses_an_invalid_curve_with_the_message_of_bidder_check() {
         .await;
     browser.record().await;
 
-    let cases: [(&str, &[(&str, &str)], &[(&str, &str)]); 5] = [
+    let cases: [(&str, Curve, Curve); 5] = [
         ("price-out-of-range", &[("1200", "10")], &[]),
         ("total-falls", &[("700", "300"), ("400", "100")], &[]),
         (

@@ -451,18 +451,19 @@ async fn check(state: &NodeState) -> Step {
     }
     let mut newest: BTreeMap<BidderId, BidSetEntry> = BTreeMap::new();
     for ((bidder, version), d) in &by_bid {
-        if let [Some(a), Some(b), Some(c)] = d {
-            if a == b && b == c {
-                newest.insert(
-                    bidder.clone(),
-                    BidSetEntry {
-                        bidder: bidder.clone(),
-                        version: Version(*version),
-                        commitments: a.0,
-                        signature: Some(a.1),
-                    },
-                );
-            }
+        if let [Some(a), Some(b), Some(c)] = d
+            && a == b
+            && b == c
+        {
+            newest.insert(
+                bidder.clone(),
+                BidSetEntry {
+                    bidder: bidder.clone(),
+                    version: Version(*version),
+                    commitments: a.0,
+                    signature: Some(a.1),
+                },
+            );
         }
     }
     let missing: Vec<Exclusion> = bidders

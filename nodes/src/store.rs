@@ -506,15 +506,15 @@ fn write_bids(c: &mut Connection, bids: Vec<BidOp>, (open, close): (u64, u64)) {
                     continue;
                 }
                 let held: Option<i64> = newest.query_row([&s.bidder.0], |r| r.get(0))?;
-                if let Some(h) = held {
-                    if s.version.0 <= h as u64 {
-                        out.push(Err(Refusal::Stale {
-                            bidder: s.bidder.clone(),
-                            got: s.version.0,
-                            held: h as u64,
-                        }));
-                        continue;
-                    }
+                if let Some(h) = held
+                    && s.version.0 <= h as u64
+                {
+                    out.push(Err(Refusal::Stale {
+                        bidder: s.bidder.clone(),
+                        got: s.version.0,
+                        held: h as u64,
+                    }));
+                    continue;
                 }
                 insert.execute(params![
                     s.bidder.0,

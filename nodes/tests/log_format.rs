@@ -115,8 +115,8 @@ async fn json_logs_have_one_message_and_typed_fields_and_files_no_colour() {
         let id = bidder_name(b);
         let bid = random_bid(id.clone(), k, b as u64 + 1);
         let subs = prepare_submissions(&c.params, &bid, Version(1), c.key(&id), &mut rng).unwrap();
-        for i in 0..3 {
-            let (s, v) = c.submit_to(i, &subs[i]).await.unwrap();
+        for (i, sub) in subs.iter().enumerate() {
+            let (s, v) = c.submit_to(i, sub).await.unwrap();
             assert_eq!(s, 200, "{v}");
         }
     }

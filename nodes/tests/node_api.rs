@@ -208,8 +208,8 @@ async fn bad_inputs_are_refused_and_change_nothing() {
     let mut bundles: [ShareBundle; 3] = std::array::from_fn(|i| honest[i].bundle.clone());
     bundles[1].own[0] = bundles[1].own[0].wrapping_add(1);
     let bad = sign_bundles(&c.params.id, &bob, Version(1), bundles, c.key(&bob));
-    for i in 0..3 {
-        let (s, v) = c.submit_to(i, &bad[i]).await.unwrap();
+    for (i, sub) in bad.iter().enumerate() {
+        let (s, v) = c.submit_to(i, sub).await.unwrap();
         assert_eq!(s, 200, "{v}");
     }
     // Carol reaches only two nodes: not in the set.
@@ -222,8 +222,8 @@ async fn bad_inputs_are_refused_and_change_nothing() {
         &mut rng,
     )
     .unwrap();
-    for i in 0..2 {
-        assert_eq!(c.submit_to(i, &partial[i]).await.unwrap().0, 200);
+    for (i, sub) in partial.iter().enumerate().take(2) {
+        assert_eq!(c.submit_to(i, sub).await.unwrap().0, 200);
     }
 
     c.close(0);
@@ -255,10 +255,10 @@ async fn bad_inputs_are_refused_and_change_nothing() {
         );
     }
     refused(&c, 2, ok(&late[2]), 409, "auction_closed", "closed").await;
-    for i in 0..3 {
+    for (i, sub) in subs.iter().enumerate() {
         let log = c.log(i);
         assert!(
-            !log.contains(&format!("{}", subs[i].bundle.own[0])),
+            !log.contains(&format!("{}", sub.bundle.own[0])),
             "node {i} logged a share value"
         );
     }

@@ -27,8 +27,8 @@ async fn a_peer_killed_while_clearing_is_named_in_the_status() {
             &mut rng,
         )
         .unwrap();
-        for i in 0..3 {
-            assert_eq!(c.submit_to(i, &subs[i]).await.unwrap().0, 200);
+        for (i, sub) in subs.iter().enumerate() {
+            assert_eq!(c.submit_to(i, sub).await.unwrap().0, 200);
         }
     }
     c.close(0);
