@@ -425,7 +425,13 @@ fn lost_receipts_are_recovered_and_exclusions_are_explained() {
         }],
         sell: vec![],
     };
-    let subs = bidder_client::submit::share_raw(&info.params, &raw, 1, &key.signing).unwrap();
+    let subs = bidder_client::submit::share_raw(
+        &info.params,
+        &raw,
+        auction::wire::Version::FIRST,
+        &key.signing,
+    )
+    .unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let report = rt.block_on(bidder_client::submit::submit(
         &bidder_client::submit::node_apis(&info),

@@ -29,7 +29,7 @@ mod demo_common;
 
 use auction::wire::{
     BidSetEntry, Digest, NodeSignature, OutcomeBundle, Receipt, SeedReveal, Sig, Submission,
-    bid_message, bid_set_digest, outcome_message, seed_commitment, seed_from_reveals,
+    Version, bid_message, bid_set_digest, outcome_message, seed_commitment, seed_from_reveals,
 };
 use auction::{
     Allocation, AuctionParams, Bid, BidderId, MarketFile, Order, Outcome, Price, Quantity, RawBid,
@@ -39,6 +39,7 @@ use bidder_client::keys::BidderKey;
 use browser_support::{Browser, Cluster, contains, one_at_a_time};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
+use shares::PartyId;
 use std::time::{Duration, Instant};
 
 fn params(k: u32) -> AuctionParams {
@@ -91,7 +92,7 @@ fn sample_bundle() -> (String, OutcomeBundle) {
         .enumerate()
         .map(|(i, (id, k))| {
             let commitments = [Digest([i as u8 + 1; 32]), Digest([7; 32]), Digest([9; 32])];
-            let version = 3 + i as u64;
+            let version = Version(3 + i as u64);
             BidSetEntry {
                 bidder: id.clone(),
                 version,
@@ -107,18 +108,18 @@ fn sample_bundle() -> (String, OutcomeBundle) {
         .collect();
     let bsd = bid_set_digest(&bid_set);
     let values: [[u8; 32]; 3] = std::array::from_fn(|i| [i as u8 + 11; 32]);
-    let seed_reveals = (0..3)
-        .map(|i| SeedReveal {
-            node: i as u8,
-            commitment: seed_commitment(&info.hash, &bsd, i as u8, &values[i]),
-            value: Digest(values[i]),
+    let seed_reveals = PartyId::ALL
+        .map(|p| SeedReveal {
+            node: p,
+            commitment: seed_commitment(&info.hash, &bsd, p, &values[p.index()]),
+            value: Digest(values[p.index()]),
         })
-        .collect();
+        .into();
     let outcome = Outcome {
         auction: "sample".into(),
         price: Some(Price(640)),
         volume: Volume(25),
-        seed: hex::encode(seed_from_reveals(&values)),
+        seed: seed_from_reveals(&values).to_hex(),
         allocations: vec![
             Allocation {
                 bidder: BidderId("b-one".into()),
@@ -134,12 +135,12 @@ fn sample_bundle() -> (String, OutcomeBundle) {
         excluded: vec![],
     };
     let m = outcome_message(&info.hash, &bsd, &outcome).unwrap();
-    let signatures = (0..3)
-        .map(|i| NodeSignature {
-            node: i as u8,
-            signature: Sig(node_keys[i].sign(&m)),
+    let signatures = PartyId::ALL
+        .map(|p| NodeSignature {
+            node: p,
+            signature: Sig(node_keys[p.index()].sign(&m)),
         })
-        .collect();
+        .into();
     let bundle = OutcomeBundle {
         format: 2,
         auction_hash: info.hash,
@@ -241,7 +242,7 @@ async fn page_share_code_passes_the_wire_vectors() {
     let subs: Vec<Submission> = serde_json::from_value(out["fresh"].clone()).unwrap();
     let again: Vec<Submission> = serde_json::from_value(out["again"].clone()).unwrap();
     for (i, s) in subs.iter().enumerate() {
-        s.verify(&p, i as u8, &key.verifying_key())
+        s.verify(&p, PartyId::ALL[i], &key.verifying_key())
             .unwrap_or_else(|e| panic!("node {i} refuses the page's bundle: {e}"));
         assert_eq!(s.bundle.next, subs[(i + 1) % 3].bundle.own, "replicated");
         assert_ne!(
@@ -249,9 +250,9 @@ async fn page_share_code_passes_the_wire_vectors() {
             "a fresh salt per bundle and version"
         );
         assert_ne!(s.bundle.own, again[i].bundle.own, "fresh shares");
-        for j in 0..3 {
+        for (j, other) in subs.iter().enumerate() {
             if j != i {
-                assert_ne!(s.bundle.salt, subs[j].bundle.salt);
+                assert_ne!(s.bundle.salt, other.bundle.salt);
             }
         }
     }
@@ -285,11 +286,11 @@ async fn page_share_code_passes_the_wire_vectors() {
         )
         .unwrap()
     );
-    for j in 0..16 {
+    for (j, want) in want.iter().enumerate().take(16) {
         let sum = subs[0].bundle.own[j]
             .wrapping_add(subs[1].bundle.own[j])
             .wrapping_add(subs[2].bundle.own[j]);
-        assert_eq!(sum, want[j], "value {j}");
+        assert_eq!(sum, *want, "value {j}");
     }
 
     // 3. A key file made in the page is a `bidder` key file.
@@ -365,12 +366,11 @@ async fn page_share_code_passes_the_wire_vectors() {
     browser.quit().await;
 }
 
+/// A curve as typed into the page: its (price, total) points.
+type Curve<'a> = &'a [(&'a str, &'a str)];
+
 /// The `bidder check` answer for a JSON curve file: (exit code, stdout, stderr).
-fn bidder_check(
-    dir: &std::path::Path,
-    buy: &[(&str, &str)],
-    sell: &[(&str, &str)],
-) -> (i32, String, String) {
+fn bidder_check(dir: &std::path::Path, buy: Curve, sell: Curve) -> (i32, String, String) {
     let pts = |v: &[(&str, &str)]| {
         v.iter()
             .map(|(p, t)| format!("{{\"price\": {p}, \"total\": {t}}}"))
@@ -441,9 +441,7 @@ async fn page_refuses_an_invalid_curve_with_the_message_of_bidder_check() {
         .await;
     browser.record().await;
 
-    // (case, buy rows, sell rows), each row (price, quantity).
-    type Rows<'a> = &'a [(&'a str, &'a str)];
-    let cases: [(&str, Rows, Rows); 5] = [
+    let cases: [(&str, Curve, Curve); 5] = [
         ("price-out-of-range", &[("1200", "10")], &[]),
         ("total-falls", &[("700", "300"), ("400", "100")], &[]),
         (
@@ -556,12 +554,12 @@ fn check_databases(
     cluster: &Cluster,
     subs: &[(String, Submission)],
     bidder: &BidderId,
-    version: u64,
+    version: Version,
 ) {
     assert_eq!(subs.len(), 3);
     for i in 0..3 {
         let (url, s) = &subs[i];
-        assert_eq!(s.node as usize, i);
+        assert_eq!(s.node.index(), i);
         assert!(
             url.starts_with(&cluster.nodes[i].origin()),
             "bundle {i} went to {url}"
@@ -569,7 +567,7 @@ fn check_databases(
         assert_eq!(s.version, version);
         let store =
             nodes::store::Store::open_read_only(&cluster.nodes[i].data.join("node.db")).unwrap();
-        let held = store.bundle(bidder, version).unwrap();
+        let held = store.bundle(bidder, version.0).unwrap();
         assert_eq!(held, s.bundle, "node {i} holds bundle {i} as sent");
         let bytes = cluster.database_bytes(i);
         assert!(
@@ -715,7 +713,7 @@ async fn a_bid_through_the_page_is_stored_amended_cleared_and_verified() {
         .shot_at("bidder-03-three-receipts", "#bid-section h2 + p")
         .await;
     let subs = posted(&browser, 0).await;
-    check_databases(&cluster, &subs, &web, 1);
+    check_databases(&cluster, &subs, &web, Version(1));
 
     // The receipts offered for download are receipts the bidder program
     // and the auditor read, and they verify.
@@ -773,7 +771,7 @@ async fn a_bid_through_the_page_is_stored_amended_cleared_and_verified() {
         .parse()
         .unwrap();
     let subs2 = posted(&browser, 3).await;
-    check_databases(&cluster, &subs2, &web, 2);
+    check_databases(&cluster, &subs2, &web, Version(2));
     for i in 0..3 {
         // The first version is still held (the newest counts), and the new
         // salts are not the old ones.
@@ -822,7 +820,8 @@ async fn a_bid_through_the_page_is_stored_amended_cleared_and_verified() {
             buy,
             sell,
         };
-        let subs = bidder_client::submit::share_bid(&info.params, &bid, 1, &k.signing).unwrap();
+        let subs = bidder_client::submit::share_bid(&info.params, &bid, Version::FIRST, &k.signing)
+            .unwrap();
         let report =
             bidder_client::submit::submit(&apis, &info, &subs, Default::default(), &|_| {}).await;
         assert!(report.complete(), "{:?}", report.nodes);
@@ -1106,9 +1105,9 @@ async fn a_node_that_is_down_is_named_and_a_retry_completes() {
     let subs = posted(&browser, 0).await;
     // The bundle node 2 finally stored is the one sent with the others.
     let mut firsts: Vec<(String, Submission)> = vec![];
-    for n in 0..3u8 {
+    for n in PartyId::ALL {
         firsts.push(subs.iter().find(|(_, s)| s.node == n).unwrap().clone());
     }
-    check_databases(&cluster, &firsts, &key.bidder, 1);
+    check_databases(&cluster, &firsts, &key.bidder, Version::FIRST);
     browser.quit().await;
 }

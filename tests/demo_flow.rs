@@ -121,7 +121,7 @@ fn demo_clears_like_the_reference_and_tampering_fails_the_audit() {
 
     // The bid set with its digest recomputed: the signatures no longer cover it.
     let mut b = bundle.clone();
-    b.bid_set[0].version += 1;
+    b.bid_set[0].version = b.bid_set[0].version.next();
     b.bid_set_digest = bid_set_digest(&b.bid_set);
     let r = audit(&info, &b, None);
     assert!(r.failed().contains(&"signatures"), "{}", r.to_text());

@@ -15,7 +15,7 @@
 //! caller's (`clearing-node`, `bidder`, `auditor`), which adds the path to
 //! the error.
 
-use crate::wire::{Digest, PublicKey, WireError, check_bidder_id};
+use crate::wire::{Digest, PublicKey, Trusted, WireError, check_bidder_id};
 use crate::{AuctionParams, BidderId};
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
@@ -416,6 +416,27 @@ impl AuctionInfo {
     /// The node whose bidder API listens at `addr`, if any.
     pub fn node_at(&self, addr: SocketAddr) -> Option<&NodeEntry> {
         self.nodes.iter().find(|n| n.api == addr)
+    }
+
+    /// What an outcome bundle of this auction is checked against
+    /// ([`OutcomeBundle::checks`](crate::wire::OutcomeBundle::checks)):
+    /// these terms, these nodes' keys, this file's registry.
+    pub fn trusted(&self) -> Trusted<'_> {
+        self.trusted_with(&self.bidders)
+    }
+
+    /// As [`AuctionInfo::trusted`], with the registry `bidders` (a node's,
+    /// which may have grown since the file was read).
+    pub fn trusted_with<'a>(
+        &'a self,
+        bidders: &'a BTreeMap<BidderId, VerifyingKey>,
+    ) -> Trusted<'a> {
+        Trusted {
+            auction_hash: &self.hash,
+            params: &self.params,
+            node_keys: self.node_keys(),
+            bidders,
+        }
     }
 }
 

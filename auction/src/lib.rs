@@ -14,6 +14,7 @@ pub mod mpc;
 pub mod priority;
 pub mod reference;
 pub mod seed;
+pub mod share_layout;
 pub mod time;
 pub mod types;
 pub mod validate;

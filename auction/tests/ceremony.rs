@@ -216,7 +216,7 @@ fn conflicting_lists_end_in_the_same_exclusions_everywhere() {
     let versions: Vec<(String, u64)> = bundle
         .bid_set
         .iter()
-        .map(|e| (e.bidder.0.clone(), e.version))
+        .map(|e| (e.bidder.0.clone(), e.version.0))
         .collect();
     // x is not in the set; v's newest common version is 1; z is in the set
     // (all three hold its signed version) but excluded from the clearing.

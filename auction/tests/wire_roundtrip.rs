@@ -10,7 +10,7 @@
 use auction::auction_file::{AuctionFile, AuctionInfo};
 use auction::wire::{
     BidSetEntry, Digest, NodeSignature, OutcomeBundle, PublicKey, Receipt, Salt, SeedReveal,
-    ShareBundle, Sig, Submission,
+    ShareBundle, Sig, Submission, Version,
 };
 use auction::{
     Allocation, AuctionParams, BidderId, Exclusion, MarketFile, Outcome, Price, RawBid, RawOrder,
@@ -21,11 +21,20 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use shares::PartyId;
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 fn round_trip<T: Serialize + DeserializeOwned>(x: &T) -> T {
     let text = serde_json::to_string(x).expect("encodes");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text} does not decode: {e}"))
+}
+
+fn party() -> impl Strategy<Value = PartyId> {
+    (0..3usize).prop_map(|i| PartyId::ALL[i])
+}
+
+fn version() -> impl Strategy<Value = Version> {
+    any::<u64>().prop_map(Version)
 }
 
 fn digest() -> impl Strategy<Value = Digest> {
@@ -82,8 +91,8 @@ fn submission() -> impl Strategy<Value = Submission> {
         any::<u32>(),
         text(),
         bidder(),
-        any::<u64>(),
-        any::<u8>(),
+        version(),
+        party(),
         share_bundle(),
         commitments(),
         sig(),
@@ -107,9 +116,9 @@ fn receipt() -> impl Strategy<Value = Receipt> {
         text(),
         digest(),
         bidder(),
-        any::<u64>(),
+        version(),
         commitments(),
-        any::<u8>(),
+        party(),
         sig(),
     )
         .prop_map(
@@ -128,7 +137,7 @@ fn receipt() -> impl Strategy<Value = Receipt> {
 fn bid_set_entry() -> impl Strategy<Value = BidSetEntry> {
     (
         bidder(),
-        any::<u64>(),
+        version(),
         commitments(),
         proptest::option::of(sig()),
     )
@@ -141,7 +150,7 @@ fn bid_set_entry() -> impl Strategy<Value = BidSetEntry> {
 }
 
 fn seed_reveal() -> impl Strategy<Value = SeedReveal> {
-    (any::<u8>(), digest(), digest()).prop_map(|(node, commitment, value)| SeedReveal {
+    (party(), digest(), digest()).prop_map(|(node, commitment, value)| SeedReveal {
         node,
         commitment,
         value,
@@ -149,7 +158,7 @@ fn seed_reveal() -> impl Strategy<Value = SeedReveal> {
 }
 
 fn node_signature() -> impl Strategy<Value = NodeSignature> {
-    (any::<u8>(), sig()).prop_map(|(node, signature)| NodeSignature { node, signature })
+    (party(), sig()).prop_map(|(node, signature)| NodeSignature { node, signature })
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
@@ -377,7 +386,10 @@ proptest! {
         let back = round_trip(&s);
         assert_same_submission(&back, &s);
         prop_assert_eq!(back.message(), s.message());
-        prop_assert_eq!(back.bundle.commitment(1), s.bundle.commitment(1));
+        prop_assert_eq!(
+            back.bundle.commitment(PartyId::ALL[1]),
+            s.bundle.commitment(PartyId::ALL[1])
+        );
     }
 
     #[test]
@@ -453,6 +465,31 @@ proptest! {
         prop_assert_eq!(
             (0..=i128::from(limit)).contains(&back.price),
             (0..=i128::from(limit)).contains(&price)
+        );
+    }
+}
+
+/// Node indices are party ids: written as the numbers 0, 1 and 2, and no
+/// other number reads as one.
+#[test]
+fn node_indices_are_0_1_or_2() {
+    let reveal =
+        r#"{"node": 1, "commitment": "{d}", "value": "{d}"}"#.replace("{d}", &"ab".repeat(32));
+    let r: SeedReveal = serde_json::from_str(&reveal).unwrap();
+    assert_eq!(r.node, PartyId::ALL[1]);
+    assert_eq!(serde_json::to_value(&r).unwrap()["node"], 1);
+    let e = serde_json::from_str::<SeedReveal>(&reveal.replace(r#""node": 1"#, r#""node": 3"#))
+        .unwrap_err();
+    assert!(e.to_string().contains("party id 3 is not 0, 1 or 2"), "{e}");
+
+    let signature = format!(r#"{{"node": 2, "signature": "{}"}}"#, "cd".repeat(64));
+    let s: NodeSignature = serde_json::from_str(&signature).unwrap();
+    assert_eq!(s.node, PartyId::ALL[2]);
+    for bad in ["255", "-1", "\"2\""] {
+        let text = signature.replace(r#""node": 2"#, &format!(r#""node": {bad}"#));
+        assert!(
+            serde_json::from_str::<NodeSignature>(&text).is_err(),
+            "{text}"
         );
     }
 }

@@ -5,7 +5,7 @@
 //! digests `nodes/tests/secrecy_attack.rs` shows to be searchable.)
 
 use auction::BidderId;
-use auction::wire::{Salt, ShareBundle, bid_message, component_bytes, sign_bundles};
+use auction::wire::{Salt, ShareBundle, Version, bid_message, component_bytes, sign_bundles};
 use ed25519_dalek::SigningKey;
 
 fn vectors() -> serde_json::Value {
@@ -27,7 +27,7 @@ fn vectors() -> serde_json::Value {
         next: comps[(i + 1) % 3].clone(),
         salt: Salt(salts[i]),
     });
-    let subs = sign_bundles("beet-2008", &bidder, 3, bundles, &key);
+    let subs = sign_bundles("beet-2008", &bidder, Version(3), bundles, &key);
     serde_json::json!({
         "bidder_secret_key": hex::encode(key.to_bytes()),
         "bidder_public_key": hex::encode(key.verifying_key().to_bytes()),
@@ -38,7 +38,7 @@ fn vectors() -> serde_json::Value {
         "components_hex": comps.iter().map(|c| hex::encode(component_bytes(c))).collect::<Vec<_>>(),
         "salts": salts.iter().map(hex::encode).collect::<Vec<_>>(),
         "commitments": subs[0].commitments,
-        "bid_message_hex": hex::encode(bid_message("beet-2008", &bidder, 3, &subs[0].commitments)),
+        "bid_message_hex": hex::encode(bid_message("beet-2008", &bidder, Version(3), &subs[0].commitments)),
         "signature": subs[0].signature,
         "submissions": subs,
     })

@@ -5,34 +5,39 @@
 
 use crate::auction_file::AuctionInfo;
 use auction::BidderId;
-use auction::wire::{Digest, Receipt, Submission};
+use auction::wire::{Digest, Receipt, Submission, Version};
+use shares::PartyId;
 use std::path::{Path, PathBuf};
 
 /// Why a receipt is not the one expected.
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ReceiptError {
     /// The node's signature does not verify with its key from the auction file.
-    #[error("receipt from node {0}: the signature does not verify with the node's key")]
-    BadSignature(u8),
+    #[error(
+        "receipt from node {}: the signature does not verify with the node's key",
+        .0.index()
+    )]
+    BadSignature(PartyId),
     /// The node signed for another auction file than the bidder's: it
     /// serves a different file (or the bidder holds an outdated one).
     /// Sending again changes nothing; the operators must sort it out.
     #[error(
-        "node {node} serves a different auction file: its receipt carries auction hash {node_hash}, your auction file's is {ours}"
+        "node {} serves a different auction file: its receipt carries auction hash {node_hash}, your auction file's is {ours}",
+        node.index()
     )]
     OtherAuctionFile {
         /// The node.
-        node: u8,
+        node: PartyId,
         /// The auction hash in the node's receipt.
         node_hash: Digest,
         /// The hash of the bidder's auction file.
         ours: Digest,
     },
     /// A field differs from the submission or the auction file.
-    #[error("receipt from node {node}: {field} is not the one sent")]
+    #[error("receipt from node {}: {field} is not the one sent", node.index())]
     Mismatch {
         /// The node.
-        node: u8,
+        node: PartyId,
         /// The field.
         field: &'static str,
     },
@@ -69,7 +74,7 @@ pub fn check_receipt(
     if r.commitments != sub.commitments {
         return mismatch("commitments");
     }
-    if !r.verify(&info.nodes[node as usize].public_key.0) {
+    if !r.verify(&info.nodes[node.index()].public_key.0) {
         return Err(ReceiptError::BadSignature(node));
     }
     Ok(())
@@ -94,7 +99,7 @@ pub fn receipt_path(dir: &Path, r: &Receipt) -> PathBuf {
         safe(&r.auction),
         safe(&r.bidder.0),
         r.version,
-        r.node
+        r.node.index()
     ))
 }
 
@@ -134,7 +139,7 @@ pub fn load_receipts(dir: &Path) -> std::io::Result<(Vec<Receipt>, Unreadable)> 
 }
 
 /// The highest version `bidder` holds any receipt for in auction `auction`.
-pub fn highest_version(dir: &Path, auction: &str, bidder: &BidderId) -> Option<u64> {
+pub fn highest_version(dir: &Path, auction: &str, bidder: &BidderId) -> Option<Version> {
     let (rs, _) = load_receipts(dir).ok()?;
     rs.iter()
         .filter(|r| r.auction == auction && &r.bidder == bidder)

@@ -14,7 +14,7 @@
 use crate::auction_file::AuctionInfo;
 use crate::https::{NodeApi, error_text};
 use auction::wire::OutcomeBundle;
-use auction::{Allocation, Bid, Price};
+use auction::{Allocation, Bid, Price, Volume};
 use serde::Serialize;
 
 /// Fetching the outcome went wrong.
@@ -70,35 +70,31 @@ pub async fn fetch_bundle(
     Ok((bundle, got.iter().map(|g| g.0).collect(), problems))
 }
 
-/// Checks the bundle's signatures and seed against the auction file, and
-/// that it is for this auction file.
+/// Checks the bundle against the auction file: every check of
+/// [`OutcomeBundle::checks`], the auditor's too (terms, bid set, bidder and
+/// node signatures, seed, and the outcome's form). Returns the findings of
+/// the first check that fails.
 pub fn check_bundle(info: &AuctionInfo, b: &OutcomeBundle) -> Result<(), String> {
-    if b.auction_hash != info.hash {
-        return Err(format!(
-            "the bundle is for auction file {}, this auction file hashes to {}",
-            b.auction_hash, info.hash
-        ));
-    }
-    b.verify(&info.node_keys(), &info.bidders)
+    b.verify(&info.trusted())
 }
 
 /// A bidder's allocation checked against its bid.
 #[derive(Clone, Debug, Serialize)]
 pub struct AllocationCheck {
     /// The price, if there was trade.
-    pub price: Option<u32>,
+    pub price: Option<Price>,
     /// What the bidder bought.
-    pub bought: u64,
+    pub bought: Volume,
     /// What it sold.
-    pub sold: u64,
+    pub sold: Volume,
     /// Buy quantity with limit `>= p*`: the most it can buy.
-    pub buy_eligible: u64,
+    pub buy_eligible: Volume,
     /// Buy quantity with limit `> p*`: normally filled completely.
-    pub buy_in_the_money: u64,
+    pub buy_in_the_money: Volume,
     /// Sell quantity with limit `<= p*`.
-    pub sell_eligible: u64,
+    pub sell_eligible: Volume,
     /// Sell quantity with limit `< p*`.
-    pub sell_in_the_money: u64,
+    pub sell_in_the_money: Volume,
     /// Contradictions: the allocation cannot be right.
     pub failures: Vec<String>,
     /// Things worth knowing that are not contradictions.
@@ -140,13 +136,13 @@ pub fn check_allocation(
         None => (0, 0, 0, 0),
     };
     let mut c = AllocationCheck {
-        price: price.map(|p| p.0),
-        bought,
-        sold,
-        buy_eligible: be,
-        buy_in_the_money: bm,
-        sell_eligible: se,
-        sell_in_the_money: sm,
+        price,
+        bought: Volume(bought),
+        sold: Volume(sold),
+        buy_eligible: Volume(be),
+        buy_in_the_money: Volume(bm),
+        sell_eligible: Volume(se),
+        sell_in_the_money: Volume(sm),
         failures: vec![],
         notes: vec![],
     };
@@ -184,7 +180,7 @@ pub fn check_allocation(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use auction::{BidderId, Order, Quantity, Volume};
+    use auction::{BidderId, Order, Quantity};
 
     fn o(p: u32, q: u32) -> Order {
         Order {

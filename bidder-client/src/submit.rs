@@ -5,9 +5,9 @@
 //! the same version: the report says how many acknowledged.
 
 use crate::auction_file::AuctionInfo;
-use crate::https::{HttpsError, NodeApi, error_code, error_text};
+use crate::https::{HttpsError, NodeApi, error_code, error_text, node_api};
 use crate::receipts::{ReceiptError, check_receipt};
-use auction::wire::{Receipt, Submission};
+use auction::wire::{Receipt, Submission, Version};
 use std::time::Duration;
 
 /// How hard to try each node.
@@ -89,7 +89,7 @@ pub enum Progress {
 #[derive(Clone, Debug)]
 pub struct SubmitReport {
     /// The version sent.
-    pub version: u64,
+    pub version: Version,
     /// Per node, in index order.
     pub nodes: Vec<NodeOutcome>,
 }
@@ -118,8 +118,8 @@ impl SubmitReport {
 
     /// The newest version any node said it already holds when it refused
     /// this one as `stale_version`, with the nodes that hold it.
-    pub fn newest_held(&self) -> Option<(u64, Vec<u8>)> {
-        let held: Vec<(u8, u64)> = self
+    pub fn newest_held(&self) -> Option<(Version, Vec<u8>)> {
+        let held: Vec<(u8, Version)> = self
             .nodes
             .iter()
             .enumerate()
@@ -140,7 +140,7 @@ impl NodeOutcome {
     /// of the API tells a bidder its newest version; this refusal's message
     /// names it: "version G of bidder B is not newer than the version H
     /// already held".
-    pub fn held_version(&self) -> Option<u64> {
+    pub fn held_version(&self) -> Option<Version> {
         match self {
             NodeOutcome::Refused {
                 code: Some(code),
@@ -154,9 +154,9 @@ impl NodeOutcome {
 
 /// The held version in a `stale_version` message (see
 /// [`NodeOutcome::held_version`]).
-fn stale_held(message: &str) -> Option<u64> {
+fn stale_held(message: &str) -> Option<Version> {
     let rest = message.trim_end().strip_suffix("already held")?.trim_end();
-    rest.rsplit(' ').next()?.parse().ok()
+    rest.rsplit(' ').next()?.parse().ok().map(Version)
 }
 
 fn retryable(status: u16) -> bool {
@@ -172,7 +172,7 @@ pub async fn send_to_node(
     policy: RetryPolicy,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> NodeOutcome {
-    let node = sub.node;
+    let node = u8::from(sub.node);
     let body = serde_json::to_vec(sub).expect("serializable");
     let mut delay = policy.first_delay;
     let mut attempt = 0;
@@ -259,7 +259,7 @@ pub async fn submit(
 
 /// The three nodes' API clients, from the auction file.
 pub fn node_apis(info: &AuctionInfo) -> [NodeApi; 3] {
-    std::array::from_fn(|i| NodeApi::new(info.nodes[i].api, info.nodes[i].cert_fingerprint))
+    std::array::from_fn(|i| node_api(info.nodes[i].api, info.nodes[i].cert_fingerprint))
 }
 
 /// Shares and signs a validated bid for the three nodes with fresh
@@ -267,7 +267,7 @@ pub fn node_apis(info: &AuctionInfo) -> [NodeApi; 3] {
 pub fn share_bid(
     params: &auction::AuctionParams,
     bid: &auction::Bid,
-    version: u64,
+    version: Version,
     key: &ed25519_dalek::SigningKey,
 ) -> Result<[Submission; 3], auction::wire::WireError> {
     auction::wire::prepare_submissions(params, bid, version, key, &mut rand_core::OsRng)
@@ -281,7 +281,7 @@ pub fn share_bid(
 pub fn share_raw(
     params: &auction::AuctionParams,
     raw: &auction::RawBid,
-    version: u64,
+    version: Version,
     key: &ed25519_dalek::SigningKey,
 ) -> Result<[Submission; 3], auction::wire::WireError> {
     let values = auction::wire::layout_raw(raw, params.max_orders_per_side)?;
@@ -299,6 +299,7 @@ pub fn share_raw(
 mod tests {
     use super::*;
     use auction::{AuctionParams, RawBid, RawOrder};
+    use shares::PartyId;
 
     #[test]
     fn the_held_version_is_read_from_a_stale_version_refusal() {
@@ -308,14 +309,17 @@ mod tests {
             message: message.to_string(),
         };
         let m = "stale_version: version 1 of bidder the version 9 already held is not newer than the version 12 already held";
-        assert_eq!(refused(Some("stale_version"), m).held_version(), Some(12));
+        assert_eq!(
+            refused(Some("stale_version"), m).held_version(),
+            Some(Version(12))
+        );
         assert_eq!(refused(Some("auction_closed"), m).held_version(), None);
         assert_eq!(
             refused(Some("stale_version"), "stale_version: something else").held_version(),
             None
         );
         let report = SubmitReport {
-            version: 1,
+            version: Version(1),
             nodes: vec![
                 refused(Some("stale_version"), m),
                 refused(
@@ -328,7 +332,7 @@ mod tests {
                 },
             ],
         };
-        assert_eq!(report.newest_held(), Some((14, vec![1])));
+        assert_eq!(report.newest_held(), Some((Version(14), vec![1])));
     }
 
     #[test]
@@ -351,7 +355,7 @@ mod tests {
                 quantity: 11,
             }],
         };
-        let subs = share_raw(&params, &raw, 1, &key).unwrap();
+        let subs = share_raw(&params, &raw, Version(1), &key).unwrap();
         let sum: Vec<u64> = (0..8)
             .map(|j| {
                 subs.iter()
@@ -360,7 +364,8 @@ mod tests {
             .collect();
         assert_eq!(sum, vec![u64::MAX, 5, 0, 0, 7, 11, 0, 0]);
         for (i, s) in subs.iter().enumerate() {
-            s.verify(&params, i as u8, &key.verifying_key()).unwrap();
+            s.verify(&params, PartyId::ALL[i], &key.verifying_key())
+                .unwrap();
         }
         let mut many = raw.clone();
         many.sell = vec![
@@ -370,6 +375,6 @@ mod tests {
             };
             3
         ];
-        assert!(share_raw(&params, &many, 1, &key).is_err());
+        assert!(share_raw(&params, &many, Version(1), &key).is_err());
     }
 }

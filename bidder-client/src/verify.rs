@@ -1,41 +1,27 @@
 //! The auditor's checks of a published outcome bundle, each reported on its
-//! own with what it found:
+//! own with what it found. The checks of the bundle against the auction
+//! file are `auction::wire`'s ([`OutcomeBundle::checks`], the same the
+//! nodes and the `bidder` program run); the auditor adds the ones that need
+//! more than the bundle:
 //!
 //! | check | what |
 //! | --- | --- |
-//! | `format` | the bundle's format is the one this code reads |
-//! | `auction_hash` | the bundle is for this auction file (the hash of its terms) and auction id |
-//! | `bid_set_digest` | the digest is the digest of the listed bid set; the set is in bidder-id order, without repeats, of registered bidders |
-//! | `bidder_signatures` | every bid of the set carries its bidder's signature over its version and commitments, verified with the key the auction file registers for that bidder |
-//! | `seed` | each node's revealed value opens its commitment; the seed is the hash of the three |
-//! | `signatures` | all three nodes' signatures verify, with the keys of the auction file, over the one outcome in the bundle |
+//! | `format` ... `signatures` | [`OutcomeBundle::provenance_checks`]: the bundle is what the three nodes signed for this auction file |
 //! | `nodes_agree` | (fetched from nodes) every node that answered serves the same bundle |
-//! | `allocations` | one allocation per bid of the set that is not excluded, in bidder-id order; exclusions name registered bidders once |
-//! | `volume_sums` | bought and sold each sum to the volume |
-//! | `price_range` | the price is in `0..=max_price`; no price exactly when the volume is zero and no allocation is positive |
+//! | `allocations`, `volume_sums`, `price_range` | [`OutcomeBundle::outcome_checks`]: the signed outcome is well-formed for the auction's terms |
 //! | `receipts` | (`--receipts`) every receipt verifies; every receipted bid is in the set or excluded with a reason; a version all three nodes receipted is not passed over |
 //! | `plaintext` | (`--plaintext`) the reference clearing of the handed-over bids, with the published seed, gives the published outcome |
 
 use crate::auction_file::AuctionInfo;
 use auction::reference::clear_market;
 use auction::validate::validate_bid;
-use auction::wire::{
-    FORMAT, OutcomeBundle, Receipt, bid_set_digest, seed_commitment, seed_from_reveals,
-};
-use auction::{BidderId, MarketFile, Seed};
+use auction::wire::{OutcomeBundle, Receipt, Version};
+use auction::{BidderId, MarketFile, Price, Seed, Volume};
 use serde::Serialize;
+use shares::PartyId;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One check's result.
-#[derive(Clone, Debug, Serialize)]
-pub struct Check {
-    /// The check's stable name (see the module table).
-    pub name: &'static str,
-    /// Whether it passed.
-    pub passed: bool,
-    /// What was found: the failures, or a short summary.
-    pub detail: String,
-}
+pub use auction::wire::Check;
 
 /// Every check's result.
 #[derive(Clone, Debug, Serialize)]
@@ -43,9 +29,9 @@ pub struct Report {
     /// The auction id.
     pub auction: String,
     /// The price, if any.
-    pub price: Option<u32>,
+    pub price: Option<Price>,
     /// The volume.
-    pub volume: u64,
+    pub volume: Volume,
     /// The checks in order.
     pub checks: Vec<Check>,
     /// True when every check passed.
@@ -118,159 +104,11 @@ pub struct Inputs<'a> {
     pub plaintext: Option<&'a MarketFile>,
 }
 
-fn check(name: &'static str, failures: Vec<String>, summary: impl Into<String>) -> Check {
-    let passed = failures.is_empty();
-    Check {
-        name,
-        passed,
-        detail: if passed {
-            summary.into()
-        } else {
-            failures.join("; ")
-        },
-    }
-}
-
-/// At most `n` items of a list of failures, and how many more.
-fn cap(mut v: Vec<String>, n: usize) -> Vec<String> {
-    if v.len() > n {
-        let more = v.len() - n;
-        v.truncate(n);
-        v.push(format!("and {more} more"));
-    }
-    v
-}
-
 /// Runs every check that the inputs allow.
 pub fn verify(inp: &Inputs<'_>) -> Report {
     let b = inp.bundle;
-    let info = inp.info;
-    let o = &b.outcome;
-    let params = &info.params;
-    let mut checks = Vec::new();
-
-    checks.push(check(
-        "format",
-        if b.format == FORMAT {
-            vec![]
-        } else {
-            vec![format!("format {} (this auditor reads {FORMAT})", b.format)]
-        },
-        format!("format {FORMAT}"),
-    ));
-
-    let mut f = vec![];
-    if b.auction_hash != info.hash {
-        f.push(format!(
-            "bundle names auction file {}, the given file hashes to {}",
-            b.auction_hash, info.hash
-        ));
-    }
-    if o.auction != params.id {
-        f.push(format!(
-            "outcome is for auction {:?}, the auction file is {:?}",
-            o.auction, params.id
-        ));
-    }
-    checks.push(check("auction_hash", f, info.hash.to_hex()));
-
-    let mut f = vec![];
-    let computed = bid_set_digest(&b.bid_set);
-    if computed != b.bid_set_digest {
-        f.push(format!(
-            "the listed bid set hashes to {computed}, the bundle states {}",
-            b.bid_set_digest
-        ));
-    }
-    for w in b.bid_set.windows(2) {
-        if w[0].bidder >= w[1].bidder {
-            f.push(format!(
-                "bid set not in strict bidder-id order at {} / {}",
-                w[0].bidder, w[1].bidder
-            ));
-        }
-    }
-    for e in &b.bid_set {
-        if !info.bidders.contains_key(&e.bidder) {
-            f.push(format!(
-                "bidder {} in the bid set is not registered",
-                e.bidder
-            ));
-        }
-    }
-    checks.push(check(
-        "bid_set_digest",
-        cap(f, 5),
-        format!("{} bids, digest {}", b.bid_set.len(), b.bid_set_digest),
-    ));
-
-    let f = b.bidder_signature_failures(&info.bidders);
-    checks.push(check(
-        "bidder_signatures",
-        cap(f, 5),
-        format!(
-            "{} bids signed by their registered bidders",
-            b.bid_set.len()
-        ),
-    ));
-
-    let mut f = vec![];
-    if b.seed_reveals.len() != 3 {
-        f.push(format!("{} seed reveals, expected 3", b.seed_reveals.len()));
-    } else {
-        let mut values = [[0u8; 32]; 3];
-        for (i, r) in b.seed_reveals.iter().enumerate() {
-            if r.node as usize != i {
-                f.push(format!("seed reveal {i} is from node {}", r.node));
-            } else if seed_commitment(&b.auction_hash, &b.bid_set_digest, r.node, &r.value.0)
-                != r.commitment
-            {
-                f.push(format!(
-                    "node {i}'s revealed value does not open its commitment"
-                ));
-            }
-            values[i] = r.value.0;
-        }
-        let seed = hex::encode(seed_from_reveals(&values));
-        if seed != o.seed {
-            f.push(format!(
-                "the seed {} is not SHA-256 of the revealed values ({seed})",
-                o.seed
-            ));
-        }
-    }
-    checks.push(check("seed", f, format!("seed {}", o.seed)));
-
-    let mut f = vec![];
-    match b.message() {
-        Err(e) => f.push(format!("the outcome cannot be encoded for signing: {e}")),
-        Ok(m) => {
-            let keys = info.node_keys();
-            for i in 0..3u8 {
-                let sigs: Vec<_> = b.signatures.iter().filter(|s| s.node == i).collect();
-                match sigs.as_slice() {
-                    [] => f.push(format!("no signature of node {i}")),
-                    [s] => {
-                        if keys[i as usize].verify_strict(&m, &s.signature.0).is_err() {
-                            f.push(format!(
-                                "node {i}'s signature does not verify over this outcome"
-                            ));
-                        }
-                    }
-                    _ => f.push(format!("{} signatures of node {i}", sigs.len())),
-                }
-            }
-            if b.signatures.len() != 3 {
-                f.push(format!("{} signatures, expected 3", b.signatures.len()));
-            }
-        }
-    }
-    checks.push(check(
-        "signatures",
-        f,
-        "nodes 0, 1 and 2 signed this outcome",
-    ));
-
+    let trusted = inp.info.trusted();
+    let mut checks = b.provenance_checks(&trusted);
     if let Some((served, problems)) = &inp.served {
         let mut f = vec![];
         if served.len() < 3 {
@@ -279,149 +117,59 @@ pub fn verify(inp: &Inputs<'_>) -> Report {
                 f.push(format!("only nodes {served:?} answered"));
             }
         }
-        checks.push(check(
+        checks.push(Check::new(
             "nodes_agree",
             f,
             format!("nodes {served:?} serve the same bundle"),
         ));
     }
-
-    let mut f = vec![];
-    let in_set: BTreeSet<&BidderId> = b.bid_set.iter().map(|e| &e.bidder).collect();
-    let mut excluded: BTreeMap<&BidderId, &str> = BTreeMap::new();
-    for e in &o.excluded {
-        if excluded.insert(&e.bidder, &e.reason).is_some() {
-            f.push(format!("bidder {} is excluded twice", e.bidder));
-        }
-        if !info.bidders.contains_key(&e.bidder) {
-            f.push(format!("excluded bidder {} is not registered", e.bidder));
-        }
-        if e.reason.trim().is_empty() {
-            f.push(format!("bidder {} is excluded without a reason", e.bidder));
-        }
-    }
-    for w in o.allocations.windows(2) {
-        if w[0].bidder >= w[1].bidder {
-            f.push(format!(
-                "allocations not in strict bidder-id order at {} / {}",
-                w[0].bidder, w[1].bidder
-            ));
-        }
-    }
-    let allocated: BTreeSet<&BidderId> = o.allocations.iter().map(|a| &a.bidder).collect();
-    for a in &allocated {
-        if !in_set.contains(a) {
-            f.push(format!(
-                "bidder {a} has an allocation but no bid in the set"
-            ));
-        } else if excluded.contains_key(a) {
-            f.push(format!("bidder {a} has an allocation but is excluded"));
-        }
-    }
-    for s in &in_set {
-        if !allocated.contains(s) && !excluded.contains_key(s) {
-            f.push(format!(
-                "bidder {s}'s bid is in the set but has neither an allocation nor an exclusion"
-            ));
-        }
-    }
-    checks.push(check(
-        "allocations",
-        cap(f, 5),
-        format!(
-            "{} allocations, {} exclusions",
-            o.allocations.len(),
-            o.excluded.len()
-        ),
-    ));
-
-    let bought: u128 = o.allocations.iter().map(|a| a.bought.0 as u128).sum();
-    let sold: u128 = o.allocations.iter().map(|a| a.sold.0 as u128).sum();
-    let mut f = vec![];
-    if bought != o.volume.0 as u128 {
-        f.push(format!(
-            "allocations buy {bought} in all, the volume is {}",
-            o.volume
-        ));
-    }
-    if sold != o.volume.0 as u128 {
-        f.push(format!(
-            "allocations sell {sold} in all, the volume is {}",
-            o.volume
-        ));
-    }
-    checks.push(check(
-        "volume_sums",
-        f,
-        format!("bought = sold = volume = {}", o.volume),
-    ));
-
-    let mut f = vec![];
-    match o.price {
-        Some(p) if p.0 > params.max_price => {
-            f.push(format!("price {p} is above max_price {}", params.max_price))
-        }
-        Some(_) if o.volume.0 == 0 => f.push("a price is published but the volume is zero".into()),
-        None if o.volume.0 != 0 => f.push(format!("no price but volume {}", o.volume)),
-        None if bought + sold > 0 => f.push("no price but positive allocations".into()),
-        _ => {}
-    }
-    let per_side = params.max_orders_per_side as u64 * params.max_quantity as u64;
-    for a in &o.allocations {
-        if a.bought.0 > per_side || a.sold.0 > per_side {
-            f.push(format!(
-                "bidder {} trades more than K x max_quantity = {per_side}",
-                a.bidder
-            ));
-        }
-    }
-    checks.push(check(
-        "price_range",
-        cap(f, 5),
-        match o.price {
-            Some(p) => format!("{p} in 0..={}", params.max_price),
-            None => "no trade, nothing allocated".into(),
-        },
-    ));
-
+    checks.extend(b.outcome_checks(&trusted));
     if let Some(rs) = inp.receipts {
-        checks.push(check_receipts(info, b, &excluded, rs));
+        checks.push(check_receipts(inp.info, b, rs));
     }
     if let Some(m) = inp.plaintext {
-        checks.push(check_plaintext(info, b, m));
+        checks.push(check_plaintext(inp.info, b, m));
     }
 
+    let o = &b.outcome;
     let passed = checks.iter().all(|c| c.passed);
     Report {
         auction: o.auction.clone(),
-        price: o.price.map(|p| p.0),
-        volume: o.volume.0,
+        price: o.price,
+        volume: o.volume,
         checks,
         passed,
     }
 }
 
-fn check_receipts(
-    info: &AuctionInfo,
-    b: &OutcomeBundle,
-    excluded: &BTreeMap<&BidderId, &str>,
-    rs: &[Receipt],
-) -> Check {
+/// The excluded bidders and the reasons given.
+fn exclusions(b: &OutcomeBundle) -> BTreeMap<&BidderId, &str> {
+    b.outcome
+        .excluded
+        .iter()
+        .map(|e| (&e.bidder, e.reason.as_str()))
+        .collect()
+}
+
+fn check_receipts(info: &AuctionInfo, b: &OutcomeBundle, rs: &[Receipt]) -> Check {
+    let excluded = exclusions(b);
     let mut f = vec![];
     let set: BTreeMap<&BidderId, &auction::wire::BidSetEntry> =
         b.bid_set.iter().map(|e| (&e.bidder, e)).collect();
     // bidder -> version -> nodes that receipted it, with the digests.
-    let mut by: BTreeMap<&BidderId, BTreeMap<u64, Vec<&Receipt>>> = BTreeMap::new();
+    let mut by: BTreeMap<&BidderId, BTreeMap<Version, Vec<&Receipt>>> = BTreeMap::new();
     let mut counted = 0;
     for r in rs {
         if r.auction != info.params.id || r.auction_hash != info.hash {
             continue; // another auction's receipt
         }
         counted += 1;
-        if r.node > 2 || !r.verify(&info.nodes[r.node as usize].public_key.0) {
+        if !r.verify(&info.nodes[r.node.index()].public_key.0) {
             f.push(format!(
                 "receipt of bidder {} version {} from node {} does not verify",
-                r.bidder, r.version, r.node
+                r.bidder,
+                r.version,
+                r.node.index()
             ));
             continue;
         }
@@ -439,12 +187,12 @@ fn check_receipts(
             let (v, r) = versions.iter().next_back().expect("non-empty");
             f.push(format!(
                 "bidder {bidder} holds a receipt (version {v}, node {}) but its bid is neither in the set nor excluded",
-                r[0].node
+                r[0].node.index()
             ));
             continue;
         };
         for (&v, rcpts) in versions {
-            let nodes: BTreeSet<u8> = rcpts.iter().map(|r| r.node).collect();
+            let nodes: BTreeSet<PartyId> = rcpts.iter().map(|r| r.node).collect();
             let same = rcpts
                 .windows(2)
                 .all(|w| w[0].commitments == w[1].commitments);
@@ -461,9 +209,9 @@ fn check_receipts(
             }
         }
     }
-    check(
+    Check::capped(
         "receipts",
-        cap(f, 5),
+        f,
         format!("{counted} receipts of {} bidders accounted for", by.len()),
     )
 }
@@ -476,18 +224,14 @@ fn check_plaintext(info: &AuctionInfo, b: &OutcomeBundle, m: &MarketFile) -> Che
             "the plaintext's parameters {:?} are not the auction file's {:?}",
             m.auction, info.params
         ));
-        return check("plaintext", f, "");
+        return Check::new("plaintext", f, "");
     }
     let seed: Seed = match o.seed.parse() {
         Ok(s) => s,
-        Err(e) => return check("plaintext", vec![format!("outcome seed: {e}")], ""),
+        Err(e) => return Check::new("plaintext", vec![format!("outcome seed: {e}")], ""),
     };
     let in_set: BTreeSet<&BidderId> = b.bid_set.iter().map(|e| &e.bidder).collect();
-    let excluded: BTreeMap<&BidderId, &str> = o
-        .excluded
-        .iter()
-        .map(|e| (&e.bidder, e.reason.as_str()))
-        .collect();
+    let excluded = exclusions(b);
     let plain: BTreeMap<&BidderId, &auction::RawBid> =
         m.bids.iter().map(|r| (&r.bidder, r)).collect();
     let mut bids = Vec::new();
@@ -512,7 +256,7 @@ fn check_plaintext(info: &AuctionInfo, b: &OutcomeBundle, m: &MarketFile) -> Che
         }
     }
     if !f.is_empty() {
-        return check("plaintext", cap(f, 5), "");
+        return Check::capped("plaintext", f, "");
     }
     let market = MarketFile {
         auction: m.auction.clone(),
@@ -575,9 +319,9 @@ fn check_plaintext(info: &AuctionInfo, b: &OutcomeBundle, m: &MarketFile) -> Che
     } else {
         String::new()
     };
-    check(
+    Check::capped(
         "plaintext",
-        cap(f, 5),
+        f,
         format!(
             "the reference over {} bids gives the published outcome{note}",
             market.bids.len()

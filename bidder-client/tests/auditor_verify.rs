@@ -6,11 +6,12 @@
 
 use auction::reference::clear_market;
 use auction::wire::{
-    BidSetEntry, Digest, FORMAT, NodeSignature, OutcomeBundle, SeedReveal, Sig, bid_message,
-    bid_set_digest, seed_commitment, seed_from_reveals,
+    BidSetEntry, Digest, FORMAT, NodeSignature, OutcomeBundle, SeedReveal, Sig, Version,
+    bid_message, bid_set_digest, seed_commitment, seed_from_reveals,
 };
-use auction::{AuctionParams, BidderId, MarketFile, RawBid, RawOrder, Seed};
+use auction::{AuctionParams, BidderId, MarketFile, RawBid, RawOrder};
 use ed25519_dalek::{Signer, SigningKey};
+use shares::PartyId;
 use std::path::Path;
 use std::process::Command;
 
@@ -64,10 +65,10 @@ fn case() -> Case {
         .map(|(i, b)| {
             let bidder = BidderId(b.to_string());
             let commitments = [Digest([i as u8; 32]); 3];
-            let m = bid_message("t", &bidder, 1, &commitments);
+            let m = bid_message("t", &bidder, Version(1), &commitments);
             BidSetEntry {
                 bidder,
-                version: 1,
+                version: Version(1),
                 commitments,
                 signature: Some(Sig(bidder_key(i).sign(&m))),
             }
@@ -78,7 +79,7 @@ fn case() -> Case {
     let seed = seed_from_reveals(&values);
     let market = MarketFile {
         auction: params,
-        seed: Seed(seed),
+        seed,
         bids: vec![
             RawBid {
                 bidder: BidderId("b1".into()),
@@ -109,13 +110,13 @@ fn case() -> Case {
         auction_hash,
         bid_set,
         bid_set_digest: bsd,
-        seed_reveals: (0..3)
-            .map(|i| SeedReveal {
-                node: i as u8,
-                commitment: seed_commitment(&auction_hash, &bsd, i as u8, &values[i]),
-                value: Digest(values[i]),
+        seed_reveals: PartyId::ALL
+            .map(|p| SeedReveal {
+                node: p,
+                commitment: seed_commitment(&auction_hash, &bsd, p, &values[p.index()]),
+                value: Digest(values[p.index()]),
             })
-            .collect(),
+            .into(),
         outcome,
         signatures: vec![],
     };
@@ -139,12 +140,12 @@ fn reseal(b: &mut OutcomeBundle, keys: &[SigningKey]) {
 
 fn sign(b: &mut OutcomeBundle, keys: &[SigningKey]) {
     let m = b.message().unwrap();
-    b.signatures = (0..3)
-        .map(|i| NodeSignature {
-            node: i as u8,
-            signature: Sig(keys[i].sign(&m)),
+    b.signatures = PartyId::ALL
+        .map(|p| NodeSignature {
+            node: p,
+            signature: Sig(keys[p.index()].sign(&m)),
         })
-        .collect();
+        .into();
 }
 
 fn audit(dir: &Path, b: &OutcomeBundle, plaintext: bool) -> (i32, String) {
@@ -235,7 +236,7 @@ fn a_correct_bundle_passes_and_each_tampering_fails() {
     );
     // A version the bidder signed, but another version number published.
     let mut b = c.bundle.clone();
-    b.bid_set[0].version = 2;
+    b.bid_set[0].version = Version(2);
     reseal(&mut b, &c.keys);
     let (code, out) = audit(d, &b, false);
     assert_eq!(code, 1, "{out}");
@@ -260,6 +261,37 @@ fn a_correct_bundle_passes_and_each_tampering_fails() {
     assert!(
         out.contains("node 2's revealed value does not open"),
         "{out}"
+    );
+
+    // The node signatures count by the node each names, not by their place
+    // (auction/docs/wire.md): reversed, the bundle still passes.
+    let mut b = c.bundle.clone();
+    b.signatures.reverse();
+    let (code, out) = audit(d, &b, false);
+    assert_eq!(code, 0, "{out}");
+
+    // A node index other than 0, 1 or 2 does not read as a node: the file is
+    // not an outcome bundle, so there is no verdict (it used to be read, and
+    // fail the signature check).
+    let mut v = serde_json::to_value(&c.bundle).unwrap();
+    v["signatures"][2]["node"] = 3.into();
+    std::fs::write(d.join("bundle.json"), v.to_string()).unwrap();
+    let out = Command::new(AUDITOR)
+        .args([
+            "verify",
+            "--bundle",
+            "bundle.json",
+            "--auction",
+            "auction.json",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("is not an outcome bundle") && err.contains("party id 3 is not 0, 1 or 2"),
+        "{err}"
     );
 
     // Unreadable input is not a verdict.

@@ -250,7 +250,7 @@ fn main() {
     // The sample outcome and the vectors' submissions pass every check.
     let info = info();
     bundle
-        .verify(&info.node_keys(), &info.bidders)
+        .verify(&info.trusted())
         .expect("the sample bundle verifies");
     let receipts = vector_receipts();
     let plain = market(auction::Seed::ZERO);
@@ -264,7 +264,7 @@ fn main() {
     assert!(report.passed, "{}", report.to_text());
     for (i, s) in vector_submissions().iter().enumerate() {
         let key = &info.bidders[&s.bidder];
-        s.verify(&info.params, i as u8, key)
+        s.verify(&info.params, shares::PartyId::ALL[i], key)
             .expect("the vectors verify");
     }
     println!("{} seeds written", seeds.len());

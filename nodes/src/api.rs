@@ -98,7 +98,7 @@ pub async fn submit(state: &NodeState, body: &[u8]) -> Result<Receipt, ApiError>
     };
     // The database stores versions as signed 64-bit integers: one at or
     // above 2^63 would read back negative and be taken as the oldest.
-    if sub.version > i64::MAX as u64 {
+    if sub.version.0 > i64::MAX as u64 {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_version",
@@ -108,13 +108,12 @@ pub async fn submit(state: &NodeState, body: &[u8]) -> Result<Receipt, ApiError>
             ),
         ));
     }
-    sub.verify(params, u8::from(state.index), &key)
-        .map_err(wire_error)?;
+    sub.verify(params, state.index, &key).map_err(wire_error)?;
     let receipt = Receipt::sign(&sub, state.auction.hash, &state.identity.signing);
     let (bidder, version) = (sub.bidder.clone(), sub.version);
     match state.store.put_bid(sub).await {
         Ok(()) => {
-            tracing::debug!(bidder = %bidder, version, "bid stored");
+            tracing::debug!(bidder = %bidder, version = version.0, "bid stored");
             Ok(receipt)
         }
         Err(r) => {

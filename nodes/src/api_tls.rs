@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-/// The server name pinning clients ask for (`crate::tls::server_name`).
-pub const PINNED_NAME: &str = "clearing-node";
+/// The server name pinning clients ask for.
+pub const PINNED_NAME: &str = pinned_tls::SERVER_NAME;
 
 /// When and how large the two files were when last read.
 type Stamp = [(Option<SystemTime>, u64); 2];

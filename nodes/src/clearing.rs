@@ -142,7 +142,7 @@ fn input(state: &NodeState, a: &AgreedSet) -> anyhow::Result<Input> {
         if a.excluded.iter().any(|x| x.bidder == e.bidder) {
             continue;
         }
-        let bundle = state.store.bundle(&e.bidder, e.version).map_err(|err| {
+        let bundle = state.store.bundle(&e.bidder, e.version.0).map_err(|err| {
             let what = format!(
                 "reading the share bundle of bidder {} version {} of the agreed set",
                 e.bidder, e.version
@@ -152,7 +152,7 @@ fn input(state: &NodeState, a: &AgreedSet) -> anyhow::Result<Input> {
                 Failure::Transient(_) => err.context(what),
             }
         })?;
-        check_shape(&e.bidder, e.version, &bundle, k)?;
+        check_shape(&e.bidder, e.version.0, &bundle, k)?;
         shares.push(bundle);
         bidders.push(e.bidder.clone());
     }
@@ -374,8 +374,14 @@ mod tests {
         };
         let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let [sub, _, _] =
-            auction::wire::prepare_submissions(&params, &bid, 3, &key, &mut rng).unwrap();
+        let [sub, _, _] = auction::wire::prepare_submissions(
+            &params,
+            &bid,
+            auction::wire::Version(3),
+            &key,
+            &mut rng,
+        )
+        .unwrap();
         let mut bundle = sub.bundle;
         check_shape(&b, 3, &bundle, 2).unwrap();
         bundle.next.pop();

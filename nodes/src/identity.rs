@@ -7,7 +7,6 @@ use anyhow::{Context, bail};
 use auction::wire::Digest;
 use ed25519_dalek::SigningKey;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use sha2::{Digest as _, Sha256};
 use std::path::Path;
 
 /// The signing key and the TLS key: named with the other secret files.
@@ -26,9 +25,9 @@ pub struct Identity {
     pub tls_key: PrivateKeyDer<'static>,
 }
 
-/// SHA-256 of a certificate's DER bytes.
+/// SHA-256 of a certificate's DER bytes, as the auction file lists it.
 pub fn fingerprint(cert: &[u8]) -> Digest {
-    Digest(Sha256::digest(cert).into())
+    Digest(pinned_tls::Fingerprint::of(cert).0)
 }
 
 impl Identity {
@@ -44,7 +43,7 @@ impl Identity {
             }
         }
         let signing = SigningKey::generate(&mut rand_core::OsRng);
-        let ck = rcgen::generate_simple_self_signed(vec!["clearing-node".to_string()])?;
+        let ck = rcgen::generate_simple_self_signed(vec![pinned_tls::SERVER_NAME.to_string()])?;
         write_secret(
             &dir.join(SIGNING_KEY_FILE),
             hex::encode(signing.to_bytes()).as_bytes(),

@@ -154,7 +154,7 @@ async fn held_bids(state: &Arc<NodeState>) -> Result<Arc<HeldBids>, Failure> {
             out.push(HeldBid::new(
                 st.index,
                 h.bidder,
-                h.version,
+                auction::wire::Version(h.version),
                 h.commitments,
                 h.signature,
                 &bundle,
@@ -352,6 +352,7 @@ async fn take_reply(state: &Arc<NodeState>, from: PartyId, reply: Reply) -> Resu
         held: &held,
         seed_value: SeedValue::random(&mut rand_core::OsRng),
         keys: PublicKeys {
+            params: &state.auction.params,
             nodes: &nodes,
             bidders: &bidders,
         },

@@ -535,18 +535,18 @@ fn write_bids(c: &mut Connection, bids: Vec<BidOp>, (open, close): (u64, u64)) {
                 }
                 let held: Option<i64> = newest.query_row([&s.bidder.0], |r| r.get(0))?;
                 if let Some(h) = held
-                    && s.version <= h as u64
+                    && s.version.0 <= h as u64
                 {
                     out.push(Err(Refusal::Stale {
                         bidder: s.bidder.clone(),
-                        got: s.version,
+                        got: s.version.0,
                         held: h as u64,
                     }));
                     continue;
                 }
                 insert.execute(params![
                     s.bidder.0,
-                    s.version as i64,
+                    s.version.0 as i64,
                     &s.commitments[0].0[..],
                     &s.commitments[1].0[..],
                     &s.commitments[2].0[..],
@@ -600,7 +600,7 @@ mod tests {
         let [s, _, _] = auction::wire::prepare_submissions(
             &params,
             &bid,
-            version,
+            auction::wire::Version(version),
             &SigningKey::from_bytes(&[1; 32]),
             &mut rng,
         )

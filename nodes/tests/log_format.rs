@@ -7,7 +7,7 @@
 
 mod common;
 
-use auction::wire::prepare_submissions;
+use auction::wire::{Version, prepare_submissions};
 use common::*;
 use rand::SeedableRng;
 use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
@@ -116,9 +116,9 @@ async fn json_logs_have_one_message_and_typed_fields_and_files_no_colour() {
     for b in 0..3 {
         let id = bidder_name(b);
         let bid = random_bid(id.clone(), k, b as u64 + 1);
-        let subs = prepare_submissions(&c.params, &bid, 1, c.key(&id), &mut rng).unwrap();
-        for i in 0..3 {
-            let (s, v) = c.submit_to(i, &subs[i]).await.unwrap();
+        let subs = prepare_submissions(&c.params, &bid, Version(1), c.key(&id), &mut rng).unwrap();
+        for (i, sub) in subs.iter().enumerate() {
+            let (s, v) = c.submit_to(i, sub).await.unwrap();
             assert_eq!(s, 200, "{v}");
         }
     }

@@ -155,7 +155,14 @@ async fn one_node_process_serves_two_auctions_at_once() {
                 o.price.0 = o.price.0.min(params.max_price);
                 o.quantity.0 = o.quantity.0.min(params.max_quantity);
             }
-            let subs = prepare_submissions(params, &bid, 1, c.key(&id), &mut rng).unwrap();
+            let subs = prepare_submissions(
+                params,
+                &bid,
+                auction::wire::Version(1),
+                c.key(&id),
+                &mut rng,
+            )
+            .unwrap();
             for i in 0..3 {
                 let (s, v) = post(&c, i, route, &subs[i]).await;
                 assert_eq!(s, 200, "node {i}, auction {}: {v}", params.id);
@@ -228,7 +235,7 @@ async fn one_node_process_serves_two_auctions_at_once() {
         assert_eq!(got[0], got[1]);
         assert_eq!(got[1], got[2]);
         let bundle = &got[0];
-        bundle.verify(&info.node_keys(), &info.bidders).unwrap();
+        bundle.verify(&info.trusted()).unwrap();
         assert_eq!(bundle.auction_hash, info.hash);
         let seed = Seed(
             hex::decode(&bundle.outcome.seed)

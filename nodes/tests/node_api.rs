@@ -7,7 +7,7 @@
 mod common;
 
 use auction::BidderId;
-use auction::wire::{Receipt, Salt, ShareBundle, prepare_submissions, sign_bundles};
+use auction::wire::{Receipt, Salt, ShareBundle, Version, prepare_submissions, sign_bundles};
 use common::*;
 use ed25519_dalek::SigningKey;
 use rand::SeedableRng;
@@ -44,7 +44,7 @@ async fn bad_inputs_are_refused_and_change_nothing() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let alice = bidder_name(0);
     let bid = random_bid(alice.clone(), k, 1);
-    let subs = prepare_submissions(&c.params, &bid, 2, c.key(&alice), &mut rng).unwrap();
+    let subs = prepare_submissions(&c.params, &bid, Version(2), c.key(&alice), &mut rng).unwrap();
     let auction_file: Value =
         serde_json::from_slice(&std::fs::read(&c.auction_path).unwrap()).unwrap();
     for i in 0..3 {
@@ -54,7 +54,7 @@ async fn bad_inputs_are_refused_and_change_nothing() {
         let key: auction::wire::PublicKey =
             serde_json::from_value(auction_file["nodes"][i]["public_key"].clone()).unwrap();
         assert!(r.verify(&key.0), "receipt of node {i} does not verify");
-        assert_eq!((r.version, r.node as usize), (2, i));
+        assert_eq!((r.version, r.node.index()), (Version(2), i));
     }
     let ok = |s: &auction::wire::Submission| serde_json::to_vec(s).unwrap();
 
@@ -74,7 +74,7 @@ async fn bad_inputs_are_refused_and_change_nothing() {
 
     let mut other = c.params.clone();
     other.id = "another-auction".into();
-    let wrong = prepare_submissions(&other, &bid, 3, c.key(&alice), &mut rng).unwrap();
+    let wrong = prepare_submissions(&other, &bid, Version(3), c.key(&alice), &mut rng).unwrap();
     refused(
         &c,
         0,
@@ -89,7 +89,7 @@ async fn bad_inputs_are_refused_and_change_nothing() {
     let stranger = prepare_submissions(
         &c.params,
         &random_bid(mallory, k, 2),
-        1,
+        Version(1),
         &SigningKey::from_bytes(&[9; 32]),
         &mut rng,
     )
@@ -111,14 +111,14 @@ async fn bad_inputs_are_refused_and_change_nothing() {
     let forged = prepare_submissions(
         &c.params,
         &bid,
-        3,
+        Version(3),
         &SigningKey::from_bytes(&[9; 32]),
         &mut rng,
     )
     .unwrap();
     refused(&c, 0, ok(&forged[0]), 401, "bad_signature", "bidder-0000").await;
 
-    let older = prepare_submissions(&c.params, &bid, 1, c.key(&alice), &mut rng).unwrap();
+    let older = prepare_submissions(&c.params, &bid, Version(1), c.key(&alice), &mut rng).unwrap();
     refused(
         &c,
         0,
@@ -136,7 +136,7 @@ async fn bad_inputs_are_refused_and_change_nothing() {
         salt: Salt([5; 32]),
     };
     let bundles = [short.clone(), short.clone(), short];
-    let shaped = sign_bundles(&c.params.id, &alice, 4, bundles, c.key(&alice));
+    let shaped = sign_bundles(&c.params.id, &alice, Version(4), bundles, c.key(&alice));
     refused(
         &c,
         0,
@@ -147,7 +147,8 @@ async fn bad_inputs_are_refused_and_change_nothing() {
     )
     .await;
 
-    let mut tampered = prepare_submissions(&c.params, &bid, 5, c.key(&alice), &mut rng).unwrap();
+    let mut tampered =
+        prepare_submissions(&c.params, &bid, Version(5), c.key(&alice), &mut rng).unwrap();
     tampered[0].bundle.own[3] ^= 1;
     refused(
         &c,
@@ -159,7 +160,8 @@ async fn bad_inputs_are_refused_and_change_nothing() {
     )
     .await;
     // The salt is bound too: the right components with another salt.
-    let mut resalted = prepare_submissions(&c.params, &bid, 5, c.key(&alice), &mut rng).unwrap();
+    let mut resalted =
+        prepare_submissions(&c.params, &bid, Version(5), c.key(&alice), &mut rng).unwrap();
     resalted[2].bundle.salt.0[31] ^= 1;
     refused(
         &c,
@@ -200,16 +202,16 @@ async fn bad_inputs_are_refused_and_change_nothing() {
     let honest = prepare_submissions(
         &c.params,
         &random_bid(bob.clone(), k, 3),
-        1,
+        Version(1),
         c.key(&bob),
         &mut rng,
     )
     .unwrap();
     let mut bundles: [ShareBundle; 3] = std::array::from_fn(|i| honest[i].bundle.clone());
     bundles[1].own[0] = bundles[1].own[0].wrapping_add(1);
-    let bad = sign_bundles(&c.params.id, &bob, 1, bundles, c.key(&bob));
-    for i in 0..3 {
-        let (s, v) = c.submit_to(i, &bad[i]).await.unwrap();
+    let bad = sign_bundles(&c.params.id, &bob, Version(1), bundles, c.key(&bob));
+    for (i, sub) in bad.iter().enumerate() {
+        let (s, v) = c.submit_to(i, sub).await.unwrap();
         assert_eq!(s, 200, "{v}");
     }
     // Carol reaches only two nodes: not in the set.
@@ -217,17 +219,17 @@ async fn bad_inputs_are_refused_and_change_nothing() {
     let partial = prepare_submissions(
         &c.params,
         &random_bid(carol.clone(), k, 4),
-        1,
+        Version(1),
         c.key(&carol),
         &mut rng,
     )
     .unwrap();
-    for i in 0..2 {
-        assert_eq!(c.submit_to(i, &partial[i]).await.unwrap().0, 200);
+    for (i, sub) in partial.iter().enumerate().take(2) {
+        assert_eq!(c.submit_to(i, sub).await.unwrap().0, 200);
     }
 
     c.close(0);
-    let late = prepare_submissions(&c.params, &bid, 9, c.key(&alice), &mut rng).unwrap();
+    let late = prepare_submissions(&c.params, &bid, Version(9), c.key(&alice), &mut rng).unwrap();
     refused(&c, 0, ok(&late[0]), 409, "auction_closed", "closed").await;
     // The others follow the close.
     for i in 0..3 {
@@ -255,10 +257,10 @@ async fn bad_inputs_are_refused_and_change_nothing() {
         );
     }
     refused(&c, 2, ok(&late[2]), 409, "auction_closed", "closed").await;
-    for i in 0..3 {
+    for (i, sub) in subs.iter().enumerate() {
         let log = c.log(i);
         assert!(
-            !log.contains(&format!("{}", subs[i].bundle.own[0])),
+            !log.contains(&format!("{}", sub.bundle.own[0])),
             "node {i} logged a share value"
         );
     }

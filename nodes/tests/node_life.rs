@@ -7,7 +7,7 @@
 mod common;
 
 use auction::wire::{
-    OutcomeBundle, Submission, prepare_submissions, prepare_submissions_from_values,
+    OutcomeBundle, Submission, Version, prepare_submissions, prepare_submissions_from_values,
 };
 use auction::{BidderId, MarketFile, RawBid, RawOrder, Seed};
 use common::*;
@@ -84,9 +84,7 @@ async fn wait_published(c: &Cluster, secs: u64) -> OutcomeBundle {
     assert_eq!(bundles[0], bundles[1]);
     assert_eq!(bundles[1], bundles[2]);
     let auction = nodes::config::load_auction(&c.auction_path).unwrap();
-    bundles[0]
-        .verify(&auction.node_keys(), &auction.bidders)
-        .unwrap();
+    bundles[0].verify(&auction.trusted()).unwrap();
     assert_eq!(bundles[0].auction_hash, auction.hash);
     bundles.pop().unwrap()
 }
@@ -127,7 +125,8 @@ async fn three_nodes_clear_to_the_reference() {
         let versions = 1 + (b % 2) as u64;
         for v in 1..=versions {
             let bid = random_bid(id.clone(), k, (b as u64) * 10 + v);
-            let subs = prepare_submissions(&c.params, &bid, v, c.key(&id), &mut rng).unwrap();
+            let subs =
+                prepare_submissions(&c.params, &bid, Version(v), c.key(&id), &mut rng).unwrap();
             submit_all(&c, &subs).await;
             last.insert(id.clone(), raw(&bid));
         }
@@ -138,9 +137,15 @@ async fn three_nodes_clear_to_the_reference() {
     let mut values = vec![0u64; 4 * k as usize];
     values[0] = 5000;
     values[1] = 10;
-    let subs =
-        prepare_submissions_from_values(&c.params.id, &bad, &values, 1, c.key(&bad), &mut rng)
-            .unwrap();
+    let subs = prepare_submissions_from_values(
+        &c.params.id,
+        &bad,
+        &values,
+        Version(1),
+        c.key(&bad),
+        &mut rng,
+    )
+    .unwrap();
     submit_all(&c, &subs).await;
     last.insert(
         bad.clone(),
@@ -185,7 +190,9 @@ async fn kill_nine_while_bidding_and_clearing_loses_nothing() {
         let id = bidder_name(b);
         for v in 1..=2u64 {
             let bid = random_bid(id.clone(), k, (b as u64) * 7 + v);
-            prepared.push(prepare_submissions(&c.params, &bid, v, c.key(&id), &mut rng).unwrap());
+            prepared.push(
+                prepare_submissions(&c.params, &bid, Version(v), c.key(&id), &mut rng).unwrap(),
+            );
             last.insert(id.clone(), (v, raw(&bid)));
         }
     }
@@ -271,7 +278,7 @@ async fn kill_nine_while_bidding_and_clearing_loses_nothing() {
     // Every bid all three nodes acknowledged is in the set, newest version.
     assert_eq!(bundle.bid_set.len(), n);
     for e in &bundle.bid_set {
-        assert_eq!(e.version, last[&e.bidder].0, "bidder {}", e.bidder);
+        assert_eq!(e.version, Version(last[&e.bidder].0), "bidder {}", e.bidder);
     }
     let raws = last.into_iter().map(|(b, (_, r))| (b, r)).collect();
     assert_eq!(bundle.outcome, reference(&c, &bundle, &raws));
@@ -293,7 +300,7 @@ async fn a_node_that_stays_down_makes_the_others_wait() {
         let bid = random_bid(id.clone(), k, b as u64 + 100);
         submit_all(
             &c,
-            &prepare_submissions(&c.params, &bid, 1, c.key(&id), &mut rng).unwrap(),
+            &prepare_submissions(&c.params, &bid, Version(1), c.key(&id), &mut rng).unwrap(),
         )
         .await;
         last.insert(id, raw(&bid));

@@ -9,7 +9,7 @@
 mod common;
 
 use auction::BidderId;
-use auction::wire::{OutcomeBundle, prepare_submissions};
+use auction::wire::{OutcomeBundle, Version, prepare_submissions};
 use common::*;
 use rand::SeedableRng;
 use serde_json::Value;
@@ -66,7 +66,7 @@ async fn submit(c: &Cluster, b: usize, version: u64, rng: &mut rand::rngs::StdRn
         c.params.max_orders_per_side,
         b as u64 * 31 + version,
     );
-    let subs = prepare_submissions(&c.params, &bid, version, c.key(&id), rng).unwrap();
+    let subs = prepare_submissions(&c.params, &bid, Version(version), c.key(&id), rng).unwrap();
     for (i, sub) in subs.iter().enumerate() {
         let (s, v) = c.submit_to(i, sub).await.unwrap();
         assert_eq!(s, 200, "node {i}, bidder {b} version {version}: {v}");
@@ -139,7 +139,7 @@ async fn files_are_private_counts_are_the_operators_and_huge_versions_are_refuse
     let bob = bidder_name(2);
     let bid = random_bid(bob.clone(), k, 5);
     for v in [1u64 << 63, u64::MAX] {
-        let subs = prepare_submissions(&c.params, &bid, v, c.key(&bob), &mut rng).unwrap();
+        let subs = prepare_submissions(&c.params, &bid, Version(v), c.key(&bob), &mut rng).unwrap();
         let (s, body) = c.submit_to(0, &subs[0]).await.unwrap();
         assert_eq!(s, 400, "{body}");
         assert_eq!(body["code"], "bad_version", "{body}");
@@ -161,7 +161,8 @@ async fn files_are_private_counts_are_the_operators_and_huge_versions_are_refuse
     // (not as stale: it is never compared with what is held).
     submit(&c, 2, 3, &mut rng).await;
     submit(&c, 2, i64::MAX as u64, &mut rng).await;
-    let subs = prepare_submissions(&c.params, &bid, 1 << 63, c.key(&bob), &mut rng).unwrap();
+    let subs =
+        prepare_submissions(&c.params, &bid, Version(1 << 63), c.key(&bob), &mut rng).unwrap();
     let (s, body) = c.submit_to(1, &subs[1]).await.unwrap();
     assert_eq!(
         (s, body["code"].as_str()),
@@ -187,7 +188,7 @@ async fn files_are_private_counts_are_the_operators_and_huge_versions_are_refuse
         .iter()
         .find(|e| e.bidder == BidderId("bidder-0002".into()))
         .unwrap();
-    assert_eq!(e.version, i64::MAX as u64);
+    assert_eq!(e.version, Version(i64::MAX as u64));
     let v = c.status(2).await;
     assert_eq!(v["bids"]["bidders"], 3, "{v:#}");
     assert_eq!(v["bids"]["versions"], 5, "{v:#}");

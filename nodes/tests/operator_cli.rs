@@ -5,7 +5,7 @@
 
 mod common;
 
-use auction::wire::prepare_submissions;
+use auction::wire::{Version, prepare_submissions};
 use auction::{Bid, BidderId, Order, Price, Quantity};
 use common::{BIN, bidder_key};
 use serde_json::Value;
@@ -197,7 +197,7 @@ async fn submit_bids(d: &Path, bids: &[(&BidderId, bool)]) {
         let subs = prepare_submissions(
             &auction.params,
             &bid,
-            1,
+            Version(1),
             &bidder_key(&bidder.0),
             &mut rand::rngs::OsRng,
         )

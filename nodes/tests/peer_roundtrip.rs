@@ -70,7 +70,7 @@ fn list_entry() -> impl Strategy<Value = ListEntry> {
             |(bidder, version, (a, b, c), signature, common)| ListEntry {
                 bid: BidSetEntry {
                     bidder,
-                    version,
+                    version: auction::wire::Version(version),
                     commitments: [a, b, c],
                     signature,
                 },

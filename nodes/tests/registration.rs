@@ -5,7 +5,7 @@
 
 mod common;
 
-use auction::wire::prepare_submissions;
+use auction::wire::{Version, prepare_submissions};
 use auction::{Bid, BidderId, Order, Price, Quantity};
 use common::*;
 use serde_json::Value;
@@ -42,7 +42,7 @@ async fn send(c: &Cluster, b: &Bid, to: &[usize]) -> Vec<(u16, Value)> {
     let subs = prepare_submissions(
         &c.params,
         b,
-        1,
+        Version(1),
         &bidder_key(&b.bidder.0),
         &mut rand::rngs::OsRng,
     )
@@ -145,7 +145,7 @@ async fn bidders_registered_until_the_close_without_a_restart() {
     assert_eq!(bundle.outcome.excluded[0].bidder.0, "dave");
     assert_eq!(bundle.outcome.volume.0, 10);
     let info = nodes::config::load_auction(&c.auction_path).unwrap();
-    bundle.verify(&info.node_keys(), &info.bidders).unwrap();
+    bundle.verify(&info.trusted()).unwrap();
     // After the close the file no longer changes the registry.
     register(&c.auction_path, &["erin"]);
     tokio::time::sleep(Duration::from_millis(300)).await;

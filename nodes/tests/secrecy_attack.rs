@@ -24,10 +24,13 @@
 
 mod common;
 
-use auction::wire::{Salt, ShareBundle, Submission, component_digest, prepare_submissions};
+use auction::wire::{
+    Salt, ShareBundle, Submission, Version, component_digest, prepare_submissions,
+};
 use auction::{Bid, BidderId, Order, Price, Quantity};
 use common::*;
 use sha2::{Digest as _, Sha256};
+use shares::PartyId;
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -46,6 +49,10 @@ fn values(side: Side, price: u64, quantity: u64) -> Values {
         Side::Buy => [price, quantity, 0, 0],
         Side::Sell => [0, 0, price, quantity],
     }
+}
+
+fn party(i: u8) -> PartyId {
+    PartyId::try_from(i).unwrap()
 }
 
 fn be(v: &[u64]) -> Vec<u8> {
@@ -139,12 +146,12 @@ fn candidates_confirmed(view: &View, v: &Values) -> bool {
             next: view.own.clone(),
             salt: Salt(*s),
         };
-        if hit(b1.commitment(j1).0) || hit(b2.commitment(j2).0) {
+        if hit(b1.commitment(party(j1)).0) || hit(b2.commitment(party(j2)).0) {
             return true;
         }
     }
     // The component digest, and plain hashes.
-    hit(component_digest(&view.bidder, view.version, j2, &missing).0)
+    hit(component_digest(&view.bidder, Version(view.version), j2, &missing).0)
         || hit(Sha256::digest(be(&missing)).into())
         || hit(Sha256::digest(be(v)).into())
 }
@@ -242,8 +249,14 @@ async fn no_node_can_confirm_a_guess_after_a_whole_auction() {
     let mut received: Vec<Vec<Submission>> = vec![vec![], vec![], vec![]];
     let mut alice_subs = None;
     for (bid, version) in [(&secret, 1), (&other, 1), (&secret, 2)] {
-        let subs =
-            prepare_submissions(&c.params, bid, version, c.key(&bid.bidder), &mut rng).unwrap();
+        let subs = prepare_submissions(
+            &c.params,
+            bid,
+            Version(version),
+            c.key(&bid.bidder),
+            &mut rng,
+        )
+        .unwrap();
         for i in 0..3 {
             let (s, v) = c.submit_to(i, &subs[i]).await.unwrap();
             assert_eq!(s, 200, "{v}");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use auction::wire::prepare_submissions;
+use auction::wire::{Version, prepare_submissions};
 use common::*;
 use std::time::{Duration, Instant};
 
@@ -24,13 +24,13 @@ async fn a_peer_killed_while_clearing_is_named_in_the_status() {
         let subs = prepare_submissions(
             &c.params,
             &random_bid(id.clone(), k, b as u64),
-            1,
+            Version(1),
             c.key(&id),
             &mut rng,
         )
         .unwrap();
-        for i in 0..3 {
-            assert_eq!(c.submit_to(i, &subs[i]).await.unwrap().0, 200);
+        for (i, sub) in subs.iter().enumerate() {
+            assert_eq!(c.submit_to(i, sub).await.unwrap().0, 200);
         }
     }
     c.close(0);

@@ -7,7 +7,7 @@
 
 mod common;
 
-use auction::wire::prepare_submissions;
+use auction::wire::{Version, prepare_submissions};
 use auction::{Bid, Order, Price, Quantity};
 use common::Cluster;
 use rustls::pki_types::ServerName;
@@ -191,8 +191,14 @@ async fn the_auction_pages_may_call_the_api_and_other_origins_are_refused() {
         }],
         sell: vec![],
     };
-    let subs =
-        prepare_submissions(&c.params, &bid, 1, c.key(&bidder), &mut rand::thread_rng()).unwrap();
+    let subs = prepare_submissions(
+        &c.params,
+        &bid,
+        Version(1),
+        c.key(&bidder),
+        &mut rand::thread_rng(),
+    )
+    .unwrap();
     let body = serde_json::to_string(&subs[0]).unwrap();
     let (status, _, answer) = http(
         page,

@@ -29,7 +29,7 @@ mod page;
 use anyhow::{Context, Result, bail};
 use auction::generate::{GenParams, generate};
 use auction::validate::check_bid;
-use auction::wire::{OutcomeBundle, Receipt, Submission};
+use auction::wire::{OutcomeBundle, Receipt, Submission, Version};
 use auction::{BidderId, MarketFile};
 use bidder_client::auction_file::{self, AuctionInfo};
 use bidder_client::https::NodeApi;
@@ -256,10 +256,10 @@ async fn submit_all(
     };
     for (i, raw) in market.bids.iter().enumerate() {
         let subs = match check_bid(params, raw) {
-            Ok(bid) => share_bid(params, &bid, 1, &keys[i].signing)?,
+            Ok(bid) => share_bid(params, &bid, Version::FIRST, &keys[i].signing)?,
             // A bid no correct client would send: shared as written so that
             // the clearing's own range check has to exclude it.
-            Err(_) => match share_raw(params, raw, 1, &keys[i].signing) {
+            Err(_) => match share_raw(params, raw, Version::FIRST, &keys[i].signing) {
                 Ok(s) => {
                     out.invalid_sent += 1;
                     s

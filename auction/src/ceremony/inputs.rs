@@ -5,6 +5,7 @@
 use super::messages::ListEntry;
 use super::shared_component;
 use crate::BidderId;
+use crate::wire::Version;
 use crate::wire::{BidSetEntry, Digest, ShareBundle, Sig, component_digest};
 use ed25519_dalek::VerifyingKey;
 use rand_core::{CryptoRng, RngCore};
@@ -23,7 +24,7 @@ pub struct HeldBid {
     /// The bidder.
     pub bidder: BidderId,
     /// The version.
-    pub version: u64,
+    pub version: Version,
     /// The three bundle commitments the bidder signed.
     pub commitments: [Digest; 3],
     /// The bidder's signature.
@@ -40,7 +41,7 @@ impl HeldBid {
     pub fn new(
         me: PartyId,
         bidder: BidderId,
-        version: u64,
+        version: Version,
         commitments: [Digest; 3],
         signature: Sig,
         bundle: &ShareBundle,
@@ -77,7 +78,7 @@ impl fmt::Debug for HeldBid {
 /// the close on, so an adapter reads it once from its store and keeps it in
 /// memory; it is not part of the record.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HeldBids(BTreeMap<(BidderId, u64), HeldBid>);
+pub struct HeldBids(BTreeMap<(BidderId, Version), HeldBid>);
 
 impl HeldBids {
     /// The versions held; a repeated (bidder, version) keeps the last.
@@ -95,7 +96,7 @@ impl HeldBids {
     }
 
     /// One version, if held.
-    pub fn get(&self, bidder: &BidderId, version: u64) -> Option<&HeldBid> {
+    pub fn get(&self, bidder: &BidderId, version: Version) -> Option<&HeldBid> {
         self.0.get(&(bidder.clone(), version))
     }
 
@@ -189,6 +190,8 @@ impl<'de> Deserialize<'de> for SeedValue {
 /// and the bidder registry frozen at the bid-list check.
 #[derive(Clone, Copy, Debug)]
 pub struct PublicKeys<'a> {
+    /// The auction's parameters (the outcome is checked against them).
+    pub params: &'a crate::AuctionParams,
     /// The nodes' outcome-signing keys.
     pub nodes: &'a [VerifyingKey; 3],
     /// The registered bidders.
@@ -218,18 +221,18 @@ mod tests {
         let h = HeldBid::new(
             p(1),
             b.clone(),
-            3,
+            Version(3),
             [Digest([1; 32]); 3],
             sig,
             &bundle(11, 22),
         );
         assert_eq!(
             h.shared_with(p(1), p(0)),
-            component_digest(&b, 3, 1, &[11; 4])
+            component_digest(&b, Version(3), 1, &[11; 4])
         );
         assert_eq!(
             h.shared_with(p(1), p(2)),
-            component_digest(&b, 3, 2, &[22; 4])
+            component_digest(&b, Version(3), 2, &[22; 4])
         );
         let held = HeldBids::new([h.clone()]);
         assert_eq!(held.list_for(p(1), p(2))[0].common, h.next_digest);

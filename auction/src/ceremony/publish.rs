@@ -127,7 +127,7 @@ impl Cleared {
         let signatures = PartyId::ALL
             .into_iter()
             .map(|p| NodeSignature {
-                node: u8::from(p),
+                node: p,
                 signature: heard.get(p).copied().unwrap_or(self.signature),
             })
             .collect();
@@ -141,7 +141,12 @@ impl Cleared {
             signatures,
         };
         // Stopped before this reply, so a resumed node asks for it again.
-        if let Err(e) = bundle.verify(keys.nodes, keys.bidders) {
+        if let Err(e) = bundle.verify(&crate::wire::Trusted {
+            auction_hash: &a.ctx.auction_hash,
+            params: keys.params,
+            node_keys: *keys.nodes,
+            bidders: keys.bidders,
+        }) {
             return Err(CeremonyError::abort(
                 self,
                 AbortReason::BundleDoesNotVerify(e),

@@ -10,6 +10,7 @@ use super::error::RetryReason;
 use super::inputs::{HeldBids, RegistrySummary};
 use super::messages::ListEntry;
 use super::{REASON_MISSING, reason_mismatch, shared_component};
+use crate::wire::Version;
 use crate::wire::{BidSetEntry, Digest, Sig, bid_set_digest};
 use crate::{BidderId, Exclusion};
 use serde::{Deserialize, Serialize};
@@ -123,7 +124,7 @@ pub(super) fn reconcile(
 ) -> Reconciled {
     // (bidder, version) -> (commitments, bidder signature) at each node.
     type Signed = ([Digest; 3], Sig);
-    let mut by_bid: BTreeMap<(BidderId, u64), [Option<Signed>; 3]> = BTreeMap::new();
+    let mut by_bid: BTreeMap<(BidderId, Version), [Option<Signed>; 3]> = BTreeMap::new();
     let mut bidders = BTreeSet::new();
     for h in held.iter() {
         by_bid.entry((h.bidder.clone(), h.version)).or_default()[me.index()] =
@@ -167,7 +168,7 @@ pub(super) fn reconcile(
     let entries: Vec<BidSetEntry> = newest.into_values().collect();
     let mut verdicts = Vec::new();
     for (p, list) in lists {
-        let same: BTreeMap<(&BidderId, u64), bool> = list
+        let same: BTreeMap<(&BidderId, Version), bool> = list
             .entries
             .iter()
             .map(|e| ((&e.bid.bidder, e.bid.version), e.same_component))
@@ -235,7 +236,7 @@ mod tests {
         HeldBid::new(
             me,
             BidderId(b.into()),
-            version,
+            Version(version),
             commitments,
             sig(signed),
             &bundle,
@@ -280,7 +281,7 @@ mod tests {
         let got: Vec<(&str, u64)> = r
             .entries
             .iter()
-            .map(|e| (e.bidder.0.as_str(), e.version))
+            .map(|e| (e.bidder.0.as_str(), e.version.0))
             .collect();
         assert_eq!(got, [("a", 1), ("d", 1)]);
         assert_eq!(r.bid_set, bid_set_digest(&r.entries));

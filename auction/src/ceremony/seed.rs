@@ -51,12 +51,7 @@ impl Agreement {
 
     /// Node `node`'s seed commitment to `value` for this bid set.
     fn commitment(&self, node: PartyId, value: &[u8; 32]) -> Digest {
-        seed_commitment(
-            &self.ctx.auction_hash,
-            &self.set.bid_set,
-            u8::from(node),
-            value,
-        )
+        seed_commitment(&self.ctx.auction_hash, &self.set.bid_set, node, value)
     }
 }
 
@@ -203,7 +198,7 @@ impl SeedCommitted {
         let reveals: Vec<SeedReveal> = PartyId::ALL
             .into_iter()
             .map(|p| SeedReveal {
-                node: u8::from(p),
+                node: p,
                 commitment: next.commitments[p.index()],
                 value: next.values.get(p).copied().unwrap_or(own),
             })
@@ -211,7 +206,7 @@ impl SeedCommitted {
         let values: [[u8; 32]; 3] = std::array::from_fn(|i| reveals[i].value.0);
         Ok(Next::Advance(SeedRevealed {
             agreement: next.agreement,
-            seed: Digest(seed_from_reveals(&values)),
+            seed: Digest(seed_from_reveals(&values).0),
             reveals,
         }))
     }

@@ -1,6 +1,7 @@
 //! The public layout of the order slots: which ring values of which share
-//! vector belong to which order, and the public order in which the slots
-//! enter the oblivious sort.
+//! vector belong to which order (the bid's share layout,
+//! [`crate::share_layout`]), and the public order in which the slots enter
+//! the oblivious sort.
 //!
 //! Everything here is computed from public facts only (bidder ids, sides,
 //! slot numbers, the seed, the opened validity bits), so every party
@@ -25,17 +26,9 @@
 use crate::priority::priority_key;
 use crate::{BidderId, Seed, Side};
 
-/// Where a slot's price and quantity sit in a bid's `4K` share values.
-///
-/// The layout of one bid (`auction::wire::layout_raw`): for slot `0..K` the buy price and
-/// quantity, then for slot `0..K` the sell price and quantity.
-pub fn value_index(k: usize, side: Side, slot: usize) -> (usize, usize) {
-    let base = match side {
-        Side::Buy => 2 * slot,
-        Side::Sell => 2 * k + 2 * slot,
-    };
-    (base, base + 1)
-}
+/// Where a slot's price and quantity sit in a bid's `4K` share values:
+/// the bid's share layout, defined in [`crate::share_layout`].
+pub use crate::share_layout::value_index;
 
 /// One order slot: which bid (an index into the party input's bidder list),
 /// which side, which slot.

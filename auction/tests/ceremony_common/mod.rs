@@ -112,8 +112,14 @@ impl Fixture {
             sell,
         };
         let key = &self.bidder_keys[&bid.bidder];
-        let subs = prepare_submissions(&self.params, &bid, version, key, &mut self.rng)
-            .expect("a bid that fits");
+        let subs = prepare_submissions(
+            &self.params,
+            &bid,
+            auction::wire::Version(version),
+            key,
+            &mut self.rng,
+        )
+        .expect("a bid that fits");
         for (i, s) in subs.into_iter().enumerate() {
             if nodes.contains(&i) {
                 self.held[i].push(s);
@@ -144,7 +150,7 @@ impl Fixture {
             .entries
             .iter()
             .filter(|e| !set.excluded.iter().any(|x| x.bidder == e.bidder))
-            .map(|e| self.bids[&(e.bidder.clone(), e.version)].clone())
+            .map(|e| self.bids[&(e.bidder.clone(), e.version.0)].clone())
             .collect();
         auction::reference::clear(&self.params, &seed, &bids, set.excluded.clone())
     }
@@ -386,12 +392,14 @@ impl Net {
                 let i = to.index();
                 let registry = self.fx.registry();
                 let node_vks = self.fx.node_vks;
+                let params = self.fx.params.clone();
                 let seed_value = SeedValue::random(&mut self.nodes[i].rng);
                 let held = self.nodes[i].held.clone();
                 let inputs = Inputs {
                     held: &held,
                     seed_value,
                     keys: PublicKeys {
+                        params: &params,
                         nodes: &node_vks,
                         bidders: &registry,
                     },
@@ -468,7 +476,12 @@ impl Net {
         assert_eq!(bundles[0], bundles[1]);
         assert_eq!(bundles[1], bundles[2]);
         bundles[0]
-            .verify(&self.fx.node_vks, &self.fx.registry())
+            .verify(&auction::wire::Trusted {
+                auction_hash: &self.fx.hash,
+                params: &self.fx.params,
+                node_keys: self.fx.node_vks,
+                bidders: &self.fx.registry(),
+            })
             .expect("the bundle verifies");
         bundles[0].clone()
     }

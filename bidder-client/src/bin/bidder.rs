@@ -13,6 +13,7 @@
 
 use anyhow::Context;
 use auction::BidderId;
+use auction::wire::Version;
 use bidder_client::auction_file::{self, AuctionInfo};
 use bidder_client::bidfile::{BidFileError, curve_table, curves_json, has_orders, load_bid};
 use bidder_client::keys::BidderKey;
@@ -336,13 +337,16 @@ async fn submit_cmd(json: bool, a: &SubmitArgs) -> Result<u8, Exit> {
     }
     let receipts = a.receipts.display();
     let (mut version, mut why) = match a.version {
-        Some(v) => (v, "given with --version".to_string()),
+        Some(v) => (Version(v), "given with --version".to_string()),
         None => match highest_version(&a.receipts, &info.params.id, &key.bidder) {
             Some(h) => (
-                h.saturating_add(1),
+                h.next(),
                 format!("one more than the newest receipt in {receipts}"),
             ),
-            None => (1, format!("no receipt of this bidder in {receipts}")),
+            None => (
+                Version::FIRST,
+                format!("no receipt of this bidder in {receipts}"),
+            ),
         },
     };
     let apis = node_apis(&info);
@@ -384,7 +388,7 @@ async fn submit_cmd(json: bool, a: &SubmitArgs) -> Result<u8, Exit> {
             let path = store_receipt(&a.receipts, r).with_context(|| {
                 format!(
                     "storing the receipt of node {} in {}",
-                    r.node,
+                    r.node.index(),
                     a.receipts.display()
                 )
             })?;
@@ -397,7 +401,7 @@ async fn submit_cmd(json: bool, a: &SubmitArgs) -> Result<u8, Exit> {
         // same time could race it).
         match report.newest_held() {
             Some((held, nodes)) if a.version.is_none() && held >= version && rounds < 3 => {
-                let next = held.saturating_add(1);
+                let next = held.next();
                 errln!(
                     "{} already {} version {held} of this bid, which the receipts folder {receipts} does not show \
                      (a lost or another receipts folder?): sending version {next} to all three nodes instead",

@@ -4,10 +4,10 @@
 //! connection, submit distinct pre-signed bids of K slots per side. Prints
 //! acknowledged bids per second and the median and 99th-percentile latency.
 
-use crate::client::ApiConn;
+use crate::client::api_client;
 use crate::config::NodeConfig;
 use crate::identity::Identity;
-use auction::wire::prepare_submissions;
+use auction::wire::{Version, prepare_submissions};
 use auction::{AuctionParams, Bid, BidderId, Order, Price, Quantity};
 use clap::Args;
 use ed25519_dalek::SigningKey;
@@ -97,7 +97,7 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
             buy: (0..a.k).map(|_| order(40_000)).collect(),
             sell: (0..a.k).map(|_| order(45_000)).collect(),
         };
-        let [s0, _, _] = prepare_submissions(&params, &bid, 1, key, &mut rng)?;
+        let [s0, _, _] = prepare_submissions(&params, &bid, Version::FIRST, key, &mut rng)?;
         bodies.push(serde_json::to_vec(&s0)?);
     }
 
@@ -124,11 +124,13 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
     let (latencies, elapsed, failures) = client_rt.block_on(async {
         let mut conns = Vec::new();
         for _ in 0..a.clients {
-            conns.push(ApiConn::connect(api, fingerprint).await?);
+            let conn = api_client(api, fingerprint);
+            conn.open().await?;
+            conns.push(conn);
         }
         let start = Instant::now();
         let mut tasks = Vec::new();
-        for mut conn in conns {
+        for conn in conns {
             let (bodies, next) = (bodies.clone(), next.clone());
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
@@ -139,7 +141,7 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
                         break;
                     }
                     let t = Instant::now();
-                    match conn.send("POST", "/v1/bids", Some(bodies[i].clone())).await {
+                    match conn.post_json("/v1/bids", bodies[i].clone()).await {
                         Ok((200, _)) => lat.push(t.elapsed()),
                         _ => failures += 1,
                     }

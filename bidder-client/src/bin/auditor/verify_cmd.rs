@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use auction::MarketFile;
 use auction::wire::OutcomeBundle;
 use bidder_client::auction_file::{self, AuctionInfo};
-use bidder_client::https::NodeApi;
+use bidder_client::https::node_api;
 use bidder_client::receipts::load_receipts;
 use bidder_client::result::fetch_bundle;
 use bidder_client::verify::{Inputs, Served, verify};
@@ -54,7 +54,7 @@ async fn fetch(info: &AuctionInfo, urls: &[String]) -> Result<(OutcomeBundle, Se
     let mut indices = Vec::new();
     if urls.is_empty() {
         for n in &info.nodes {
-            apis.push(NodeApi::new(n.api, n.cert_fingerprint));
+            apis.push(node_api(n.api, n.cert_fingerprint));
             indices.push(n.index);
         }
     } else {
@@ -65,7 +65,7 @@ async fn fetch(info: &AuctionInfo, urls: &[String]) -> Result<(OutcomeBundle, Se
                     "{u} is not a node of this auction file (its certificate fingerprint is needed to pin it)"
                 );
             };
-            apis.push(NodeApi::new(addr, n.cert_fingerprint));
+            apis.push(node_api(addr, n.cert_fingerprint));
             indices.push(n.index);
         }
     }
