@@ -22,7 +22,6 @@ use crate::config::now_unix;
 use crate::halt::{Failure, Halt, classify};
 use crate::node::NodeState;
 use crate::peer::{Handler, PeerError, Request, Response, request};
-use auction::Seed;
 use auction::ceremony::{
     AbortReason, Ask, AskKind, CeremonyError, CeremonyRecord, HeldBid, HeldBids, Inputs,
     PublicKeys, RegistrySummary, Reply, SeedValue, State, Wants,
@@ -218,11 +217,7 @@ async fn step(state: &Arc<NodeState>) -> Result<Flow, Failure> {
             // A peer that crashed while clearing may need this node to run
             // the clearing again with it; stand by for that while asking.
             let (set, seed, outcome) = state.with_ceremony(|s| match s {
-                State::Cleared(c) => (
-                    c.agreement().set().clone(),
-                    Seed(c.seed().0),
-                    c.outcome().clone(),
-                ),
+                State::Cleared(c) => (c.agreement().set().clone(), c.seed(), c.outcome().clone()),
                 _ => unreachable!("signatures are asked once cleared"),
             });
             tokio::select! {
@@ -409,7 +404,7 @@ fn log_advance(next: &State) {
 /// outcome to the ceremony, which signs it.
 async fn clear(state: &Arc<NodeState>) -> Result<Flow, Failure> {
     let (set, seed) = state.with_ceremony(|s| match s {
-        State::SeedRevealed(r) => (r.agreement().set().clone(), Seed(r.seed().0)),
+        State::SeedRevealed(r) => (r.agreement().set().clone(), r.seed()),
         _ => unreachable!("the outcome is wanted once seeded"),
     });
     let outcome = clearing::run(state, &set, seed).await?;

@@ -68,7 +68,7 @@ pub enum AbortReason {
         /// The outcome's seed field.
         outcome_seed: String,
         /// The seed of the three reveals.
-        seed: Digest,
+        seed: crate::Seed,
     },
     /// The outcome handed in cannot be encoded for signing.
     #[error("{0}")]

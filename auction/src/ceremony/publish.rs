@@ -8,7 +8,8 @@ use super::messages::{AskKind, Reply, receive};
 use super::seed::Agreement;
 use super::{AbortReason, Heard, Next};
 use crate::Outcome;
-use crate::wire::{Digest, FORMAT, NodeSignature, OutcomeBundle, SeedReveal, Sig, outcome_message};
+use crate::Seed;
+use crate::wire::{FORMAT, NodeSignature, OutcomeBundle, SeedReveal, Sig, outcome_message};
 use serde::{Deserialize, Serialize};
 use shares::PartyId;
 
@@ -22,7 +23,7 @@ use shares::PartyId;
 pub struct Cleared {
     agreement: Agreement,
     reveals: Vec<SeedReveal>,
-    seed: Digest,
+    seed: Seed,
     outcome: Outcome,
     signature: Sig,
     signatures: Heard<Sig>,
@@ -32,7 +33,7 @@ impl Cleared {
     pub(super) fn new(
         agreement: Agreement,
         reveals: Vec<SeedReveal>,
-        seed: Digest,
+        seed: Seed,
         outcome: Outcome,
         signature: Sig,
     ) -> Cleared {
@@ -52,7 +53,7 @@ impl Cleared {
     }
 
     /// The seed.
-    pub fn seed(&self) -> Digest {
+    pub fn seed(&self) -> Seed {
         self.seed
     }
 
@@ -165,7 +166,7 @@ impl Cleared {
 #[serde(deny_unknown_fields)]
 pub struct Published {
     agreement: Agreement,
-    seed: Digest,
+    seed: Seed,
     bundle: OutcomeBundle,
 }
 
@@ -176,7 +177,7 @@ impl Published {
     }
 
     /// The seed.
-    pub fn seed(&self) -> Digest {
+    pub fn seed(&self) -> Seed {
         self.seed
     }
 

@@ -12,6 +12,7 @@ use super::reconcile::AgreedSet;
 use super::{AbortReason, Context, Heard, Next};
 use crate::Exclusion;
 use crate::Outcome;
+use crate::Seed;
 use crate::wire::{Digest, SeedReveal, Sig, outcome_message, seed_commitment, seed_from_reveals};
 use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Serialize};
@@ -206,7 +207,7 @@ impl SeedCommitted {
         let values: [[u8; 32]; 3] = std::array::from_fn(|i| reveals[i].value.0);
         Ok(Next::Advance(SeedRevealed {
             agreement: next.agreement,
-            seed: Digest(seed_from_reveals(&values).0),
+            seed: seed_from_reveals(&values),
             reveals,
         }))
     }
@@ -219,7 +220,7 @@ impl SeedCommitted {
 pub struct SeedRevealed {
     agreement: Agreement,
     reveals: Vec<SeedReveal>,
-    seed: Digest,
+    seed: Seed,
 }
 
 impl SeedRevealed {
@@ -230,7 +231,7 @@ impl SeedRevealed {
     }
 
     /// The seed.
-    pub fn seed(&self) -> Digest {
+    pub fn seed(&self) -> Seed {
         self.seed
     }
 

@@ -169,7 +169,7 @@ impl State {
     }
 
     /// The seed, once drawn.
-    pub fn seed(&self) -> Option<Digest> {
+    pub fn seed(&self) -> Option<crate::Seed> {
         match self {
             State::SeedRevealed(s) => Some(s.seed()),
             State::Cleared(s) => Some(s.seed()),
