@@ -440,6 +440,27 @@ impl AuctionInfo {
     }
 }
 
+/// An auction id as one URL path segment: unreserved characters as they
+/// are, every other byte `%XX`. A node serves several auctions and its API
+/// names each by id (`/v1/auctions/{id}/…`).
+pub fn id_segment(id: &str) -> String {
+    let mut out = String::new();
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The path of `route` (`bids`, `outcome`, `status`, …) of auction `id` on
+/// a node's API.
+pub fn api_path(id: &str, route: &str) -> String {
+    format!("/v1/auctions/{}/{route}", id_segment(id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

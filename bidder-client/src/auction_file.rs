@@ -62,19 +62,7 @@ mod tests {
     }
 }
 
-/// The path of `route` (`bids`, `outcome`, …) of auction `id` on a node's
-/// API. A node may serve several auctions; this path names the one meant.
-pub fn api_path(id: &str, route: &str) -> String {
-    let mut seg = String::new();
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            seg.push(b as char);
-        } else {
-            seg.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("/v1/auctions/{seg}/{route}")
-}
+pub use auction::auction_file::api_path;
 
 #[cfg(test)]
 mod path_tests {

@@ -267,7 +267,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             nodes::outln!(
                 "The running node serves it within a second: API /v1/auctions/{id}/, bidder page /auctions/{id}/.",
-                id = nodes::router::percent_encode(&site.id)
+                id = auction::auction_file::id_segment(&site.id)
             );
             Ok(())
         }

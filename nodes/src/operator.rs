@@ -128,7 +128,7 @@ fn live_status(
     fingerprint: auction::wire::Digest,
     id: &str,
 ) -> anyhow::Result<Value> {
-    let path = format!("/v1/auctions/{}/status", crate::router::percent_encode(id));
+    let path = auction::auction_file::api_path(id, "status");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -12,6 +12,7 @@
 //! | anything else | the default: the auction of `node.toml`, or the only one | unchanged |
 
 use crate::node::{Node, NodeState};
+use auction::auction_file::id_segment;
 use hyper::{Request, StatusCode};
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -120,25 +121,12 @@ pub fn list(node: &Node) -> serde_json::Value {
                 "node": a.index,
                 "phase": a.phase().map(|p| p.name()).unwrap_or("unknown"),
                 "closes": auction::time::rfc3339(a.auction.close_unix),
-                "api": format!("/v1/auctions/{}/", percent_encode(id)),
-                "page": format!("/auctions/{}/", percent_encode(id)),
+                "api": format!("/v1/auctions/{}/", id_segment(id)),
+                "page": format!("/auctions/{}/", id_segment(id)),
             })
         })
         .collect();
     serde_json::json!({ "auctions": auctions })
-}
-
-/// An auction id as one path segment.
-pub fn percent_encode(id: &str) -> String {
-    let mut out = String::new();
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl<B: 'static> Router<B> {
@@ -303,7 +291,7 @@ mod tests {
     #[test]
     fn ids_round_trip_through_a_path_segment() {
         for id in ["beet-2027", "a b/c", "ümlaut%", "x"] {
-            assert_eq!(percent_decode(&percent_encode(id)), id);
+            assert_eq!(percent_decode(&id_segment(id)), id);
         }
     }
 }
