@@ -41,7 +41,24 @@ pub enum Error {
         /// The peer whose public key was of low order.
         peer: crate::PartyId,
     },
+    /// A verification of the `abort` security level failed: a party sent
+    /// something other than what the protocol prescribes. `peer` is the
+    /// party the check points at, when it can tell.
+    #[error("{}", cheating_message(check, peer))]
+    Cheating {
+        /// The check that failed (`"mul"`, `"and"`, `"opening"`, ...).
+        check: &'static str,
+        /// The party the check points at, if it can tell.
+        peer: Option<crate::PartyId>,
+    },
     /// A malformed share bundle.
     #[error("share bundle: {0}")]
     Bundle(String),
+}
+
+fn cheating_message(check: &str, peer: &Option<crate::PartyId>) -> String {
+    match peer {
+        Some(p) => format!("check `{check}` failed: party {p} deviated from the protocol"),
+        None => format!("check `{check}` failed: a party deviated from the protocol"),
+    }
 }

@@ -47,6 +47,7 @@ pub mod onehot;
 mod party;
 mod party_id;
 pub mod prg;
+mod security;
 pub mod select;
 mod share;
 pub mod shuffle;
@@ -56,6 +57,7 @@ pub mod transport;
 pub use error::Error;
 pub use party::{Opening, Party};
 pub use party_id::PartyId;
+pub use security::Security;
 pub use share::{ArithShares, BitShares};
 pub use transport::{MemTransport, NetTransport, Stats, Tag, Transport, TransportError};
 

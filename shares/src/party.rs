@@ -5,7 +5,7 @@ use crate::leak::Leak;
 use crate::prg::Prg;
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Stats, Tag, Transport, TransportError};
-use crate::{Error, PartyId, Result};
+use crate::{Error, PartyId, Result, Security};
 use sha2::{Digest, Sha256};
 
 /// One opening that took place: what was opened (the label names the value
@@ -32,6 +32,7 @@ pub struct Party<T: Transport> {
     next_prg: Prg,
     opened: Vec<Opening>,
     opened_values: Option<Vec<Vec<u64>>>,
+    security: Security,
     #[cfg(feature = "planted-leaks")]
     leak: Option<Leak>,
 }
@@ -124,9 +125,22 @@ impl<T: Transport> Party<T> {
             next_prg: Prg::new(next_key),
             opened: Vec::new(),
             opened_values: None,
+            security: Security::SemiHonest,
             #[cfg(feature = "planted-leaks")]
             leak: None,
         }
+    }
+
+    /// The protocol variant this party runs: semi-honest unless set. All
+    /// three parties of a session must set the same before the first
+    /// protocol step.
+    pub fn security(&self) -> Security {
+        self.security
+    }
+
+    /// Chooses the protocol variant (see [`Security`]).
+    pub fn set_security(&mut self, security: Security) {
+        self.security = security;
     }
 
     /// This party.

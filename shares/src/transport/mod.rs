@@ -10,10 +10,14 @@
 //! [`MemTransport`] connects three parties on threads (tests);
 //! [`NetTransport`] runs over any tokio byte stream (TCP, TLS).
 
+#[cfg(feature = "deviations")]
+mod deviating;
 mod frame;
 mod mem;
 mod net;
 
+#[cfg(feature = "deviations")]
+pub use deviating::{Deviating, Deviation};
 pub use mem::MemTransport;
 pub use net::NetTransport;
 
