@@ -39,7 +39,23 @@ const LEADER: PartyId = PartyId::ALL[0];
 /// Decides whether to take a clearing link from `from`: only from the
 /// predecessor, only while this node clears (seeded) or may rerun the
 /// clearing for a peer (cleared), and only for the same bid set and seed.
-pub fn accept_link(state: &NodeState, from: PartyId, bid_set: &Digest, seed: &Seed) -> Response {
+pub fn accept_link(
+    state: &NodeState,
+    from: PartyId,
+    bid_set: &Digest,
+    seed: &Seed,
+    security: shares::Security,
+) -> Response {
+    if security != state.security {
+        return Response::Refused {
+            message: format!(
+                "node {} clears with security `{security}`, node {} with `{}`: all three nodes must use the same (`security` in node.toml, or `clearing-node run --security`)",
+                from.index(),
+                state.index.index(),
+                state.security
+            ),
+        };
+    }
     if from != state.index.prev() {
         return Response::Refused {
             message: format!(
@@ -89,6 +105,7 @@ async fn dial_next(
         bid_set,
         seed,
         attempt,
+        security: state.security,
     };
     loop {
         let why = match request(state, next, &req).await {
@@ -149,7 +166,7 @@ fn input(state: &NodeState, a: &AgreedSet) -> anyhow::Result<Input> {
             );
             match crate::halt::classify(&err) {
                 Failure::Permanent(m) => anyhow::Error::new(Damaged(format!("{what}: {m}"))),
-                Failure::Transient(_) => err.context(what),
+                Failure::Transient(_) | Failure::Cheating { .. } => err.context(what),
             }
         })?;
         check_shape(&e.bidder, e.version.0, &bundle, k)?;
@@ -238,9 +255,17 @@ async fn attempt(
     state.set_waiting("clearing (three-party computation)", vec![]);
     let handle = tokio::runtime::Handle::current();
     let params = state.auction.params.clone();
+    let security = state.security;
     tokio::task::spawn_blocking(move || {
         let observe = |p| s.web.clearing_progress(p);
-        run_party(s.index, next, prev, handle, &params, seed, input, &observe)
+        let links = Links {
+            me: s.index,
+            to_next: next,
+            to_prev: prev,
+            handle,
+            security,
+        };
+        run_party(links, &params, seed, input, &observe)
     })
     .await
     .map_err(joined)?
@@ -256,22 +281,57 @@ fn joined(e: tokio::task::JoinError) -> Failure {
     }
 }
 
-/// Runs this node's party of the clearing over the two links.
-#[allow(clippy::too_many_arguments)]
-fn run_party(
+/// One attempt's two links and how to clear over them.
+struct Links {
     me: PartyId,
     to_next: Stream,
     to_prev: Stream,
     handle: tokio::runtime::Handle,
+    security: shares::Security,
+}
+
+/// Runs this node's party of the clearing over the two links.
+fn run_party(
+    links: Links,
     params: &auction::AuctionParams,
     seed: Seed,
     input: Input,
     observe: &dyn Fn(auction::mpc::Progress),
 ) -> Result<Outcome, Failure> {
+    let Links {
+        me,
+        to_next,
+        to_prev,
+        handle,
+        security,
+    } = links;
     let transport = shares::NetTransport::from_streams(me, to_next, to_prev, handle, MPC_TIMEOUT);
+    #[cfg(feature = "deviations")]
+    if let Some(d) = deviation() {
+        tracing::warn!(deviation = %d, "test build: this node deviates from the protocol");
+        let t = shares::transport::Deviating::new(transport, d);
+        let mut party = shares::Party::setup(t, &mut rand_core::OsRng)
+            .map_err(|e| crate::halt::classify_engine(&e))?;
+        party.set_security(security);
+        return clear_program(&mut party, params, seed, input, observe);
+    }
     let mut party = shares::Party::setup(transport, &mut rand_core::OsRng)
         .map_err(|e| crate::halt::classify_engine(&e))?;
+    party.set_security(security);
     clear_program(&mut party, params, seed, input, observe)
+}
+
+/// In test builds only (feature `deviations`): the message this node
+/// corrupts in every clearing it runs, from `TRIAD_DEVIATE`
+/// (`tag=2,nth=5,at=3,xor=1`, see `shares::transport::Deviation`), for the
+/// tests that check its peers catch it.
+#[cfg(feature = "deviations")]
+fn deviation() -> Option<shares::transport::Deviation> {
+    let v = std::env::var("TRIAD_DEVIATE").ok()?;
+    match v.parse() {
+        Ok(d) => Some(d),
+        Err(e) => panic!("TRIAD_DEVIATE: {e}"),
+    }
 }
 
 /// The clearing program on an established party: `auction::mpc::clear`.
@@ -313,7 +373,7 @@ pub async fn run(state: &Arc<NodeState>, a: &AgreedSet, seed: Seed) -> Result<Ou
         tracing::info!(attempt = tries, bids = a.entries.len(), "clearing");
         match attempt(state, a, seed, &mut input).await {
             Ok(o) => return Ok(o),
-            Err(e @ Failure::Permanent(_)) => return Err(e),
+            Err(e @ (Failure::Permanent(_) | Failure::Cheating { .. })) => return Err(e),
             Err(Failure::Transient(e)) => {
                 tracing::warn!(attempt = tries, problem = %e, "clearing attempt failed; retrying");
                 problem = Some(e.clone());
@@ -344,6 +404,10 @@ pub async fn standby(state: &Arc<NodeState>, a: &AgreedSet, seed: Seed, outcome:
                 tracing::debug!(problem = %e, "standby clearing attempt ended")
             }
             // This node's inputs are damaged: it cannot help a peer clear.
+            Err(e @ Failure::Cheating { .. }) => {
+                tracing::error!(problem = %e, "a rerun of the clearing caught a peer deviating");
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
             Err(Failure::Permanent(e)) => {
                 tracing::error!(problem = %e, "cannot join a rerun of the clearing");
                 tokio::time::sleep(Duration::from_secs(30)).await;

@@ -57,6 +57,17 @@ pub struct NodeConfig {
     /// `[api_limits]` table, every key optional (`crate::http::ApiLimits`).
     #[serde(default, skip_serializing_if = "crate::http::ApiLimits::is_default")]
     pub api_limits: crate::http::ApiLimits,
+    /// The clearing's protocol variant: `abort` (the default: every step is
+    /// verified and a peer that deviates is caught before anything is
+    /// opened) or `semi-honest` (trusts the peers; for comparison only).
+    /// All three nodes must use the same; a clearing link between nodes
+    /// that differ is refused.
+    #[serde(default, skip_serializing_if = "is_abort")]
+    pub security: shares::Security,
+}
+
+fn is_abort(s: &shares::Security) -> bool {
+    *s == shares::Security::Abort
 }
 
 fn is_zero(v: &u64) -> bool {

@@ -20,6 +20,17 @@ pub enum Failure {
     Transient(String),
     /// Fails the same way on every try: the node halts.
     Permanent(String),
+    /// The clearing's verification caught a peer deviating from the
+    /// protocol (security with abort): the node halts without signing,
+    /// recording the check and the peer.
+    Cheating {
+        /// The check that failed.
+        check: String,
+        /// The node it points at, when it can tell.
+        peer: Option<shares::PartyId>,
+        /// The description.
+        message: String,
+    },
 }
 
 impl Failure {
@@ -27,12 +38,13 @@ impl Failure {
     pub fn message(&self) -> &str {
         match self {
             Failure::Transient(m) | Failure::Permanent(m) => m,
+            Failure::Cheating { message, .. } => message,
         }
     }
 
     /// Whether retrying cannot help.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, Failure::Permanent(_))
+        !matches!(self, Failure::Transient(_))
     }
 }
 
@@ -145,6 +157,11 @@ pub fn classify_clearing(e: &auction::mpc::ClearingError) -> Failure {
 pub fn classify_engine(e: &shares::Error) -> Failure {
     match e {
         shares::Error::Transport(_) => Failure::Transient(format!("clearing link: {e}")),
+        shares::Error::Cheating { check, peer } => Failure::Cheating {
+            check: check.to_string(),
+            peer: *peer,
+            message: format!("three-party engine: {e}"),
+        },
         _ => Failure::Permanent(format!(
             "the clearing fails on this node's inputs: three-party engine: {e}"
         )),

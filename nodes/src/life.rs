@@ -54,7 +54,12 @@ pub async fn answer(state: Arc<NodeState>, from: PartyId, req: Request) -> Respo
                 .phase()
                 .unwrap_or_else(|_| state.with_ceremony(State::phase)),
         },
-        Request::Mpc { bid_set, seed, .. } => clearing::accept_link(&state, from, &bid_set, &seed),
+        Request::Mpc {
+            bid_set,
+            seed,
+            security,
+            ..
+        } => clearing::accept_link(&state, from, &bid_set, &seed, security),
         Request::Ask(ask) => Response::Reply(answer_ask(&state, from, ask).await),
     }
 }
@@ -202,6 +207,12 @@ pub async fn drive(state: Arc<NodeState>) {
             Err(Failure::Permanent(e)) => {
                 let _changing = state.changing.lock().await;
                 let aborted = state.ceremony().abort(AbortReason::Local(e));
+                halt(&state, aborted).await;
+                return;
+            }
+            Err(Failure::Cheating { check, peer, .. }) => {
+                let _changing = state.changing.lock().await;
+                let aborted = state.ceremony().abort(AbortReason::Cheating { check, peer });
                 halt(&state, aborted).await;
                 return;
             }

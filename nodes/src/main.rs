@@ -47,6 +47,12 @@ enum Command {
         /// The node config (TOML).
         #[arg(long)]
         config: PathBuf,
+        /// The clearing's protocol variant, overriding the config's
+        /// `security`: `abort` (default; a deviating peer is caught before
+        /// anything is opened) or `semi-honest` (for comparison only). All
+        /// three nodes must use the same.
+        #[arg(long, value_name = "abort|semi-honest")]
+        security: Option<shares::Security>,
     },
     /// End bidding at the running node now (the operator's close); the peers follow.
     Close {
@@ -154,6 +160,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     page_origins: vec![],
                     clearing_pace_ms: 0,
                     api_limits: Default::default(),
+                    security: Default::default(),
                 };
                 std::fs::write(data.join("node.toml"), toml::to_string(&cfg)?)?;
             }
@@ -172,9 +179,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Run { config } => {
+        Command::Run { config, security } => {
             nodes::logging::init(cli.log_json);
-            let cfg = nodes::config::NodeConfig::load(&config)?;
+            let mut cfg = nodes::config::NodeConfig::load(&config)?;
+            if let Some(s) = security {
+                cfg.security = s;
+            }
             nodes::run::run(cfg)
         }
         Command::Close {

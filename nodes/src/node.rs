@@ -64,6 +64,8 @@ pub struct NodeState {
     held: Mutex<Option<Arc<HeldBids>>>,
     /// The pages, their origins and the live view (`crate::web`).
     pub web: crate::live::Web,
+    /// The clearing's protocol variant (`NodeConfig::security`).
+    pub security: shares::Security,
 }
 
 impl NodeState {
@@ -141,6 +143,7 @@ impl NodeState {
             ceremony: Mutex::new(record.state),
             held: Mutex::new(None),
             web,
+            security: config.security,
         })
     }
 
@@ -300,6 +303,7 @@ impl NodeState {
             open_unix: self.auction.open_unix,
             close_unix: self.auction.close_unix,
             now_unix: now_unix(),
+            security: self.security,
             clearing,
             agreed,
             peers,

@@ -55,6 +55,9 @@ pub enum Request {
         /// Which clearing attempt the link belongs to: node 0 draws a fresh
         /// id for each attempt and the others pass it along the ring.
         attempt: u64,
+        /// The protocol variant the dialling node clears with; the
+        /// accepting node refuses a link of another.
+        security: shares::Security,
     },
 }
 

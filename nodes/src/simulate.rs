@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 use auction::MarketFile;
 use auction::mpc::{self, ClearingReport, PartyInput};
 use clap::Args;
-use shares::{NetTransport, Party, PartyId};
+use shares::{NetTransport, Party, PartyId, Security};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,6 +34,11 @@ pub struct SimulateArgs {
     /// Print each party's time and traffic per phase on standard error.
     #[arg(long)]
     pub report: bool,
+    /// The protocol variant: `abort` (every step verified; a deviating
+    /// party is caught before anything is opened) or `semi-honest` (for
+    /// comparison only).
+    #[arg(long, value_name = "abort|semi-honest", default_value = "abort")]
+    pub security: Security,
 }
 
 /// How long a party waits for a peer's message.
@@ -73,6 +78,7 @@ fn run_party(
     me: PartyId,
     addrs: [SocketAddr; 3],
     input: PartyInput,
+    security: Security,
 ) -> anyhow::Result<(auction::Outcome, ClearingReport)> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -82,6 +88,7 @@ fn run_party(
         .with_context(|| format!("{me}: connecting to the other parties"))?;
     let mut party =
         Party::setup(t, &mut rand::rngs::OsRng).with_context(|| format!("{me}: key agreement"))?;
+    party.set_security(security);
     let out =
         mpc::clear_with_report(&mut party, &input).with_context(|| format!("{me}: clearing"))?;
     party
@@ -91,10 +98,13 @@ fn run_party(
     Ok(out)
 }
 
-/// Clears `market` with three parties over loopback TCP; returns the
-/// outcome (the three parties' outcomes are checked to be equal) and each
-/// party's report.
-pub fn simulate(market: &MarketFile) -> anyhow::Result<(auction::Outcome, [ClearingReport; 3])> {
+/// Clears `market` with three parties over loopback TCP at the given
+/// security; returns the outcome (the three parties' outcomes are checked
+/// to be equal) and each party's report.
+pub fn simulate(
+    market: &MarketFile,
+    security: Security,
+) -> anyhow::Result<(auction::Outcome, [ClearingReport; 3])> {
     // A market file may state any K; the layout below takes 4K values per
     // bid at once, so a K no node would take (an auction file's limit)
     // would be an allocation of up to 128 GiB.
@@ -111,7 +121,7 @@ pub fn simulate(market: &MarketFile) -> anyhow::Result<(auction::Outcome, [Clear
         .map(|(me, input)| {
             std::thread::Builder::new()
                 .name(format!("party-{}", me.index()))
-                .spawn(move || run_party(me, addrs, input))
+                .spawn(move || run_party(me, addrs, input, security))
         })
         .collect::<Result<_, _>>()?;
     let mut results = Vec::new();
@@ -144,7 +154,7 @@ pub fn main(args: SimulateArgs) -> anyhow::Result<()> {
             eprintln!("excluded before sharing: {e}");
         }
     }
-    let (outcome, reports) = simulate(&market)?;
+    let (outcome, reports) = simulate(&market, args.security)?;
     if args.report {
         for (i, r) in reports.iter().enumerate() {
             for p in &r.phases {

@@ -47,6 +47,9 @@ pub struct Status {
     pub close_unix: u64,
     /// The node's clock (Unix seconds).
     pub now_unix: u64,
+    /// The clearing's protocol variant: `abort` or `semi-honest`.
+    #[serde(default)]
+    pub security: shares::Security,
     /// The step being worked on.
     pub clearing: Clearing,
     /// The agreed bid set, once agreed (public from then on).

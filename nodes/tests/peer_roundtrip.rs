@@ -162,13 +162,18 @@ fn request() -> impl Strategy<Value = Request> {
         (party(), digest()).prop_map(|(node, auction_hash)| Request::Hello { node, auction_hash }),
         Just(Request::Ping),
         ask().prop_map(Request::Ask),
-        (digest(), any::<[u8; 32]>(), any::<u64>()).prop_map(|(bid_set, seed, attempt)| {
-            Request::Mpc {
+        (digest(), any::<[u8; 32]>(), any::<u64>(), any::<bool>()).prop_map(
+            |(bid_set, seed, attempt, abort)| Request::Mpc {
                 bid_set,
                 seed: Seed(seed),
                 attempt,
+                security: if abort {
+                    shares::Security::Abort
+                } else {
+                    shares::Security::SemiHonest
+                },
             }
-        }),
+        ),
     ]
 }
 

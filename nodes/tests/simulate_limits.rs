@@ -20,7 +20,7 @@ fn market(k: u32) -> MarketFile {
 #[test]
 fn a_k_beyond_what_nodes_take_is_refused_not_allocated() {
     for k in [MAX_ORDERS_PER_SIDE + 1, 100_000_000, u32::MAX] {
-        let e = nodes::simulate::simulate(&market(k))
+        let e = nodes::simulate::simulate(&market(k), shares::Security::Abort)
             .err()
             .unwrap_or_else(|| panic!("K = {k} was simulated"))
             .to_string();

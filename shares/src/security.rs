@@ -13,7 +13,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The protocol variant of a session. All three parties must use the same.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// Written `semi-honest` or `abort` (command lines, configuration files).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Security {
     /// Correct and private while every party follows the protocol.
     SemiHonest,
@@ -35,7 +37,7 @@ impl Security {
 
 impl fmt::Display for Security {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 

@@ -76,10 +76,30 @@ pub enum AbortReason {
     /// The bundle of all three signatures does not verify.
     #[error("outcome bundle does not verify: {0}")]
     BundleDoesNotVerify(String),
+    /// The clearing's verification caught a node sending what the protocol
+    /// does not prescribe (security with abort). The outcome was never
+    /// opened; this node does not sign.
+    #[error("{}", cheating_text(check, peer))]
+    Cheating {
+        /// The check that failed (`mul`, `and`, `opening`, ...).
+        check: String,
+        /// The node the check points at, when it can tell.
+        peer: Option<PartyId>,
+    },
     /// A failure at this node outside the ceremony (its database, its
     /// clearing), recorded by the adapter.
     #[error("{0}")]
     Local(String),
+}
+
+fn cheating_text(check: &str, peer: &Option<PartyId>) -> String {
+    let who = match peer {
+        Some(p) => format!("node {} deviated from the protocol", p.index()),
+        None => "a node deviated from the protocol (this check cannot tell which)".to_string(),
+    };
+    format!(
+        "the clearing's `{check}` check failed: {who}; nothing was opened and this node does not sign"
+    )
 }
 
 impl AbortReason {
@@ -92,6 +112,7 @@ impl AbortReason {
             | AbortReason::DifferentOutcome { peer }
             | AbortReason::BadSignature { peer }
             | AbortReason::Unexpected { peer, .. } => Some(*peer),
+            AbortReason::Cheating { peer, .. } => *peer,
             AbortReason::OutcomeSeed { .. }
             | AbortReason::Unsignable(_)
             | AbortReason::BundleDoesNotVerify(_)

@@ -20,7 +20,9 @@
 //! times (time and traffic per phase) and checks its outcome against the
 //! reference after the timed runs.
 
-use super::harness::{NetArgs, PartyNet, connect, median, peak_memory_bytes, run_parties};
+use super::harness::{
+    NetArgs, PartyNet, connect, median, peak_memory_bytes, reset_peak_memory, run_parties,
+};
 use anyhow::{Context, bail};
 use auction::generate::{GenParams, generate};
 use auction::mpc::{self, BidShares, PartyInput};
@@ -28,7 +30,7 @@ use auction::{AuctionParams, BidderId, Exclusion, Outcome, Seed};
 use clap::{Args, ValueEnum};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use shares::{Party, PartyId, Stats};
+use shares::{Party, PartyId, Security, Stats};
 use std::path::{Path, PathBuf};
 
 /// A clearing workload.
@@ -90,10 +92,15 @@ pub struct ClearingArgs {
     /// Workloads to run (default: all but 2^22 slots).
     #[arg(long, value_enum)]
     pub only: Vec<Workload>,
-    /// Timed runs per workload (default: 5 for the sugar-beet market, 3 for
-    /// 2^17 slots, 1 for 2^20 and 2^22 slots).
+    /// Timed runs per workload and security level (default: 5 for the
+    /// sugar-beet market, 3 for 2^17 slots, 1 for 2^20 and 2^22 slots).
     #[arg(long)]
     pub runs: Option<usize>,
+    /// The security levels to run: `abort`, `semi-honest`, or both (the
+    /// default), alternating run by run in the same processes so that the
+    /// ratio is measured under the same load.
+    #[arg(long, value_name = "abort|semi-honest")]
+    pub security: Vec<Security>,
     /// How the parties are connected.
     #[command(flatten)]
     pub net: NetArgs,
@@ -111,9 +118,12 @@ pub struct ClearingPartyArgs {
     /// The folder holding this party's input and the expected outcome.
     #[arg(long)]
     pub input: PathBuf,
-    /// Timed runs.
+    /// Timed runs per security level.
     #[arg(long)]
     pub runs: usize,
+    /// The security levels, run alternately.
+    #[arg(long, required = true)]
+    pub security: Vec<Security>,
 }
 
 /// The public part of a party's input file.
@@ -180,10 +190,17 @@ fn read_input(dir: &Path, i: usize) -> anyhow::Result<PartyInput> {
     })
 }
 
-/// What one party reports.
+/// What one party reports: one report per security level.
 #[derive(Debug, Serialize, Deserialize)]
-struct PartyReport {
+struct PartyReports {
     party: usize,
+    levels: Vec<PartyReport>,
+}
+
+/// What one party reports of one security level.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct PartyReport {
+    security: Security,
     /// Per run: total wall seconds.
     seconds: Vec<f64>,
     /// Per run: (phase, seconds).
@@ -200,6 +217,7 @@ struct PartyReport {
 #[derive(Debug, Serialize)]
 struct Row {
     workload: String,
+    security: Security,
     slots: usize,
     bidders: usize,
     /// Median over runs of the slowest party's wall time.
@@ -231,8 +249,9 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
     };
     if !a.json {
         crate::outln!(
-            "{:<22} {:>8} {:>9} {:>42} {:>10} {:>7} {:>9} {:>7} check",
+            "{:<22} {:<12} {:>8} {:>9} {:>42} {:>10} {:>7} {:>9} {:>7} check",
             "workload",
+            "security",
             "slots",
             "median s",
             "validation/sort/price/fills/allocations s",
@@ -242,6 +261,11 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
             "target"
         );
     }
+    let security = if a.security.is_empty() {
+        vec![Security::SemiHonest, Security::Abort]
+    } else {
+        a.security.clone()
+    };
     for w in list {
         let runs = a.runs.unwrap_or(w.default_runs()).max(1);
         let market = generate(&w.market_params());
@@ -260,8 +284,9 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
         let bidders = market.bids.len();
         drop(market);
         let dir_s = dir.path().display().to_string();
-        let reports: [PartyReport; 3] = run_parties(&a.net, |p| {
-            [
+        let levels: Vec<String> = security.iter().map(|s| s.to_string()).collect();
+        let all: [PartyReports; 3] = run_parties(&a.net, |p| {
+            let mut args = [
                 "bench",
                 "clearing-party",
                 "--party",
@@ -272,101 +297,146 @@ pub fn run(a: ClearingArgs) -> anyhow::Result<()> {
                 &runs.to_string(),
             ]
             .map(String::from)
-            .to_vec()
+            .to_vec();
+            for l in &levels {
+                args.extend(["--security".to_string(), l.clone()]);
+            }
+            args
         })?;
-        let n_runs = reports.iter().map(|r| r.seconds.len()).min().unwrap_or(0);
-        let seconds: Vec<f64> = (0..n_runs)
-            .map(|k| reports.iter().map(|r| r.seconds[k]).fold(0.0, f64::max))
-            .collect();
-        let names: Vec<String> = reports[0]
-            .phases
-            .first()
-            .map(|p| p.iter().map(|(n, _)| n.clone()).collect())
-            .unwrap_or_default();
-        let phase_seconds_median = names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let per_run: Vec<f64> = (0..n_runs)
-                    .map(|k| {
-                        reports
-                            .iter()
-                            .map(|r| r.phases[k].get(j).map_or(0.0, |x| x.1))
-                            .fold(0.0, f64::max)
-                    })
-                    .collect();
-                (name.clone(), median(&per_run))
-            })
-            .collect();
-        let per_phase = |f: &dyn Fn(&(String, u64, u64)) -> u64| -> Vec<(String, [u64; 3])> {
-            names
-                .iter()
-                .enumerate()
-                .map(|(j, name)| {
-                    let v = [0, 1, 2].map(|i| reports[i].phase_traffic.get(j).map_or(0, f));
-                    (name.clone(), v)
-                })
-                .collect()
-        };
-        let row = Row {
-            workload: w.name().to_string(),
-            link: a.net.describe(),
-            phase_bytes_sent: per_phase(&|p| p.1),
-            phase_rounds: per_phase(&|p| p.2),
-            slots,
-            bidders,
-            seconds_median: median(&seconds),
-            seconds,
-            phase_seconds_median,
-            bytes_sent: [0, 1, 2].map(|i| reports[i].stats.bytes_sent),
-            rounds: [0, 1, 2].map(|i| reports[i].stats.rounds),
-            peak_memory_bytes: [0, 1, 2].map(|i| reports[i].peak_memory_bytes),
-            target_seconds: w.target(),
-            correct: reports.iter().all(|r| r.correct),
-        };
-        if a.json {
-            crate::outln!("{}", serde_json::to_string(&row)?);
-        } else {
-            let mib = |b: u64| b as f64 / (1 << 20) as f64;
-            let phases: Vec<String> = row
-                .phase_seconds_median
-                .iter()
-                .map(|(_, s)| format!("{s:.3}"))
-                .collect();
+        let mut rows = Vec::new();
+        for (k, level) in security.iter().enumerate() {
+            let reports: [&PartyReport; 3] = [0, 1, 2].map(|i| &all[i].levels[k]);
+            let row = row_of(w, *level, &a.net, slots, bidders, reports);
+            print_row(&row, a.json)?;
+            rows.push(row);
+        }
+        if let [semi, abort] = &rows[..]
+            && !a.json
+        {
+            let ratio = |x: f64, y: f64| if y > 0.0 { x / y } else { f64::NAN };
+            let max = |v: &[u64; 3]| *v.iter().max().unwrap_or(&0) as f64;
             crate::outln!(
-                "{:<22} {:>8} {:>9.3} {:>42} {:>10.1} {:>7} {:>9} {:>7} {}",
-                row.workload,
-                row.slots,
-                row.seconds_median,
-                phases.join("/"),
-                mib(*row.bytes_sent.iter().max().unwrap_or(&0)),
-                row.rounds.iter().max().unwrap_or(&0),
-                row.peak_memory_bytes
-                    .iter()
-                    .flatten()
-                    .max()
-                    .map_or("?".into(), |b| format!("{:.0}", mib(*b))),
-                row.target_seconds.map_or("-".into(), |t| format!("< {t}")),
-                if row.correct { "ok" } else { "WRONG" }
+                "    abort / semi-honest: time {:.2}x, bytes {:.2}x, rounds {:.2}x (target <= 2x time and bytes)",
+                ratio(abort.seconds_median, semi.seconds_median),
+                ratio(max(&abort.bytes_sent), max(&semi.bytes_sent)),
+                ratio(max(&abort.rounds), max(&semi.rounds)),
             );
-            for (j, (name, secs)) in row.phase_seconds_median.iter().enumerate() {
-                let bytes = row.phase_bytes_sent[j].1.iter().max().copied().unwrap_or(0);
-                let rounds = row.phase_rounds[j].1.iter().max().copied().unwrap_or(0);
-                crate::outln!(
-                    "    {:<12} {:>9.3} s {:>6} rounds {:>10.2} MiB/party",
-                    name,
-                    secs,
-                    rounds,
-                    mib(bytes)
+        }
+        for row in &rows {
+            if !row.correct {
+                bail!(
+                    "{} ({}): the three-party outcome differs from the reference",
+                    w.name(),
+                    row.security
                 );
             }
         }
-        if !row.correct {
-            bail!(
-                "{}: the three-party outcome differs from the reference",
-                w.name()
-            );
-        }
+    }
+    Ok(())
+}
+
+/// The row of one workload at one security level, from the three parties'
+/// reports.
+fn row_of(
+    w: Workload,
+    security: Security,
+    net: &NetArgs,
+    slots: usize,
+    bidders: usize,
+    reports: [&PartyReport; 3],
+) -> Row {
+    let n_runs = reports.iter().map(|r| r.seconds.len()).min().unwrap_or(0);
+    let seconds: Vec<f64> = (0..n_runs)
+        .map(|k| reports.iter().map(|r| r.seconds[k]).fold(0.0, f64::max))
+        .collect();
+    let names: Vec<String> = reports[0]
+        .phases
+        .first()
+        .map(|p| p.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    let phase_seconds_median = names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let per_run: Vec<f64> = (0..n_runs)
+                .map(|k| {
+                    reports
+                        .iter()
+                        .map(|r| r.phases[k].get(j).map_or(0.0, |x| x.1))
+                        .fold(0.0, f64::max)
+                })
+                .collect();
+            (name.clone(), median(&per_run))
+        })
+        .collect();
+    let per_phase = |f: &dyn Fn(&(String, u64, u64)) -> u64| -> Vec<(String, [u64; 3])> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let v = [0, 1, 2].map(|i| reports[i].phase_traffic.get(j).map_or(0, f));
+                (name.clone(), v)
+            })
+            .collect()
+    };
+    Row {
+        workload: w.name().to_string(),
+        security,
+        link: net.describe(),
+        phase_bytes_sent: per_phase(&|p| p.1),
+        phase_rounds: per_phase(&|p| p.2),
+        slots,
+        bidders,
+        seconds_median: median(&seconds),
+        seconds,
+        phase_seconds_median,
+        bytes_sent: [0, 1, 2].map(|i| reports[i].stats.bytes_sent),
+        rounds: [0, 1, 2].map(|i| reports[i].stats.rounds),
+        peak_memory_bytes: [0, 1, 2].map(|i| reports[i].peak_memory_bytes),
+        target_seconds: w.target(),
+        correct: reports.iter().all(|r| r.correct),
+    }
+}
+
+/// Prints a row: one JSON object, or a table line and one line per phase.
+fn print_row(row: &Row, json: bool) -> anyhow::Result<()> {
+    if json {
+        crate::outln!("{}", serde_json::to_string(row)?);
+        return Ok(());
+    }
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    let phases: Vec<String> = row
+        .phase_seconds_median
+        .iter()
+        .map(|(_, s)| format!("{s:.3}"))
+        .collect();
+    crate::outln!(
+        "{:<22} {:<12} {:>8} {:>9.3} {:>42} {:>10.1} {:>7} {:>9} {:>7} {}",
+        row.workload,
+        row.security,
+        row.slots,
+        row.seconds_median,
+        phases.join("/"),
+        mib(*row.bytes_sent.iter().max().unwrap_or(&0)),
+        row.rounds.iter().max().unwrap_or(&0),
+        row.peak_memory_bytes
+            .iter()
+            .flatten()
+            .max()
+            .map_or("?".into(), |b| format!("{:.0}", mib(*b))),
+        row.target_seconds.map_or("-".into(), |t| format!("< {t}")),
+        if row.correct { "ok" } else { "WRONG" }
+    );
+    for (j, (name, secs)) in row.phase_seconds_median.iter().enumerate() {
+        let bytes = row.phase_bytes_sent[j].1.iter().max().copied().unwrap_or(0);
+        let rounds = row.phase_rounds[j].1.iter().max().copied().unwrap_or(0);
+        crate::outln!(
+            "    {:<12} {:>9.3} s {:>6} rounds {:>10.2} MiB/party",
+            name,
+            secs,
+            rounds,
+            mib(bytes)
+        );
     }
     Ok(())
 }
@@ -401,42 +471,51 @@ pub fn party(a: ClearingPartyArgs) -> anyhow::Result<()> {
     let input = read_input(&a.input, a.party)?;
     let (_rt, t) = connect(me, &a.net)?;
     let mut p = Party::setup(t, &mut rand::rngs::OsRng)?;
-    let (mut seconds, mut phases, mut stats, mut last) = (Vec::new(), Vec::new(), None, None);
-    let mut phase_traffic = Vec::new();
-    for _ in 0..a.runs {
-        p.barrier()?;
-        let before = p.stats();
-        let t0 = std::time::Instant::now();
-        let (outcome, report) = mpc::clear_with_report(&mut p, &input)?;
-        seconds.push(t0.elapsed().as_secs_f64());
-        phases.push(
-            report
-                .phases
-                .iter()
-                .map(|ph| (ph.name.to_string(), ph.seconds))
-                .collect(),
-        );
-        if stats.is_none() {
-            stats = Some(p.stats() - before);
-            phase_traffic = report
-                .phases
-                .iter()
-                .map(|ph| (ph.name.to_string(), ph.bytes_sent, ph.rounds))
-                .collect();
+    let expected: Outcome = serde_json::from_slice(&std::fs::read(a.input.join("expected.json"))?)?;
+    let mut levels: Vec<PartyReport> = a
+        .security
+        .iter()
+        .map(|&security| PartyReport {
+            security,
+            correct: true,
+            ..PartyReport::default()
+        })
+        .collect();
+    // Run k of every level, then run k+1 of every level: the levels see
+    // the same load.
+    for run in 0..a.runs {
+        for level in levels.iter_mut() {
+            p.set_security(level.security);
+            p.barrier()?;
+            reset_peak_memory();
+            let before = p.stats();
+            let t0 = std::time::Instant::now();
+            let (outcome, report) = mpc::clear_with_report(&mut p, &input)?;
+            level.seconds.push(t0.elapsed().as_secs_f64());
+            level.phases.push(
+                report
+                    .phases
+                    .iter()
+                    .map(|ph| (ph.name.to_string(), ph.seconds))
+                    .collect(),
+            );
+            level.peak_memory_bytes = level.peak_memory_bytes.max(peak_memory_bytes());
+            if run == 0 {
+                level.stats = p.stats() - before;
+                level.phase_traffic = report
+                    .phases
+                    .iter()
+                    .map(|ph| (ph.name.to_string(), ph.bytes_sent, ph.rounds))
+                    .collect();
+            }
+            p.clear_opened();
+            level.correct &= outcome == expected;
         }
-        p.clear_opened();
-        last = Some(outcome);
     }
     p.barrier()?;
-    let expected: Outcome = serde_json::from_slice(&std::fs::read(a.input.join("expected.json"))?)?;
-    let report = PartyReport {
+    let report = PartyReports {
         party: a.party,
-        seconds,
-        phases,
-        phase_traffic,
-        stats: stats.unwrap_or_default(),
-        peak_memory_bytes: peak_memory_bytes(),
-        correct: last.as_ref() == Some(&expected),
+        levels,
     };
     p.into_transport().close()?;
     crate::outln!("{}", serde_json::to_string(&report)?);

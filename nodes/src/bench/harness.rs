@@ -288,6 +288,13 @@ pub fn peak_memory_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// Resets the peak resident memory (`VmHWM`) to the current size, so that
+/// the next [`peak_memory_bytes`] measures what follows. Linux only; a no-op
+/// where `/proc/self/clear_refs` cannot be written.
+pub fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// The median (mean of the middle two for an even count).
 pub fn median(v: &[f64]) -> f64 {
     if v.is_empty() {

@@ -81,6 +81,7 @@ pub fn run(a: IntakeArgs) -> anyhow::Result<()> {
         page_origins: vec![],
         clearing_pace_ms: 0,
         api_limits: Default::default(),
+        security: Default::default(),
     };
     let fingerprint = ids[0].fingerprint();
 

@@ -32,6 +32,8 @@ pub struct Cluster {
     pub auction_path: PathBuf,
     /// `RUST_LOG` for the node processes (default: theirs, `info`).
     pub log_filter: Option<String>,
+    /// Extra environment of each node's process.
+    pub env: [Vec<(String, String)>; 3],
 }
 
 fn free_port(ip: &str) -> u16 {
@@ -126,6 +128,7 @@ impl Cluster {
             keys,
             auction_path,
             log_filter: None,
+            env: Default::default(),
         }
     }
 
@@ -143,6 +146,7 @@ impl Cluster {
         if let Some(f) = &self.log_filter {
             cmd.env("RUST_LOG", f);
         }
+        cmd.envs(self.env[i].iter().map(|(k, v)| (k, v)));
         let child = cmd.spawn().unwrap();
         self.children[i] = Some(child);
     }
