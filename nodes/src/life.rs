@@ -212,7 +212,9 @@ pub async fn drive(state: Arc<NodeState>) {
             }
             Err(Failure::Cheating { check, peer, .. }) => {
                 let _changing = state.changing.lock().await;
-                let aborted = state.ceremony().abort(AbortReason::Cheating { check, peer });
+                let aborted = state
+                    .ceremony()
+                    .abort(AbortReason::Cheating { check, peer });
                 halt(&state, aborted).await;
                 return;
             }

@@ -159,7 +159,10 @@ async fn a_corrupted_multiplication_is_caught_and_a_rerun_clears() {
         seed,
         bids: bids.values().cloned().collect(),
     };
-    assert_eq!(bundles[0].outcome, auction::reference::clear_market(&market));
+    assert_eq!(
+        bundles[0].outcome,
+        auction::reference::clear_market(&market)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

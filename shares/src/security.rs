@@ -14,7 +14,9 @@ use std::str::FromStr;
 
 /// The protocol variant of a session. All three parties must use the same.
 /// Written `semi-honest` or `abort` (command lines, configuration files).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Security {
     /// Correct and private while every party follows the protocol.
