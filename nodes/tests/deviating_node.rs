@@ -8,7 +8,7 @@
 mod common;
 
 use auction::wire::{OutcomeBundle, Version, prepare_submissions};
-use auction::{MarketFile, RawBid, RawOrder, Seed};
+use auction::{MarketFile, RawBid, Seed};
 use common::*;
 use rand::SeedableRng;
 use serde_json::Value;
@@ -20,22 +20,6 @@ use std::time::Duration;
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const DEVIATOR: usize = 1;
-
-fn raw(bid: &auction::Bid) -> RawBid {
-    let o = |v: &Vec<auction::Order>| {
-        v.iter()
-            .map(|o| RawOrder {
-                price: o.price.0 as i128,
-                quantity: o.quantity.0 as i128,
-            })
-            .collect()
-    };
-    RawBid {
-        bidder: bid.bidder.clone(),
-        buy: o(&bid.buy),
-        sell: o(&bid.sell),
-    }
-}
 
 /// A cluster with `n` bids submitted to all three nodes, node `DEVIATOR`
 /// deviating as `deviation` says; returns the bids.
@@ -60,7 +44,7 @@ async fn market_with_deviator(
             let (s, v) = c.submit_to(i, sub).await.unwrap();
             assert_eq!(s, 200, "node {i}: {v}");
         }
-        bids.insert(id, raw(&bid));
+        bids.insert(id, RawBid::from(&bid));
     }
     (c, bids)
 }

@@ -9,7 +9,7 @@
 mod common;
 
 use auction::wire::{OutcomeBundle, Submission, prepare_submissions};
-use auction::{AuctionParams, MarketFile, RawBid, RawOrder, Seed};
+use auction::{AuctionParams, MarketFile, RawBid, Seed};
 use common::*;
 use rand::SeedableRng;
 use serde_json::Value;
@@ -29,22 +29,6 @@ fn run(args: &[&str], config: &Path, extra: Option<&Path>) -> (bool, String, Str
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn raw(bid: &auction::Bid) -> RawBid {
-    let o = |v: &Vec<auction::Order>| {
-        v.iter()
-            .map(|o| RawOrder {
-                price: o.price.0 as i128,
-                quantity: o.quantity.0 as i128,
-            })
-            .collect()
-    };
-    RawBid {
-        bidder: bid.bidder.clone(),
-        buy: o(&bid.buy),
-        sell: o(&bid.sell),
-    }
 }
 
 async fn post(c: &Cluster, i: usize, path: &str, sub: &Submission) -> (u16, Value) {
@@ -167,7 +151,7 @@ async fn one_node_process_serves_two_auctions_at_once() {
                 let (s, v) = post(&c, i, route, &subs[i]).await;
                 assert_eq!(s, 200, "node {i}, auction {}: {v}", params.id);
             }
-            bids[a].push(raw(&bid));
+            bids[a].push(RawBid::from(&bid));
             // A bid for one auction sent to the other's route is refused.
             if b == 0 {
                 let other = if a == 0 { second_route } else { first_route };

@@ -18,22 +18,6 @@ use std::time::Duration;
 /// Heavy tests one at a time: the machine has two cores.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn raw(bid: &auction::Bid) -> RawBid {
-    let o = |v: &Vec<auction::Order>| {
-        v.iter()
-            .map(|o| RawOrder {
-                price: o.price.0 as i128,
-                quantity: o.quantity.0 as i128,
-            })
-            .collect()
-    };
-    RawBid {
-        bidder: bid.bidder.clone(),
-        buy: o(&bid.buy),
-        sell: o(&bid.sell),
-    }
-}
-
 /// Submits to all three nodes, retrying a node that is down; returns once
 /// all three acknowledged (a retried version already stored counts).
 async fn submit_all(c: &Cluster, subs: &[Submission; 3]) {
@@ -128,7 +112,7 @@ async fn three_nodes_clear_to_the_reference() {
             let subs =
                 prepare_submissions(&c.params, &bid, Version(v), c.key(&id), &mut rng).unwrap();
             submit_all(&c, &subs).await;
-            last.insert(id.clone(), raw(&bid));
+            last.insert(id.clone(), RawBid::from(&bid));
         }
     }
     // The last bidder's price is out of range: only the computation's own
@@ -193,7 +177,7 @@ async fn kill_nine_while_bidding_and_clearing_loses_nothing() {
             prepared.push(
                 prepare_submissions(&c.params, &bid, Version(v), c.key(&id), &mut rng).unwrap(),
             );
-            last.insert(id.clone(), (v, raw(&bid)));
+            last.insert(id.clone(), (v, RawBid::from(&bid)));
         }
     }
     // Bids arrive from two concurrent clients while node 1 is killed and
@@ -303,7 +287,7 @@ async fn a_node_that_stays_down_makes_the_others_wait() {
             &prepare_submissions(&c.params, &bid, Version(1), c.key(&id), &mut rng).unwrap(),
         )
         .await;
-        last.insert(id, raw(&bid));
+        last.insert(id, RawBid::from(&bid));
     }
     c.kill(2);
     c.close(0);
