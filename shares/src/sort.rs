@@ -62,7 +62,7 @@ use crate::onehot;
 use crate::share::ArithShares;
 use crate::shuffle::{Column, Shuffle};
 use crate::transport::Transport;
-use crate::{Error, Party, Result};
+use crate::{Error, Party, Result, Security};
 
 /// Key bits sorted per pass for up to [`WIDE_DIGITS_UP_TO`] elements: 16
 /// buckets per digit, the fewest rounds.
@@ -104,13 +104,22 @@ impl std::fmt::Debug for SortPermutation {
     }
 }
 
-fn to_perm(label: &'static str, v: &[u64]) -> Result<Vec<u32>> {
+/// The opened vector `v` as a permutation. One that is not a permutation
+/// means a party changed a share or a message: under [`Security::Abort`]
+/// that is reported as cheating (the check cannot tell which party).
+fn to_perm(security: Security, label: &'static str, v: &[u64]) -> Result<Vec<u32>> {
     let n = v.len();
     let mut seen = vec![false; n];
     let mut out = Vec::with_capacity(n);
     for &x in v {
         if x >= n as u64 || seen[x as usize] {
-            return Err(Error::NotAPermutation(label));
+            return Err(match security {
+                Security::SemiHonest => Error::NotAPermutation(label),
+                Security::Abort => Error::Cheating {
+                    check: "sort permutation",
+                    peer: None,
+                },
+            });
         }
         seen[x as usize] = true;
         out.push(x as u32);
@@ -299,6 +308,7 @@ pub fn sorting_permutation_digits<T: Transport>(
         });
     }
     let me = party.id();
+    let abort = party.security() == Security::Abort;
     let b = index_bytes(n);
     let bits = a2b(party, key, key_bits)?;
     // One XOR-shared word per element holding its key bits.
@@ -324,20 +334,25 @@ pub fn sorting_permutation_digits<T: Transport>(
             on_pass(pass, key_bits);
         }
         let rel = lo - shift;
-        let started = match pending.take() {
-            Some(p) => p,
-            None => onehot::start(party, &key_own, &key_next, rel, width, b)?,
+        let e = if abort {
+            // In the current order, from multiplications only.
+            onehot::from_products(party, &key_own, &key_next, rel, width)?
+        } else {
+            let started = match pending.take() {
+                Some(p) => p,
+                None => onehot::start(party, &key_own, &key_next, rel, width, b)?,
+            };
+            onehot::finish(
+                party,
+                started,
+                &key_own,
+                &key_next,
+                rel,
+                width,
+                moved_by.as_deref(),
+                b,
+            )?
         };
-        let e = onehot::finish(
-            party,
-            started,
-            &key_own,
-            &key_next,
-            rel,
-            width,
-            moved_by.as_deref(),
-            b,
-        )?;
         let (rho_own, rho_next) = onehot::positions(party, &e, b)?;
         drop(e);
         if t + 1 == digits.len() {
@@ -361,7 +376,7 @@ pub fn sorting_permutation_digits<T: Transport>(
                     onehot::start(party, &key_own, &key_next, next_rel, next_width, b)
                 })?;
             pending = Some(started);
-            let opened = to_perm(ROUND_LABEL, &opened)?;
+            let opened = to_perm(party.security(), ROUND_LABEL, &opened)?;
             key_own = scatter_words(&key_own, &opened);
             key_next = scatter_words(&key_next, &opened);
             idx_own = scatter_words(&idx_own, &opened);
@@ -401,13 +416,20 @@ pub fn sorting_permutation_digits<T: Transport>(
         let (i_own, i_next) = out.next().expect("three columns");
         // Party 0's message of the next one-hot vector goes out now, in
         // the round of the opening; it is computed in the shuffled order,
-        // which parties 1 and 2 undo with the opened vector.
-        let (opened, started) =
-            party.open_packed_then(ROUND_LABEL, &r_own, &r_next, b, |party| {
-                onehot::start(party, &k_own, &k_next, next_rel, next_width, b)
-            })?;
-        pending = Some(started);
-        let opened = to_perm(ROUND_LABEL, &opened)?;
+        // which parties 1 and 2 undo with the opened vector. (In abort
+        // mode there is no such message: the next one-hot vector is made
+        // from products once the key words are in order.)
+        let opened = if abort {
+            party.open_packed(ROUND_LABEL, &r_own, &r_next, b)?
+        } else {
+            let (opened, started) =
+                party.open_packed_then(ROUND_LABEL, &r_own, &r_next, b, |party| {
+                    onehot::start(party, &k_own, &k_next, next_rel, next_width, b)
+                })?;
+            pending = Some(started);
+            opened
+        };
+        let opened = to_perm(party.security(), ROUND_LABEL, &opened)?;
         key_own = scatter_words(&k_own, &opened);
         key_next = scatter_words(&k_next, &opened);
         idx_own = scatter_words(&i_own, &opened);
@@ -429,6 +451,7 @@ fn finish_sort<T: Transport>(
     #[cfg(feature = "planted-leaks")]
     if party.leaks(crate::leak::Leak::SortOpensUnshuffled) {
         let opened = to_perm(
+            party.security(),
             ROUND_LABEL,
             &party.open_packed(ROUND_LABEL, &rho.0, &rho.1, b)?,
         )?;
@@ -462,6 +485,7 @@ fn finish_sort<T: Transport>(
     let (r_own, r_next) = out.next().expect("two columns");
     let (i_own, i_next) = out.next().expect("two columns");
     let opened = to_perm(
+        party.security(),
         ROUND_LABEL,
         &party.open_packed(ROUND_LABEL, &r_own, &r_next, b)?,
     )?;
@@ -495,6 +519,7 @@ fn index_permutation<T: Transport>(
         .pop()
         .expect("one column");
     let opened = to_perm(
+        party.security(),
         INDEX_LABEL,
         &party.open_packed(INDEX_LABEL, &s_own, &s_next, b)?,
     )?;
