@@ -364,6 +364,16 @@ pub fn sorting_permutation_digits<T: Transport>(
         for w in key_own.iter_mut().chain(key_next.iter_mut()) {
             *w >>= width;
         }
+        if abort {
+            // A shuffle leaves its two holders' copies of a component
+            // different above the bytes it moved; the shift brings those
+            // bits down. The checked shuffle needs every bit it moves to
+            // be one sharing: clear all but the key bits still unsorted.
+            let left = (1u64 << (key_bits - shift)) - 1;
+            for w in key_own.iter_mut().chain(key_next.iter_mut()) {
+                *w &= left;
+            }
+        }
         let key_bytes = (key_bits - shift).div_ceil(8);
         let (next_lo, next_width) = digits[t + 1];
         let next_rel = next_lo - shift;
