@@ -387,12 +387,14 @@ pub(crate) fn inject_ring<T: Transport>(
     };
     let me = party.id().index();
     if party.security() == Security::Abort {
-        let [b0, b1, b2] = component_sharings(
-            me,
-            unpack_into(&|b: &BitShares, i| b.own[i]),
-            unpack_into(&|b: &BitShares, i| b.next[i]),
-        );
-        return Ok(xor3(party, &b0, &b1, &b2, narrow)?.split(&lens));
+        let mut injection = Injection::new(me, bs);
+        loop {
+            let (x, y) = injection.factors();
+            let p = mul_ring(party, x, y, narrow)?;
+            if let Some(out) = injection.absorb(p) {
+                return Ok(out);
+            }
+        }
     }
     let zeros = || vec![0u64; n];
     // [c] with c = b0 ^ b1 known to party 0: components (r, c - r, 0).
@@ -468,19 +470,72 @@ pub(crate) fn component_sharings(me: usize, own: Vec<u64>, next: Vec<u64>) -> [A
     out
 }
 
-/// `b0 ^ b1 ^ b2` for arithmetic sharings of bits: `p ^ q = p + q - 2 p q`
-/// twice, two rounds of one multiplication each.
-fn xor3<T: Transport>(
+/// A bit injection from products only: `c = b0 ^ b1 = b0 + b1 - 2 b0 b1`,
+/// then `c ^ b2` the same way, with `[b0]`, `[b1]`, `[b2]` the
+/// single-component sharings of the three components. Its two products are
+/// handed out one round at a time ([`Injection::factors`]), so that a
+/// caller can multiply them together with other products of the same round.
+pub(crate) struct Injection {
+    lens: Vec<usize>,
+    b0: ArithShares,
+    b1: ArithShares,
+    b2: ArithShares,
+    /// `b0 ^ b1`, once the first product is in.
+    c: Option<ArithShares>,
+}
+
+impl Injection {
+    /// The injection of the bits of `bs` (concatenated), for party `me`.
+    pub(crate) fn new(me: usize, bs: &[&BitShares]) -> Injection {
+        let (own, next) = unpacked_bits(bs);
+        let [b0, b1, b2] = component_sharings(me, own, next);
+        Injection {
+            lens: bs.iter().map(|b| b.len).collect(),
+            b0,
+            b1,
+            b2,
+            c: None,
+        }
+    }
+
+    /// The two factors of this round's product.
+    pub(crate) fn factors(&self) -> (&ArithShares, &ArithShares) {
+        match &self.c {
+            None => (&self.b0, &self.b1),
+            Some(c) => (c, &self.b2),
+        }
+    }
+
+    /// Takes the product of [`Injection::factors`]; after the second round,
+    /// the injected bits, one sharing per input vector.
+    pub(crate) fn absorb(&mut self, p: ArithShares) -> Option<Vec<ArithShares>> {
+        match self.c.take() {
+            None => {
+                self.c = Some(self.b0.add(&self.b1).sub(&p.scale(2)));
+                None
+            }
+            Some(c) => Some(c.add(&self.b2).sub(&p.scale(2)).split(&self.lens)),
+        }
+    }
+}
+
+/// Products of many pairs of equally long sharings in one round (one
+/// multiplication over their concatenations); `narrow` as in `mul_ring`.
+pub(crate) fn products<T: Transport>(
     party: &mut Party<T>,
-    b0: &ArithShares,
-    b1: &ArithShares,
-    b2: &ArithShares,
+    pairs: &[(&ArithShares, &ArithShares)],
     narrow: bool,
-) -> Result<ArithShares> {
-    let p = mul_ring(party, b0, b1, narrow)?;
-    let c = b0.add(b1).sub(&p.scale(2));
-    let q = mul_ring(party, &c, b2, narrow)?;
-    Ok(c.add(b2).sub(&q.scale(2)))
+) -> Result<Vec<ArithShares>> {
+    let xs: Vec<&ArithShares> = pairs.iter().map(|p| p.0).collect();
+    let ys: Vec<&ArithShares> = pairs.iter().map(|p| p.1).collect();
+    let lens: Vec<usize> = xs.iter().map(|x| x.len()).collect();
+    let prod = mul_ring(
+        party,
+        &ArithShares::concat(&xs),
+        &ArithShares::concat(&ys),
+        narrow,
+    )?;
+    Ok(prod.split(&lens))
 }
 
 /// The bits of several packed vectors, one ring element (0 or 1) per bit,

@@ -38,18 +38,17 @@
 //!
 //! Party 0's message `e(c) - r` is a vector it alone computes, and parties
 //! 1 and 2 reshare what they alone hold: no check could tell a wrong one.
-//! [`from_products`] builds the same vector from multiplications only. The
-//! `d` digit bits are injected (two rounds, [`crate::convert`]), then every
-//! monomial `m_S = prod_{t in S} x_t` over the subsets `S` of at least two
-//! bits is one product of two smaller ones (`ceil(log2 d)` rounds: for
-//! `d = 4` the six pairs, then the four triples and the quadruple), and
-//! `e_v = prod_{t in v} x_t prod_{t not in v} (1 - x_t) = sum_{S >= v}
-//! (-1)^{|S| - |v|} m_S` is local. For `d = 4`: four rounds, 19 products
-//! of 4 bytes per element from each party (16 of them for the one-hot
-//! coordinates themselves would already cost as much as the products).
+//! `Monomials` builds the same vector from multiplications only. The `d`
+//! digit bits are injected (two rounds, [`crate::convert`]; the sort runs
+//! them in the rounds of the previous digit), then every monomial `m_S =
+//! prod_{t in S} x_t` over the subsets `S` of at least two bits is one
+//! product of two smaller ones (`ceil(log2 d)` rounds: for `d = 4` the six
+//! pairs, then the four triples and the quadruple), and `e_v = prod_{t in
+//! v} x_t prod_{t not in v} (1 - x_t) = sum_{S >= v} (-1)^{|S| - |v|} m_S`
+//! is local. For `d = 4`: 19 products of 4 bytes per element from each
+//! party (an AND tree followed by the injection of all 16 coordinates
+//! would take 32 products and 24 ANDs).
 
-use crate::convert::inject_ring;
-use crate::mul::mul_ring;
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Tag, Transport};
 use crate::{Party, PartyId, Result};
@@ -213,21 +212,10 @@ pub(crate) fn finish<T: Transport>(
     })
 }
 
-/// The one-hot vectors of the digits at bits `lo..lo + width` of the
-/// XOR-shared words (`own`, `next`), mod `2^32`, from bit injections and
-/// multiplications only (see the module documentation): `2 + ceil(log2
-/// width)` rounds, no message outside a multiplication.
-pub(crate) fn from_products<T: Transport>(
-    party: &mut Party<T>,
-    own: &[u64],
-    next: &[u64],
-    lo: usize,
-    width: usize,
-) -> Result<OneHot> {
+/// The digit at bits `lo..lo + width` of XOR-shared words (`own`, `next`)
+/// as `width` packed bit vectors, least significant first.
+pub(crate) fn digit_bits(own: &[u64], next: &[u64], lo: usize, width: usize) -> Vec<BitShares> {
     let n = own.len();
-    let buckets = 1usize << width;
-    let me = party.id();
-    // Digit bit t of every element as a packed bit vector.
     let plane = |words: &[u64], t: usize| -> Vec<u64> {
         let mut p = vec![0u64; n.div_ceil(64)];
         for (k, w) in words.iter().enumerate() {
@@ -235,80 +223,95 @@ pub(crate) fn from_products<T: Transport>(
         }
         p
     };
-    let bits: Vec<BitShares> = (0..width)
+    (0..width)
         .map(|t| BitShares::from_components(plane(own, t), plane(next, t), n))
-        .collect();
-    let refs: Vec<&BitShares> = bits.iter().collect();
-    let injected = inject_ring(party, &refs, true)?;
-    drop(bits);
-    // m[S] for every subset S of the digit bits (a bit mask); m[0] = 1.
-    let mut m: Vec<Option<ArithShares>> = vec![None; buckets];
-    m[0] = Some(ArithShares::public(me, &vec![1; n]));
-    for (t, x) in injected.into_iter().enumerate() {
-        m[1 << t] = Some(x);
+        .collect()
+}
+
+/// The monomials `m_S = prod_{t in S} x_t` of injected digit bits `x_t`,
+/// made a level at a time (a level's products are handed out so that a
+/// caller can multiply them together with others of the same round), and
+/// the one-hot vector they give.
+pub(crate) struct Monomials {
+    n: usize,
+    width: usize,
+    /// `m[S]` for every subset `S` (a bit mask) made so far; `m[0] = 1`.
+    m: Vec<Option<ArithShares>>,
+}
+
+impl Monomials {
+    /// Starts from the injected bits, least significant first.
+    pub(crate) fn new(me: PartyId, bits: Vec<ArithShares>) -> Monomials {
+        let width = bits.len();
+        let n = bits.first().map_or(0, |b| b.len());
+        let mut m: Vec<Option<ArithShares>> = vec![None; 1 << width];
+        m[0] = Some(ArithShares::public(me, &vec![1; n]));
+        for (t, x) in bits.into_iter().enumerate() {
+            m[1 << t] = Some(x);
+        }
+        Monomials { n, width, m }
     }
-    // Level L makes the subsets of 2^(L-1) + 1 to 2^L bits, each the product
-    // of its lowest 2^(L-1) bits and the rest (both made before).
-    let mut level = 1;
-    while (1usize << (level - 1)) < width {
-        let (lo_size, hi_size) = (1u32 << (level - 1), 1u32 << level);
+
+    /// The subsets of the next level and the factors of each: a subset of
+    /// `s` bits, `2^(L-1) < s <= 2^L`, is its lowest `2^(L-1)` bits times
+    /// the rest, both of lower levels. Empty once every subset is made.
+    pub(crate) fn next_level(&self) -> (Vec<usize>, Vec<(&ArithShares, &ArithShares)>) {
         let mut made = Vec::new();
-        let (mut xs, mut ys) = (Vec::new(), Vec::new());
-        for s in 1..buckets {
+        let mut factors = Vec::new();
+        for s in 1..self.m.len() {
             let size = s.count_ones();
-            if size <= lo_size || size > hi_size {
+            if size < 2 || self.m[s].is_some() {
                 continue;
             }
-            let mut a = 0;
-            let mut rest = s;
-            for _ in 0..lo_size {
+            let half = 1u32 << (32 - (size - 1).leading_zeros() - 1);
+            let (mut a, mut rest) = (0, s);
+            for _ in 0..half {
                 let low = rest & rest.wrapping_neg();
                 a |= low;
                 rest &= !low;
             }
-            made.push(s);
-            xs.push(m[a].as_ref().expect("made at an earlier level"));
-            ys.push(m[rest].as_ref().expect("made at an earlier level"));
+            if let (Some(x), Some(y)) = (&self.m[a], &self.m[rest]) {
+                made.push(s);
+                factors.push((x, y));
+            }
         }
-        let prod = mul_ring(
-            party,
-            &ArithShares::concat(&xs),
-            &ArithShares::concat(&ys),
-            true,
-        )?;
-        for (s, p) in made.into_iter().zip(prod.split(&vec![n; xs.len()])) {
-            m[s] = Some(p);
-        }
-        level += 1;
+        (made, factors)
     }
-    // Element-major, then e_v = sum over S containing v of (-1)^{|S|-|v|} m_S:
-    // for each bit, subtract from every set without it the set with it.
-    let mut out_own = vec![0u32; buckets * n];
-    let mut out_next = vec![0u32; buckets * n];
-    for (s, ms) in m.iter().enumerate() {
-        let (o, x) = ms.as_ref().expect("every subset").components();
-        for k in 0..n {
-            out_own[k * buckets + s] = o[k] as u32;
-            out_next[k * buckets + s] = x[k] as u32;
+
+    /// Stores the products of [`Monomials::next_level`].
+    pub(crate) fn store(&mut self, made: Vec<usize>, products: Vec<ArithShares>) {
+        for (s, p) in made.into_iter().zip(products) {
+            self.m[s] = Some(p);
         }
     }
-    drop(m);
-    for out in [&mut out_own, &mut out_next] {
-        for e in out.chunks_mut(buckets) {
-            for t in 0..width {
-                for s in 0..buckets {
-                    if s & (1 << t) == 0 {
-                        e[s] = e[s].wrapping_sub(e[s | (1 << t)]);
+
+    /// The one-hot vectors, element-major: `e_v = sum over S containing v of
+    /// (-1)^{|S|-|v|} m_S` (for each bit, subtract from every set without
+    /// it the set with it). Local.
+    pub(crate) fn one_hot(self) -> OneHot {
+        let (n, buckets) = (self.n, 1usize << self.width);
+        let mut own = vec![0u32; buckets * n];
+        let mut next = vec![0u32; buckets * n];
+        for (s, ms) in self.m.iter().enumerate() {
+            let (o, x) = ms.as_ref().expect("every monomial is made").components();
+            for k in 0..n {
+                own[k * buckets + s] = o[k] as u32;
+                next[k * buckets + s] = x[k] as u32;
+            }
+        }
+        for out in [&mut own, &mut next] {
+            for e in out.chunks_mut(buckets) {
+                for t in 0..self.width {
+                    for s in 0..buckets {
+                        if s & (1 << t) == 0 {
+                            e[s] = e[s].wrapping_sub(e[s | (1 << t)]);
+                        }
                     }
                 }
             }
         }
+        OneHot { own, next, buckets }
     }
-    Ok(OneHot {
-        own: out_own,
-        next: out_next,
-        buckets,
-    })
 }
 
 /// The stable counting-sort position of every element by its digit: one
