@@ -21,11 +21,12 @@
 //! Undoing runs the pairs in reverse order with inverse permutations.
 //!
 //! Under [`Security::Abort`] every call is checked: the rows carry MACs
-//! under keys opened only after the last hop ([`verify`]).
+//! under keys opened only after the last hop (`shuffle/verify.rs`).
 
 mod verify;
 
 pub use verify::SOUNDNESS_BITS;
+pub(crate) use verify::{Macs, columns, cut};
 
 use crate::share::ArithShares;
 
@@ -132,7 +133,7 @@ impl Shuffle {
     /// kinds: arithmetic ones mod `2^(8 bytes)` and XOR-shared words of
     /// which only the low `bytes` bytes matter. All columns travel in the
     /// same three rounds. Returns every column's `(own, next)`. Under
-    /// [`Security::Abort`], checked ([`verify`]).
+    /// [`Security::Abort`], checked (`shuffle/verify.rs`).
     pub(crate) fn run<T: Transport>(
         &self,
         party: &mut Party<T>,
@@ -145,8 +146,9 @@ impl Shuffle {
         self.run_plain(party, cols, inverse)
     }
 
-    /// [`Shuffle::run`] without a check.
-    fn run_plain<T: Transport>(
+    /// [`Shuffle::run`] without a check, whatever the security level: for
+    /// callers that check what they move themselves ([`verify::Macs`]).
+    pub(crate) fn run_plain<T: Transport>(
         &self,
         party: &mut Party<T>,
         cols: &[Column<'_>],
