@@ -23,6 +23,7 @@ use std::time::Duration;
 struct Counting {
     inner: MemTransport,
     sent: BTreeMap<u32, usize>,
+    bytes: BTreeMap<u32, usize>,
 }
 
 impl Transport for Counting {
@@ -32,6 +33,7 @@ impl Transport for Counting {
 
     fn send(&mut self, to: PartyId, tag: Tag, payload: &[u8]) -> Result<(), TransportError> {
         *self.sent.entry(tag.0).or_default() += 1;
+        *self.bytes.entry(tag.0).or_default() += payload.len();
         self.inner.send(to, tag, payload)
     }
 
@@ -49,6 +51,7 @@ impl Transport for Counting {
 struct Run<R> {
     out: R,
     sent: BTreeMap<u32, usize>,
+    bytes: BTreeMap<u32, usize>,
     stats: Stats,
 }
 
@@ -69,15 +72,18 @@ fn run3_counting<R: Send>(
                     let t = Counting {
                         inner,
                         sent: BTreeMap::new(),
+                        bytes: BTreeMap::new(),
                     };
                     let mut p = Party::with_seed(t, seed);
                     p.set_security(security);
                     let i = p.id().index();
                     let out = f(&mut p, i);
                     let stats = p.stats();
+                    let t = p.into_transport();
                     Run {
                         out,
-                        sent: p.into_transport().sent,
+                        sent: t.sent,
+                        bytes: t.bytes,
                         stats,
                     }
                 })
@@ -419,6 +425,21 @@ fn cost_of_each_variant() {
             "{name:<34} {sr:>6} {ar:>6} {sb:>12} {ab:>12} {:>6.2}",
             ab as f64 / sb as f64
         );
+        let by_tag = |runs: &[Run<()>; 3]| {
+            let mut all: BTreeMap<u32, usize> = BTreeMap::new();
+            for r in runs {
+                for (t, b) in &r.bytes {
+                    *all.entry(*t).or_default() += b;
+                }
+            }
+            all
+        };
+        let tagged: Vec<String> = by_tag(&abort)
+            .iter()
+            .map(|(t, b)| format!("{:?} {b}", Tag(*t)))
+            .collect();
+        eprintln!("  (abort payload bytes: {})", tagged.join(", "));
+
         if *same_rounds {
             // A one-way reshare that starts a protocol costs its receiver a
             // wait that `Stats::rounds` does not count (nothing was sent
@@ -536,9 +557,14 @@ fn a_corrupted_sort_shuffle_is_caught() {
     let n = 50;
     let keys: Vec<u64> = (0..n as u64).map(|i| (i * 37) % 64).collect();
     let bk = share(&keys, 5);
-    // The first shuffle moves positions (8 bytes each in abort mode), then
-    // the key words (one byte: six key bits left), then the indices.
-    for (at, what) in [(8 * n + 3, "key"), (11, "positions")] {
+    // The first shuffle moves the positions, then the next digit's six
+    // injected bits (8 bytes each in abort mode), then the key words (two
+    // bytes), then the indices.
+    for (at, what) in [
+        (8 * 7 * n + 1, "key"),
+        (11, "positions"),
+        (8 * 3 * n + 5, "injected bits"),
+    ] {
         for liar in 0..3 {
             let deviation = Deviation {
                 tag: Some(Tag::SHUFFLE),
