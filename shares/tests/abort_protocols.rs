@@ -321,11 +321,13 @@ fn cost(runs: &[Run<()>; 3]) -> (u64, u64) {
 }
 
 /// Rounds and bytes of every variant next to its semi-honest twin, for
-/// `N` elements. Same rounds where the variant promises them.
+/// 4,096 elements (or `ABORT_COST_N`). Same rounds where the variant
+/// promises them.
 #[test]
 fn cost_of_each_variant() {
-    const N: usize = 4096;
-    let x: Vec<u64> = (0..N as u64)
+    let n_env = std::env::var("ABORT_COST_N").ok();
+    let n: usize = n_env.map_or(4096, |v| v.parse().expect("a number of elements"));
+    let x: Vec<u64> = (0..n as u64)
         .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40)
         .collect();
     let y: Vec<u64> = x.iter().map(|v| v ^ 0x5555).collect();
@@ -387,7 +389,7 @@ fn cost_of_each_variant() {
         (
             "shuffle of one 64-bit column",
             Box::new(|p, i| {
-                let sh = shares::shuffle::Shuffle::random(p, N);
+                let sh = shares::shuffle::Shuffle::random(p, n);
                 sh.apply(p, &[&mine(&bx, i)]).unwrap();
             }),
             false,
@@ -395,7 +397,7 @@ fn cost_of_each_variant() {
         (
             "shuffle of three 64-bit columns",
             Box::new(|p, i| {
-                let sh = shares::shuffle::Shuffle::random(p, N);
+                let sh = shares::shuffle::Shuffle::random(p, n);
                 let (a, b) = (mine(&bx, i), mine(&by, i));
                 sh.apply(p, &[&a, &b, &a]).unwrap();
             }),
@@ -409,7 +411,7 @@ fn cost_of_each_variant() {
             false,
         ),
     ];
-    eprintln!("{N} elements; rounds, then bytes sent by all three parties");
+    eprintln!("{n} elements; rounds, then bytes sent by all three parties");
     eprintln!(
         "{:<34} {:>6} {:>6} {:>12} {:>12} {:>6}",
         "protocol", "semi", "abort", "semi bytes", "abort bytes", "ratio"
@@ -602,5 +604,40 @@ fn shuffle_checked_arith() {
         let mut want = v.clone();
         want.sort();
         assert_eq!(got, want);
+    }
+}
+
+/// An opened vector of the sort that is no permutation: `NotAPermutation`
+/// in semi-honest mode, `Cheating` in abort mode. Party 0's component of
+/// the first digit's positions reaches party 1 with one bit flipped: two
+/// elements then claim one place.
+#[test]
+fn an_opened_non_permutation_is_cheating_in_abort_mode() {
+    let keys: Vec<u64> = (0..40u64).map(|i| (i * 7) % 16).collect();
+    let bk = share(&keys, 8);
+    // The positions are the first opening in semi-honest mode; in abort
+    // mode the MAC keys and the check's sums come first.
+    for (security, nth) in [(Security::SemiHonest, 0), (Security::Abort, 2)] {
+        let deviation = Deviation {
+            tag: Some(Tag::OPEN),
+            to: None,
+            nth,
+            at: 0,
+            xor: 1,
+        };
+        let out = run3_deviating(9, security, 0, deviation, |p, i| {
+            sort::sorting_permutation_digits(p, &mine(&bk, i), 8, 4, &mut |_, _| {}).map(|_| ())
+        });
+        let expected = |r: &shares::Result<()>| match security {
+            Security::SemiHonest => matches!(r, Err(shares::Error::NotAPermutation(_))),
+            Security::Abort => matches!(
+                r,
+                Err(shares::Error::Cheating {
+                    check: "sort permutation",
+                    peer: None
+                })
+            ),
+        };
+        assert!(expected(&out[1]), "{security}: party 1 got {:?}", out[1]);
     }
 }
