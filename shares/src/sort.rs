@@ -62,7 +62,7 @@
 //! original indices keep one set of MACs from start to end; the positions
 //! of each digit get fresh ones. See `sort/checked.rs` for the schedule; an
 //! opened vector that is not a permutation is [`Error::Cheating`]. For
-//! 4,096 elements and 24-bit keys: 72 rounds instead of 34, five times the
+//! 4,096 elements and 24-bit keys: 71 rounds instead of 34, five times the
 //! bytes (the one-hot products, the positions and next digit's bits moved
 //! whole and tagged, the MACs of the key words).
 

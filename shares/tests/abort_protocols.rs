@@ -566,6 +566,7 @@ fn a_corrupted_sort_shuffle_is_caught() {
         (8 * 7 * n + 1, "key"),
         (11, "positions"),
         (8 * 3 * n + 5, "injected bits"),
+        (8 * 7 * n + 2 * n + 3, "indices"),
     ] {
         for liar in 0..3 {
             let deviation = Deviation {

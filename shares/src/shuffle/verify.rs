@@ -180,6 +180,19 @@ impl Macs {
     /// be one sharing in the bytes that matter ([`cut`]): one round for the
     /// arithmetic columns and one for the XOR ones.
     pub(crate) fn new<T: Transport>(party: &mut Party<T>, cols: &[Column<'_>]) -> Result<Macs> {
+        Macs::new_with_public(party, cols, &vec![None; cols.len()])
+    }
+
+    /// [`Macs::new`], with the values of the columns that are public
+    /// (`Some`, arithmetic ones only): their share of a tag is the key
+    /// times the value, no product needed. Without any other arithmetic
+    /// column, no round for the arithmetic tags.
+    pub(crate) fn new_with_public<T: Transport>(
+        party: &mut Party<T>,
+        cols: &[Column<'_>],
+        public: &[Option<&[u64]>],
+    ) -> Result<Macs> {
+        assert_eq!(public.len(), cols.len(), "one entry per column");
         let n = cols.first().map_or(0, |c| c.own.len());
         let arith: Vec<usize> = (0..cols.len()).filter(|&c| !cols[c].xor).collect();
         let xor: Vec<usize> = (0..cols.len()).filter(|&c| cols[c].xor).collect();
@@ -203,7 +216,7 @@ impl Macs {
             Some(BitShares::from_components(own, next, len))
         };
         let mut tags = match &keys_a {
-            Some(k) => arith_tags(party, k, cols, &arith, d, n)?,
+            Some(k) => arith_tags(party, k, cols, public, &arith, d, n)?,
             None => Vec::new(),
         };
         if let Some(k) = &keys_x {
@@ -348,23 +361,41 @@ fn arith_tags<T: Transport>(
     party: &mut Party<T>,
     keys: &ArithShares,
     cols: &[Column<'_>],
+    public: &[Option<&[u64]>],
     arith: &[usize],
     d: usize,
     n: usize,
 ) -> Result<Vec<(Vec<u64>, Vec<u64>)>> {
     let m = arith.len();
     let (ko, kn) = keys.components();
-    let total = d * m * n;
-    let (mut xo, mut xn) = (Vec::with_capacity(total), Vec::with_capacity(total));
-    let (mut yo, mut yn) = (Vec::with_capacity(total), Vec::with_capacity(total));
-    for j in 0..d {
+    let mut tags = vec![(vec![0u64; n], vec![0u64; n]); d];
+    // Public columns: the key's components times the value.
+    let (mut xo, mut xn, mut yo, mut yn) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut shared = Vec::new();
+    for (j, (to, tn)) in tags.iter_mut().enumerate() {
         for (ci, &c) in arith.iter().enumerate() {
-            // The key k_{j,c} on every row: a sharing of a constant vector.
-            xo.extend(std::iter::repeat_n(ko[j * m + ci], n));
-            xn.extend(std::iter::repeat_n(kn[j * m + ci], n));
-            yo.extend_from_slice(cols[c].own);
-            yn.extend_from_slice(cols[c].next);
+            let (a, b) = (ko[j * m + ci], kn[j * m + ci]);
+            match public[c] {
+                Some(v) => {
+                    for k in 0..n {
+                        to[k] = to[k].wrapping_add(a.wrapping_mul(v[k]));
+                        tn[k] = tn[k].wrapping_add(b.wrapping_mul(v[k]));
+                    }
+                }
+                None => {
+                    // The key k_{j,c} on every row: a sharing of a
+                    // constant vector, times the column.
+                    xo.extend(std::iter::repeat_n(a, n));
+                    xn.extend(std::iter::repeat_n(b, n));
+                    yo.extend_from_slice(cols[c].own);
+                    yn.extend_from_slice(cols[c].next);
+                    shared.push(j);
+                }
+            }
         }
+    }
+    if shared.is_empty() {
+        return Ok(tags);
     }
     let prod = mul_ring(
         party,
@@ -373,19 +404,14 @@ fn arith_tags<T: Transport>(
         false,
     )?;
     let (po, pn) = prod.components();
-    Ok((0..d)
-        .map(|j| {
-            let (mut to, mut tn) = (vec![0u64; n], vec![0u64; n]);
-            for ci in 0..m {
-                let at = (j * m + ci) * n;
-                for k in 0..n {
-                    to[k] = to[k].wrapping_add(po[at + k]);
-                    tn[k] = tn[k].wrapping_add(pn[at + k]);
-                }
-            }
-            (to, tn)
-        })
-        .collect())
+    for (p, &j) in shared.iter().enumerate() {
+        let (to, tn) = &mut tags[j];
+        for k in 0..n {
+            to[k] = to[k].wrapping_add(po[p * n + k]);
+            tn[k] = tn[k].wrapping_add(pn[p * n + k]);
+        }
+    }
+    Ok(tags)
 }
 
 /// The XOR tag `u = sum_c K_c y_c` over `GF(2)`, `SOUNDNESS_BITS` bits per

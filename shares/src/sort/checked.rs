@@ -18,12 +18,14 @@
 //!   every digit: they get fresh MACs, checked before the positions are
 //!   opened.
 //!
-//! Per digit: the monomial rounds (two for digits of three or four bits),
-//! the positions (one), their MAC (one), the shuffle (three), its check
-//! (two) and the opening (one); once: the XOR MAC of the key words (one
-//! round), the first injection (two) and, at the end, the shuffle of the
-//! sorted indices (three), the check of the lasting MACs (four) and their
-//! opening.
+//! Per digit, in message hops: the monomials (two for digits of three or
+//! four bits), the positions (one), their MAC (one), the shuffle (three),
+//! its check (two) and the opening (one); once: the XOR MAC of the key
+//! words (one; the indices, public then, need none), the first injection
+//! (two) and, at the end, the shuffle of the sorted indices (three), the
+//! check of the lasting MACs (four) and the opening. For 4,096 elements and
+//! 24-bit keys that is 71 rounds as `Stats::rounds` counts them (34 for the
+//! semi-honest sort) and five times the bytes.
 
 use super::{INDEX_LABEL, ROUND_LABEL, SortPermutation, index_bytes, scatter_words, to_perm};
 use crate::bits::from_planes;
@@ -74,10 +76,11 @@ pub(super) fn sorting_permutation<T: Transport>(
     drop(bits);
     let iota: Vec<u64> = (0..n as u64).collect();
     let mut idx = ArithShares::public(me, &iota).into_components();
-    // The lasting MACs: key words and original indices.
-    let mut lasting = Macs::new(
+    // The lasting MACs: key words and original indices (public so far).
+    let mut lasting = Macs::new_with_public(
         party,
         &[column(&keys, true, key_bytes), column(&idx, false, b)],
+        &[None, Some(&iota)],
     )?;
     let (lo, width) = digits[0];
     let first = onehot::digit_bits(&keys.0, &keys.1, lo, width);
