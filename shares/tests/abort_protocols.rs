@@ -417,8 +417,12 @@ fn cost_of_each_variant() {
         "protocol", "semi", "abort", "semi bytes", "abort bytes", "ratio"
     );
     for (name, step, same_rounds) in &steps {
+        let clock = std::time::Instant::now();
         let (sr, sb) = cost(&run3_counting(7, Security::SemiHonest, |p, i| step(p, i)));
+        let semi_time = clock.elapsed();
+        let clock = std::time::Instant::now();
         let abort = run3_counting(7, Security::Abort, |p, i| step(p, i));
+        let abort_time = clock.elapsed();
         for r in &abort {
             assert_eq!(r.sent.get(&Tag::RESHARE.0), None, "{name}: a reshare");
         }
@@ -440,7 +444,10 @@ fn cost_of_each_variant() {
             .iter()
             .map(|(t, b)| format!("{:?} {b}", Tag(*t)))
             .collect();
-        eprintln!("  (abort payload bytes: {})", tagged.join(", "));
+        eprintln!(
+            "  (abort payload bytes: {}; time on threads: {semi_time:.1?} and {abort_time:.1?})",
+            tagged.join(", ")
+        );
 
         if *same_rounds {
             // A one-way reshare that starts a protocol costs its receiver a
