@@ -202,7 +202,7 @@ impl Macs {
             .max()
             .map_or(0, tag_words);
         let xor_bits: usize = xor.iter().map(|&c| 8 * cols[c].bytes).sum();
-        // Keys, then 128 coins, in whichever kind is opened.
+        // Keys, then 128 coins, in each kind that is opened.
         let keys_a = if arith.is_empty() {
             None
         } else {
@@ -264,14 +264,17 @@ impl Macs {
         party: &mut Party<T>,
         cols: &[Column<'_>],
     ) -> Result<()> {
-        assert_eq!(cols.len(), self.kinds.len(), "the tagged columns");
+        assert!(
+            cols.len() == self.kinds.len()
+                && cols
+                    .iter()
+                    .zip(&self.kinds)
+                    .all(|(c, k)| (c.xor, c.bytes) == *k),
+            "the columns that were tagged"
+        );
         let n = cols.first().map_or(0, |c| c.own.len());
         let arith: Vec<usize> = (0..cols.len()).filter(|&c| !cols[c].xor).collect();
         let xor: Vec<usize> = (0..cols.len()).filter(|&c| cols[c].xor).collect();
-        let held: Vec<(Vec<u64>, Vec<u64>)> = cols
-            .iter()
-            .map(|c| (c.own.to_vec(), c.next.to_vec()))
-            .collect();
         // The keys and coins, opened now that no hop is left to deviate in.
         let ka = match &self.keys_a {
             Some(k) => Some(party.open_arith(KEY_LABEL, k)?),
@@ -283,7 +286,7 @@ impl Macs {
         };
         let mut coins = seeded(ka.as_deref(), kx.as_deref());
         if let Some(keys) = &ka {
-            let (ro, rn) = arith_residues(keys, &held, &arith, &self.tags, self.d, n);
+            let (ro, rn) = arith_residues(keys, cols, &arith, &self.tags, self.d, n);
             let (own, next) = subset_sums(&mut coins, (&ro, &rn), u64::wrapping_add);
             let sums = ArithShares::from_components(own, next);
             if party.open_arith(SUM_LABEL, &sums)?.iter().any(|&z| z != 0) {
@@ -292,7 +295,7 @@ impl Macs {
         }
         if let Some(keys) = &kx {
             let tag = &self.tags[self.d];
-            let (ro, rn) = xor_residues(keys, &held, cols, &xor, tag);
+            let (ro, rn) = xor_residues(keys, cols, &xor, tag);
             let (own, next) = subset_sums(&mut coins, (&ro, &rn), |a, b| a ^ b);
             let sums = BitShares::from_components(own, next, 64 * SUMS);
             if party.open_bits(SUM_LABEL, &sums)?.iter().any(|&b| b) {
@@ -477,7 +480,7 @@ fn xor_tag<T: Transport>(
 /// every key `j` and row (key-major).
 fn arith_residues(
     keys: &[u64],
-    out: &[(Vec<u64>, Vec<u64>)],
+    cols: &[Column<'_>],
     arith: &[usize],
     tags: &[(Vec<u64>, Vec<u64>)],
     d: usize,
@@ -492,7 +495,7 @@ fn arith_residues(
         );
         for (ci, &c) in arith.iter().enumerate() {
             let k = keys[j * m + ci];
-            let (xo, xn) = &out[c];
+            let (xo, xn) = (cols[c].own, cols[c].next);
             for i in 0..n {
                 ro[i] = ro[i].wrapping_add(k.wrapping_mul(xo[i]));
                 rn[i] = rn[i].wrapping_add(k.wrapping_mul(xn[i]));
@@ -509,7 +512,6 @@ fn arith_residues(
 /// each data byte, the XOR of the key columns its set bits select.
 fn xor_residues(
     keys: &[bool],
-    out: &[(Vec<u64>, Vec<u64>)],
     cols: &[Column<'_>],
     xor: &[usize],
     tag: &(Vec<u64>, Vec<u64>),
@@ -535,7 +537,7 @@ fn xor_residues(
                         .fold(0u64, |acc, b| acc ^ base[b])
                 })
                 .collect();
-            let (yo, yn) = &out[c];
+            let (yo, yn) = (cols[c].own, cols[c].next);
             for (r, y) in own.iter_mut().zip(yo) {
                 *r ^= table[((y >> (8 * byte)) & 0xFF) as usize];
             }
