@@ -418,8 +418,9 @@ fn cost_of_each_variant() {
     );
     for (name, step, same_rounds) in &steps {
         let clock = std::time::Instant::now();
-        let (sr, sb) = cost(&run3_counting(7, Security::SemiHonest, |p, i| step(p, i)));
+        let semi = run3_counting(7, Security::SemiHonest, |p, i| step(p, i));
         let semi_time = clock.elapsed();
+        let (sr, sb) = cost(&semi);
         let clock = std::time::Instant::now();
         let abort = run3_counting(7, Security::Abort, |p, i| step(p, i));
         let abort_time = clock.elapsed();
@@ -440,13 +441,17 @@ fn cost_of_each_variant() {
             }
             all
         };
-        let tagged: Vec<String> = by_tag(&abort)
-            .iter()
-            .map(|(t, b)| format!("{:?} {b}", Tag(*t)))
-            .collect();
+        let tagged = |runs: &[Run<()>; 3]| {
+            let v: Vec<String> = by_tag(runs)
+                .iter()
+                .map(|(t, b)| format!("{:?} {b}", Tag(*t)))
+                .collect();
+            v.join(", ")
+        };
         eprintln!(
-            "  (abort payload bytes: {}; time on threads: {semi_time:.1?} and {abort_time:.1?})",
-            tagged.join(", ")
+            "  (payload bytes: {} / {}; time on threads: {semi_time:.1?} / {abort_time:.1?})",
+            tagged(&semi),
+            tagged(&abort)
         );
 
         if *same_rounds {
