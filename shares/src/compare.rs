@@ -8,6 +8,11 @@
 //! rounds; for 32-bit values each party sends about 33 + 31 + 62 bits per
 //! comparison. Equality is `d == 0`, i.e. `u == -d2` bitwise, an AND tree
 //! over `bits` bits of `NOT(u ^ -d2)`: `1 + ceil(log2 bits)` rounds.
+//!
+//! Under [`Security::Abort`](crate::Security) the two addends come from a
+//! carry-save layer over the three components instead of party 0's reshare
+//! (see [`crate::convert`]): one AND round in its place, the same carry
+//! and AND trees after it.
 
 use crate::bits::plane_words;
 use crate::convert::{and_many, split_addends};

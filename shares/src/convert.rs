@@ -12,12 +12,31 @@
 //! `b2` is known to parties 1 and 2; `b = c + b2 - 2 c b2` with one
 //! multiplication. Two rounds, 4 elements sent in total per bit.
 //! **B2A** of `w` planes injects all of them at once and sums `2^j b_j`.
+//!
+//! # With [`Security::Abort`]
+//!
+//! The reshares above are messages one party computes alone from two
+//! components (`x0 + x1`, `b0 ^ b1`): nobody else can tell a wrong one from
+//! a right one. In abort mode both conversions use instead only sharings of
+//! a single component (`[x_j]`: component `j` is `x_j`, the others zero;
+//! its two holders know it, no message) and multiplications, whose every
+//! message the multiplication check covers.
+//!
+//! - **A2B**: the three components `x0 + x1 + x2` as bit-sliced numbers,
+//!   each a single-component boolean sharing, go through one carry-save
+//!   layer (sum `a ^ b ^ c`, carry `((a ^ c) & (b ^ c)) ^ c`: one AND round
+//!   of `w - 1` bits per element from every party) to two addends, then
+//!   through the same prefix adder. Same rounds as the reshare it replaces;
+//!   `3 (w - 1)` bits sent in total instead of `w`.
+//! - **Bit injection**: `b0 ^ b1 = b0 + b1 - 2 b0 b1`, then `^ b2` the same
+//!   way: two rounds of one multiplication each, 6 elements sent in total
+//!   per bit instead of 4.
 
 use crate::bits::{plane_words, to_planes};
 use crate::mul::{and_words, mul_ring};
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Tag, Transport};
-use crate::{Error, Party, Result};
+use crate::{Error, Party, Result, Security};
 
 /// Boolean planes of one party: plane `j` at words `[j*w, (j+1)*w)`.
 pub(crate) struct Planes {
@@ -45,12 +64,19 @@ fn mask(w: usize) -> u64 {
 /// Splits `x mod 2^w` into two boolean-shared bit-sliced addends `u + v`:
 /// `u = x0 + x1` reshared by party 0, `v = x2` (or `-x2` if `negate_v`) held
 /// by parties 1 and 2 as component 2. One round, `w` bits from party 0.
+///
+/// With `negate_v` the contract is only that `x = 0 mod 2^w` exactly when
+/// `u = v` bitwise (the equality test's use). In abort mode the addends
+/// come from [`split_addends_by_carry_save`] instead.
 pub(crate) fn split_addends<T: Transport>(
     party: &mut Party<T>,
     x: &ArithShares,
     w: usize,
     negate_v: bool,
 ) -> Result<(Planes, Planes)> {
+    if party.security() == Security::Abort {
+        return split_addends_by_carry_save(party, x, w, negate_v);
+    }
     let n = x.len();
     let pw = plane_words(n);
     let words = w * pw;
@@ -134,6 +160,91 @@ pub(crate) fn split_addends<T: Transport>(
             )
         }
     })
+}
+
+/// [`split_addends`] from multiplications only: the components `a = x0`,
+/// `b = x1`, `c = x2` are single-component boolean sharings of `w` planes
+/// (party `i` knows the planes of `x_i` and `x_{i+1}`), and one full-adder
+/// layer turns `a + b + c` into `u = a ^ b ^ c` plus `v = 2 maj(a, b, c)`,
+/// `maj(a, b, c) = ((a ^ c) & (b ^ c)) ^ c`. The carry out of the top bit
+/// is dropped, so the AND covers `w - 1` planes (none for `w = 1`).
+///
+/// With `negate_v`, component 0 is taken as `x0 - 1`, so `u + 2 maj = x -
+/// 1`, and `v` is the complement of `2 maj`: then `u = v` bitwise exactly
+/// when `u + 2 maj = -1`, that is when `x = 0` (two `w`-bit numbers whose
+/// sum is `2^w - 1` have no carry, so each is the other's complement).
+pub(crate) fn split_addends_by_carry_save<T: Transport>(
+    party: &mut Party<T>,
+    x: &ArithShares,
+    w: usize,
+    negate_v: bool,
+) -> Result<(Planes, Planes)> {
+    let n = x.len();
+    let pw = plane_words(n);
+    let m = mask(w);
+    let me = party.id();
+    let i = me.index();
+    // Component 0 is party 0's `own` and party 2's `next`.
+    let planes_of = |comp: &[u64], is_component_0: bool| {
+        let one = u64::from(negate_v && is_component_0);
+        let vals: Vec<u64> = comp.iter().map(|c| c.wrapping_sub(one) & m).collect();
+        to_planes(&vals, w)
+    };
+    let own = planes_of(&x.own, i == 0);
+    let next = planes_of(&x.next, i == 2);
+    // This party's parts of a single-component sharing made of the
+    // components `set`: its `own` is component i, its `next` component i+1.
+    let part = |set: &[usize], held: &[u64], j: usize| -> Vec<u64> {
+        if set.contains(&j) {
+            held[..(w - 1) * pw].to_vec()
+        } else {
+            vec![0; (w - 1) * pw]
+        }
+    };
+    let (j_own, j_next) = (i, (i + 1) % 3);
+    let mut v_own = vec![0u64; w * pw];
+    let mut v_next = vec![0u64; w * pw];
+    if w > 1 {
+        let (ac_o, ac_n) = (part(&[0, 2], &own, j_own), part(&[0, 2], &next, j_next));
+        let (bc_o, bc_n) = (part(&[1, 2], &own, j_own), part(&[1, 2], &next, j_next));
+        let (mut maj_o, mut maj_n) = and_words(party, &ac_o, &ac_n, &bc_o, &bc_n)?;
+        drop((ac_o, ac_n, bc_o, bc_n));
+        let (c_o, c_n) = (part(&[2], &own, j_own), part(&[2], &next, j_next));
+        for (a, c) in maj_o.iter_mut().zip(&c_o) {
+            *a ^= c;
+        }
+        for (a, c) in maj_n.iter_mut().zip(&c_n) {
+            *a ^= c;
+        }
+        // v = 2 maj: plane j + 1 is the carry out of bit j.
+        v_own[pw..].copy_from_slice(&maj_o);
+        v_next[pw..].copy_from_slice(&maj_n);
+    }
+    if negate_v {
+        // The complement: all ones into component 0.
+        let comp0 = match i {
+            0 => Some(&mut v_own),
+            2 => Some(&mut v_next),
+            _ => None,
+        };
+        for word in comp0.into_iter().flatten() {
+            *word = !*word;
+        }
+    }
+    Ok((
+        Planes {
+            own,
+            next,
+            w: pw,
+            n,
+        },
+        Planes {
+            own: v_own,
+            next: v_next,
+            w: pw,
+            n,
+        },
+    ))
 }
 
 /// ANDs of many pairs of equally long packed vectors in one round.
@@ -275,6 +386,16 @@ pub(crate) fn inject_ring<T: Transport>(
         v
     };
     let me = party.id().index();
+    if party.security() == Security::Abort {
+        let mut injection = Injection::new(me, bs);
+        loop {
+            let (x, y) = injection.factors();
+            let p = mul_ring(party, x, y, narrow)?;
+            if let Some(out) = injection.absorb(p) {
+                return Ok(out);
+            }
+        }
+    }
     let zeros = || vec![0u64; n];
     // [c] with c = b0 ^ b1 known to party 0: components (r, c - r, 0).
     // [b2] with b2 = component 2, known to parties 1 and 2.
@@ -328,6 +449,107 @@ pub(crate) fn inject_ring<T: Transport>(
     let prod = mul_ring(party, &c, &b2, narrow)?;
     let y = c.add(&b2).sub(&prod.scale(2));
     Ok(y.split(&lens))
+}
+
+/// The three components of a sharing, given as this party's `own` and
+/// `next`, as three sharings of one component each: `[x_j]` has component
+/// `j` equal to `x_j` and the other two zero. Party `i` holds `x_i` and
+/// `x_{i+1}`, so it knows its parts of all three; no message, and nothing
+/// one party could choose differently from the other holder.
+pub(crate) fn component_sharings(me: usize, own: Vec<u64>, next: Vec<u64>) -> [ArithShares; 3] {
+    let n = own.len();
+    let mut out: [ArithShares; 3] = std::array::from_fn(|_| ArithShares::zeros(n));
+    out[me] = ArithShares {
+        own,
+        next: vec![0; n],
+    };
+    out[(me + 1) % 3] = ArithShares {
+        own: vec![0; n],
+        next,
+    };
+    out
+}
+
+/// A bit injection from products only: `c = b0 ^ b1 = b0 + b1 - 2 b0 b1`,
+/// then `c ^ b2` the same way, with `[b0]`, `[b1]`, `[b2]` the
+/// single-component sharings of the three components. Its two products are
+/// handed out one round at a time ([`Injection::factors`]), so that a
+/// caller can multiply them together with other products of the same round.
+pub(crate) struct Injection {
+    lens: Vec<usize>,
+    b0: ArithShares,
+    b1: ArithShares,
+    b2: ArithShares,
+    /// `b0 ^ b1`, once the first product is in.
+    c: Option<ArithShares>,
+}
+
+impl Injection {
+    /// The injection of the bits of `bs` (concatenated), for party `me`.
+    pub(crate) fn new(me: usize, bs: &[&BitShares]) -> Injection {
+        let (own, next) = unpacked_bits(bs);
+        let [b0, b1, b2] = component_sharings(me, own, next);
+        Injection {
+            lens: bs.iter().map(|b| b.len).collect(),
+            b0,
+            b1,
+            b2,
+            c: None,
+        }
+    }
+
+    /// The two factors of this round's product.
+    pub(crate) fn factors(&self) -> (&ArithShares, &ArithShares) {
+        match &self.c {
+            None => (&self.b0, &self.b1),
+            Some(c) => (c, &self.b2),
+        }
+    }
+
+    /// Takes the product of [`Injection::factors`]; after the second round,
+    /// the injected bits, one sharing per input vector.
+    pub(crate) fn absorb(&mut self, p: ArithShares) -> Option<Vec<ArithShares>> {
+        match self.c.take() {
+            None => {
+                self.c = Some(self.b0.add(&self.b1).sub(&p.scale(2)));
+                None
+            }
+            Some(c) => Some(c.add(&self.b2).sub(&p.scale(2)).split(&self.lens)),
+        }
+    }
+}
+
+/// Products of many pairs of equally long sharings in one round (one
+/// multiplication over their concatenations); `narrow` as in `mul_ring`.
+pub(crate) fn products<T: Transport>(
+    party: &mut Party<T>,
+    pairs: &[(&ArithShares, &ArithShares)],
+    narrow: bool,
+) -> Result<Vec<ArithShares>> {
+    let xs: Vec<&ArithShares> = pairs.iter().map(|p| p.0).collect();
+    let ys: Vec<&ArithShares> = pairs.iter().map(|p| p.1).collect();
+    let lens: Vec<usize> = xs.iter().map(|x| x.len()).collect();
+    let prod = mul_ring(
+        party,
+        &ArithShares::concat(&xs),
+        &ArithShares::concat(&ys),
+        narrow,
+    )?;
+    Ok(prod.split(&lens))
+}
+
+/// The bits of several packed vectors, one ring element (0 or 1) per bit,
+/// for both components: `(own, next)`.
+pub(crate) fn unpacked_bits(bs: &[&BitShares]) -> (Vec<u64>, Vec<u64>) {
+    let n: usize = bs.iter().map(|b| b.len).sum();
+    let (mut own, mut next) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for b in bs {
+        for e in 0..b.len {
+            own.push((b.own[e / 64] >> (e % 64)) & 1);
+            next.push((b.next[e / 64] >> (e % 64)) & 1);
+        }
+    }
+    (own, next)
 }
 
 /// The mask `r` of the injection reshare, or zeros under the planted leak.

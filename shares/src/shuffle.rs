@@ -19,6 +19,14 @@
 //! XOR for addition) and may travel in fewer bytes than eight when only
 //! their low bytes matter; all columns of one call share the three rounds.
 //! Undoing runs the pairs in reverse order with inverse permutations.
+//!
+//! Under [`Security::Abort`] every call is checked: the rows carry MACs
+//! under keys opened only after the last hop (`shuffle/verify.rs`).
+
+mod verify;
+
+pub use verify::SOUNDNESS_BITS;
+pub(crate) use verify::{Macs, columns, cut};
 
 use crate::share::ArithShares;
 
@@ -33,7 +41,7 @@ pub(crate) struct Column<'a> {
     pub bytes: usize,
 }
 use crate::transport::{Tag, Transport};
-use crate::{Error, Party, PartyId, Result};
+use crate::{Error, Party, PartyId, Result, Security};
 
 /// This party's part of a secret shuffle of `n` elements: the permutations
 /// of the two pairs it belongs to. Opaque `Debug`.
@@ -124,8 +132,23 @@ impl Shuffle {
     /// Applies (or, with `inverse`, undoes) the shuffle on columns of mixed
     /// kinds: arithmetic ones mod `2^(8 bytes)` and XOR-shared words of
     /// which only the low `bytes` bytes matter. All columns travel in the
-    /// same three rounds. Returns every column's `(own, next)`.
+    /// same three rounds. Returns every column's `(own, next)`. Under
+    /// [`Security::Abort`], checked (`shuffle/verify.rs`).
     pub(crate) fn run<T: Transport>(
+        &self,
+        party: &mut Party<T>,
+        cols: &[Column<'_>],
+        inverse: bool,
+    ) -> Result<Vec<(Vec<u64>, Vec<u64>)>> {
+        if party.security() == Security::Abort {
+            return verify::run(self, party, cols, inverse);
+        }
+        self.run_plain(party, cols, inverse)
+    }
+
+    /// [`Shuffle::run`] without a check, whatever the security level: for
+    /// callers that check what they move themselves ([`verify::Macs`]).
+    pub(crate) fn run_plain<T: Transport>(
         &self,
         party: &mut Party<T>,
         cols: &[Column<'_>],

@@ -53,6 +53,18 @@
 //! (one key bit per pass took 174). Per element and digit each party sends
 //! at most `2^d b` bytes of one-hot shares, `b` for the positions, `b` for
 //! the opening and `2 (2 b + key bytes)` in the shuffle.
+//!
+//! # Under [`Security::Abort`]
+//!
+//! The same sort with no message a party computes alone: the carry-save
+//! A2B, one-hot vectors from products, and shuffles whose rows carry MACs
+//! checked before anything they moved is opened. The key words and the
+//! original indices keep one set of MACs from start to end; the positions
+//! of each digit get fresh ones. See `sort/checked.rs` for the schedule; an
+//! opened vector that is not a permutation is [`Error::Cheating`]. For
+//! 4,096 elements and 24-bit keys: 71 rounds instead of 34, five times the
+//! bytes (the one-hot products, the positions and next digit's bits moved
+//! whole and tagged, the MACs of the key words).
 
 use crate::bits::from_planes;
 use crate::compare::VALUE_BITS;
@@ -62,7 +74,9 @@ use crate::onehot;
 use crate::share::ArithShares;
 use crate::shuffle::{Column, Shuffle};
 use crate::transport::Transport;
-use crate::{Error, Party, Result};
+use crate::{Error, Party, Result, Security};
+
+mod checked;
 
 /// Key bits sorted per pass for up to [`WIDE_DIGITS_UP_TO`] elements: 16
 /// buckets per digit, the fewest rounds.
@@ -104,13 +118,22 @@ impl std::fmt::Debug for SortPermutation {
     }
 }
 
-fn to_perm(label: &'static str, v: &[u64]) -> Result<Vec<u32>> {
+/// The opened vector `v` as a permutation. One that is not a permutation
+/// means a party changed a share or a message: under [`Security::Abort`]
+/// that is reported as cheating (the check cannot tell which party).
+fn to_perm(security: Security, label: &'static str, v: &[u64]) -> Result<Vec<u32>> {
     let n = v.len();
     let mut seen = vec![false; n];
     let mut out = Vec::with_capacity(n);
     for &x in v {
         if x >= n as u64 || seen[x as usize] {
-            return Err(Error::NotAPermutation(label));
+            return Err(match security {
+                Security::SemiHonest => Error::NotAPermutation(label),
+                Security::Abort => Error::Cheating {
+                    check: "sort permutation",
+                    peer: None,
+                },
+            });
         }
         seen[x as usize] = true;
         out.push(x as u32);
@@ -298,6 +321,9 @@ pub fn sorting_permutation_digits<T: Transport>(
             opened: Vec::new(),
         });
     }
+    if party.security() == Security::Abort {
+        return checked::sorting_permutation(party, key, key_bits, &digits, on_pass);
+    }
     let me = party.id();
     let b = index_bytes(n);
     let bits = a2b(party, key, key_bits)?;
@@ -361,7 +387,7 @@ pub fn sorting_permutation_digits<T: Transport>(
                     onehot::start(party, &key_own, &key_next, next_rel, next_width, b)
                 })?;
             pending = Some(started);
-            let opened = to_perm(ROUND_LABEL, &opened)?;
+            let opened = to_perm(party.security(), ROUND_LABEL, &opened)?;
             key_own = scatter_words(&key_own, &opened);
             key_next = scatter_words(&key_next, &opened);
             idx_own = scatter_words(&idx_own, &opened);
@@ -407,7 +433,7 @@ pub fn sorting_permutation_digits<T: Transport>(
                 onehot::start(party, &k_own, &k_next, next_rel, next_width, b)
             })?;
         pending = Some(started);
-        let opened = to_perm(ROUND_LABEL, &opened)?;
+        let opened = to_perm(party.security(), ROUND_LABEL, &opened)?;
         key_own = scatter_words(&k_own, &opened);
         key_next = scatter_words(&k_next, &opened);
         idx_own = scatter_words(&i_own, &opened);
@@ -429,6 +455,7 @@ fn finish_sort<T: Transport>(
     #[cfg(feature = "planted-leaks")]
     if party.leaks(crate::leak::Leak::SortOpensUnshuffled) {
         let opened = to_perm(
+            party.security(),
             ROUND_LABEL,
             &party.open_packed(ROUND_LABEL, &rho.0, &rho.1, b)?,
         )?;
@@ -462,6 +489,7 @@ fn finish_sort<T: Transport>(
     let (r_own, r_next) = out.next().expect("two columns");
     let (i_own, i_next) = out.next().expect("two columns");
     let opened = to_perm(
+        party.security(),
         ROUND_LABEL,
         &party.open_packed(ROUND_LABEL, &r_own, &r_next, b)?,
     )?;
@@ -495,6 +523,7 @@ fn index_permutation<T: Transport>(
         .pop()
         .expect("one column");
     let opened = to_perm(
+        party.security(),
         INDEX_LABEL,
         &party.open_packed(INDEX_LABEL, &s_own, &s_next, b)?,
     )?;
