@@ -113,13 +113,16 @@ async fn a_corrupted_multiplication_is_caught_and_a_rerun_clears() {
         );
     }
 
-    // Node 1 behaves from now on; the honest operators lift the halt.
+    // Node 1 behaves from now on; every operator lifts its node's halt
+    // (node 1's own checks may have stopped it too: its peers' proofs fail
+    // against what it corrupted).
     for i in 0..3 {
         c.kill(i);
     }
     c.env[DEVIATOR].clear();
-    resume(&c, 0);
-    resume(&c, 2);
+    for i in 0..3 {
+        resume(&c, i);
+    }
     c.start_all();
     let mut bundles = Vec::new();
     for i in 0..3 {
