@@ -167,7 +167,56 @@ fn a_deviation_in_every_kind_of_message_is_caught() {
         }
     }
     for (i, e) in run(&inputs, None, 9).into_iter().enumerate() {
-        assert_eq!(e.result.map_err(|e| e.to_string()), Ok(expected.clone()), "party {i}");
+        assert_eq!(
+            e.result.map_err(|e| e.to_string()),
+            Ok(expected.clone()),
+            "party {i}"
+        );
+    }
+}
+
+/// Clears `inputs` with no deviation on the wire, at the abort level.
+fn run_honest_wire(inputs: &[PartyInput; 3], seed: u64) -> Vec<Ended> {
+    run(inputs, None, seed)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(40)))]
+
+    /// A party that clears over another component than the one it holds in
+    /// common with its peer (the one the nodes compared at the close) is
+    /// caught: every component is also held by an honest party, and every
+    /// message and opening is checked against that party's copy.
+    #[test]
+    fn a_substituted_input_component_is_caught(
+        seed in any::<u64>(),
+        who in 0usize..3,
+        pick in any::<usize>(),
+        delta in 1u64..,
+    ) {
+        let market = mpc_common::market(seed, 4);
+        let mut inputs = deal(&market, seed);
+        let bids = inputs[who].shares.len();
+        prop_assume!(bids > 0);
+        let b = pick % bids;
+        let own = &mut inputs[who].shares[b].own;
+        let at = (pick / bids) % own.len();
+        own[at] = own[at].wrapping_add(delta);
+        let ended = run_honest_wire(&inputs, seed);
+        let honest: Vec<usize> = (0..3).filter(|&i| i != who).collect();
+        let caught = honest
+            .iter()
+            .filter(|&&i| matches!(
+                ended[i].result,
+                Err(mpc::ClearingError::Engine(shares::Error::Cheating { .. }))
+            ))
+            .count();
+        let finished = honest.iter().filter(|&&i| ended[i].result.is_ok()).count();
+        prop_assert!(
+            caught >= 1 && finished == 0,
+            "party {} cleared over a substituted component of bid {} unnoticed (caught {}, finished {})",
+            who, b, caught, finished
+        );
     }
 }
 
