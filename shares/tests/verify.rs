@@ -379,3 +379,89 @@ fn arith_from_components_still_opens_in_abort_mode() {
     });
     assert_eq!(agree(out), vec![1, 2, 3]);
 }
+
+/// This thread's CPU time so far (Linux; zero elsewhere).
+fn cpu_time() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
+}
+
+/// Time, bytes and rounds of `n` ANDs and `n` multiplications, with and
+/// without checks (one verification after the gates; the opening of the
+/// results afterwards is not counted). Prints the figures;
+/// `VERIFY_COST_N` sets `n` (default 100,000), `VERIFY_COST_KIND` the kinds
+/// (default `and,mul`; also `lt`: comparisons of 32-bit values, `sort`: a
+/// stable sort by 32-bit keys with two payload columns).
+#[test]
+fn cost_of_abort_mode() {
+    let n: usize = std::env::var("VERIFY_COST_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let words = n.div_ceil(64);
+    let (wa, wb) = (values(1, words, 64), values(2, words, 64));
+    let (xa, xb) = (values(3, n, 64), values(4, n, 64));
+    let (sa, sb) = (share(&xa, 3), share(&xb, 4));
+    let (s32a, s32b) = (share(&values(5, n, 32), 5), share(&values(6, n, 32), 6));
+    let kinds = std::env::var("VERIFY_COST_KIND").unwrap_or_else(|_| "and,mul".into());
+    for kind in kinds.split(',') {
+        let mut opened = Vec::new();
+        for security in [Security::SemiHonest, Security::Abort] {
+            let out = run3_as(9, security, None, |p| {
+                let i = p.id().index();
+                let (a, b) = (bit_shares(&wa, n, 1, i), bit_shares(&wb, n, 2, i));
+                let (x, y) = (mine(&sa, i), mine(&sb, i));
+                let (x32, y32) = (mine(&s32a, i), mine(&s32b, i));
+                p.barrier().unwrap();
+                let s0 = p.stats();
+                let c0 = cpu_time();
+                let t0 = std::time::Instant::now();
+                let z = match kind {
+                    "and" => {
+                        let z = mul::and(p, &a, &b).unwrap();
+                        let (o, x) = z.components();
+                        ArithShares::from_components(o.to_vec(), x.to_vec())
+                    }
+                    "mul" => mul::mul(p, &x, &y).unwrap(),
+                    // Less-than of values below 2^32, as the engine bench.
+                    "lt" => {
+                        let lt = compare::lt(p, &x32, &y32).unwrap();
+                        let (o, x) = lt.components();
+                        ArithShares::from_components(o.to_vec(), x.to_vec())
+                    }
+                    // A stable sort by 32-bit keys with two payloads (it
+                    // opens and so verifies several times on its own).
+                    "sort" => {
+                        let (k, mut pay, _) = sort::sort32(p, &x32, &[&x, &y]).unwrap();
+                        pay.push(k);
+                        ArithShares::concat(&pay.iter().collect::<Vec<_>>())
+                    }
+                    other => panic!("unknown kind {other}"),
+                };
+                let (t1, c1) = (std::time::Instant::now(), cpu_time());
+                p.verify().unwrap();
+                let (t2, c2) = (std::time::Instant::now(), cpu_time());
+                let s = p.stats() - s0;
+                let check = p.open_arith("test: the products", &z).unwrap();
+                ([t1 - t0, t2 - t1], [c1 - c0, c2 - c1], s, check)
+            });
+            let wall = |k: usize| out.iter().map(|o| o.0[k]).max().unwrap().as_secs_f64();
+            let cpu = |k: usize| out.iter().map(|o| o.1[k]).max().unwrap().as_secs_f64();
+            let s = out[0].2;
+            eprintln!(
+                "{kind} x {n}, {security}: gates {:.3} s ({:.3} s CPU), verify {:.3} s ({:.3} s CPU), \
+                 party 0 sent {} bytes in {} rounds",
+                wall(0),
+                cpu(0),
+                wall(1),
+                cpu(1),
+                s.bytes_sent,
+                s.rounds
+            );
+            opened.push(out[0].3.clone());
+        }
+        assert_eq!(opened[0], opened[1], "{kind}: the same products either way");
+    }
+}

@@ -26,7 +26,7 @@ use super::gf::{self, Wide};
 use super::ledger::Bits;
 
 /// Bits folded together in the first round.
-pub(crate) const CHUNK: usize = 16;
+pub(crate) const CHUNK: usize = 64;
 /// Chunks per word.
 const CHUNKS: usize = 64 / CHUNK;
 
@@ -118,7 +118,37 @@ impl ClmulTask for Cross<'_> {
 /// The prover's first-round coefficients (all but the middle one, in
 /// order of the power of `Y`).
 pub(crate) fn coefficients(p: &Pairs<'_>, alpha: &[u64]) -> Vec<u64> {
-    let acc = dispatch(Cross { p, alpha });
+    let mut at = 0;
+    let mut wide = [(0u64, 0u64); 2 * CHUNK - 1];
+    #[cfg(target_arch = "x86_64")]
+    if super::arch::wide::available() {
+        at = alpha.len() / 8 * 8;
+        super::arch::wide::cross(
+            [
+                &p.u0[..at],
+                &p.v0[..at],
+                &p.u1[..at],
+                &p.v1[..at],
+                &alpha[..at],
+            ],
+            &UP,
+            &DOWN,
+            &mut wide,
+        );
+    }
+    let rest = Pairs {
+        u0: &p.u0[at..],
+        v0: &p.v0[at..],
+        u1: &p.u1[at..],
+        v1: &p.v1[at..],
+    };
+    let mut acc = dispatch(Cross {
+        p: &rest,
+        alpha: &alpha[at..],
+    });
+    for (a, (lo, hi)) in acc.iter_mut().zip(wide) {
+        a.add(Wide::from_parts(lo, hi));
+    }
     acc.iter()
         .enumerate()
         .filter(|(e, _)| *e != CHUNK - 1)
@@ -170,40 +200,55 @@ impl Tables {
 
 struct FoldU<'a> {
     alpha: &'a [u64],
-    u: [&'a [u64]; 2],
-    t: &'a Tables,
+    chunks: &'a [u64],
+    out: &'a mut [u64],
 }
 
 impl ClmulTask for FoldU<'_> {
-    type Output = Vec<u64>;
+    type Output = ();
     #[inline(always)]
-    fn run<C: Clmul>(self) -> Vec<u64> {
-        let mut out = Vec::with_capacity(self.alpha.len() * 2 * CHUNKS);
-        for (w, &a) in self.alpha.iter().enumerate() {
-            for u in self.u {
-                for q in 0..CHUNKS {
-                    out.push(gf::mul_with::<C>(a, Tables::chunk(&self.t.u, u[w], q)));
-                }
-            }
+    fn run<C: Clmul>(self) {
+        for ((o, &a), &c) in self.out.iter_mut().zip(self.alpha).zip(self.chunks) {
+            *o = gf::mul_with::<C>(a, c);
         }
-        out
     }
 }
 
-/// The left side after the first round: `u'` from `U = (x_j, y_j)`.
+/// The left side after the first round: `u'` from `U = (x_j, y_j)`, in the
+/// order pair, chunk, word (any order will do, the same on both sides).
 pub(crate) fn fold_u(alpha: &[u64], u: [&[u64]; 2], t: &Tables) -> Vec<u64> {
-    dispatch(FoldU { alpha, u, t })
+    let n = alpha.len();
+    let mut out = vec![0u64; 2 * CHUNKS * n];
+    let mut chunks = vec![0u64; n];
+    for (k, side) in u.iter().enumerate() {
+        for q in 0..CHUNKS {
+            for (c, &word) in chunks.iter_mut().zip(*side) {
+                *c = Tables::chunk(&t.u, word, q);
+            }
+            let dst = &mut out[(k * CHUNKS + q) * n..(k * CHUNKS + q + 1) * n];
+            let mut at = 0;
+            #[cfg(target_arch = "x86_64")]
+            if super::arch::wide::available() {
+                at = n / 8 * 8;
+                super::arch::wide::mul(&alpha[..at], &chunks[..at], &mut dst[..at]);
+            }
+            dispatch(FoldU {
+                alpha: &alpha[at..],
+                chunks: &chunks[at..],
+                out: &mut dst[at..],
+            });
+        }
+    }
+    out
 }
 
 /// The right side after the first round: `v'` from `V = (y_{j+1}, x_{j+1})`.
 pub(crate) fn fold_v(v: [&[u64]; 2], t: &Tables) -> Vec<u64> {
     let n = v[0].len();
     let mut out = Vec::with_capacity(n * 2 * CHUNKS);
-    for w in 0..n {
-        for side in v {
-            for q in 0..CHUNKS {
-                out.push(Tables::chunk(&t.v, side[w], q));
-            }
+    for side in v {
+        for q in 0..CHUNKS {
+            out.extend(side.iter().map(|&w| Tables::chunk(&t.v, w, q)));
         }
     }
     out

@@ -88,9 +88,8 @@ impl<A: Algebra> Prover<A> {
 
     /// Folds with the challenge.
     pub(crate) fn fold(&mut self, r: &A::E) {
-        let h = self.u.len() / 2;
-        self.u = A::fold(&self.u[..h], &self.u[h..], r);
-        self.v = A::fold_rev(&self.v[..h], &self.v[h..], r);
+        A::fold(&mut self.u, r, false);
+        A::fold(&mut self.v, r, true);
     }
 }
 
@@ -103,9 +102,9 @@ pub(crate) struct Left<A: Algebra> {
 impl<A: Algebra> Left<A> {
     /// Takes the prover's message and the challenge.
     pub(crate) fn absorb(&mut self, msg: &[A::E; 2], r: &A::E) {
-        let h = even::<A>(&mut self.u);
+        even::<A>(&mut self.u);
         self.c = laurent_claim::<A>(msg, &self.c, r, 2);
-        self.u = A::fold(&self.u[..h], &self.u[h..], r);
+        A::fold(&mut self.u, r, false);
     }
 
     /// The final `u*` and claim share, sent to the right verifier.
@@ -124,10 +123,10 @@ pub(crate) struct Right<A: Algebra> {
 impl<A: Algebra> Right<A> {
     /// Draws its shares of the prover's message and takes the challenge.
     pub(crate) fn absorb(&mut self, shares: &mut Prg, r: &A::E) {
-        let h = even::<A>(&mut self.v);
+        even::<A>(&mut self.v);
         let s = [A::uniform(shares), A::uniform(shares)];
         self.c = laurent_claim::<A>(&s, &self.c, r, 2);
-        self.v = A::fold_rev(&self.v[..h], &self.v[h..], r);
+        A::fold(&mut self.v, r, true);
     }
 
     /// The final `v*` and claim share, sent to the left verifier.

@@ -54,6 +54,11 @@ pub(crate) struct Wide {
 }
 
 impl Wide {
+    /// The unreduced value `hi t^64 + lo`.
+    pub(crate) fn from_parts(lo: u64, hi: u64) -> Wide {
+        Wide { lo, hi }
+    }
+
     /// Adds `a * b`.
     #[inline(always)]
     pub(crate) fn add_product<C: Clmul>(&mut self, a: u64, b: u64) {
@@ -159,31 +164,27 @@ impl super::arch::ClmulTask for Dot<'_> {
     }
 }
 
-/// `x0 + r x1` (`rev`: `r x0 + x1`), element-wise.
+/// `x0 + r x1` (`rev`: `r x0 + x1`), element-wise, into `x0`.
 struct Fold<'a> {
-    x0: &'a [u64],
+    x0: &'a mut [u64],
     x1: &'a [u64],
     r: u64,
     rev: bool,
 }
 
 impl super::arch::ClmulTask for Fold<'_> {
-    type Output = Vec<u64>;
+    type Output = ();
     #[inline(always)]
-    fn run<C: Clmul>(self) -> Vec<u64> {
+    fn run<C: Clmul>(self) {
         let r = self.r;
         if self.rev {
-            self.x0
-                .iter()
-                .zip(self.x1)
-                .map(|(a, b)| mul_with::<C>(r, *a) ^ b)
-                .collect()
+            for (a, b) in self.x0.iter_mut().zip(self.x1) {
+                *a = mul_with::<C>(r, *a) ^ b;
+            }
         } else {
-            self.x0
-                .iter()
-                .zip(self.x1)
-                .map(|(a, b)| a ^ mul_with::<C>(r, *b))
-                .collect()
+            for (a, b) in self.x0.iter_mut().zip(self.x1) {
+                *a ^= mul_with::<C>(r, *b);
+            }
         }
     }
 }
@@ -223,22 +224,32 @@ impl super::Algebra for Gf {
         u64::from_le_bytes(b.try_into().expect("8 bytes"))
     }
     fn dot(a: &[u64], b: &[u64]) -> u64 {
-        super::arch::dispatch(Dot(a, b))
+        let mut w = Wide::default();
+        let mut at = 0;
+        #[cfg(target_arch = "x86_64")]
+        if super::arch::wide::available() {
+            at = a.len() / 8 * 8;
+            let (lo, hi) = super::arch::wide::dot(&a[..at], &b[..at]);
+            w = Wide { lo, hi };
+        }
+        let rest = super::arch::dispatch(Dot(&a[at..], &b[at..]));
+        w.reduce() ^ rest
     }
-    fn fold(x0: &[u64], x1: &[u64], r: &u64) -> Vec<u64> {
+    fn fold(x: &mut Vec<u64>, r: &u64, rev: bool) {
+        let h = x.len() / 2;
+        let (x0, x1) = x.split_at_mut(h);
+        let mut at = 0;
+        #[cfg(target_arch = "x86_64")]
+        if super::arch::wide::available() {
+            at = h / 8 * 8;
+            super::arch::wide::fold(&mut x0[..at], &x1[..at], *r, rev);
+        }
         super::arch::dispatch(Fold {
-            x0,
-            x1,
+            x0: &mut x0[at..],
+            x1: &x1[at..],
             r: *r,
-            rev: false,
-        })
-    }
-    fn fold_rev(x0: &[u64], x1: &[u64], r: &u64) -> Vec<u64> {
-        super::arch::dispatch(Fold {
-            x0,
-            x1,
-            r: *r,
-            rev: true,
-        })
+            rev,
+        });
+        x.truncate(h);
     }
 }

@@ -1,5 +1,7 @@
 //! The Galois ring `GR(2^64, 49) = Z_2^64[X] / (X^49 + X^9 + 1)`: elements
-//! as 49 coefficients mod `2^64` (coefficient `i` of `X^i`).
+//! as 49 coefficients mod `2^64` (coefficient `i` of `X^i`), stored in 56
+//! words (seven vectors of eight) whose last seven are always zero, so that
+//! every loop over an element is whole vectors.
 //!
 //! `X^49 + X^9 + 1` is irreducible mod 2 (checked in the tests), so the
 //! ring is a local ring whose elements outside `2 GR` are units, and its
@@ -14,20 +16,22 @@ use crate::prg::Prg;
 
 /// The extension degree.
 pub(crate) const D: usize = 49;
+/// Words an element is stored in: `D` rounded up to whole vectors.
+pub(crate) const LANES: usize = D.div_ceil(8) * 8;
 /// `X^D = -X^TAP - 1`.
 const TAP: usize = 9;
-/// Coefficients of an unreduced product.
-pub(crate) const WIDE: usize = 2 * D - 1;
+/// Words of an unreduced product (coefficients up to `2D - 2`, padded).
+pub(crate) const WIDE: usize = 2 * LANES;
 /// The masks of the `{0, 1}`-coefficient elements.
 pub(crate) const MASK: u64 = (1 << D) - 1;
 
-/// An element.
-pub(crate) type Gr = [u64; D];
+/// An element (coefficients `D..LANES` zero).
+pub(crate) type Gr = [u64; LANES];
 /// An unreduced product or sum of products.
 pub(crate) type Wide = [u64; WIDE];
 
 /// Zero.
-pub(crate) const ZERO: Gr = [0; D];
+pub(crate) const ZERO: Gr = [0; LANES];
 
 /// One.
 pub(crate) fn one() -> Gr {
@@ -37,18 +41,18 @@ pub(crate) fn one() -> Gr {
 }
 
 /// Reduces a wide element mod `X^D + X^TAP + 1`.
-#[inline]
+#[inline(always)]
 pub(crate) fn reduce(w: &Wide) -> Gr {
     let mut w = *w;
     // From the top down: folding coefficient k lands on k - D and
     // k - D + TAP, which may still be >= D and is folded later.
-    for k in (D..WIDE).rev() {
+    for k in (D..2 * D - 1).rev() {
         let c = w[k];
         w[k - D] = w[k - D].wrapping_sub(c);
         w[k - D + TAP] = w[k - D + TAP].wrapping_sub(c);
     }
     let mut out = ZERO;
-    out.copy_from_slice(&w[..D]);
+    out[..D].copy_from_slice(&w[..D]);
     out
 }
 
@@ -73,10 +77,10 @@ pub(crate) fn sub(a: &Gr, b: &Gr) -> Gr {
 }
 
 /// Adds `a * b` to `w`, unreduced.
-#[inline]
+#[inline(always)]
 pub(crate) fn mul_acc(w: &mut Wide, a: &Gr, b: &Gr) {
-    for (i, &x) in a.iter().enumerate() {
-        let row = &mut w[i..i + D];
+    for (i, &x) in a[..D].iter().enumerate() {
+        let row = &mut w[i..i + LANES];
         for (o, &y) in row.iter_mut().zip(b) {
             *o = o.wrapping_add(x.wrapping_mul(y));
         }
@@ -92,16 +96,38 @@ pub(crate) fn mul(a: &Gr, b: &Gr) -> Gr {
 
 /// Adds `m * a` to `w`, unreduced, for the `{0, 1}`-coefficient element
 /// with mask `m`.
-#[inline]
+#[inline(always)]
 pub(crate) fn mask_mul_acc(w: &mut Wide, m: u64, a: &Gr) {
     let mut bits = m & MASK;
     while bits != 0 {
         let i = bits.trailing_zeros() as usize;
         bits &= bits - 1;
-        for (o, &y) in w[i..i + D].iter_mut().zip(a) {
+        for (o, &y) in w[i..i + LANES].iter_mut().zip(a) {
             *o = o.wrapping_add(y);
         }
     }
+}
+
+/// `a + m * b` for the `{0, 1}`-coefficient element with mask `m`: each
+/// output coefficient gathers the shifted copies it receives, so the sums
+/// stay in registers.
+#[inline(always)]
+pub(crate) fn add_mask_mul(a: &Gr, m: u64, b: &Gr) -> Gr {
+    // b with LANES zeros on both sides: b[c - i] = padded[LANES + c - i].
+    let mut padded = [0u64; 3 * LANES];
+    padded[LANES..2 * LANES].copy_from_slice(b);
+    let mut w = [0u64; WIDE];
+    w[..LANES].copy_from_slice(a);
+    let mut bits = m & MASK;
+    while bits != 0 {
+        let i = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        let src = &padded[LANES - i..LANES - i + WIDE];
+        for (o, &y) in w.iter_mut().zip(src) {
+            *o = o.wrapping_add(y);
+        }
+    }
+    reduce(&w)
 }
 
 /// `m * a` for the `{0, 1}`-coefficient element with mask `m`.
@@ -114,7 +140,7 @@ pub(crate) fn mask_mul(m: u64, a: &Gr) -> Gr {
 /// The `{0, 1}`-coefficient element with mask `m`.
 pub(crate) fn from_mask(m: u64) -> Gr {
     let mut a = ZERO;
-    for (i, c) in a.iter_mut().enumerate() {
+    for (i, c) in a[..D].iter_mut().enumerate() {
         *c = (m >> i) & 1;
     }
     a
@@ -123,7 +149,7 @@ pub(crate) fn from_mask(m: u64) -> Gr {
 /// The mask of an element whose coefficients are all 0 or 1.
 pub(crate) fn to_mask(a: &Gr) -> Option<u64> {
     let mut m = 0u64;
-    for (i, &c) in a.iter().enumerate() {
+    for (i, &c) in a[..D].iter().enumerate() {
         match c {
             0 => {}
             1 => m |= 1 << i,
@@ -134,10 +160,10 @@ pub(crate) fn to_mask(a: &Gr) -> Option<u64> {
 }
 
 /// `X^l * a` for `l < D`.
-#[inline]
+#[inline(always)]
 pub(crate) fn shift(a: &Gr, l: usize) -> Gr {
     let mut w = [0u64; WIDE];
-    w[l..l + D].copy_from_slice(a);
+    w[l..l + LANES].copy_from_slice(a);
     reduce(&w)
 }
 
@@ -154,7 +180,7 @@ fn scale(a: &Gr, s: u64) -> Gr {
 /// A uniformly random element.
 pub(crate) fn uniform(prg: &mut Prg) -> Gr {
     let mut a = ZERO;
-    prg.fill(&mut a);
+    prg.fill(&mut a[..D]);
     a
 }
 
@@ -217,6 +243,12 @@ mod tests {
             assert_eq!(sub(&add(&a, &b), &b), a);
             let m = uniform_mask(&mut r);
             assert_eq!(mask_mul(m, &a), mul(&from_mask(m), &a));
+            assert_eq!(add_mask_mul(&b, m, &a), add(&b, &mul(&from_mask(m), &a)));
+            let mut bytes = Vec::new();
+            <Ring as crate::verify::Algebra>::write(&a, &mut bytes);
+            assert_eq!(bytes.len(), 8 * D);
+            assert_eq!(<Ring as crate::verify::Algebra>::read(&bytes), a);
+            assert!(mul(&a, &b)[D..].iter().all(|&c| c == 0));
             assert_eq!(to_mask(&from_mask(m)), Some(m));
             let l = (m % D as u64) as usize;
             let mut xl = ZERO;
@@ -277,6 +309,56 @@ mod tests {
 /// `GR(2^64, 49)` as the algebra of the proofs of ring multiplications.
 pub(crate) struct Ring;
 
+/// `sum a_k b_k`.
+struct Dot<'a>(&'a [Gr], &'a [Gr]);
+
+impl super::arch::WordTask for Dot<'_> {
+    type Output = Gr;
+    #[inline(always)]
+    fn run(self) -> Gr {
+        // M[i][j] = sum_k a_k[i] b_k[j], one aligned row per i, folded into
+        // the wide product once at the end: every update is a full-vector
+        // multiply-add at a fixed place.
+        let mut m = vec![[0u64; LANES]; D];
+        for (x, y) in self.0.iter().zip(self.1) {
+            for (row, &xi) in m.iter_mut().zip(x) {
+                for (o, &bj) in row.iter_mut().zip(y) {
+                    *o = o.wrapping_add(xi.wrapping_mul(bj));
+                }
+            }
+        }
+        let mut w = [0u64; WIDE];
+        for (i, row) in m.iter().enumerate() {
+            for (o, &c) in w[i..i + LANES].iter_mut().zip(row) {
+                *o = o.wrapping_add(c);
+            }
+        }
+        reduce(&w)
+    }
+}
+
+/// `x0 + m x1` (`rev`: `m x0 + x1`) into `x0`, `m` a challenge's mask.
+struct Fold<'a> {
+    x0: &'a mut [Gr],
+    x1: &'a [Gr],
+    m: u64,
+    rev: bool,
+}
+
+impl super::arch::WordTask for Fold<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        for (a, b) in self.x0.iter_mut().zip(self.x1) {
+            *a = if self.rev {
+                add_mask_mul(b, self.m, a)
+            } else {
+                add_mask_mul(a, self.m, b)
+            };
+        }
+    }
+}
+
 impl super::Algebra for Ring {
     type E = Gr;
     const BYTES: usize = 8 * D;
@@ -301,46 +383,25 @@ impl super::Algebra for Ring {
         from_mask(challenge_mask(prg))
     }
     fn write(e: &Gr, out: &mut Vec<u8>) {
-        for c in e {
+        for c in &e[..D] {
             out.extend_from_slice(&c.to_le_bytes());
         }
     }
     fn read(b: &[u8]) -> Gr {
         let mut a = ZERO;
-        for (c, w) in a.iter_mut().zip(b.chunks_exact(8)) {
+        for (c, w) in a[..D].iter_mut().zip(b.chunks_exact(8)) {
             *c = u64::from_le_bytes(w.try_into().expect("8 bytes"));
         }
         a
     }
     fn dot(a: &[Gr], b: &[Gr]) -> Gr {
-        let mut w = [0u64; WIDE];
-        for (x, y) in a.iter().zip(b) {
-            mul_acc(&mut w, x, y);
-        }
-        reduce(&w)
+        super::arch::dispatch_words(Dot(a, b))
     }
-    fn fold(x0: &[Gr], x1: &[Gr], r: &Gr) -> Vec<Gr> {
+    fn fold(x: &mut Vec<Gr>, r: &Gr, rev: bool) {
         let m = to_mask(r).expect("challenges have coefficients 0 and 1");
-        x0.iter()
-            .zip(x1)
-            .map(|(a, b)| {
-                let mut w = [0u64; WIDE];
-                w[..D].copy_from_slice(a);
-                mask_mul_acc(&mut w, m, b);
-                reduce(&w)
-            })
-            .collect()
-    }
-    fn fold_rev(x0: &[Gr], x1: &[Gr], r: &Gr) -> Vec<Gr> {
-        let m = to_mask(r).expect("challenges have coefficients 0 and 1");
-        x0.iter()
-            .zip(x1)
-            .map(|(a, b)| {
-                let mut w = [0u64; WIDE];
-                w[..D].copy_from_slice(b);
-                mask_mul_acc(&mut w, m, a);
-                reduce(&w)
-            })
-            .collect()
+        let h = x.len() / 2;
+        let (x0, x1) = x.split_at_mut(h);
+        super::arch::dispatch_words(Fold { x0, x1, m, rev });
+        x.truncate(h);
     }
 }

@@ -143,10 +143,9 @@ pub(crate) trait Algebra {
     fn read(b: &[u8]) -> Self::E;
     /// `sum a_k b_k`.
     fn dot(a: &[Self::E], b: &[Self::E]) -> Self::E;
-    /// `x0 + r x1`, element-wise.
-    fn fold(x0: &[Self::E], x1: &[Self::E], r: &Self::E) -> Vec<Self::E>;
-    /// `r x0 + x1`, element-wise.
-    fn fold_rev(x0: &[Self::E], x1: &[Self::E], r: &Self::E) -> Vec<Self::E>;
+    /// For `x = (x0, x1)` of even length, `x0 + r x1` element-wise
+    /// (`rev`: `r x0 + x1`), in place: `x` becomes half as long.
+    fn fold(x: &mut Vec<Self::E>, r: &Self::E, rev: bool);
 }
 
 /// A stream derived from a seed drawn from a pairwise key, for one use.

@@ -22,22 +22,34 @@
 //! `D m` ring elements per side: `u'_(l, t) = X^l sum_i r^i E_i U_(i, l, t)`
 //! and `v'_(l, t) = sum_i r^(L-1-i) V_(i, l, t)`.
 
+use super::arch::{WordTask, dispatch_words};
 use super::gr::{self, D, Gr, WIDE, Wide};
 use super::ledger::{Positions, Products, RingGates};
 use crate::prg::Prg;
 
-/// Blocks folded together in the first round (at most).
-pub(crate) const FOLD: usize = 16;
+/// Blocks folded together in the first round (at most): the fold costs
+/// the prover `FOLD - 1` packed products per block pair and leaves `1 /
+/// FOLD` as many ring elements. Gates of many terms (the positions) gain
+/// from the larger factor, products of two terms from the smaller.
+pub(crate) const FOLD: usize = 64;
+/// The fold factor when every gate is a single product.
+pub(crate) const FOLD_PRODUCTS: usize = 32;
 
-/// The fold factor for these gates: [`FOLD`], or the number of blocks of
-/// the largest kind if smaller (but at least 2).
+/// The fold factor for these gates: [`FOLD`] ([`FOLD_PRODUCTS`] if every
+/// gate is a single product), or the number of blocks of the largest kind
+/// if smaller (but at least 2).
 pub(crate) fn fold_factor(gates: &[RingGates]) -> usize {
     let blocks = gates
         .iter()
         .map(|g| g.gates().div_ceil(D))
         .max()
         .unwrap_or(0);
-    blocks.clamp(2, FOLD)
+    let most = if gates.iter().all(|g| g.terms() == 2) {
+        FOLD_PRODUCTS
+    } else {
+        FOLD
+    };
+    blocks.clamp(2, most)
 }
 
 /// Which of the three parts a party plays for a proof.
@@ -77,6 +89,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline(always)]
     /// Writes the terms of the next `count` gates (zeros past the end),
     /// gate-major: `U` (scaled by `2^shift`) if the role knows it, `V` (its
     /// low `64 - shift` bits) if it knows it. Values that matter only mod
@@ -224,6 +237,26 @@ impl Superblock {
 
 /// The prover's first-round coefficients (all but the middle one).
 pub(crate) fn coefficients(gates: &[RingGates], weights: &[Vec<u64>], l: usize) -> Vec<Gr> {
+    dispatch_words(Coefficients { gates, weights, l })
+}
+
+struct Coefficients<'a> {
+    gates: &'a [RingGates],
+    weights: &'a [Vec<u64>],
+    l: usize,
+}
+
+impl WordTask for Coefficients<'_> {
+    type Output = Vec<Gr>;
+    #[inline(always)]
+    fn run(self) -> Vec<Gr> {
+        let (gates, weights, l) = (self.gates, self.weights, self.l);
+        coefficients_with(gates, weights, l)
+    }
+}
+
+#[inline(always)]
+fn coefficients_with(gates: &[RingGates], weights: &[Vec<u64>], l: usize) -> Vec<Gr> {
     let mut h = vec![[0u64; WIDE]; 2 * l - 1];
     let mut packed: Gr = gr::ZERO;
     for (g, w) in gates.iter().zip(weights) {
@@ -272,11 +305,25 @@ pub(crate) fn claim(gates: &[RingGates], weights: &[Vec<u64>], left: bool) -> Gr
     for (g, w) in gates.iter().zip(weights) {
         let cur = Cursor::new(g);
         for (a, &e) in w.iter().enumerate() {
-            cur.claims(left, a * D, &mut packed);
+            cur.claims(left, a * D, &mut packed[..D]);
             gr::mask_mul_acc(&mut acc, e, &packed);
         }
     }
     gr::reduce(&acc)
+}
+
+/// The length of the vectors after the first round: per superblock, `m`
+/// entries for each position some block of it fills.
+pub(crate) fn output_len(gates: &[RingGates], l: usize) -> usize {
+    gates
+        .iter()
+        .map(|g| {
+            let n = g.gates();
+            let full = n / (l * D);
+            let rest = n % (l * D);
+            g.terms() * (full * D + rest.min(D))
+        })
+        .sum()
 }
 
 /// `r^0, ..., r^(l-1)` for the challenge with mask `r`.
@@ -299,29 +346,76 @@ pub(crate) fn fold(
     r: u64,
     role: Role,
 ) -> (Vec<Gr>, Vec<Gr>) {
+    dispatch_words(Fold {
+        gates,
+        weights,
+        l,
+        r,
+        role,
+    })
+}
+
+struct Fold<'a> {
+    gates: &'a [RingGates],
+    weights: &'a [Vec<u64>],
+    l: usize,
+    r: u64,
+    role: Role,
+}
+
+impl WordTask for Fold<'_> {
+    type Output = (Vec<Gr>, Vec<Gr>);
+    #[inline(always)]
+    fn run(self) -> (Vec<Gr>, Vec<Gr>) {
+        fold_with(self.gates, self.weights, self.l, self.r, self.role)
+    }
+}
+
+#[inline(always)]
+fn fold_with(
+    gates: &[RingGates],
+    weights: &[Vec<u64>],
+    l: usize,
+    r: u64,
+    role: Role,
+) -> (Vec<Gr>, Vec<Gr>) {
     let rp = powers(r, l);
     let (want_u, want_v) = (role != Role::Right, role != Role::Left);
-    let mut out_u = Vec::new();
-    let mut out_v = Vec::new();
+    let len = output_len(gates, l);
+    let mut out_u = Vec::with_capacity(if want_u { len } else { 0 });
+    let mut out_v = Vec::with_capacity(if want_v { len } else { 0 });
     for (g, w) in gates.iter().zip(weights) {
         let m = g.terms();
         let n = g.gates();
         let mut cur = Cursor::new(g);
         let mut sb = Superblock::new(l, m);
         let block = D * m;
+        // The superblock's terms transposed, position and term major: the
+        // l values one output entry combines lie together.
+        let mut tu = vec![0u64; if want_u { l * block } else { 0 }];
+        let mut tv = vec![0u64; if want_v { l * block } else { 0 }];
         for (s, e) in w.chunks(l).enumerate() {
             cur.fill(role, l * D, &mut sb.u, &mut sb.v);
             let used = D.min(n - s * l * D);
+            for (src, dst, want) in [(&sb.u, &mut tu, want_u), (&sb.v, &mut tv, want_v)] {
+                if want {
+                    for i in 0..l {
+                        for (k, &x) in src[i * block..(i + 1) * block].iter().enumerate() {
+                            dst[k * l + i] = x;
+                        }
+                    }
+                }
+            }
             // G_i = r^i E_i: one ring element per block of the superblock.
             let gs: Vec<Gr> = (0..l)
                 .map(|i| e.get(i).map_or(gr::ZERO, |&ei| gr::mask_mul(ei, &rp[i])))
                 .collect();
             for pos in 0..used {
                 for t in 0..m {
+                    let k = pos * m + t;
                     if want_u {
                         let mut acc = gr::ZERO;
-                        for (i, gi) in gs.iter().enumerate() {
-                            let x = sb.u[i * block + pos * m + t];
+                        for (gi, &x) in gs.iter().zip(&tu[k * l..(k + 1) * l]) {
                             for (a, c) in acc.iter_mut().zip(gi) {
                                 *a = a.wrapping_add(c.wrapping_mul(x));
                             }
@@ -330,8 +424,7 @@ pub(crate) fn fold(
                     }
                     if want_v {
                         let mut acc = gr::ZERO;
-                        for (i, ri) in rp.iter().rev().enumerate() {
-                            let y = sb.v[i * block + pos * m + t];
+                        for (ri, &y) in rp.iter().rev().zip(&tv[k * l..(k + 1) * l]) {
                             for (a, c) in acc.iter_mut().zip(ri) {
                                 *a = a.wrapping_add(c.wrapping_mul(y));
                             }
@@ -389,6 +482,7 @@ mod tests {
             let h = coefficients(&gates, &w, l);
             let r = gr::challenge_mask(&mut Prg::new([n as u8; 16]));
             let (u, v) = fold(&gates, &w, l, r, Role::Prover);
+            assert_eq!(u.len(), output_len(&gates, l));
             let want = laurent_claim::<Ring>(&h, &c, &gr::from_mask(r), l);
             assert_eq!(Ring::dot(&u, &v), want, "n = {n}");
             let mut bad = c;
