@@ -320,10 +320,19 @@ impl super::arch::WordTask for Dot<'_> {
         // the wide product once at the end: every update is a full-vector
         // multiply-add at a fixed place.
         let mut m = vec![[0u64; LANES]; D];
-        for (x, y) in self.0.iter().zip(self.1) {
-            for (row, &xi) in m.iter_mut().zip(x) {
-                for (o, &bj) in row.iter_mut().zip(y) {
-                    *o = o.wrapping_add(xi.wrapping_mul(bj));
+        #[cfg(target_arch = "x86_64")]
+        let done = super::arch::ring::available() && {
+            super::arch::ring::dot(self.0, self.1, D, &mut m);
+            true
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = false;
+        if !done {
+            for (x, y) in self.0.iter().zip(self.1) {
+                for (row, &xi) in m.iter_mut().zip(x) {
+                    for (o, &bj) in row.iter_mut().zip(y) {
+                        *o = o.wrapping_add(xi.wrapping_mul(bj));
+                    }
                 }
             }
         }

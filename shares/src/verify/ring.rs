@@ -96,8 +96,25 @@ impl<'a> Cursor<'a> {
     /// `2^(64 - shift)` may differ above between their two holders (a
     /// narrow message carries only the low bits); the scaled `U` and the
     /// cut `V` are the same at both.
-    fn fill(&mut self, role: Role, count: usize, u: &mut [u64], v: &mut [u64]) {
+    ///
+    /// With `transposed = Some(l)` (for `count = l D` gates, a superblock),
+    /// term `t` of gate `i D + pos` goes to `(pos m + t) l + i` instead of
+    /// `(i D + pos) m + t`: the `l` terms one folded entry combines lie
+    /// together.
+    fn fill(
+        &mut self,
+        role: Role,
+        count: usize,
+        transposed: Option<usize>,
+        u: &mut [u64],
+        v: &mut [u64],
+    ) {
         let m = self.gates.terms();
+        // Where gate k's terms start, and the step from term to term.
+        let place = |k: usize| match transposed {
+            Some(l) => ((k % D) * m * l + k / D, l),
+            None => (k * m, 1),
+        };
         let real = count.min(self.gates.gates() - self.at.min(self.gates.gates()));
         let (want_u, want_v) = (role != Role::Right, role != Role::Left);
         match self.gates {
@@ -111,13 +128,14 @@ impl<'a> Cursor<'a> {
                         Role::Left => ([p.x_next[g], p.y_next[g]], [0, 0]),
                         Role::Right => ([0, 0], [p.y_own[g], p.x_own[g]]),
                     };
+                    let (at, step) = place(k);
                     if want_u {
-                        u[2 * k] = u_pair[0].wrapping_mul(s);
-                        u[2 * k + 1] = u_pair[1].wrapping_mul(s);
+                        u[at] = u_pair[0].wrapping_mul(s);
+                        u[at + step] = u_pair[1].wrapping_mul(s);
                     }
                     if want_v {
-                        v[2 * k] = v_pair[0] & low;
-                        v[2 * k + 1] = v_pair[1] & low;
+                        v[at] = v_pair[0] & low;
+                        v[at + step] = v_pair[1] & low;
                     }
                 }
             }
@@ -138,26 +156,30 @@ impl<'a> Cursor<'a> {
                         Role::Left => (en, &self.p_next[..], &self.p_next[..], en),
                         Role::Right => (eo, &self.p_own[..], &self.p_own[..], eo),
                     };
-                    let base = k * m;
+                    let (at, step) = place(k);
                     for vb in 0..b {
+                        let (t0, t1) = (at + 2 * vb * step, at + (2 * vb + 1) * step);
                         if want_u {
-                            u[base + 2 * vb] = (ej[vb] as u64).wrapping_mul(s);
-                            u[base + 2 * vb + 1] = (pj[vb] as u64).wrapping_mul(s);
+                            u[t0] = (ej[vb] as u64).wrapping_mul(s);
+                            u[t1] = (pj[vb] as u64).wrapping_mul(s);
                         }
                         if want_v {
-                            v[base + 2 * vb] = pj1[vb] as u64 & low;
-                            v[base + 2 * vb + 1] = ej1[vb] as u64 & low;
+                            v[t0] = pj1[vb] as u64 & low;
+                            v[t1] = ej1[vb] as u64 & low;
                         }
                     }
                 }
             }
         }
         for k in real..count {
-            if want_u {
-                u[k * m..(k + 1) * m].fill(0);
-            }
-            if want_v {
-                v[k * m..(k + 1) * m].fill(0);
+            let (at, step) = place(k);
+            for t in 0..m {
+                if want_u {
+                    u[at + t * step] = 0;
+                }
+                if want_v {
+                    v[at + t * step] = 0;
+                }
             }
         }
         self.at += count;
@@ -264,7 +286,7 @@ fn coefficients_with(gates: &[RingGates], weights: &[Vec<u64>], l: usize) -> Vec
         let mut cur = Cursor::new(g);
         let mut sb = Superblock::new(l, m);
         for e in w.chunks(l) {
-            cur.fill(Role::Prover, l * D, &mut sb.u, &mut sb.v);
+            cur.fill(Role::Prover, l * D, None, &mut sb.u, &mut sb.v);
             let block = D * m;
             for (i, &ei) in e.iter().enumerate() {
                 if ei == 0 {
@@ -310,6 +332,26 @@ pub(crate) fn claim(gates: &[RingGates], weights: &[Vec<u64>], left: bool) -> Gr
         }
     }
     gr::reduce(&acc)
+}
+
+/// `out_k = sum_i g_i x_(k l + i)`.
+#[inline(always)]
+fn combine(g: &[Gr], x: &[u64], out: &mut [Gr]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::arch::ring::available() {
+        super::arch::ring::combine(g, x, out);
+        return;
+    }
+    let l = g.len();
+    for (k, o) in out.iter_mut().enumerate() {
+        let mut acc = gr::ZERO;
+        for (gi, &xi) in g.iter().zip(&x[k * l..(k + 1) * l]) {
+            for (a, c) in acc.iter_mut().zip(gi) {
+                *a = a.wrapping_add(c.wrapping_mul(xi));
+            }
+        }
+        *o = acc;
+    }
 }
 
 /// The length of the vectors after the first round: per superblock, `m`
@@ -389,49 +431,30 @@ fn fold_with(
         let n = g.gates();
         let mut cur = Cursor::new(g);
         let mut sb = Superblock::new(l, m);
-        let block = D * m;
-        // The superblock's terms transposed, position and term major: the
-        // l values one output entry combines lie together.
-        let mut tu = vec![0u64; if want_u { l * block } else { 0 }];
-        let mut tv = vec![0u64; if want_v { l * block } else { 0 }];
         for (s, e) in w.chunks(l).enumerate() {
-            cur.fill(role, l * D, &mut sb.u, &mut sb.v);
+            // Position and term major: the l values one entry combines lie
+            // together.
+            cur.fill(role, l * D, Some(l), &mut sb.u, &mut sb.v);
             let used = D.min(n - s * l * D);
-            for (src, dst, want) in [(&sb.u, &mut tu, want_u), (&sb.v, &mut tv, want_v)] {
-                if want {
-                    for i in 0..l {
-                        for (k, &x) in src[i * block..(i + 1) * block].iter().enumerate() {
-                            dst[k * l + i] = x;
-                        }
-                    }
-                }
-            }
             // G_i = r^i E_i: one ring element per block of the superblock.
             let gs: Vec<Gr> = (0..l)
                 .map(|i| e.get(i).map_or(gr::ZERO, |&ei| gr::mask_mul(ei, &rp[i])))
                 .collect();
-            for pos in 0..used {
-                for t in 0..m {
-                    let k = pos * m + t;
-                    if want_u {
-                        let mut acc = gr::ZERO;
-                        for (gi, &x) in gs.iter().zip(&tu[k * l..(k + 1) * l]) {
-                            for (a, c) in acc.iter_mut().zip(gi) {
-                                *a = a.wrapping_add(c.wrapping_mul(x));
-                            }
-                        }
-                        out_u.push(gr::shift(&acc, pos));
-                    }
-                    if want_v {
-                        let mut acc = gr::ZERO;
-                        for (ri, &y) in rp.iter().rev().zip(&tv[k * l..(k + 1) * l]) {
-                            for (a, c) in acc.iter_mut().zip(ri) {
-                                *a = a.wrapping_add(c.wrapping_mul(y));
-                            }
-                        }
-                        out_v.push(acc);
-                    }
+            let count = used * m;
+            if want_u {
+                let at = out_u.len();
+                out_u.resize(at + count, gr::ZERO);
+                combine(&gs, &sb.u[..count * l], &mut out_u[at..]);
+                // u'_(pos, t) carries X^pos.
+                for (k, o) in out_u[at..].iter_mut().enumerate() {
+                    *o = gr::shift(o, k / m);
                 }
+            }
+            if want_v {
+                let at = out_v.len();
+                out_v.resize(at + count, gr::ZERO);
+                let rev: Vec<Gr> = rp.iter().rev().copied().collect();
+                combine(&rev, &sb.v[..count * l], &mut out_v[at..]);
             }
         }
     }
