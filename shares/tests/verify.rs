@@ -465,3 +465,46 @@ fn cost_of_abort_mode() {
         assert_eq!(opened[0], opened[1], "{kind}: the same products either way");
     }
 }
+
+#[test]
+fn a_ledger_too_large_for_one_proof_is_proven_in_parts() {
+    // 1.2 million products: more than one proof's worth (2^21 terms of
+    // two). A change near the end of the message lands in the last part.
+    let n = 1_200_000;
+    let (bx, by) = (share(&values(31, n, 64), 31), share(&values(32, n, 64), 32));
+    for deviation in [
+        None,
+        Some((
+            2,
+            Deviation {
+                tag: Some(Tag::MUL),
+                to: None,
+                nth: 0,
+                at: 8 * n - 5,
+                xor: 4,
+            },
+        )),
+    ] {
+        let out = run3_as(31, Security::Abort, deviation, |p| {
+            let i = p.id().index();
+            let before = p.stats();
+            mul::mul(p, &mine(&bx, i), &mine(&by, i)).unwrap();
+            let r = p.verify();
+            (r, (p.stats() - before).rounds)
+        });
+        for (i, (r, rounds)) in out.iter().enumerate() {
+            match deviation {
+                None => {
+                    assert!(r.is_ok(), "party {i}: {r:?}");
+                    // Two proofs, one after the other.
+                    assert!(*rounds > 60, "{rounds} rounds");
+                }
+                Some((d, _)) if d != i => assert!(
+                    matches!(r, Err(Error::Cheating { check: "mul", peer }) if *peer == PartyId::new(d)),
+                    "party {i}: {r:?}"
+                ),
+                _ => {}
+            }
+        }
+    }
+}

@@ -212,7 +212,7 @@ pub(crate) mod wide {
 
     /// `sum a_k b_k`, unreduced.
     pub(crate) fn dot(a: &[u64], b: &[u64]) -> (u64, u64) {
-        assert!(available() && a.len() == b.len() && a.len() % 8 == 0);
+        assert!(available() && a.len() == b.len() && a.len().is_multiple_of(8));
         // SAFETY: the CPU has the features, checked just above.
         unsafe { dot_inner(a, b) }
     }
@@ -230,7 +230,7 @@ pub(crate) mod wide {
 
     /// `x0 + r x1` (`rev`: `r x0 + x1`) into `x0`, reduced.
     pub(crate) fn fold(x0: &mut [u64], x1: &[u64], r: u64, rev: bool) {
-        assert!(available() && x0.len() == x1.len() && x0.len() % 8 == 0);
+        assert!(available() && x0.len() == x1.len() && x0.len().is_multiple_of(8));
         // SAFETY: the CPU has the features, checked just above.
         unsafe { fold_inner(x0, x1, r, rev) }
     }
@@ -248,7 +248,9 @@ pub(crate) mod wide {
 
     /// `out_k = a_k b_k`, reduced.
     pub(crate) fn mul(a: &[u64], b: &[u64], out: &mut [u64]) {
-        assert!(available() && a.len() == b.len() && a.len() == out.len() && a.len() % 8 == 0);
+        assert!(
+            available() && a.len() == b.len() && a.len() == out.len() && a.len().is_multiple_of(8)
+        );
         // SAFETY: the CPU has the features, checked just above.
         unsafe { mul_inner(a, b, out) }
     }
@@ -268,7 +270,7 @@ pub(crate) mod wide {
     /// `down[d]`, unreduced (`c = up.len()`).
     pub(crate) fn cross(words: [&[u64]; 5], up: &[u64], down: &[u64], acc: &mut [(u64, u64)]) {
         let n = words[0].len();
-        assert!(available() && n % 8 == 0 && words.iter().all(|w| w.len() == n));
+        assert!(available() && n.is_multiple_of(8) && words.iter().all(|w| w.len() == n));
         assert!(up.len() == down.len() && acc.len() == 2 * up.len() - 1);
         // SAFETY: the CPU has the features, checked just above.
         unsafe { cross_inner(words, up, down, acc) }
@@ -585,6 +587,53 @@ mod tests {
             .map(|(x, y)| red(Portable::clmul(r, *x)) ^ y)
             .collect();
         assert_eq!(x0, w);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn ring_kernels_match_the_scalar_loops() {
+        if !ring::available() {
+            return;
+        }
+        let mut s = 11u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            s ^ (s >> 29)
+        };
+        let mut elem = || {
+            let mut e = [0u64; ring::LANES];
+            for c in e[..49].iter_mut() {
+                *c = next();
+            }
+            e
+        };
+        let (l, k) = (5, 7);
+        let g: Vec<[u64; ring::LANES]> = (0..l).map(|_| elem()).collect();
+        let a: Vec<[u64; ring::LANES]> = (0..k).map(|_| elem()).collect();
+        let x: Vec<u64> = a.iter().flat_map(|e| e[..l].to_vec()).collect();
+        let mut out = vec![[0u64; ring::LANES]; k];
+        ring::combine(&g, &x, &mut out);
+        for (j, o) in out.iter().enumerate() {
+            for c in 0..ring::LANES {
+                let want = (0..l).fold(0u64, |acc, i| {
+                    acc.wrapping_add(g[i][c].wrapping_mul(x[j * l + i]))
+                });
+                assert_eq!(o[c], want);
+            }
+        }
+        let b: Vec<[u64; ring::LANES]> = (0..k).map(|_| elem()).collect();
+        let mut m = vec![[0u64; ring::LANES]; 49];
+        ring::dot(&a, &b, 49, &mut m);
+        for i in 0..49 {
+            for c in 0..ring::LANES {
+                let want = (0..k).fold(0u64, |acc, t| {
+                    acc.wrapping_add(a[t][i].wrapping_mul(b[t][c]))
+                });
+                assert_eq!(m[i][c], want);
+            }
+        }
     }
 
     #[test]

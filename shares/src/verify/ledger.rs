@@ -134,6 +134,27 @@ impl RingGates {
     }
 }
 
+/// A range of one kind's gates: what one ring proof covers (a large
+/// ledger is proven in several, one after another, to bound memory).
+#[derive(Clone, Copy)]
+pub(crate) struct Part<'a> {
+    pub(crate) gates: &'a RingGates,
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+}
+
+impl Part<'_> {
+    /// Number of gates.
+    pub(crate) fn len(&self) -> usize {
+        self.to - self.from
+    }
+
+    /// Terms of each gate.
+    pub(crate) fn terms(&self) -> usize {
+        self.gates.terms()
+    }
+}
+
 /// Everything kept since the last verification.
 #[derive(Default)]
 pub(crate) struct Ledger {

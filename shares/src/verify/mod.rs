@@ -218,6 +218,8 @@ struct First<A: Algebra> {
     right_claim: A::E,
     /// Fold factor.
     l: usize,
+    /// False only under the planted leak `ProofWithoutPad`.
+    padded: bool,
 }
 
 /// The three parts after the first round's challenges: `r_left` of the
@@ -240,7 +242,8 @@ fn finish_first<A: Algebra>(
     // Left: its coefficient shares came in the message, then the pad's.
     let lc = core::laurent_claim::<A>(&left_message[..k], &first.left_claim, r_left, l);
     let lc = A::add(&lc, &left_message[k]);
-    lu.push(A::uniform(&mut streams.left_pad));
+    let u_pad = A::uniform(&mut streams.left_pad);
+    lu.push(if first.padded { u_pad } else { A::zero() });
     // Right: the same shares from the key it shares with the prover.
     let s: Vec<A::E> = (0..k)
         .map(|_| A::uniform(&mut streams.right_shares))
@@ -248,7 +251,7 @@ fn finish_first<A: Algebra>(
     let rc = core::laurent_claim::<A>(&s, &first.right_claim, r_right, l);
     let (v_pad, s_pad) = core::Pad::<A>::right(&mut streams.right_shares);
     let rc = A::add(&rc, &s_pad);
-    rv.push(v_pad);
+    rv.push(if first.padded { v_pad } else { A::zero() });
     Recursion {
         prover: core::Prover { u: pu, v: pv },
         left: core::Left { u: lu, c: lc },
@@ -263,6 +266,7 @@ fn first_and(
     l: &ledger::Bits,
     weights: [&[u8; 16]; 3],
     streams: &mut Streams,
+    padded: bool,
 ) -> (First<gf::Gf>, [Vec<u64>; 3]) {
     let n = l.x_own.len();
     let alpha = weights.map(|w| derive(&seed32(w), "and/weights").words(n));
@@ -271,7 +275,8 @@ fn first_and(
         .iter()
         .map(|x| x ^ <gf::Gf as Algebra>::uniform(&mut streams.prover_shares))
         .collect();
-    let pad = core::Pad::<gf::Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares);
+    let pad =
+        core::Pad::<gf::Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
     message.push(pad.message());
     let first = First {
         message,
@@ -279,6 +284,7 @@ fn first_and(
         left_claim: boolean::claim(&alpha[1], &l.left_claim),
         right_claim: boolean::claim(&alpha[2], &l.right_claim),
         l: boolean::CHUNK,
+        padded,
     };
     (first, alpha)
 }
@@ -286,9 +292,10 @@ fn first_and(
 /// The prover's first message for ring gates and what the verifiers start
 /// with.
 fn first_ring(
-    g: &[ledger::RingGates],
+    g: &[ledger::Part<'_>],
     weights: [&[u8; 16]; 3],
     streams: &mut Streams,
+    padded: bool,
 ) -> (First<gr::Ring>, [Vec<Vec<u64>>; 3]) {
     let w = weights.map(|w| ring::weights(g, &mut derive(&seed32(w), "mul/weights")));
     let l = ring::fold_factor(g);
@@ -297,7 +304,8 @@ fn first_ring(
         .iter()
         .map(|x| gr::sub(x, &gr::uniform(&mut streams.prover_shares)))
         .collect();
-    let pad = core::Pad::<gr::Ring>::draw(&mut streams.prover_pad, &mut streams.prover_shares);
+    let pad =
+        core::Pad::<gr::Ring>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
     message.push(pad.message());
     let first = First {
         message,
@@ -305,6 +313,7 @@ fn first_ring(
         left_claim: ring::claim(g, &w[1], true),
         right_claim: ring::claim(g, &w[2], false),
         l,
+        padded,
     };
     (first, w)
 }
@@ -335,8 +344,8 @@ fn write_all<A: Algebra>(xs: &[A::E], out: &mut Vec<u8>) {
     }
 }
 
-/// One round of recursion for the algebras still folding: prover
-/// messages out, the successor's in, challenges out and in, all folds.
+/// The coins of one prover's proofs, as its two verifiers draw them, and
+/// the logs the prover compares at the end.
 struct Coins {
     left: Prg,
     right: Prg,
@@ -352,18 +361,41 @@ fn log_label() -> Sha256 {
     h
 }
 
-/// Runs the three proofs of everything in `ledger`.
+/// Runs the three proofs of everything in `ledger`: the AND gates and the
+/// first part of the ring gates together, further parts of a large ring
+/// ledger one after another ([`ring::ENTRIES`]).
 pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<()> {
-    let me = party.id();
-    let (prev, next) = (me.prev(), me.next());
-    let has_and = !ledger.bits.x_own.is_empty();
-    let ring_gates: Vec<ledger::RingGates> =
-        ledger.ring.into_iter().filter(|g| g.gates() > 0).collect();
-    let has_ring = !ring_gates.is_empty();
-    let bits = ledger.bits;
-    if !has_and && !has_ring {
-        return Ok(());
+    let Ledger { bits, ring } = ledger;
+    let mut bits = (!bits.x_own.is_empty()).then_some(bits);
+    let parts = ring::parts(&ring);
+    if parts.is_empty() {
+        return match bits {
+            Some(b) => prove(party, Some(b), &[]),
+            None => Ok(()),
+        };
     }
+    for part in &parts {
+        prove(party, bits.take(), part)?;
+    }
+    Ok(())
+}
+
+/// One verification: the proofs of `bits` (if any) and of the ring gates
+/// `ring_gates` (if any), all three provers at once.
+fn prove<T: Transport>(
+    party: &mut Party<T>,
+    bits: Option<ledger::Bits>,
+    ring_gates: &[ledger::Part<'_>],
+) -> Result<()> {
+    let me = party.id();
+    #[cfg(feature = "planted-leaks")]
+    let padded = !party.leaks(crate::leak::Leak::ProofWithoutPad);
+    #[cfg(not(feature = "planted-leaks"))]
+    let padded = true;
+    let (prev, next) = (me.prev(), me.next());
+    let has_and = bits.is_some();
+    let has_ring = !ring_gates.is_empty();
+    let bits = bits.unwrap_or_default();
     // Both holders of K_i (this party's prev_prg, its predecessor's
     // next_prg) draw their seed here.
     let prev_seed = seed_of(party.prev_prg().words(4));
@@ -388,8 +420,8 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<
     // First round.
     let mut and_streams = Streams::new(&prev_seed, &next_seed, "and");
     let mut ring_streams = Streams::new(&prev_seed, &next_seed, "mul");
-    let and_first = has_and.then(|| first_and(&bits, weights, &mut and_streams));
-    let ring_first = has_ring.then(|| first_ring(&ring_gates, weights, &mut ring_streams));
+    let and_first = has_and.then(|| first_and(&bits, weights, &mut and_streams, padded));
+    let ring_first = has_ring.then(|| first_ring(ring_gates, weights, &mut ring_streams, padded));
     let mut out = Vec::new();
     let mut in_len = 0;
     if let Some((f, _)) = &and_first {
@@ -403,23 +435,14 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<
     party.transport_mut().send(prev, Tag::VERIFY, &out)?;
     let from_next = recv_exact(party, next, in_len)?;
     // Challenges of the first round.
-    let mut challenge_out = Vec::new();
-    let r_and = has_and.then(|| draw::<gf::Gf>(&mut coins, &mut challenge_out));
-    let r_ring = has_ring.then(|| draw::<gr::Ring>(&mut coins, &mut challenge_out));
-    party
-        .transport_mut()
-        .send(next, Tag::VERIFY, &challenge_out)?;
-    let from_prev = recv_exact(party, prev, challenge_out.len())?;
-    coins.prover_log.update(&from_prev);
+    let seeds = exchange_seeds(party, &mut coins)?;
     let mut at_next = 0;
-    let mut at_prev = 0;
     let mut and_rec = None;
-    if let (Some((first, alpha)), Some((r_left, r_right))) = (and_first, r_and) {
+    if let Some((first, alpha)) = and_first {
         let n = first.message.len();
         let msg = read_all::<gf::Gf>(&from_next[at_next..], n);
         at_next += n * 8;
-        let r_prover = <gf::Gf as Algebra>::read(&from_prev[at_prev..at_prev + 8]);
-        at_prev += 8;
+        let [r_prover, r_left, r_right] = seeds.each::<gf::Gf>();
         let pairs = boolean::Pairs::prover(&bits);
         let t = boolean::Tables::new(r_prover);
         let prover = (
@@ -445,35 +468,15 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<
     }
     drop(bits);
     let mut ring_rec = None;
-    if let (Some((first, w)), Some((r_left, r_right))) = (ring_first, r_ring) {
+    if let Some((first, w)) = ring_first {
         let n = first.message.len();
         let msg = read_all::<gr::Ring>(&from_next[at_next..], n);
-        let r_prover = <gr::Ring as Algebra>::read(&from_prev[at_prev..at_prev + gr::D * 8]);
+        let [r_prover, r_left, r_right] = seeds.each::<gr::Ring>();
         let l = first.l;
-        let mask = |r: &gr::Gr| gr::to_mask(r).filter(|m| *m > 1);
-        // A prover sent a challenge outside the set notices at the end (the
-        // hashes differ); it folds with 2 (the element X) meanwhile.
-        let prover = ring::fold(
-            &ring_gates,
-            &w[0],
-            l,
-            mask(&r_prover).unwrap_or(2),
-            Role::Prover,
-        );
-        let (lu, _) = ring::fold(
-            &ring_gates,
-            &w[1],
-            l,
-            mask(&r_left).expect("drawn"),
-            Role::Left,
-        );
-        let (_, rv) = ring::fold(
-            &ring_gates,
-            &w[2],
-            l,
-            mask(&r_right).expect("drawn"),
-            Role::Right,
-        );
+        let mask = |r: &gr::Gr| gr::to_mask(r).expect("challenges have coefficients 0 and 1");
+        let prover = ring::fold(ring_gates, &w[0], l, mask(&r_prover), Role::Prover);
+        let (lu, _) = ring::fold(ring_gates, &w[1], l, mask(&r_left), Role::Left);
+        let (_, rv) = ring::fold(ring_gates, &w[2], l, mask(&r_right), Role::Right);
         ring_rec = Some(finish_first(
             first,
             &msg,
@@ -485,7 +488,6 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<
             rv,
         ));
     }
-    drop(ring_gates);
 
     // Recursive rounds, both algebras in step.
     let rounds = and_rec
@@ -507,22 +509,13 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<
         }
         party.transport_mut().send(prev, Tag::VERIFY, &out)?;
         let from_next = recv_exact(party, next, in_len)?;
-        let mut challenge_out = Vec::new();
-        let and_active = and_rec.as_ref().is_some_and(|r| r.rounds() > 0);
-        let ring_active = ring_rec.as_ref().is_some_and(|r| r.rounds() > 0);
-        let r_and = and_active.then(|| draw::<gf::Gf>(&mut coins, &mut challenge_out));
-        let r_ring = ring_active.then(|| draw::<gr::Ring>(&mut coins, &mut challenge_out));
-        party
-            .transport_mut()
-            .send(next, Tag::VERIFY, &challenge_out)?;
-        let from_prev = recv_exact(party, prev, challenge_out.len())?;
-        coins.prover_log.update(&from_prev);
-        let (mut at_next, mut at_prev) = (0, 0);
-        if let (Some(rec), Some(r)) = (and_rec.as_mut(), r_and) {
-            step(rec, &from_next, &mut at_next, &from_prev, &mut at_prev, r);
+        let seeds = exchange_seeds(party, &mut coins)?;
+        let mut at_next = 0;
+        if let Some(rec) = and_rec.as_mut().filter(|r| r.rounds() > 0) {
+            step(rec, &from_next, &mut at_next, seeds.each::<gf::Gf>());
         }
-        if let (Some(rec), Some(r)) = (ring_rec.as_mut(), r_ring) {
-            step(rec, &from_next, &mut at_next, &from_prev, &mut at_prev, r);
+        if let Some(rec) = ring_rec.as_mut().filter(|r| r.rounds() > 0) {
+            step(rec, &from_next, &mut at_next, seeds.each::<gr::Ring>());
         }
     }
 
@@ -591,34 +584,47 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<
     Ok(())
 }
 
-/// Draws one challenge as left verifier (sent to the prover) and as right
-/// verifier (logged for the prover's comparison).
-fn draw<A: Algebra>(coins: &mut Coins, out: &mut Vec<u8>) -> (A::E, A::E) {
-    let left = A::challenge(&mut coins.left);
-    let right = A::challenge(&mut coins.right);
-    A::write(&left, out);
-    let mut b = Vec::with_capacity(A::BYTES);
-    A::write(&right, &mut b);
-    coins.right_log.update(&b);
-    (left, right)
+/// The seeds of one round's challenges, as this party uses them: its own
+/// as prover (received from its left verifier, the predecessor), and the
+/// ones it draws as left verifier of the successor (and sends it) and as
+/// right verifier of the predecessor (and logs for it). Each algebra draws
+/// its challenge from the seed, so a challenge on the wire is 16 uniformly
+/// random bytes whatever the set it is drawn from.
+struct Seeds([[u8; 16]; 3]);
+
+impl Seeds {
+    /// The challenges `[as prover, as left verifier, as right verifier]`.
+    fn each<A: Algebra>(&self) -> [A::E; 3] {
+        self.0
+            .map(|s| A::challenge(&mut derive(&seed32(&s), &format!("{}/challenge", A::CHECK))))
+    }
+}
+
+/// Draws this round's seeds, sends the left one to the successor and
+/// receives this party's own from the predecessor.
+fn exchange_seeds<T: Transport>(party: &mut Party<T>, coins: &mut Coins) -> Result<Seeds> {
+    let me = party.id();
+    let left: [u8; 16] = seed_of(coins.left.words(2))[..16].try_into().expect("16");
+    let right: [u8; 16] = seed_of(coins.right.words(2))[..16].try_into().expect("16");
+    coins.right_log.update(right);
+    party.transport_mut().send(me.next(), Tag::VERIFY, &left)?;
+    let got = recv_exact(party, me.prev(), 16)?;
+    coins.prover_log.update(&got);
+    let own: [u8; 16] = got.as_slice().try_into().expect("16");
+    Ok(Seeds([own, left, right]))
 }
 
 /// One recursive round of one algebra's three proofs: the successor's
-/// message at `from_next[*at_next..]`, this party's challenge as prover at
-/// `from_prev[*at_prev..]`, and the challenges it drew as left and right
-/// verifier.
+/// message at `from_next[*at_next..]` and the challenges as prover, left
+/// and right verifier.
 fn step<A: Algebra>(
     rec: &mut Recursion<A>,
     from_next: &[u8],
     at_next: &mut usize,
-    from_prev: &[u8],
-    at_prev: &mut usize,
-    (r_left, r_right): (A::E, A::E),
+    [r_prover, r_left, r_right]: [A::E; 3],
 ) {
     let msg = read_all::<A>(&from_next[*at_next..], 2);
     *at_next += 2 * A::BYTES;
-    let r_prover = A::read(&from_prev[*at_prev..*at_prev + A::BYTES]);
-    *at_prev += A::BYTES;
     rec.prover.fold(&r_prover);
     rec.left.absorb(&[msg[0], msg[1]], &r_left);
     rec.right.absorb(&mut rec.streams.right_shares, &r_right);
@@ -668,126 +674,4 @@ fn check<A: Algebra>(
 }
 
 #[cfg(test)]
-mod debug_tests {
-    use super::*;
-    use crate::MemTransport;
-    use std::time::Duration;
-
-    #[test]
-    fn positions_relation_holds() {
-        let ts = MemTransport::triple(Duration::from_secs(10));
-        let keys = [[1u8; 16], [2u8; 16], [3u8; 16]];
-        let n = 3;
-        let res: Vec<(Vec<u64>, Vec<u64>, ledger::Positions)> = std::thread::scope(|s| {
-            let hs: Vec<_> = ts
-                .into_iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    s.spawn(move || {
-                        let mut p = Party::with_keys(t, keys[i], keys[(i + 1) % 3]);
-                        p.set_security(crate::Security::Abort);
-                        // key words: digit = value mod 4, shared as x0 = v, x1 = x2 = 0
-                        let vals = [1u64, 3, 1];
-                        let (own, next) = match i {
-                            0 => (vals.to_vec(), vec![0; n]),
-                            1 => (vec![0; n], vec![0; n]),
-                            _ => (vec![0; n], vals.to_vec()),
-                        };
-                        let st = crate::onehot::start(&mut p, &own, &next, 0, 2, 1).unwrap();
-                        let e =
-                            crate::onehot::finish(&mut p, st, &own, &next, 0, 2, None, 1).unwrap();
-                        let (zo, zn) = crate::onehot::positions(&mut p, &e, 1).unwrap();
-                        let l = std::mem::take(p.ledger_mut());
-                        let pos = match l.ring.into_iter().next().unwrap() {
-                            ledger::RingGates::Positions(pp) => pp,
-                            _ => panic!(),
-                        };
-                        (zo, zn, pos)
-                    })
-                })
-                .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        let opened: Vec<u64> = (0..n)
-            .map(|k| (res[0].0[k] + res[1].0[k] + res[2].0[k]) & 0xff)
-            .collect();
-        eprintln!("positions {opened:?}");
-        let gates: Vec<Vec<ledger::RingGates>> = res
-            .iter()
-            .map(|r| {
-                vec![ledger::RingGates::Positions(ledger::Positions {
-                    shift: r.2.shift,
-                    buckets: r.2.buckets,
-                    e_own: r.2.e_own.clone(),
-                    e_next: r.2.e_next.clone(),
-                    left_claim: r.2.left_claim.clone(),
-                    right_claim: r.2.right_claim.clone(),
-                })]
-            })
-            .collect();
-        for j in 0..3 {
-            let (gp, gl, gr_) = (&gates[j], &gates[(j + 2) % 3], &gates[(j + 1) % 3]);
-            let w = ring::weights(gp, &mut Prg::new([5; 16]));
-            let l = ring::fold_factor(gp);
-            let c = gr::add(&ring::claim(gl, &w, true), &ring::claim(gr_, &w, false));
-            let h = ring::coefficients(gp, &w, l);
-            let r = 6u64;
-            let (pu, pv) = ring::fold(gp, &w, l, r, Role::Prover);
-            let (lu, _) = ring::fold(gl, &w, l, r, Role::Left);
-            let (_, rv) = ring::fold(gr_, &w, l, r, Role::Right);
-            eprintln!(
-                "prover {j}: u agree {} v agree {} dot ok {}",
-                pu == lu,
-                pv == rv,
-                <gr::Ring as Algebra>::dot(&pu, &pv)
-                    == core::laurent_claim::<gr::Ring>(&h, &c, &gr::from_mask(r), l)
-            );
-        }
-        for j in 0..3 {
-            let (pj, pl, pr) = (&res[j].2, &res[(j + 2) % 3].2, &res[(j + 1) % 3].2);
-            let b = pj.buckets;
-            let counts = |e: &[u32]| {
-                let mut c = start_counts_pub(e, b);
-                let mut out = vec![];
-                for k in 0..n {
-                    for v in 0..b {
-                        c[v] = c[v].wrapping_add(e[k * b + v]);
-                    }
-                    out.push(c.clone());
-                }
-                out
-            };
-            let (po, pn) = (counts(&pj.e_own), counts(&pj.e_next));
-            for k in 0..n {
-                let mut cross = 0u64;
-                for v in 0..b {
-                    cross = cross
-                        .wrapping_add(pj.e_own[k * b + v] as u64 * pn[k][v] as u64)
-                        .wrapping_add(po[k][v] as u64 * pj.e_next[k * b + v] as u64);
-                }
-                let e = pl.left_claim[k]
-                    .wrapping_add(pr.right_claim[k])
-                    .wrapping_sub(cross);
-                eprintln!("prover {j} gate {k}: error {:#x}", e & 0xff);
-            }
-        }
-    }
-
-    fn start_counts_pub(e: &[u32], b: usize) -> Vec<u32> {
-        let mut total = vec![0u32; b];
-        for el in e.chunks(b) {
-            for (t, x) in total.iter_mut().zip(el) {
-                *t = t.wrapping_add(*x);
-            }
-        }
-        let mut acc = 0u32;
-        total
-            .into_iter()
-            .map(|t| {
-                let c = acc;
-                acc = acc.wrapping_add(t);
-                c
-            })
-            .collect()
-    }
-}
+mod tests;
