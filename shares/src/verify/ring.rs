@@ -11,8 +11,9 @@
 //! element, nonzero if any error is, and a sum over blocks vanishes for at
 //! most one `E_a` of the `2^49` (their differences are units).
 //!
-//! This round is a Laurent fold of factor `L` ([`FOLD`], fewer for small
-//! ledgers) over the blocks of each group ("superblock") of `L` blocks:
+//! This round is a Laurent fold of factor `L` ([`FOLD`], [`FOLD_PRODUCTS`]
+//! when every gate is one product, fewer for small ledgers) over the blocks
+//! of each group ("superblock") of `L` blocks:
 //! `u^(i)_(l, t) = E_i X^l U_(i, l, t)`, `v^(i)_(l, t) = V_(i, l, t)`,
 //! `f(Y) = sum_i Y^i u^(i)`, `g(Y) = sum_i Y^(L-1-i) v^(i)`. Coefficient
 //! `L - 1 + d` of `h = <f, g>` is `sum_i E_i P_(i, i-d)` with
@@ -21,6 +22,10 @@
 //! of shifted copies. After the challenge `r`, each superblock leaves
 //! `D m` ring elements per side: `u'_(l, t) = X^l sum_i r^i E_i U_(i, l, t)`
 //! and `v'_(l, t) = sum_i r^(L-1-i) V_(i, l, t)`.
+//!
+//! Everything works on [`Part`]s, ranges of one kind's gates: a ledger
+//! whose vectors would pass [`ENTRIES`] is proven in several proofs, one
+//! after another ([`parts`]).
 
 use super::arch::{WordTask, dispatch_words};
 use super::gr::{self, D, Gr, WIDE, Wide};
