@@ -254,17 +254,25 @@ fn start_counts(e: &[u32], buckets: usize, from: usize) -> Vec<u32> {
 pub(crate) const ENTRIES: usize = 1 << 16;
 
 /// The gates cut into parts of at most [`ENTRIES`] entries after the first
-/// round each (counted with the smaller fold factor, to be safe).
+/// round each: a gate of `m` terms leaves `m / FOLD` of them, a single
+/// product `2 / FOLD_PRODUCTS` (the fold factor of a part mixing both is
+/// the larger, so this never undercounts), and a range of one kind's gates
+/// at most `D m` more for its last, partial group of blocks.
 pub(crate) fn parts(gates: &[RingGates]) -> Vec<Vec<Part<'_>>> {
-    let budget = ENTRIES * FOLD_PRODUCTS;
+    // Budget and use in units of 1 / FOLD entries.
+    let budget = ENTRIES * FOLD;
+    let cost = |m: usize| {
+        if m == 2 { m * FOLD / FOLD_PRODUCTS } else { m }
+    };
     let mut out: Vec<Vec<Part<'_>>> = Vec::new();
     let mut current: Vec<Part<'_>> = Vec::new();
     let mut used = 0;
     for g in gates.iter().filter(|g| g.gates() > 0) {
-        let m = g.terms();
+        let c = cost(g.terms());
+        let partial = D * g.terms() * FOLD;
         let mut from = 0;
         while from < g.gates() {
-            let room = (budget - used) / m;
+            let room = budget.saturating_sub(used + partial) / c;
             if room == 0 {
                 out.push(std::mem::take(&mut current));
                 used = 0;
@@ -272,7 +280,7 @@ pub(crate) fn parts(gates: &[RingGates]) -> Vec<Vec<Part<'_>>> {
             }
             let to = g.gates().min(from + room);
             current.push(Part { gates: g, from, to });
-            used += (to - from) * m;
+            used += (to - from) * c + partial;
             from = to;
         }
     }
@@ -631,8 +639,12 @@ mod tests {
             assert!(covered.windows(2).all(|w| w[0].1 == w[1].0), "kind {k}");
         }
         for part in &cut {
-            let terms: usize = part.iter().map(|p| p.len() * p.terms()).sum();
-            assert!(terms <= ENTRIES * FOLD_PRODUCTS);
+            let l = fold_factor(part);
+            assert!(
+                output_len(part, l) <= ENTRIES,
+                "{} entries",
+                output_len(part, l)
+            );
         }
     }
 }
