@@ -163,6 +163,38 @@ pub(crate) struct Ledger {
 }
 
 impl Ledger {
+    /// Forgets every kept message, keeping the memory of the products and
+    /// AND gates for the next ones.
+    pub(crate) fn clear(&mut self) {
+        let b = &mut self.bits;
+        for v in [
+            &mut b.x_own,
+            &mut b.x_next,
+            &mut b.y_own,
+            &mut b.y_next,
+            &mut b.left_claim,
+            &mut b.right_claim,
+        ] {
+            v.clear();
+        }
+        self.ring.retain_mut(|g| match g {
+            RingGates::Products(p) => {
+                for v in [
+                    &mut p.x_own,
+                    &mut p.x_next,
+                    &mut p.y_own,
+                    &mut p.y_next,
+                    &mut p.left_claim,
+                    &mut p.right_claim,
+                ] {
+                    v.clear();
+                }
+                true
+            }
+            RingGates::Positions(_) => false,
+        });
+    }
+
     /// True if nothing is kept.
     pub(crate) fn is_empty(&self) -> bool {
         self.bits.x_own.is_empty() && self.ring.iter().all(|g| g.gates() == 0)

@@ -263,10 +263,10 @@ fn log_label() -> Sha256 {
 /// Runs the three proofs of everything in `ledger`: the AND gates and the
 /// first part of the ring gates together, further parts of a large ring
 /// ledger one after another ([`ring::ENTRIES`]).
-pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<()> {
+pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: &Ledger) -> Result<()> {
     let Ledger { bits, ring } = ledger;
     let mut bits = (!bits.x_own.is_empty()).then_some(bits);
-    let parts = ring::parts(&ring);
+    let parts = ring::parts(ring);
     if parts.is_empty() {
         return match bits {
             Some(b) => prove(party, Some(b), &[]),
@@ -283,7 +283,7 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<
 /// `ring_gates` (if any), all three provers at once.
 fn prove<T: Transport>(
     party: &mut Party<T>,
-    bits: Option<ledger::Bits>,
+    bits: Option<&ledger::Bits>,
     ring_gates: &[ledger::Part<'_>],
 ) -> Result<()> {
     let me = party.id();
@@ -294,7 +294,8 @@ fn prove<T: Transport>(
     let (prev, next) = (me.prev(), me.next());
     let has_and = bits.is_some();
     let has_ring = !ring_gates.is_empty();
-    let bits = bits.unwrap_or_default();
+    let no_bits = ledger::Bits::default();
+    let bits = bits.unwrap_or(&no_bits);
     // Both holders of K_i (this party's prev_prg, its predecessor's
     // next_prg) draw their seed here.
     let prev_seed = seed_of(party.prev_prg().words(4));
@@ -319,7 +320,7 @@ fn prove<T: Transport>(
     // First round.
     let mut and_streams = Streams::new(&prev_seed, &next_seed, "and");
     let mut ring_streams = Streams::new(&prev_seed, &next_seed, "mul");
-    let and_first = has_and.then(|| first_and(&bits, weights, &mut and_streams, padded));
+    let and_first = has_and.then(|| first_and(bits, weights, &mut and_streams, padded));
     let ring_first = has_ring.then(|| first_ring(ring_gates, weights, &mut ring_streams, padded));
     let mut out = Vec::new();
     let mut in_len = 0;
@@ -342,7 +343,7 @@ fn prove<T: Transport>(
         let msg = read_all::<gf::Gf>(&from_next[at_next..], n);
         at_next += n * 8;
         let [r_prover, r_left, r_right] = seeds.each::<gf::Gf>();
-        let pairs = boolean::Pairs::prover(&bits);
+        let pairs = boolean::Pairs::prover(bits);
         let t = boolean::Tables::new(r_prover);
         let prover = (
             boolean::fold_u(&alpha[0], [pairs.u0, pairs.u1], &t),
@@ -350,10 +351,10 @@ fn prove<T: Transport>(
         );
         let lu = boolean::fold_u(
             &alpha[1],
-            boolean::left_u(&bits),
+            boolean::left_u(bits),
             &boolean::Tables::new(r_left),
         );
-        let rv = boolean::fold_v(boolean::right_v(&bits), &boolean::Tables::new(r_right));
+        let rv = boolean::fold_v(boolean::right_v(bits), &boolean::Tables::new(r_right));
         and_rec = Some(finish_first(
             first,
             &msg,
@@ -365,7 +366,6 @@ fn prove<T: Transport>(
             rv,
         ));
     }
-    drop(bits);
     let mut ring_rec = None;
     if let Some((first, w)) = ring_first {
         let n = first.message.len();
