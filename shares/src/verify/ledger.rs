@@ -47,6 +47,17 @@ impl Bits {
         a: &[u64],
         b: &[u64],
     ) {
+        reserve_up_to_limit(
+            [
+                &mut self.x_own,
+                &mut self.x_next,
+                &mut self.y_own,
+                &mut self.y_next,
+                &mut self.left_claim,
+                &mut self.right_claim,
+            ],
+            xn.len(),
+        );
         self.x_own.extend(xo);
         self.x_next.extend_from_slice(xn);
         self.y_own.extend(yo);
@@ -70,6 +81,18 @@ impl Bits {
             .iter()
             .all(|v| v.len() == self.x_own.len())
         );
+    }
+}
+
+/// Makes room for `more` entries in each of six vectors that grow
+/// together: at once for everything up to the ledger's limit, so that they
+/// are not copied as they grow (room not yet written costs no memory).
+fn reserve_up_to_limit(vectors: [&mut Vec<u64>; 6], more: usize) {
+    for v in vectors {
+        if v.len() + more > v.capacity() {
+            let want = (super::LEDGER_LIMIT / 6).max(v.len() + more);
+            v.reserve_exact(want - v.len());
+        }
     }
 }
 
@@ -239,6 +262,17 @@ impl Ledger {
                 }
             }
         };
+        reserve_up_to_limit(
+            [
+                &mut p.x_own,
+                &mut p.x_next,
+                &mut p.y_own,
+                &mut p.y_next,
+                &mut p.left_claim,
+                &mut p.right_claim,
+            ],
+            xo.len(),
+        );
         p.x_own.extend_from_slice(xo);
         p.x_next.extend_from_slice(xn);
         p.y_own.extend_from_slice(yo);
