@@ -782,6 +782,34 @@ impl<T: Transport> Party<T> {
         Ok(ArithShares { own, next })
     }
 
+    /// Ends a computation whose outputs are opened: in abort mode, proves
+    /// whatever is still unproven, then tells both peers that every check
+    /// of this party passed and waits for both to say the same (one round).
+    /// A party that caught cheating stops without saying it, so an honest
+    /// party never returns from here while the other honest party has
+    /// aborted: the one that saw nothing wrong fails too (its peer's
+    /// verdict never comes). Nothing in semi-honest mode.
+    pub fn conclude(&mut self) -> Result<()> {
+        if self.security == Security::SemiHonest {
+            return Ok(());
+        }
+        self.verify()?;
+        let me = self.me;
+        for p in [me.next(), me.prev()] {
+            self.transport.send(p, Tag::CONCLUDE, b"ok")?;
+        }
+        for p in [me.next(), me.prev()] {
+            let got = self.transport.recv(p, Tag::CONCLUDE)?;
+            if got != b"ok" {
+                return Err(Error::Cheating {
+                    check: "conclusion",
+                    peer: Some(p),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Waits until all three parties reach this point (one tiny message to
     /// each peer).
     pub fn barrier(&mut self) -> Result<()> {
