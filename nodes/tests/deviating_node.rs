@@ -197,3 +197,39 @@ async fn a_corrupted_opening_is_caught() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_at_different_security_levels_do_not_clear_together() {
+    let _g = SERIAL.lock().await;
+    let mut c = Cluster::new(4, 1);
+    let config = c.nodes[1].config.clone();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("security = \"semi-honest\"\n");
+    std::fs::write(&config, text).unwrap();
+    c.start_all();
+    for i in 0..3 {
+        c.wait_healthy(i).await;
+    }
+    assert_eq!(c.status(1).await["security"], "semi-honest");
+    assert_eq!(c.status(0).await["security"], "abort");
+    c.close(0);
+    // Node 0 leads the clearing and dials node 1, which refuses.
+    let v = c
+        .wait_status(0, 120, "the refusal in the status", |v| {
+            v["clearing"]["problem"]
+                .as_str()
+                .is_some_and(|p| p.contains("security"))
+        })
+        .await;
+    let problem = v["clearing"]["problem"].as_str().unwrap();
+    assert!(
+        problem.contains("node 0 clears with security `abort`, node 1 with `semi-honest`")
+            && problem.contains("all three nodes must use the same"),
+        "{problem}"
+    );
+    assert_eq!(v["phase"], "seeded");
+    for i in 0..3 {
+        let (s, _) = c.get(i, "/v1/outcome").await.unwrap();
+        assert_ne!(s, 200);
+    }
+}
