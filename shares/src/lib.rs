@@ -53,6 +53,7 @@ mod share;
 pub mod shuffle;
 pub mod sort;
 pub mod transport;
+mod verify;
 
 pub use error::Error;
 pub use party::{Opening, Party};

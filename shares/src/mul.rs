@@ -5,6 +5,10 @@
 //! fresh zero-sharing `a` (so `z_0 + z_1 + z_2 = xy`), keeps `z_i` as its new
 //! `own` and sends it to its predecessor, for whom it is `next`. One round;
 //! each party sends one element (64 bits, or one bit for AND) per product.
+//!
+//! In abort mode every such message is also kept for the next
+//! verification ([`crate::Party::verify`]): the inputs' components, the
+//! received component and the zero-sharing's two draws.
 
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Tag, Transport};
@@ -35,10 +39,24 @@ pub(crate) fn mul_ring<T: Transport>(
                 .wrapping_add(a1.wrapping_mul(b0))
         })
         .collect();
-    party.add_zero_sharing(&mut z);
     let me = party.id();
+    if !party.checks() {
+        party.add_zero_sharing(&mut z);
+        party.send_ring(me.prev(), Tag::MUL, &z, narrow)?;
+        let next = party.recv_ring(me.next(), Tag::MUL, z.len(), narrow)?;
+        return Ok(ArithShares { own: z, next });
+    }
+    let (a, b) = party.zero_sharing_parts(z.len());
+    for ((o, a), b) in z.iter_mut().zip(&a).zip(&b) {
+        *o = o.wrapping_add(a.wrapping_sub(*b));
+    }
     party.send_ring(me.prev(), Tag::MUL, &z, narrow)?;
     let next = party.recv_ring(me.next(), Tag::MUL, z.len(), narrow)?;
+    let shift = if narrow { 32 } else { 0 };
+    party
+        .ledger_mut()
+        .keep_products(shift, &x.own, &x.next, &y.own, &y.next, &next, &a, &b);
+    party.kept()?;
     Ok(ArithShares { own: z, next })
 }
 
@@ -64,8 +82,26 @@ pub(crate) fn and_words<T: Transport>(
     let mut z: Vec<u64> = (0..xo.len())
         .map(|k| (xo[k] & yo[k]) ^ (xo[k] & yn[k]) ^ (xn[k] & yo[k]))
         .collect();
-    party.xor_zero_sharing(&mut z);
+    if !party.checks() {
+        party.xor_zero_sharing(&mut z);
+        let next = exchange(party, &z)?;
+        return Ok((z, next));
+    }
+    let (a, b) = party.zero_sharing_parts(z.len());
+    for ((o, a), b) in z.iter_mut().zip(&a).zip(&b) {
+        *o ^= a ^ b;
+    }
     let next = exchange(party, &z)?;
+    party.ledger_mut().bits.keep(
+        xo.iter().copied(),
+        xn,
+        yo.iter().copied(),
+        yn,
+        &next,
+        &a,
+        &b,
+    );
+    party.kept()?;
     Ok((z, next))
 }
 
@@ -91,8 +127,34 @@ pub(crate) fn and_slices<T: Transport>(
                 .map(|((a0, a1), (b0, b1))| (a0 & b0) ^ (a0 & b1) ^ (a1 & b0)),
         );
     }
-    party.xor_zero_sharing(&mut z);
+    if !party.checks() {
+        party.xor_zero_sharing(&mut z);
+        let next = exchange(party, &z)?;
+        return Ok((z, next));
+    }
+    let (a, b) = party.zero_sharing_parts(z.len());
+    for ((o, a), b) in z.iter_mut().zip(&a).zip(&b) {
+        *o ^= a ^ b;
+    }
     let next = exchange(party, &z)?;
+    let cat = |side: usize, comp: usize| -> Vec<u64> {
+        let mut v = Vec::with_capacity(total);
+        for pair in pairs {
+            v.extend_from_slice([pair.0, pair.1][side][comp]);
+        }
+        v
+    };
+    let (xn, yn) = (cat(0, 1), cat(1, 1));
+    party.ledger_mut().bits.keep(
+        pairs.iter().flat_map(|p| p.0[0].iter().copied()),
+        &xn,
+        pairs.iter().flat_map(|p| p.1[0].iter().copied()),
+        &yn,
+        &next,
+        &a,
+        &b,
+    );
+    party.kept()?;
     Ok((z, next))
 }
 

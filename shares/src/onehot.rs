@@ -343,8 +343,13 @@ pub(crate) fn positions<T: Transport>(
     // Running C_v + P_v[k], element by element.
     let (mut po, mut pn) = (co, cn);
     let mut z = vec![0u32; n];
+    // Abort mode: the successor's local term sum_v e_v p_v from the next
+    // components, for its proof (see `crate::verify::ledger`).
+    let keep = party.checks();
+    let mut next_local = if keep { vec![0u32; n] } else { Vec::new() };
     for (k, (eo, en)) in e.own.chunks(b).zip(e.next.chunks(b)).enumerate() {
         let mut acc = 0u32;
+        let mut acc_next = 0u32;
         for v in 0..b {
             po[v] = po[v].wrapping_add(eo[v]);
             pn[v] = pn[v].wrapping_add(en[v]);
@@ -354,8 +359,14 @@ pub(crate) fn positions<T: Transport>(
                 .wrapping_add(eo[v].wrapping_mul(po[v]))
                 .wrapping_add(eo[v].wrapping_mul(pn[v]))
                 .wrapping_add(en[v].wrapping_mul(po[v]));
+            if keep {
+                acc_next = acc_next.wrapping_add(en[v].wrapping_mul(pn[v]));
+            }
         }
         z[k] = acc;
+        if keep {
+            next_local[k] = acc_next;
+        }
     }
     let mut z: Vec<u64> = z.into_iter().map(u64::from).collect();
     // The position is the count minus one: subtract it from component 0.
@@ -364,8 +375,39 @@ pub(crate) fn positions<T: Transport>(
             *x = x.wrapping_sub(1);
         }
     }
-    party.add_zero_sharing(&mut z);
+    if !keep {
+        party.add_zero_sharing(&mut z);
+        party.send_packed(me.prev(), Tag::MUL, &z, bytes)?;
+        let next = party.recv_packed(me.next(), Tag::MUL, n, bytes)?;
+        return Ok((z, next));
+    }
+    let (za, zb) = party.zero_sharing_parts(n);
+    for ((o, a), b) in z.iter_mut().zip(&za).zip(&zb) {
+        *o = o.wrapping_add(a.wrapping_sub(*b));
+    }
     party.send_packed(me.prev(), Tag::MUL, &z, bytes)?;
     let next = party.recv_packed(me.next(), Tag::MUL, n, bytes)?;
+    // The successor's A = z_(i+1) - sum e p + [i+1 is party 0] + F(K_(i+1)).
+    let one = u64::from(me.next().index() == 0);
+    let left_claim = next
+        .iter()
+        .zip(&next_local)
+        .zip(&za)
+        .map(|((z, l), a)| {
+            z.wrapping_sub(u64::from(*l))
+                .wrapping_add(one)
+                .wrapping_add(*a)
+        })
+        .collect();
+    let right_claim = zb.iter().map(|b| b.wrapping_neg()).collect();
+    party.ledger_mut().keep_positions(crate::verify::Positions {
+        shift: 64 - 8 * bytes as u32,
+        buckets: b,
+        e_own: e.own.clone(),
+        e_next: e.next.clone(),
+        left_claim,
+        right_claim,
+    });
+    party.kept()?;
     Ok((z, next))
 }

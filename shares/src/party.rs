@@ -1,10 +1,13 @@
-//! The per-party context: transport, pairwise PRGs, the log of openings.
+//! The per-party context: transport, pairwise PRGs, the log of openings,
+//! and in abort mode the ledger of messages still to be proven
+//! ([`crate::verify`]).
 
 #[cfg(feature = "planted-leaks")]
 use crate::leak::Leak;
 use crate::prg::Prg;
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Stats, Tag, Transport, TransportError};
+use crate::verify::{self, Ledger};
 use crate::{Error, PartyId, Result, Security};
 use sha2::{Digest, Sha256};
 
@@ -33,6 +36,9 @@ pub struct Party<T: Transport> {
     opened: Vec<Opening>,
     opened_values: Option<Vec<Vec<u64>>>,
     security: Security,
+    /// Abort mode: the multiplication-type messages since the last
+    /// verification.
+    ledger: Ledger,
     #[cfg(feature = "planted-leaks")]
     leak: Option<Leak>,
 }
@@ -126,6 +132,7 @@ impl<T: Transport> Party<T> {
             opened: Vec::new(),
             opened_values: None,
             security: Security::SemiHonest,
+            ledger: Ledger::default(),
             #[cfg(feature = "planted-leaks")]
             leak: None,
         }
@@ -141,6 +148,45 @@ impl<T: Transport> Party<T> {
     /// Chooses the protocol variant (see [`Security`]).
     pub fn set_security(&mut self, security: Security) {
         self.security = security;
+    }
+
+    /// True in abort mode: multiplication-type messages are kept for the
+    /// next verification and openings are checked.
+    pub(crate) fn checks(&self) -> bool {
+        self.security == Security::Abort
+    }
+
+    /// Proves this party's and verifies its peers' multiplication-type
+    /// messages since the last verification, and forgets them (abort mode;
+    /// nothing to do otherwise). Every opening in abort mode does this
+    /// first; call it explicitly to check a session that opens nothing.
+    /// All three parties must call it at the same point.
+    ///
+    /// A failed proof is [`Error::Cheating`] with check `"mul"` (ring
+    /// products, the sort's positions) or `"and"` and the party whose
+    /// messages it covered as `peer` (see [`crate::verify`] for what that
+    /// does and does not prove about the peer).
+    pub fn verify(&mut self) -> Result<()> {
+        let ledger = std::mem::take(&mut self.ledger);
+        if ledger.is_empty() {
+            return Ok(());
+        }
+        verify::run(self, ledger)
+    }
+
+    /// The ledger, to keep a message in.
+    pub(crate) fn ledger_mut(&mut self) -> &mut Ledger {
+        &mut self.ledger
+    }
+
+    /// Verifies now if the ledger has grown past its memory limit. Called
+    /// after each kept message; the ledger's size is the same at all three
+    /// parties, so they verify at the same point.
+    pub(crate) fn kept(&mut self) -> Result<()> {
+        if self.ledger.words() > verify::LEDGER_LIMIT {
+            self.verify()?;
+        }
+        Ok(())
     }
 
     /// This party.
@@ -264,6 +310,31 @@ impl<T: Transport> Party<T> {
                 f(o, *x, *y);
             }
         }
+    }
+
+    /// The two draws of this party's part of a fresh zero-sharing, kept
+    /// apart: `(F(K_{i+1}), F(K_i))`, the same values and stream positions
+    /// as [`Party::add_zero_sharing`] would use for `n` elements.
+    pub(crate) fn zero_sharing_parts(&mut self, n: usize) -> (Vec<u64>, Vec<u64>) {
+        #[cfg(feature = "planted-leaks")]
+        let (draw_a, draw_b) = if self.leaks(Leak::ReshareMaskKnownToReceiver) {
+            (self.me.index() != 1, self.me.index() != 2)
+        } else {
+            (true, true)
+        };
+        #[cfg(not(feature = "planted-leaks"))]
+        let (draw_a, draw_b) = (true, true);
+        let a = if draw_a {
+            self.next_prg.words(n)
+        } else {
+            vec![0; n]
+        };
+        let b = if draw_b {
+            self.prev_prg.words(n)
+        } else {
+            vec![0; n]
+        };
+        (a, b)
     }
 
     /// This party's part `a_i` of a fresh zero-sharing `a_0 + a_1 + a_2 = 0`
@@ -476,6 +547,13 @@ impl<T: Transport> Party<T> {
 
     /// The one choke point of every opening. `combine` joins the missing
     /// component to the two held ones.
+    ///
+    /// In abort mode every kept message is proven first, and the missing
+    /// component is received from both of its holders: in full from the
+    /// predecessor, as a hash from the successor (which holds it as
+    /// `next`). A mismatch is [`Error::Cheating`] with check `"opening"` and
+    /// no peer: with three parties the receiver cannot tell which of the
+    /// two lied.
     // The arguments are the opening's description, each one a plain value
     // the call sites name; a struct would only move them.
     #[allow(clippy::too_many_arguments)]
@@ -489,31 +567,13 @@ impl<T: Transport> Party<T> {
         xor: bool,
         bytes: usize,
     ) -> Result<Option<Vec<u64>>> {
+        self.verify()?;
+        let index = self.opened.len();
         self.opened.push(Opening { label, to, count });
-        let me = self.me;
-        // Party i lacks component i+2 = i-1, which its predecessor holds as
-        // `own`: everyone sends `own` to its successor.
-        let receives = match to {
-            None => {
-                self.send_packed(me.next(), Tag::OPEN, own, bytes)?;
-                true
-            }
-            Some(p) => {
-                if me.next() == p {
-                    self.send_packed(p, Tag::OPEN_TO, own, bytes)?;
-                }
-                me == p
-            }
-        };
-        if !receives {
+        if !self.send_opening(index, to, own, next, bytes)? {
             return Ok(None);
         }
-        let tag = if to.is_none() {
-            Tag::OPEN
-        } else {
-            Tag::OPEN_TO
-        };
-        let missing = self.recv_packed(me.prev(), tag, own.len(), bytes)?;
+        let missing = self.receive_opening(index, to, own.len(), bytes)?;
         let width = width_mask(bytes);
         let v: Vec<u64> = own
             .iter()
@@ -532,6 +592,86 @@ impl<T: Transport> Party<T> {
             kept.push(v.clone());
         }
         Ok(Some(v))
+    }
+
+    /// Sends this party's parts of opening number `index`; true if it
+    /// receives the value. Party `i` lacks component `i+2 = i-1`, which its
+    /// predecessor holds as `own` and its successor as `next`: everyone
+    /// sends `own` to its successor and, in abort mode, a hash of `next` to
+    /// its predecessor.
+    fn send_opening(
+        &mut self,
+        index: usize,
+        to: Option<PartyId>,
+        own: &[u64],
+        next: &[u64],
+        bytes: usize,
+    ) -> Result<bool> {
+        let me = self.me;
+        let check = self.checks();
+        Ok(match to {
+            None => {
+                self.send_packed(me.next(), Tag::OPEN, own, bytes)?;
+                if check {
+                    let h = opening_hash(index, &pack(next, bytes));
+                    self.transport.send(me.prev(), Tag::OPEN, &h)?;
+                }
+                true
+            }
+            Some(p) => {
+                if me.next() == p {
+                    self.send_packed(p, Tag::OPEN_TO, own, bytes)?;
+                }
+                if check && me.prev() == p {
+                    let h = opening_hash(index, &pack(next, bytes));
+                    self.transport.send(p, Tag::OPEN_TO, &h)?;
+                }
+                me == p
+            }
+        })
+    }
+
+    /// Receives the missing component of opening number `index` (and in
+    /// abort mode its hash from the other holder, and compares).
+    fn receive_opening(
+        &mut self,
+        index: usize,
+        to: Option<PartyId>,
+        n: usize,
+        bytes: usize,
+    ) -> Result<Vec<u64>> {
+        let me = self.me;
+        let tag = if to.is_none() {
+            Tag::OPEN
+        } else {
+            Tag::OPEN_TO
+        };
+        let got = self.recv_bytes(me.prev(), tag, n * bytes)?;
+        if self.checks() {
+            let h = self.recv_bytes(me.next(), tag, 32)?;
+            if h[..] != opening_hash(index, &got)[..] {
+                return Err(Error::Cheating {
+                    check: "opening",
+                    peer: None,
+                });
+            }
+        }
+        Ok(unpack_words(&got, bytes))
+    }
+
+    /// Receives exactly `len` bytes.
+    fn recv_bytes(&mut self, from: PartyId, tag: Tag, len: usize) -> Result<Vec<u8>> {
+        let got = self.transport.recv(from, tag)?;
+        if got.len() != len {
+            return Err(TransportError::WrongLength {
+                from,
+                tag,
+                expected: len,
+                got: got.len(),
+            }
+            .into());
+        }
+        Ok(got)
     }
 
     /// Opens arithmetic shares to all three parties. `label` names the value
@@ -568,15 +708,16 @@ impl<T: Transport> Party<T> {
         bytes: usize,
         then: impl FnOnce(&mut Self) -> Result<R>,
     ) -> Result<(Vec<u64>, R)> {
+        self.verify()?;
+        let index = self.opened.len();
         self.opened.push(Opening {
             label,
             to: None,
             count: own.len(),
         });
-        let me = self.me;
-        self.send_packed(me.next(), Tag::OPEN, own, bytes)?;
+        self.send_opening(index, None, own, next, bytes)?;
         let r = then(self)?;
-        let missing = self.recv_packed(me.prev(), Tag::OPEN, own.len(), bytes)?;
+        let missing = self.receive_opening(index, None, own.len(), bytes)?;
         let width = width_mask(bytes);
         let v: Vec<u64> = own
             .iter()
@@ -658,6 +799,17 @@ impl<T: Transport> Party<T> {
             Ok(())
         }
     }
+}
+
+/// The hash the second holder of a component sends in an opening: over a
+/// label, the opening's number in the session and the component's bytes
+/// as they travel.
+fn opening_hash(index: usize, bytes: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"shares/open-check/v1");
+    h.update((index as u64).to_le_bytes());
+    h.update(bytes);
+    h.finalize().into()
 }
 
 /// The low `bytes` bytes of every word, little-endian, one after another.

@@ -47,6 +47,8 @@ impl Tag {
     pub const RERANDOMIZE: Tag = Tag(7);
     /// Synchronisation points (benchmarks, end of session).
     pub const BARRIER: Tag = Tag(8);
+    /// The proofs of the `abort` security level (`Party::verify`).
+    pub const VERIFY: Tag = Tag(9);
     /// First tag free for users of the crate.
     pub const USER: Tag = Tag(1000);
 
@@ -60,6 +62,7 @@ impl Tag {
             6 => "shuffle",
             7 => "rerandomize",
             8 => "barrier",
+            9 => "verify",
             _ => "user",
         }
     }

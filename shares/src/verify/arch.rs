@@ -1,0 +1,507 @@
+//! The CPU features the proofs' hot loops use where they exist: the
+//! carry-less multiplication `pclmulqdq`, the one primitive of `GF(2^64)`
+//! arithmetic, and wide vector registers for the word arithmetic of the
+//! Galois ring.
+//!
+//! This is the only module of the crate that may use `unsafe`: an
+//! instruction that the baseline `x86_64` target does not include can be
+//! used only from code compiled for it (`#[target_feature]`), and such code
+//! may be entered only after checking at run time that the CPU has the
+//! instruction. Everything else here is the portable equivalent, used on
+//! other CPUs and in the tests that compare the two.
+//!
+//! Hot loops are written once, generic over [`Clmul`], as a [`ClmulTask`];
+//! [`dispatch`] runs a task either compiled with `pclmulqdq` enabled (its
+//! `#[inline(always)]` body, and the `#[inline(always)]` multiplications in
+//! it, are then inlined into code that uses the instruction) or portably.
+//! Loops of plain word arithmetic are a [`WordTask`], which
+//! [`dispatch_words`] compiles for AVX-512 or AVX2 where the CPU has them,
+//! for the compiler to vectorise.
+#![allow(unsafe_code)]
+
+/// A 64 x 64 -> 128-bit carry-less multiplication.
+pub(crate) trait Clmul {
+    /// The product of `a` and `b` as polynomials over `GF(2)`: `(low, high)`
+    /// 64 bits.
+    fn clmul(a: u64, b: u64) -> (u64, u64);
+}
+
+/// Carry-less multiplication with integer multiplications on sparse masks
+/// (every fourth bit), so that no carry reaches a bit that is kept: the
+/// method of BearSSL's `ghash_ctmul64`, without secret-dependent branches
+/// or table look-ups.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Portable;
+
+#[inline(always)]
+fn bmul64(x: u64, y: u64) -> u64 {
+    const M0: u64 = 0x1111_1111_1111_1111;
+    const M1: u64 = 0x2222_2222_2222_2222;
+    const M2: u64 = 0x4444_4444_4444_4444;
+    const M3: u64 = 0x8888_8888_8888_8888;
+    let (x0, x1, x2, x3) = (x & M0, x & M1, x & M2, x & M3);
+    let (y0, y1, y2, y3) = (y & M0, y & M1, y & M2, y & M3);
+    let m = |a: u64, b: u64| a.wrapping_mul(b);
+    let z0 = m(x0, y0) ^ m(x1, y3) ^ m(x2, y2) ^ m(x3, y1);
+    let z1 = m(x0, y1) ^ m(x1, y0) ^ m(x2, y3) ^ m(x3, y2);
+    let z2 = m(x0, y2) ^ m(x1, y1) ^ m(x2, y0) ^ m(x3, y3);
+    let z3 = m(x0, y3) ^ m(x1, y2) ^ m(x2, y1) ^ m(x3, y0);
+    (z0 & M0) | (z1 & M1) | (z2 & M2) | (z3 & M3)
+}
+
+impl Clmul for Portable {
+    #[inline(always)]
+    fn clmul(a: u64, b: u64) -> (u64, u64) {
+        let lo = bmul64(a, b);
+        // The high half is the low half of the product of the bit
+        // reversals, reversed and shifted by one.
+        let hi = bmul64(a.reverse_bits(), b.reverse_bits()).reverse_bits() >> 1;
+        (lo, hi)
+    }
+}
+
+/// The `pclmulqdq` instruction. Only [`dispatch`] creates code that uses
+/// it, after checking that the CPU has it.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Hardware;
+
+#[cfg(target_arch = "x86_64")]
+impl Clmul for Hardware {
+    #[inline(always)]
+    fn clmul(a: u64, b: u64) -> (u64, u64) {
+        use std::arch::x86_64::{
+            _mm_clmulepi64_si128, _mm_cvtsi64_si128, _mm_cvtsi128_si64, _mm_unpackhi_epi64,
+        };
+        // SAFETY: `Hardware` is used only by `run_hardware`, which
+        // `dispatch` calls only when the CPU reports `pclmulqdq`; the other
+        // intrinsics are SSE2, part of every x86_64 CPU.
+        unsafe {
+            let p =
+                _mm_clmulepi64_si128(_mm_cvtsi64_si128(a as i64), _mm_cvtsi64_si128(b as i64), 0);
+            (
+                _mm_cvtsi128_si64(p) as u64,
+                _mm_cvtsi128_si64(_mm_unpackhi_epi64(p, p)) as u64,
+            )
+        }
+    }
+}
+
+/// A computation generic over the carry-less multiplication it uses.
+pub(crate) trait ClmulTask {
+    /// What the computation returns.
+    type Output;
+    /// Runs it with `C`. Implementations mark this `#[inline(always)]`, so
+    /// that it is compiled into the caller [`dispatch`] chooses.
+    fn run<C: Clmul>(self) -> Self::Output;
+}
+
+/// True if this CPU multiplies carry-less in hardware.
+pub(crate) fn has_hardware_clmul() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("pclmulqdq")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Runs `task` with the fastest carry-less multiplication this CPU has.
+pub(crate) fn dispatch<T: ClmulTask>(task: T) -> T::Output {
+    #[cfg(target_arch = "x86_64")]
+    if has_hardware_clmul() {
+        // SAFETY: the CPU has `pclmulqdq`, checked just above.
+        return unsafe { run_hardware(task) };
+    }
+    task.run::<Portable>()
+}
+
+/// `task` compiled with `pclmulqdq` enabled.
+///
+/// # Safety
+///
+/// The CPU must support `pclmulqdq`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "pclmulqdq")]
+unsafe fn run_hardware<T: ClmulTask>(task: T) -> T::Output {
+    task.run::<Hardware>()
+}
+
+/// `GF(2^64)` loops on eight elements at a time with AVX-512 and
+/// `vpclmulqdq` (four carry-less products per instruction). Each function
+/// takes slices whose lengths are multiples of eight; the callers do the
+/// rest with [`dispatch`].
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod wide {
+    use std::arch::x86_64::*;
+
+    /// True if this CPU has the instructions of this module, checked once.
+    pub(crate) fn available() -> bool {
+        use std::sync::atomic::{AtomicU8, Ordering};
+        static HAS: AtomicU8 = AtomicU8::new(2);
+        match HAS.load(Ordering::Relaxed) {
+            0 => false,
+            1 => true,
+            _ => {
+                let has = std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("vpclmulqdq");
+                HAS.store(has as u8, Ordering::Relaxed);
+                has
+            }
+        }
+    }
+
+    /// Eight words of `p` from `at`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn load(p: &[u64], at: usize) -> __m512i {
+        assert!(at + 8 <= p.len());
+        // SAFETY: the eight words at `at` are inside `p` (checked).
+        unsafe { _mm512_loadu_epi64(p.as_ptr().add(at) as *const i64) }
+    }
+
+    /// Eight words into `p` from `at`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn store(p: &mut [u64], at: usize, v: __m512i) {
+        assert!(at + 8 <= p.len());
+        // SAFETY: the eight words at `at` are inside `p` (checked).
+        unsafe { _mm512_storeu_epi64(p.as_mut_ptr().add(at) as *mut i64, v) }
+    }
+
+    /// The eight products `a_k b_k`, unreduced: `(low halves, high halves)`.
+    #[target_feature(enable = "avx512f,vpclmulqdq")]
+    #[inline]
+    fn products(a: __m512i, b: __m512i) -> (__m512i, __m512i) {
+        // Even lanes' products, then odd lanes', each 128 bits in a lane
+        // pair; unpacking puts the halves back in element order.
+        let even = _mm512_clmulepi64_epi128::<0x00>(a, b);
+        let odd = _mm512_clmulepi64_epi128::<0x11>(a, b);
+        (
+            _mm512_unpacklo_epi64(even, odd),
+            _mm512_unpackhi_epi64(even, odd),
+        )
+    }
+
+    /// `lo + hi t^64` reduced, lane-wise (see `gf::reduce`).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn reduce(lo: __m512i, hi: __m512i) -> __m512i {
+        let over = _mm512_xor_si512(
+            _mm512_srli_epi64::<60>(hi),
+            _mm512_xor_si512(_mm512_srli_epi64::<61>(hi), _mm512_srli_epi64::<63>(hi)),
+        );
+        let f = _mm512_xor_si512(hi, over);
+        let t = _mm512_xor_si512(
+            _mm512_xor_si512(f, _mm512_slli_epi64::<1>(f)),
+            _mm512_xor_si512(_mm512_slli_epi64::<3>(f), _mm512_slli_epi64::<4>(f)),
+        );
+        _mm512_xor_si512(lo, t)
+    }
+
+    /// XOR of the 128-bit lanes: `(low, high)` of the products summed.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn lanes(v: __m512i) -> (u64, u64) {
+        let mut w = [0u64; 8];
+        store(&mut w, 0, v);
+        (w[0] ^ w[2] ^ w[4] ^ w[6], w[1] ^ w[3] ^ w[5] ^ w[7])
+    }
+
+    /// `sum a_k b_k`, unreduced.
+    pub(crate) fn dot(a: &[u64], b: &[u64]) -> (u64, u64) {
+        assert!(available() && a.len() == b.len() && a.len() % 8 == 0);
+        // SAFETY: the CPU has the features, checked just above.
+        unsafe { dot_inner(a, b) }
+    }
+
+    #[target_feature(enable = "avx512f,vpclmulqdq")]
+    fn dot_inner(a: &[u64], b: &[u64]) -> (u64, u64) {
+        let (mut even, mut odd) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+        for at in (0..a.len()).step_by(8) {
+            let (x, y) = (load(a, at), load(b, at));
+            even = _mm512_xor_si512(even, _mm512_clmulepi64_epi128::<0x00>(x, y));
+            odd = _mm512_xor_si512(odd, _mm512_clmulepi64_epi128::<0x11>(x, y));
+        }
+        lanes(_mm512_xor_si512(even, odd))
+    }
+
+    /// `x0 + r x1` (`rev`: `r x0 + x1`) into `x0`, reduced.
+    pub(crate) fn fold(x0: &mut [u64], x1: &[u64], r: u64, rev: bool) {
+        assert!(available() && x0.len() == x1.len() && x0.len() % 8 == 0);
+        // SAFETY: the CPU has the features, checked just above.
+        unsafe { fold_inner(x0, x1, r, rev) }
+    }
+
+    #[target_feature(enable = "avx512f,vpclmulqdq")]
+    fn fold_inner(x0: &mut [u64], x1: &[u64], r: u64, rev: bool) {
+        let rv = _mm512_set1_epi64(r as i64);
+        for at in (0..x0.len()).step_by(8) {
+            let (a, b) = (load(x0, at), load(x1, at));
+            let (plain, scaled) = if rev { (b, a) } else { (a, b) };
+            let (lo, hi) = products(rv, scaled);
+            store(x0, at, _mm512_xor_si512(plain, reduce(lo, hi)));
+        }
+    }
+
+    /// `out_k = a_k b_k`, reduced.
+    pub(crate) fn mul(a: &[u64], b: &[u64], out: &mut [u64]) {
+        assert!(available() && a.len() == b.len() && a.len() == out.len() && a.len() % 8 == 0);
+        // SAFETY: the CPU has the features, checked just above.
+        unsafe { mul_inner(a, b, out) }
+    }
+
+    #[target_feature(enable = "avx512f,vpclmulqdq")]
+    fn mul_inner(a: &[u64], b: &[u64], out: &mut [u64]) {
+        for at in (0..a.len()).step_by(8) {
+            let (lo, hi) = products(load(a, at), load(b, at));
+            store(out, at, reduce(lo, hi));
+        }
+    }
+
+    /// The first round's cross terms of the AND proof (see
+    /// `boolean::coefficients`): for `d` in `1..up.len()`, into
+    /// `acc[c - 1 + d]` the sum of `alpha_w ((u0 & v0 << d) ^ (u1 & v1 <<
+    /// d)) & up[d]` and into `acc[c - 1 - d]` the same with `>>` and
+    /// `down[d]`, unreduced (`c = up.len()`).
+    pub(crate) fn cross(words: [&[u64]; 5], up: &[u64], down: &[u64], acc: &mut [(u64, u64)]) {
+        let n = words[0].len();
+        assert!(available() && n % 8 == 0 && words.iter().all(|w| w.len() == n));
+        assert!(up.len() == down.len() && acc.len() == 2 * up.len() - 1);
+        // SAFETY: the CPU has the features, checked just above.
+        unsafe { cross_inner(words, up, down, acc) }
+    }
+
+    #[target_feature(enable = "avx512f,vpclmulqdq")]
+    fn cross_inner(
+        [u0, v0, u1, v1, alpha]: [&[u64]; 5],
+        up: &[u64],
+        down: &[u64],
+        acc: &mut [(u64, u64)],
+    ) {
+        // Blocks small enough to stay in the first-level cache while
+        // every shift runs over them with its sums in registers.
+        const BLOCK: usize = 256;
+        let c = up.len();
+        let mut sums = vec![_mm512_setzero_si512(); 2 * c];
+        for start in (0..u0.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(u0.len());
+            for d in 1..c {
+                let count = _mm_cvtsi64_si128(d as i64);
+                let (mu, md) = (
+                    _mm512_set1_epi64(up[d] as i64),
+                    _mm512_set1_epi64(down[d] as i64),
+                );
+                let (mut su, mut sd) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+                for at in (start..end).step_by(8) {
+                    let (a0, b0, a1, b1, al) = (
+                        load(u0, at),
+                        load(v0, at),
+                        load(u1, at),
+                        load(v1, at),
+                        load(alpha, at),
+                    );
+                    let p_up = _mm512_and_si512(
+                        _mm512_xor_si512(
+                            _mm512_and_si512(a0, _mm512_sll_epi64(b0, count)),
+                            _mm512_and_si512(a1, _mm512_sll_epi64(b1, count)),
+                        ),
+                        mu,
+                    );
+                    let p_down = _mm512_and_si512(
+                        _mm512_xor_si512(
+                            _mm512_and_si512(a0, _mm512_srl_epi64(b0, count)),
+                            _mm512_and_si512(a1, _mm512_srl_epi64(b1, count)),
+                        ),
+                        md,
+                    );
+                    su = _mm512_xor_si512(
+                        su,
+                        _mm512_xor_si512(
+                            _mm512_clmulepi64_epi128::<0x00>(al, p_up),
+                            _mm512_clmulepi64_epi128::<0x11>(al, p_up),
+                        ),
+                    );
+                    sd = _mm512_xor_si512(
+                        sd,
+                        _mm512_xor_si512(
+                            _mm512_clmulepi64_epi128::<0x00>(al, p_down),
+                            _mm512_clmulepi64_epi128::<0x11>(al, p_down),
+                        ),
+                    );
+                }
+                sums[c - 1 + d] = _mm512_xor_si512(sums[c - 1 + d], su);
+                sums[c - 1 - d] = _mm512_xor_si512(sums[c - 1 - d], sd);
+            }
+        }
+        for (a, s) in acc.iter_mut().zip(&sums) {
+            let (lo, hi) = lanes(*s);
+            a.0 ^= lo;
+            a.1 ^= hi;
+        }
+    }
+}
+
+/// A loop of word arithmetic.
+pub(crate) trait WordTask {
+    /// What the computation returns.
+    type Output;
+    /// Runs it. Implementations mark this `#[inline(always)]`, so that it is
+    /// compiled into the caller [`dispatch_words`] chooses.
+    fn run(self) -> Self::Output;
+}
+
+/// The widest vector unit this CPU has, checked once.
+#[cfg(target_arch = "x86_64")]
+fn vector_level() -> u8 {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static LEVEL: AtomicU8 = AtomicU8::new(u8::MAX);
+    let l = LEVEL.load(Ordering::Relaxed);
+    if l != u8::MAX {
+        return l;
+    }
+    let l = if std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+    {
+        2
+    } else if std::arch::is_x86_feature_detected!("avx2") {
+        1
+    } else {
+        0
+    };
+    LEVEL.store(l, Ordering::Relaxed);
+    l
+}
+
+/// Runs `task` compiled for the widest vector unit this CPU has.
+pub(crate) fn dispatch_words<T: WordTask>(task: T) -> T::Output {
+    #[cfg(target_arch = "x86_64")]
+    match vector_level() {
+        // SAFETY: the CPU has AVX-512 F, DQ and VL, checked by
+        // `vector_level`.
+        2 => return unsafe { run_avx512(task) },
+        // SAFETY: the CPU has AVX2, checked by `vector_level`.
+        1 => return unsafe { run_avx2(task) },
+        _ => {}
+    }
+    task.run()
+}
+
+/// `task` compiled for AVX-512 (64-bit lane multiplications).
+///
+/// # Safety
+///
+/// The CPU must support AVX-512 F, DQ and VL.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+unsafe fn run_avx512<T: WordTask>(task: T) -> T::Output {
+    task.run()
+}
+
+/// `task` compiled for AVX2.
+///
+/// # Safety
+///
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_avx2<T: WordTask>(task: T) -> T::Output {
+    task.run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The product bit by bit, by definition.
+    fn schoolbook(a: u64, b: u64) -> (u64, u64) {
+        let mut p = 0u128;
+        for i in 0..64 {
+            if (b >> i) & 1 == 1 {
+                p ^= (a as u128) << i;
+            }
+        }
+        (p as u64, (p >> 64) as u64)
+    }
+
+    struct Many(Vec<(u64, u64)>);
+    impl ClmulTask for Many {
+        type Output = Vec<(u64, u64)>;
+        #[inline(always)]
+        fn run<C: Clmul>(self) -> Vec<(u64, u64)> {
+            self.0.iter().map(|&(a, b)| C::clmul(a, b)).collect()
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn wide_kernels_match_the_scalar_ones() {
+        if !wide::available() {
+            return;
+        }
+        let mut s = 7u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            s ^ (s >> 31)
+        };
+        let n = 64;
+        let (a, b): (Vec<u64>, Vec<u64>) = (0..n).map(|_| (next(), next())).unzip();
+        let red = |(lo, hi): (u64, u64)| crate::verify::gf::reduce(lo, hi);
+        let want: Vec<u64> = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| red(Portable::clmul(*x, *y)))
+            .collect();
+        let mut out = vec![0; n];
+        wide::mul(&a, &b, &mut out);
+        assert_eq!(out, want);
+        let sum = want.iter().fold(0, |acc, x| acc ^ x);
+        assert_eq!(red(wide::dot(&a, &b)), sum);
+        let r = next();
+        let mut x0 = a.clone();
+        wide::fold(&mut x0, &b, r, false);
+        let w: Vec<u64> = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| x ^ red(Portable::clmul(r, *y)))
+            .collect();
+        assert_eq!(x0, w);
+        let mut x0 = a.clone();
+        wide::fold(&mut x0, &b, r, true);
+        let w: Vec<u64> = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| red(Portable::clmul(r, *x)) ^ y)
+            .collect();
+        assert_eq!(x0, w);
+    }
+
+    #[test]
+    fn portable_and_dispatched_products_match_the_definition() {
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let mut pairs = vec![
+            (0, 0),
+            (u64::MAX, u64::MAX),
+            (1, u64::MAX),
+            (1 << 63, 1 << 63),
+        ];
+        for _ in 0..2000 {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let a = s;
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            pairs.push((a, s));
+        }
+        let want: Vec<_> = pairs.iter().map(|&(a, b)| schoolbook(a, b)).collect();
+        assert_eq!(Many(pairs.clone()).run::<Portable>(), want);
+        assert_eq!(dispatch(Many(pairs)), want);
+    }
+}
