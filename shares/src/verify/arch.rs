@@ -212,7 +212,7 @@ pub(crate) mod wide {
 
     /// `sum a_k b_k`, unreduced.
     pub(crate) fn dot(a: &[u64], b: &[u64]) -> (u64, u64) {
-        assert!(available() && a.len() == b.len() && a.len() % 8 == 0);
+        assert!(available() && a.len() == b.len() && a.len().is_multiple_of(8));
         // SAFETY: the CPU has the features, checked just above.
         unsafe { dot_inner(a, b) }
     }
@@ -230,7 +230,7 @@ pub(crate) mod wide {
 
     /// `x0 + r x1` (`rev`: `r x0 + x1`) into `x0`, reduced.
     pub(crate) fn fold(x0: &mut [u64], x1: &[u64], r: u64, rev: bool) {
-        assert!(available() && x0.len() == x1.len() && x0.len() % 8 == 0);
+        assert!(available() && x0.len() == x1.len() && x0.len().is_multiple_of(8));
         // SAFETY: the CPU has the features, checked just above.
         unsafe { fold_inner(x0, x1, r, rev) }
     }
@@ -248,7 +248,9 @@ pub(crate) mod wide {
 
     /// `out_k = a_k b_k`, reduced.
     pub(crate) fn mul(a: &[u64], b: &[u64], out: &mut [u64]) {
-        assert!(available() && a.len() == b.len() && a.len() == out.len() && a.len() % 8 == 0);
+        assert!(
+            available() && a.len() == b.len() && a.len() == out.len() && a.len().is_multiple_of(8)
+        );
         // SAFETY: the CPU has the features, checked just above.
         unsafe { mul_inner(a, b, out) }
     }
@@ -268,7 +270,7 @@ pub(crate) mod wide {
     /// `down[d]`, unreduced (`c = up.len()`).
     pub(crate) fn cross(words: [&[u64]; 5], up: &[u64], down: &[u64], acc: &mut [(u64, u64)]) {
         let n = words[0].len();
-        assert!(available() && n % 8 == 0 && words.iter().all(|w| w.len() == n));
+        assert!(available() && n.is_multiple_of(8) && words.iter().all(|w| w.len() == n));
         assert!(up.len() == down.len() && acc.len() == 2 * up.len() - 1);
         // SAFETY: the CPU has the features, checked just above.
         unsafe { cross_inner(words, up, down, acc) }

@@ -82,6 +82,7 @@ impl Wide {
 }
 
 #[cfg(test)]
+#[allow(clippy::items_after_test_module)]
 mod tests {
     use super::*;
     use crate::verify::poly2;

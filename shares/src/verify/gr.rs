@@ -201,6 +201,7 @@ pub(crate) fn challenge_mask(prg: &mut Prg) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::items_after_test_module)]
 mod tests {
     use super::*;
     use crate::verify::poly2;

@@ -55,12 +55,12 @@ pub(crate) fn irreducible(f: u128, n: u32) -> bool {
     let mut m = n;
     let mut p = 2;
     while m > 1 {
-        if m % p == 0 {
+        if m.is_multiple_of(p) {
             let g = gcd(f, x_pow_pow2(n / p, f) ^ rem(2, f));
             if g != 1 {
                 return false;
             }
-            while m % p == 0 {
+            while m.is_multiple_of(p) {
                 m /= p;
             }
         }
