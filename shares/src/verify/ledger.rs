@@ -14,6 +14,8 @@
 //! prover `i+1` (`left_claim`) and the `B` of prover `i-1`
 //! (`right_claim`). Over `GF(2)` signs vanish.
 
+use std::sync::Arc;
+
 /// AND gates, 64 to a word.
 #[derive(Default)]
 pub(crate) struct Bits {
@@ -134,22 +136,60 @@ impl RingGates {
     }
 }
 
-/// Everything kept since the last verification.
+/// Everything kept since the last verification: the gates since the last
+/// permutation step (`bits`, `ring`) and, before them, the earlier stretches
+/// of gates and the permutation steps' messages in order.
 #[derive(Default)]
 pub(crate) struct Ledger {
     pub(crate) bits: Bits,
     pub(crate) ring: Vec<RingGates>,
+    earlier: Vec<Epoch>,
 }
 
 impl Ledger {
     /// True if nothing is kept.
     pub(crate) fn is_empty(&self) -> bool {
-        self.bits.x_own.is_empty() && self.ring.iter().all(|g| g.gates() == 0)
+        self.earlier.is_empty()
+            && self.bits.x_own.is_empty()
+            && self.ring.iter().all(|g| g.gates() == 0)
     }
 
-    /// Words of memory kept (a `u32` counts half).
+    /// Words of memory kept (a `u32` counts half). The same at all three
+    /// parties after every protocol call (within one permutation step the
+    /// three parts differ; over a whole shuffle they balance).
     pub(crate) fn words(&self) -> usize {
-        self.bits.words() + self.ring.iter().map(RingGates::words).sum::<usize>()
+        let earlier: usize = self
+            .earlier
+            .iter()
+            .map(|e| match e {
+                Epoch::Gates(g) => g.words(),
+                Epoch::Moved(m) => m.words(),
+            })
+            .sum();
+        earlier + self.bits.words() + self.ring.iter().map(RingGates::words).sum::<usize>()
+    }
+
+    /// Keeps one message of a permutation step; the gates kept so far form
+    /// a stretch of their own, proven apart.
+    pub(crate) fn keep_moved(&mut self, m: Moved) {
+        self.close_gates();
+        self.earlier.push(Epoch::Moved(m));
+    }
+
+    fn close_gates(&mut self) {
+        let gates = Gates {
+            bits: std::mem::take(&mut self.bits),
+            ring: std::mem::take(&mut self.ring),
+        };
+        if !gates.is_empty() {
+            self.earlier.push(Epoch::Gates(gates));
+        }
+    }
+
+    /// Everything kept, in order.
+    pub(crate) fn into_epochs(mut self) -> Vec<Epoch> {
+        self.close_gates();
+        self.earlier
     }
 
     /// Keeps ring products of width `64 - shift` bits (see [`Bits::keep`]).
@@ -204,4 +244,83 @@ impl Ledger {
     pub(crate) fn keep_positions(&mut self, p: Positions) {
         self.ring.push(RingGates::Positions(p));
     }
+}
+
+/// The part a party plays in the proof of one message: its sender's
+/// (`Prover`), or the verifier that precedes (`Left`) or follows (`Right`)
+/// the sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    Prover,
+    Left,
+    Right,
+}
+
+/// One message of a permutation step ([`crate::shuffle`]), as one party
+/// keeps it: `m = P d - F` column by column, sent by one member of the
+/// pair that knows the permutation `P` to the other, with `d` a component
+/// the third party holds and `F` a draw the third party made too. Of its
+/// two verifiers, the receiver knows `P` (the *permutation holder*) and the
+/// third party knows `d` (the *data holder*); the claim of the proof is
+/// `<P^T theta, d> = theta . claim_receiver + theta . claim_third`, with
+/// `theta` the weights of the output rows.
+pub(crate) struct Moved {
+    /// Rows per column.
+    pub(crate) n: usize,
+    /// Of every column: XOR-shared (else additive), and the low bytes that
+    /// matter.
+    pub(crate) kinds: Vec<(bool, usize)>,
+    /// The part this party plays.
+    pub(crate) part: Part,
+    /// True if the left verifier holds the permutation (a message to the
+    /// sender's predecessor), false if the right one does.
+    pub(crate) permutation_left: bool,
+    /// The permutation and whether its inverse was applied: the prover's
+    /// and the permutation holder's.
+    pub(crate) perm: Option<(Arc<[u32]>, bool)>,
+    /// `d`, column after column: the prover's and the data holder's.
+    pub(crate) data: Vec<u64>,
+    /// This verifier's part of the claim, in output order: the receiver's
+    /// `m - P (its own part of the sum)`, the third party's `F`.
+    pub(crate) claim: Vec<u64>,
+}
+
+impl Moved {
+    /// True if this party knows the permutation of the proof.
+    pub(crate) fn holds_permutation(&self) -> bool {
+        match self.part {
+            Part::Prover => true,
+            Part::Left => self.permutation_left,
+            Part::Right => !self.permutation_left,
+        }
+    }
+
+    fn words(&self) -> usize {
+        self.data.len() + self.claim.len()
+    }
+}
+
+/// Gates of one stretch of the session between two permutation steps.
+#[derive(Default)]
+pub(crate) struct Gates {
+    pub(crate) bits: Bits,
+    pub(crate) ring: Vec<RingGates>,
+}
+
+impl Gates {
+    fn is_empty(&self) -> bool {
+        self.bits.x_own.is_empty() && self.ring.iter().all(|g| g.gates() == 0)
+    }
+
+    fn words(&self) -> usize {
+        self.bits.words() + self.ring.iter().map(RingGates::words).sum::<usize>()
+    }
+}
+
+/// What a verification proves, in the order it happened: the proofs are
+/// kept apart where a message may have been computed from an earlier one,
+/// so that the first failing proof names the party that deviated first.
+pub(crate) enum Epoch {
+    Gates(Gates),
+    Moved(Moved),
 }

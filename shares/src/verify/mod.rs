@@ -107,11 +107,16 @@ mod core;
 mod gf;
 mod gr;
 mod ledger;
+mod moved;
 #[cfg(test)]
 mod poly2;
+mod proof;
 mod ring;
 
-pub(crate) use ledger::{Ledger, Positions};
+pub(crate) use ledger::{Ledger, Moved, Part, Positions};
+
+use ledger::Epoch;
+use proof::{Challenges, First, Folded, Parts, Proof, Reader, Slot};
 
 use crate::prg::Prg;
 use crate::transport::{Tag, Transport, TransportError};
@@ -188,125 +193,106 @@ impl Streams {
     }
 }
 
-/// Reads `n` elements.
-fn read_all<A: Algebra>(b: &[u8], n: usize) -> Vec<A::E> {
-    (0..n)
-        .map(|k| A::read(&b[k * A::BYTES..(k + 1) * A::BYTES]))
-        .collect()
+/// Streams of one proof: `kind` names its algebra and first round,
+/// `index` its place in the verification.
+fn slot_streams(prev_seed: &[u8; 32], next_seed: &[u8; 32], kind: &str, index: usize) -> Streams {
+    Streams::new(prev_seed, next_seed, &format!("{kind}/{index}"))
 }
 
-/// A proof in its recursive rounds, in the three parts this party plays.
-struct Recursion<A: Algebra> {
-    prover: core::Prover<A>,
-    left: core::Left<A>,
-    right: core::Right<A>,
-    streams: Streams,
+/// The weights of one proof for each of the three parts: from the seed the
+/// prover received, and the seeds this party drew as left and as right
+/// verifier.
+fn slot_weights(weights: [&[u8; 16]; 3], kind: &str, index: usize) -> [Prg; 3] {
+    weights.map(|w| derive(&seed32(w), &format!("{kind}/weights/{index}")))
 }
 
-impl<A: Algebra> Recursion<A> {
-    fn rounds(&self) -> usize {
-        self.prover.rounds()
-    }
-}
-
-/// What a proof's first round leaves before its challenge.
-struct First<A: Algebra> {
-    /// The prover's message: coefficient shares and the pad's.
-    message: Vec<A::E>,
-    pad: core::Pad<A>,
-    left_claim: A::E,
-    right_claim: A::E,
-    /// Fold factor.
-    l: usize,
-}
-
-/// The three parts after the first round's challenges: `r_left` of the
-/// successor's proof, `r_right` of the predecessor's.
-#[allow(clippy::too_many_arguments)]
-fn finish_first<A: Algebra>(
-    first: First<A>,
-    left_message: &[A::E],
-    r_left: &A::E,
-    r_right: &A::E,
-    mut streams: Streams,
-    (mut pu, mut pv): (Vec<A::E>, Vec<A::E>),
-    mut lu: Vec<A::E>,
-    mut rv: Vec<A::E>,
-) -> Recursion<A> {
-    let l = first.l;
-    let k = 2 * l - 2;
-    pu.push(first.pad.u);
-    pv.push(first.pad.v);
-    // Left: its coefficient shares came in the message, then the pad's.
-    let lc = core::laurent_claim::<A>(&left_message[..k], &first.left_claim, r_left, l);
-    let lc = A::add(&lc, &left_message[k]);
-    lu.push(A::uniform(&mut streams.left_pad));
-    // Right: the same shares from the key it shares with the prover.
-    let s: Vec<A::E> = (0..k)
-        .map(|_| A::uniform(&mut streams.right_shares))
-        .collect();
-    let rc = core::laurent_claim::<A>(&s, &first.right_claim, r_right, l);
-    let (v_pad, s_pad) = core::Pad::<A>::right(&mut streams.right_shares);
-    let rc = A::add(&rc, &s_pad);
-    rv.push(v_pad);
-    Recursion {
-        prover: core::Prover { u: pu, v: pv },
-        left: core::Left { u: lu, c: lc },
-        right: core::Right { v: rv, c: rc },
-        streams,
-    }
-}
-
-/// The prover's first message for AND gates and what the verifiers start
-/// with.
-fn first_and(
-    l: &ledger::Bits,
-    weights: [&[u8; 16]; 3],
-    streams: &mut Streams,
-) -> (First<gf::Gf>, [Vec<u64>; 3]) {
-    let n = l.x_own.len();
-    let alpha = weights.map(|w| derive(&seed32(w), "and/weights").words(n));
-    let h = boolean::coefficients(&boolean::Pairs::prover(l), &alpha[0]);
+/// The first round of a batch of AND gates: a Laurent fold of [`boolean::CHUNK`]
+/// bits.
+fn first_and(bits: ledger::Bits, mut weights: [Prg; 3], streams: &mut Streams) -> First<gf::Gf> {
+    let n = bits.x_own.len();
+    let alpha = weights.each_mut().map(|w| w.words(n));
+    let h = boolean::coefficients(&boolean::Pairs::prover(&bits), &alpha[0]);
     let mut message: Vec<u64> = h
         .iter()
         .map(|x| x ^ <gf::Gf as Algebra>::uniform(&mut streams.prover_shares))
         .collect();
     let pad = core::Pad::<gf::Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares);
     message.push(pad.message());
-    let first = First {
-        message,
-        pad,
-        left_claim: boolean::claim(&alpha[1], &l.left_claim),
-        right_claim: boolean::claim(&alpha[2], &l.right_claim),
+    let left_claim = boolean::claim(&alpha[1], &bits.left_claim);
+    let right_claim = boolean::claim(&alpha[2], &bits.right_claim);
+    let fold = Box::new(move |r: &Challenges<gf::Gf>| {
+        let (r_prover, r_left, r_right) = (
+            r.prover.expect("all parts"),
+            r.left.expect("all parts"),
+            r.right.expect("all parts"),
+        );
+        let pairs = boolean::Pairs::prover(&bits);
+        let t = boolean::Tables::new(r_prover);
+        let prover = (
+            boolean::fold_u(&alpha[0], [pairs.u0, pairs.u1], &t),
+            boolean::fold_v([pairs.v0, pairs.v1], &t),
+        );
+        let lu = boolean::fold_u(
+            &alpha[1],
+            boolean::left_u(&bits),
+            &boolean::Tables::new(r_left),
+        );
+        let rv = boolean::fold_v(boolean::right_v(&bits), &boolean::Tables::new(r_right));
+        Folded {
+            prover: Some(prover),
+            left: Some(lu),
+            right: Some(rv),
+        }
+    });
+    First {
         l: boolean::CHUNK,
-    };
-    (first, alpha)
+        message: Some((message, pad)),
+        left_claim: Some(left_claim),
+        right_claim: Some(right_claim),
+        fold,
+    }
 }
 
-/// The prover's first message for ring gates and what the verifiers start
-/// with.
+/// The first round of a batch of ring gates ([`ring`]).
 fn first_ring(
-    g: &[ledger::RingGates],
-    weights: [&[u8; 16]; 3],
+    gates: Vec<ledger::RingGates>,
+    mut weights: [Prg; 3],
     streams: &mut Streams,
-) -> (First<gr::Ring>, [Vec<Vec<u64>>; 3]) {
-    let w = weights.map(|w| ring::weights(g, &mut derive(&seed32(w), "mul/weights")));
-    let l = ring::fold_factor(g);
-    let h = ring::coefficients(g, &w[0], l);
+) -> First<gr::Ring> {
+    let w = weights.each_mut().map(|w| ring::weights(&gates, w));
+    let l = ring::fold_factor(&gates);
+    let h = ring::coefficients(&gates, &w[0], l);
     let mut message: Vec<gr::Gr> = h
         .iter()
         .map(|x| gr::sub(x, &gr::uniform(&mut streams.prover_shares)))
         .collect();
     let pad = core::Pad::<gr::Ring>::draw(&mut streams.prover_pad, &mut streams.prover_shares);
     message.push(pad.message());
-    let first = First {
-        message,
-        pad,
-        left_claim: ring::claim(g, &w[1], true),
-        right_claim: ring::claim(g, &w[2], false),
+    let left_claim = ring::claim(&gates, &w[1], true);
+    let right_claim = ring::claim(&gates, &w[2], false);
+    let fold = Box::new(move |r: &Challenges<gr::Ring>| {
+        let mask = |r: &gr::Gr| gr::to_mask(r).filter(|m| *m > 1);
+        // A prover sent a challenge outside the set notices at the end (the
+        // hashes differ); it folds with 2 (the element X) meanwhile.
+        let r_prover = r.prover.as_ref().and_then(mask).unwrap_or(2);
+        let r_left = r.left.as_ref().and_then(mask).expect("drawn");
+        let r_right = r.right.as_ref().and_then(mask).expect("drawn");
+        let prover = ring::fold(&gates, &w[0], l, r_prover, Role::Prover);
+        let (lu, _) = ring::fold(&gates, &w[1], l, r_left, Role::Left);
+        let (_, rv) = ring::fold(&gates, &w[2], l, r_right, Role::Right);
+        Folded {
+            prover: Some(prover),
+            left: Some(lu),
+            right: Some(rv),
+        }
+    });
+    First {
         l,
-    };
-    (first, w)
+        message: Some((message, pad)),
+        left_claim: Some(left_claim),
+        right_claim: Some(right_claim),
+        fold,
+    }
 }
 
 fn seed32(w: &[u8; 16]) -> [u8; 32] {
@@ -329,14 +315,8 @@ fn recv_exact<T: Transport>(party: &mut Party<T>, from: PartyId, len: usize) -> 
     Ok(got)
 }
 
-fn write_all<A: Algebra>(xs: &[A::E], out: &mut Vec<u8>) {
-    for x in xs {
-        A::write(x, out);
-    }
-}
-
-/// One round of recursion for the algebras still folding: prover
-/// messages out, the successor's in, challenges out and in, all folds.
+/// The challenges: drawn as left verifier (sent to the prover) and as
+/// right verifier (logged, the log's hash sent to the prover at the end).
 struct Coins {
     left: Prg,
     right: Prg,
@@ -352,16 +332,85 @@ fn log_label() -> Sha256 {
     h
 }
 
-/// Runs the three proofs of everything in `ledger`.
+/// The proofs of everything in `ledger`, in order, each with the parts
+/// this party plays, and the range of proofs of every stretch.
+fn proofs(
+    epochs: Vec<Epoch>,
+    prev_seed: &[u8; 32],
+    next_seed: &[u8; 32],
+    weights: [&[u8; 16]; 3],
+) -> (Vec<Box<dyn Slot>>, Vec<std::ops::Range<usize>>) {
+    let mut slots: Vec<Box<dyn Slot>> = Vec::new();
+    let mut groups = Vec::new();
+    for epoch in epochs {
+        let from = slots.len();
+        match epoch {
+            Epoch::Gates(g) => {
+                if !g.bits.x_own.is_empty() {
+                    let k = slots.len();
+                    let mut streams = slot_streams(prev_seed, next_seed, "and", k);
+                    let first = first_and(g.bits, slot_weights(weights, "and", k), &mut streams);
+                    slots.push(Box::new(Proof::new(
+                        gf::Gf::CHECK,
+                        Parts::ALL,
+                        streams,
+                        first,
+                    )));
+                }
+                let ring: Vec<ledger::RingGates> =
+                    g.ring.into_iter().filter(|g| g.gates() > 0).collect();
+                if !ring.is_empty() {
+                    let k = slots.len();
+                    let mut streams = slot_streams(prev_seed, next_seed, "mul", k);
+                    let first = first_ring(ring, slot_weights(weights, "mul", k), &mut streams);
+                    slots.push(Box::new(Proof::new(
+                        gr::Ring::CHECK,
+                        Parts::ALL,
+                        streams,
+                        first,
+                    )));
+                }
+            }
+            Epoch::Moved(m) => {
+                let parts = Parts {
+                    prover: m.part == Part::Prover,
+                    left: m.part == Part::Left,
+                    right: m.part == Part::Right,
+                };
+                // The weights of the part this party plays.
+                let role = match m.part {
+                    Part::Prover => 0,
+                    Part::Left => 1,
+                    Part::Right => 2,
+                };
+                let k = slots.len();
+                let mut streams = slot_streams(prev_seed, next_seed, "shuffle-xor", k);
+                let mut w = slot_weights(weights, "shuffle-xor", k);
+                if let Some(first) = moved::xor_first(&m, &mut w[role], &mut streams) {
+                    slots.push(Box::new(Proof::new("shuffle", parts, streams, first)));
+                }
+                let k = slots.len();
+                let mut streams = slot_streams(prev_seed, next_seed, "shuffle-ring", k);
+                let mut w = slot_weights(weights, "shuffle-ring", k);
+                if let Some(first) = moved::ring_first(&m, &mut w[role], &mut streams) {
+                    slots.push(Box::new(Proof::new("shuffle", parts, streams, first)));
+                }
+            }
+        }
+        if slots.len() > from {
+            groups.push(from..slots.len());
+        }
+    }
+    (slots, groups)
+}
+
+/// Runs the proofs of everything in `ledger`: every party proves its
+/// messages and verifies those of its peers, all proofs side by side.
 pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<()> {
     let me = party.id();
     let (prev, next) = (me.prev(), me.next());
-    let has_and = !ledger.bits.x_own.is_empty();
-    let ring_gates: Vec<ledger::RingGates> =
-        ledger.ring.into_iter().filter(|g| g.gates() > 0).collect();
-    let has_ring = !ring_gates.is_empty();
-    let bits = ledger.bits;
-    if !has_and && !has_ring {
+    let epochs = ledger.into_epochs();
+    if epochs.is_empty() {
         return Ok(());
     }
     // Both holders of K_i (this party's prev_prg, its predecessor's
@@ -383,146 +432,45 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<
     let got = recv_exact(party, prev, 16)?;
     let w_prover: [u8; 16] = got.as_slice().try_into().expect("16");
     coins.prover_log.update(w_prover);
-    let weights = [&w_prover, &w_left, &w_right];
+    let (mut slots, groups) = proofs(
+        epochs,
+        &prev_seed,
+        &next_seed,
+        [&w_prover, &w_left, &w_right],
+    );
 
-    // First round.
-    let mut and_streams = Streams::new(&prev_seed, &next_seed, "and");
-    let mut ring_streams = Streams::new(&prev_seed, &next_seed, "mul");
-    let and_first = has_and.then(|| first_and(&bits, weights, &mut and_streams));
-    let ring_first = has_ring.then(|| first_ring(&ring_gates, weights, &mut ring_streams));
+    // First round: the prover's messages, then the challenges.
     let mut out = Vec::new();
     let mut in_len = 0;
-    if let Some((f, _)) = &and_first {
-        write_all::<gf::Gf>(&f.message, &mut out);
-        in_len += f.message.len() * <gf::Gf as Algebra>::BYTES;
-    }
-    if let Some((f, _)) = &ring_first {
-        write_all::<gr::Ring>(&f.message, &mut out);
-        in_len += f.message.len() * <gr::Ring as Algebra>::BYTES;
+    for s in slots.iter_mut() {
+        s.begin_round();
+        s.first_out(&mut out);
+        in_len += s.first_in();
     }
     party.transport_mut().send(prev, Tag::VERIFY, &out)?;
     let from_next = recv_exact(party, next, in_len)?;
-    // Challenges of the first round.
-    let mut challenge_out = Vec::new();
-    let r_and = has_and.then(|| draw::<gf::Gf>(&mut coins, &mut challenge_out));
-    let r_ring = has_ring.then(|| draw::<gr::Ring>(&mut coins, &mut challenge_out));
-    party
-        .transport_mut()
-        .send(next, Tag::VERIFY, &challenge_out)?;
-    let from_prev = recv_exact(party, prev, challenge_out.len())?;
-    coins.prover_log.update(&from_prev);
-    let mut at_next = 0;
-    let mut at_prev = 0;
-    let mut and_rec = None;
-    if let (Some((first, alpha)), Some((r_left, r_right))) = (and_first, r_and) {
-        let n = first.message.len();
-        let msg = read_all::<gf::Gf>(&from_next[at_next..], n);
-        at_next += n * 8;
-        let r_prover = <gf::Gf as Algebra>::read(&from_prev[at_prev..at_prev + 8]);
-        at_prev += 8;
-        let pairs = boolean::Pairs::prover(&bits);
-        let t = boolean::Tables::new(r_prover);
-        let prover = (
-            boolean::fold_u(&alpha[0], [pairs.u0, pairs.u1], &t),
-            boolean::fold_v([pairs.v0, pairs.v1], &t),
-        );
-        let lu = boolean::fold_u(
-            &alpha[1],
-            boolean::left_u(&bits),
-            &boolean::Tables::new(r_left),
-        );
-        let rv = boolean::fold_v(boolean::right_v(&bits), &boolean::Tables::new(r_right));
-        and_rec = Some(finish_first(
-            first,
-            &msg,
-            &r_left,
-            &r_right,
-            and_streams,
-            prover,
-            lu,
-            rv,
-        ));
+    let from_prev = exchange_challenges(party, &mut slots, &mut coins)?;
+    let (mut at_next, mut at_prev) = (Reader::new(&from_next), Reader::new(&from_prev));
+    for s in slots.iter_mut() {
+        s.start(&mut at_next, &mut at_prev);
     }
-    drop(bits);
-    let mut ring_rec = None;
-    if let (Some((first, w)), Some((r_left, r_right))) = (ring_first, r_ring) {
-        let n = first.message.len();
-        let msg = read_all::<gr::Ring>(&from_next[at_next..], n);
-        let r_prover = <gr::Ring as Algebra>::read(&from_prev[at_prev..at_prev + gr::D * 8]);
-        let l = first.l;
-        let mask = |r: &gr::Gr| gr::to_mask(r).filter(|m| *m > 1);
-        // A prover sent a challenge outside the set notices at the end (the
-        // hashes differ); it folds with 2 (the element X) meanwhile.
-        let prover = ring::fold(
-            &ring_gates,
-            &w[0],
-            l,
-            mask(&r_prover).unwrap_or(2),
-            Role::Prover,
-        );
-        let (lu, _) = ring::fold(
-            &ring_gates,
-            &w[1],
-            l,
-            mask(&r_left).expect("drawn"),
-            Role::Left,
-        );
-        let (_, rv) = ring::fold(
-            &ring_gates,
-            &w[2],
-            l,
-            mask(&r_right).expect("drawn"),
-            Role::Right,
-        );
-        ring_rec = Some(finish_first(
-            first,
-            &msg,
-            &r_left,
-            &r_right,
-            ring_streams,
-            prover,
-            lu,
-            rv,
-        ));
-    }
-    drop(ring_gates);
 
-    // Recursive rounds, both algebras in step.
-    let rounds = and_rec
-        .as_ref()
-        .map_or(0, Recursion::rounds)
-        .max(ring_rec.as_ref().map_or(0, Recursion::rounds));
+    // Recursive rounds, all proofs in step.
+    let rounds = slots.iter().map(|s| s.rounds()).max().unwrap_or(0);
     for _ in 0..rounds {
         let mut out = Vec::new();
         let mut in_len = 0;
-        if let Some(rec) = and_rec.as_mut().filter(|r| r.rounds() > 0) {
-            let m = rec.prover.message(&mut rec.streams.prover_shares);
-            write_all::<gf::Gf>(&m, &mut out);
-            in_len += 2 * 8;
-        }
-        if let Some(rec) = ring_rec.as_mut().filter(|r| r.rounds() > 0) {
-            let m = rec.prover.message(&mut rec.streams.prover_shares);
-            write_all::<gr::Ring>(&m, &mut out);
-            in_len += 2 * gr::D * 8;
+        for s in slots.iter_mut() {
+            s.begin_round();
+            s.round_out(&mut out);
+            in_len += s.round_in();
         }
         party.transport_mut().send(prev, Tag::VERIFY, &out)?;
         let from_next = recv_exact(party, next, in_len)?;
-        let mut challenge_out = Vec::new();
-        let and_active = and_rec.as_ref().is_some_and(|r| r.rounds() > 0);
-        let ring_active = ring_rec.as_ref().is_some_and(|r| r.rounds() > 0);
-        let r_and = and_active.then(|| draw::<gf::Gf>(&mut coins, &mut challenge_out));
-        let r_ring = ring_active.then(|| draw::<gr::Ring>(&mut coins, &mut challenge_out));
-        party
-            .transport_mut()
-            .send(next, Tag::VERIFY, &challenge_out)?;
-        let from_prev = recv_exact(party, prev, challenge_out.len())?;
-        coins.prover_log.update(&from_prev);
-        let (mut at_next, mut at_prev) = (0, 0);
-        if let (Some(rec), Some(r)) = (and_rec.as_mut(), r_and) {
-            step(rec, &from_next, &mut at_next, &from_prev, &mut at_prev, r);
-        }
-        if let (Some(rec), Some(r)) = (ring_rec.as_mut(), r_ring) {
-            step(rec, &from_next, &mut at_next, &from_prev, &mut at_prev, r);
+        let from_prev = exchange_challenges(party, &mut slots, &mut coins)?;
+        let (mut at_next, mut at_prev) = (Reader::new(&from_next), Reader::new(&from_prev));
+        for s in slots.iter_mut() {
+            s.absorb(&mut at_next, &mut at_prev);
         }
     }
 
@@ -533,56 +481,43 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<
     // party is.
     let mut to_prev = Vec::new();
     let mut to_next = Vec::new();
-    if let Some(rec) = &and_rec {
-        last(rec, &mut to_prev, &mut to_next);
+    let (mut from_next_len, mut from_prev_len) = (0, 0);
+    for s in &slots {
+        s.last(&mut to_prev, &mut to_next);
+        let (a, b) = s.last_in();
+        from_next_len += a;
+        from_prev_len += b;
     }
-    if let Some(rec) = &ring_rec {
-        last(rec, &mut to_prev, &mut to_next);
-    }
-    let pairs_len = to_next.len();
     to_prev.extend_from_slice(&coins.right_log.clone().finalize());
     party.transport_mut().send(prev, Tag::VERIFY, &to_prev)?;
     party.transport_mut().send(next, Tag::VERIFY, &to_next)?;
-    let from_next = recv_exact(party, next, pairs_len + 32)?;
-    let from_prev = recv_exact(party, prev, pairs_len)?;
+    let from_next = recv_exact(party, next, from_next_len + 32)?;
+    let from_prev = recv_exact(party, prev, from_prev_len)?;
 
-    // The right verifier's checks first (see "Failures").
-    let mut at = 0;
-    let mut failed_right = None;
-    let mut failed_left = None;
-    if let Some(rec) = &and_rec {
-        check(
-            rec,
-            &from_next,
-            &from_prev,
-            &mut at,
-            &mut failed_right,
-            &mut failed_left,
-        );
+    // The first stretch of the session with a failed proof decides (see
+    // "Failures"); within it, the right verifier's check first.
+    let (mut at_next, mut at_prev) = (Reader::new(&from_next), Reader::new(&from_prev));
+    let failed: Vec<(bool, bool)> = slots
+        .iter()
+        .map(|s| s.check(&mut at_next, &mut at_prev))
+        .collect();
+    for group in groups {
+        let right = group.clone().find(|&k| failed[k].0);
+        let left = group.clone().find(|&k| failed[k].1);
+        if let Some(k) = right {
+            return Err(Error::Cheating {
+                check: slots[k].check_name(),
+                peer: Some(prev),
+            });
+        }
+        if let Some(k) = left {
+            return Err(Error::Cheating {
+                check: slots[k].check_name(),
+                peer: Some(next),
+            });
+        }
     }
-    if let Some(rec) = &ring_rec {
-        check(
-            rec,
-            &from_next,
-            &from_prev,
-            &mut at,
-            &mut failed_right,
-            &mut failed_left,
-        );
-    }
-    if let Some(check) = failed_right {
-        return Err(Error::Cheating {
-            check,
-            peer: Some(prev),
-        });
-    }
-    if let Some(check) = failed_left {
-        return Err(Error::Cheating {
-            check,
-            peer: Some(next),
-        });
-    }
-    if from_next[pairs_len..] != coins.prover_log.finalize()[..] {
+    if from_next[from_next_len..] != coins.prover_log.finalize()[..] {
         return Err(Error::Cheating {
             check: "challenges",
             peer: None,
@@ -591,80 +526,25 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: Ledger) -> Result<
     Ok(())
 }
 
-/// Draws one challenge as left verifier (sent to the prover) and as right
-/// verifier (logged for the prover's comparison).
-fn draw<A: Algebra>(coins: &mut Coins, out: &mut Vec<u8>) -> (A::E, A::E) {
-    let left = A::challenge(&mut coins.left);
-    let right = A::challenge(&mut coins.right);
-    A::write(&left, out);
-    let mut b = Vec::with_capacity(A::BYTES);
-    A::write(&right, &mut b);
-    coins.right_log.update(&b);
-    (left, right)
-}
-
-/// One recursive round of one algebra's three proofs: the successor's
-/// message at `from_next[*at_next..]`, this party's challenge as prover at
-/// `from_prev[*at_prev..]`, and the challenges it drew as left and right
-/// verifier.
-fn step<A: Algebra>(
-    rec: &mut Recursion<A>,
-    from_next: &[u8],
-    at_next: &mut usize,
-    from_prev: &[u8],
-    at_prev: &mut usize,
-    (r_left, r_right): (A::E, A::E),
-) {
-    let msg = read_all::<A>(&from_next[*at_next..], 2);
-    *at_next += 2 * A::BYTES;
-    let r_prover = A::read(&from_prev[*at_prev..*at_prev + A::BYTES]);
-    *at_prev += A::BYTES;
-    rec.prover.fold(&r_prover);
-    rec.left.absorb(&[msg[0], msg[1]], &r_left);
-    rec.right.absorb(&mut rec.streams.right_shares, &r_right);
-}
-
-/// The final values: `(u*, c_left)` for the right verifier of the
-/// successor's proof, `(v*, c_right)` for the left verifier of the
-/// predecessor's.
-fn last<A: Algebra>(rec: &Recursion<A>, to_prev: &mut Vec<u8>, to_next: &mut Vec<u8>) {
-    let (u, c) = rec.left.last();
-    A::write(&u, to_prev);
-    A::write(&c, to_prev);
-    let (v, c) = rec.right.last();
-    A::write(&v, to_next);
-    A::write(&c, to_next);
-}
-
-/// Both final checks of one algebra: as right verifier of the
-/// predecessor's proof (with `u*`, `c_left` from the successor) and as left
-/// verifier of the successor's (with `v*`, `c_right` from the predecessor).
-fn check<A: Algebra>(
-    rec: &Recursion<A>,
-    from_next: &[u8],
-    from_prev: &[u8],
-    at: &mut usize,
-    failed_right: &mut Option<&'static str>,
-    failed_left: &mut Option<&'static str>,
-) {
-    let b = A::BYTES;
-    let (u_in, cl_in) = (
-        A::read(&from_next[*at..*at + b]),
-        A::read(&from_next[*at + b..*at + 2 * b]),
-    );
-    let (v_in, cr_in) = (
-        A::read(&from_prev[*at..*at + b]),
-        A::read(&from_prev[*at + b..*at + 2 * b]),
-    );
-    *at += 2 * b;
-    let (v, cr) = rec.right.last();
-    if !core::check::<A>(&u_in, &v, &cl_in, &cr) {
-        failed_right.get_or_insert(A::CHECK);
+/// Draws the challenges of this round, sends the left verifier's to the
+/// successor (the prover of the proofs it verifies as left verifier) and
+/// receives this party's own from the predecessor.
+fn exchange_challenges<T: Transport>(
+    party: &mut Party<T>,
+    slots: &mut [Box<dyn Slot>],
+    coins: &mut Coins,
+) -> Result<Vec<u8>> {
+    let me = party.id();
+    let mut out = Vec::new();
+    let mut in_len = 0;
+    for s in slots.iter_mut() {
+        s.draw(coins, &mut out);
+        in_len += s.challenge_in();
     }
-    let (u, cl) = rec.left.last();
-    if !core::check::<A>(&u, &v_in, &cl, &cr_in) {
-        failed_left.get_or_insert(A::CHECK);
-    }
+    party.transport_mut().send(me.next(), Tag::VERIFY, &out)?;
+    let from_prev = recv_exact(party, me.prev(), in_len)?;
+    coins.prover_log.update(&from_prev);
+    Ok(from_prev)
 }
 
 #[cfg(test)]
