@@ -51,7 +51,7 @@
 //! matter); the weights are drawn from the key of the two verifiers after
 //! the message was sent, so the weighted error vanishes with probability at
 //! most `2^-49` (ring) or `2^-64` (field), and the proof then fails but with
-//! the probability its recursion leaves (below `2^-42` in all). This holds
+//! the probability its recursion leaves (below `2^-41` in all). This holds
 //! in either role: as the sender of `A` it may use another permutation,
 //! other components or another mask, but the receiver checks against the
 //! permutation of the pair's key, the third party against its own
@@ -383,6 +383,30 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        /// Any byte of any step message, changed in any way: both honest
+        /// parties name the sender.
+        #[test]
+        fn any_changed_byte_names_the_sender(
+            liar in 0usize..3,
+            nth in 0usize..4,
+            at in 0usize..13 * 20,
+            xor in 1u8..=255,
+        ) {
+            let d = Deviation { tag: Some(Tag::SHUFFLE), to: None, nth, at, xor };
+            let out = run3(Some((liar, d)), |p| shuffle_mixed(p, 20).1);
+            for (i, r) in out.iter().enumerate() {
+                proptest::prop_assert!(
+                    i == liar
+                        || matches!(r, Err(Error::Cheating { check: "shuffle", peer }) if *peer == PartyId::new(liar)),
+                    "party {} got {:?}", i, r
+                );
             }
         }
     }

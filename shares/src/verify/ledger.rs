@@ -1,5 +1,6 @@
 //! What a party keeps, in abort mode, of every multiplication-type message
-//! until the next verification: for each gate, what it needs as the prover
+//! (and of every message of a permutation step) until the next
+//! verification: for each gate, what it needs as the prover
 //! of its own message, as the left verifier of its successor's and as the
 //! right verifier of its predecessor's.
 //!
@@ -13,6 +14,10 @@
 //! `b`). So party `i` keeps its four components of the inputs, the `A` of
 //! prover `i+1` (`left_claim`) and the `B` of prover `i-1`
 //! (`right_claim`). Over `GF(2)` signs vanish.
+//!
+//! A message of a permutation step ([`Moved`]) has one prover and two
+//! verifiers: each party keeps the one part it plays. The ledger keeps the
+//! messages and the stretches of gates between them in order ([`Epoch`]).
 
 use std::sync::Arc;
 

@@ -1,8 +1,9 @@
-//! Security with abort: every multiplication-type message is proven
-//! correct before anything is opened (a distributed zero-knowledge proof
-//! in the style of Boyle, Gilboa, Ishai, Nof, CCS 2019 and ASIACRYPT 2020),
-//! and every opened component is compared as received from both of its
-//! holders ([`crate::Party`]'s openings).
+//! Security with abort: every multiplication-type message, and every
+//! message of a permutation step of the shuffle, is proven correct before
+//! anything is opened (a distributed zero-knowledge proof in the style of
+//! Boyle, Gilboa, Ishai, Nof, CCS 2019 and ASIACRYPT 2020), and every
+//! opened component is compared as received from both of its holders
+//! ([`crate::Party`]'s openings).
 //!
 //! # What is proven
 //!
@@ -34,11 +35,24 @@
 //! positions) are checked mod `2^k`: their whole relation is multiplied by
 //! `2^(64-k)`.
 //!
+//! A message of a permutation step (`shuffle/proven.rs`) is
+//! `m = P d - F`, sent by one member of the pair that knows the
+//! permutation `P` to the other; its error vanishes if
+//! `<P^T theta, d> = theta . c_receiver + theta . c_third` for weights
+//! `theta` on the output rows, with the receiver knowing `P` and its claim
+//! rows, the third party `d` and its draw `F`: the same claim shape, the
+//! receiver as the left verifier when the message goes to the sender's
+//! predecessor and as the right one when it goes to its successor
+//! ([`moved`]: one weight per row and column, a field element for XOR
+//! columns, a `{0, 1}`-coefficient ring element for arithmetic ones).
+//!
 //! # The proof
 //!
-//! A first round specific to each algebra ([`boolean`], [`ring`]) turns
-//! the gates into vectors over the extension, a Laurent fold of a larger
-//! factor computed from words; then binary Laurent folds ([`core`]) halve
+//! A first round specific to each kind of proof ([`boolean`], [`ring`],
+//! [`moved`]) turns the gates into vectors over the extension, a Laurent
+//! fold of a larger factor computed from words (none for the XOR columns of
+//! a permutation step, whose words are field elements already); then
+//! binary Laurent folds ([`core`]) halve
 //! the vectors until one entry is left, and the two verifiers exchange
 //! `u*`, `v*` and their claim shares and both check `u* v* = c`. In every
 //! round the prover sends the coefficients of a polynomial `h` to its left
@@ -79,27 +93,44 @@
 //! A false claim survives the weighting with probability at most `2^-64`
 //! (`GF(2^64)`) or `2^-49` (the ring: a block's packed error `W != 0` and
 //! `E W = R` hold for at most one `E` with `{0, 1}` coefficients, since two
-//! such differ by a unit). Each fold of factor `L` leaves a false claim
-//! true with probability at most `(2L - 2) / |S|`, `S` the challenge set
-//! (`GF(2^64)` minus `{0, 1}`; the `{0, 1}`-coefficient ring elements minus
-//! `0` and `1`, `2^49 - 2` of them, where a nonzero polynomial of degree
-//! `k`, divided by its largest power of 2, has a root mod 2 at most `k`
-//! times). With a first fold of at most 16 and at most 40 rounds after it
-//! (vectors below `2^40` entries), a verification is fooled with
-//! probability at most `2^-49 + 110 / (2^49 - 2) + 2^-57 < 2^-42`.
+//! such differ by a unit; for a permutation step's arithmetic columns, one
+//! row's nonzero error `e` and `E e = R` likewise). Each fold of factor `L`
+//! leaves a false claim true with probability at most `(2L - 2) / |S|`,
+//! `S` the challenge set (`GF(2^64)` minus `{0, 1}`; the
+//! `{0, 1}`-coefficient ring elements minus `0` and `1`, `2^49 - 2` of
+//! them, where a nonzero polynomial of degree `k`, divided by its largest
+//! power of 2, has a root mod 2 at most `k` times). With a first fold of
+//! at most 64 and at most 40 rounds after it (vectors below `2^40`
+//! entries), a proof of a false claim passes with probability at most
+//! `2^-49 + 206 / (2^49 - 2) < 2^-41`.
+//!
+//! # One verification, many proofs
+//!
+//! A verification runs several proofs side by side, their messages of a
+//! round sent together ([`proof`]): one per kind of gate for each stretch
+//! of gates between two permutation steps, one per kind of column for each
+//! message of a permutation step. In a batch of gates every party plays
+//! all three parts; in the proof of a step's message each party plays one
+//! (the sender proves, its peers verify). Every proof draws its own
+//! streams and weights, labelled by its place.
 //!
 //! # Failures
 //!
 //! Both honest verifiers of a prover run the final check. A failed proof
-//! is [`Error::Cheating`](crate::Error) with check `"mul"` or `"and"` and
-//! the prover as `peer`; a verifier may also have given the prover wrong
-//! coins, so a blamed prover may be honest when the other verifier is not
-//! (with one deviating party the honest ones still stop). A party checks
-//! the proof it verifies as right verifier first: a message that left two
-//! holders of a component disagreeing makes later proofs fail too, and the
-//! right verifier's failure names the party that sent it. A prover whose
-//! coins differ between its verifiers reports check `"challenges"` with no
-//! peer.
+//! is [`Error::Cheating`](crate::Error) with check `"mul"`, `"and"` or
+//! `"shuffle"` and the prover as `peer`; a verifier may also have given
+//! the prover wrong coins, so a blamed prover may be honest when the other
+//! verifier is not (with one deviating party the honest ones still stop).
+//! A message that left two holders of a component disagreeing makes later
+//! proofs fail too, of honest provers that computed with the component it
+//! changed; so the proofs are kept apart in the order of the session (a
+//! step's message is computed only from what was there before it), and the
+//! first stretch with a failed proof decides. Within a stretch of gates,
+//! where every message goes to the sender's predecessor, a party checks the
+//! proof it verifies as right verifier first: the sender of a changed
+//! message is the predecessor of the honest third party, whose successor,
+//! the receiver, is the one whose later gates fail. A prover whose coins
+//! differ between its verifiers reports check `"challenges"` with no peer.
 
 mod arch;
 mod boolean;
