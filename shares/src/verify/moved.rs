@@ -48,18 +48,18 @@ fn low(bytes: usize) -> u64 {
     }
 }
 
-/// The weights of the output rows moved back to the input rows: entry `k`
-/// is the weight of the row the step moved input row `k` to (the step
-/// scatters by `perm`, or with `inverse` gathers by it).
-fn moved_back(theta: &[u64], perm: &[u32], inverse: bool) -> Vec<u64> {
+/// The weights of the output rows moved back to the input rows, into
+/// `out`: entry `k` is the weight of the row the step moved input row `k`
+/// to (the step scatters by `perm`, or with `inverse` gathers by it).
+fn moved_back(theta: &[u64], perm: &[u32], inverse: bool, out: &mut [u64]) {
     if inverse {
-        let mut w = vec![0u64; theta.len()];
         for (&t, &p) in theta.iter().zip(perm) {
-            w[p as usize] = t;
+            out[p as usize] = t;
         }
-        w
     } else {
-        perm.iter().map(|&p| theta[p as usize]).collect()
+        for (o, &p) in out.iter_mut().zip(perm) {
+            *o = theta[p as usize];
+        }
     }
 }
 
@@ -91,9 +91,9 @@ fn sides(
 ) -> Sides {
     let n = m.n;
     let w = m.perm.as_ref().map(|(perm, inverse)| {
-        let mut w = Vec::with_capacity(theta.len());
-        for t in theta.chunks(n) {
-            w.extend(moved_back(t, perm, *inverse));
+        let mut w = vec![0u64; theta.len()];
+        for (t, o) in theta.chunks(n).zip(w.chunks_mut(n)) {
+            moved_back(t, perm, *inverse, o);
         }
         w
     });
@@ -325,18 +325,43 @@ impl WordTask for Coefficients<'_> {
                 rt[j * l + (l - 1 - i)] = d[i * s + j];
             }
         }
-        // h[b][e]: coefficient b of coefficient e of h.
+        // h[b][e]: coefficient b of coefficient e of h. Rows of one slice
+        // go four at a time: the 16 sums of their data segments first, then
+        // one of them per bit b, picked by the four weights' bits b.
         let stride = 2 * l;
         let mut h = vec![0u64; D * stride];
+        let mut sums = vec![0u64; 16 * l];
         for i in 0..l {
-            for j in 0..s.min(n.saturating_sub(i * s)) {
-                let seg = &rt[j * l..(j + 1) * l];
-                let mut bits = w[i * s + j];
-                while bits != 0 {
-                    let b = bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
+            let rows = s.min(n.saturating_sub(i * s));
+            for j0 in (0..rows).step_by(4) {
+                let group = (rows - j0).min(4);
+                let mut e = [0u64; 4];
+                e[..group].copy_from_slice(&w[i * s + j0..i * s + j0 + group]);
+                for v in 1..16usize {
+                    let low = v.trailing_zeros() as usize;
+                    let (done, rest) = sums.split_at_mut(v * l);
+                    let prev = &done[(v & (v - 1)) * l..(v & (v - 1)) * l + l];
+                    let dst = &mut rest[..l];
+                    if low < group {
+                        let seg = &rt[(j0 + low) * l..(j0 + low + 1) * l];
+                        for ((d, p), y) in dst.iter_mut().zip(prev).zip(seg) {
+                            *d = p.wrapping_add(*y);
+                        }
+                    } else {
+                        dst.copy_from_slice(prev);
+                    }
+                }
+                for b in 0..D {
+                    let v = ((e[0] >> b) & 1)
+                        | ((e[1] >> b) & 1) << 1
+                        | ((e[2] >> b) & 1) << 2
+                        | ((e[3] >> b) & 1) << 3;
+                    if v == 0 {
+                        continue;
+                    }
                     let at = b * stride + i;
-                    for (x, y) in h[at..at + l].iter_mut().zip(seg) {
+                    let sum = &sums[v as usize * l..(v as usize + 1) * l];
+                    for (x, y) in h[at..at + l].iter_mut().zip(sum) {
                         *x = x.wrapping_add(*y);
                     }
                 }
@@ -405,13 +430,14 @@ impl WordTask for FoldWeights<'_> {
                 }
                 for j in from..to.min(n - i * s) {
                     let e = w[i * s + j];
-                    let acc = &mut out[j];
+                    let mut acc = out[j];
                     for q in 0..NIBBLES {
                         let t = &table[16 * q + ((e >> (4 * q)) & 15) as usize];
                         for (a, c) in acc.iter_mut().zip(t) {
                             *a = a.wrapping_add(*c);
                         }
                     }
+                    out[j] = acc;
                 }
             }
         }
@@ -507,8 +533,11 @@ mod tests {
         // Forward the step scatters: input row k lands on perm[k].
         let perm = [2u32, 0, 1];
         let theta = [10u64, 11, 12];
-        assert_eq!(moved_back(&theta, &perm, false), vec![12, 10, 11]);
+        let mut w = [0u64; 3];
+        moved_back(&theta, &perm, false, &mut w);
+        assert_eq!(w, [12, 10, 11]);
         // Undone it gathers: output row k is input row perm[k].
-        assert_eq!(moved_back(&theta, &perm, true), vec![11, 12, 10]);
+        moved_back(&theta, &perm, true, &mut w);
+        assert_eq!(w, [11, 12, 10]);
     }
 }
