@@ -755,6 +755,46 @@ fn a_corrupted_sort_shuffle_is_caught() {
     }
 }
 
+/// A product, AND or positions message of the sort changed: its proof fails,
+/// and so may the later proofs of the steps whose components it changed;
+/// the proofs of one verification are checked in the order of the session,
+/// so both honest parties still name the sender of the product.
+#[test]
+fn a_corrupted_product_before_a_shuffle_names_its_sender() {
+    let n = 50;
+    let keys: Vec<u64> = (0..n as u64).map(|i| (i * 37) % 64).collect();
+    let bk = share(&keys, 5);
+    let sort = |p: &mut Party<Counting>, i: usize| {
+        sort::sorting_permutation_digits(p, &mine(&bk, i), 12, 6, &mut |_, _| {}).unwrap();
+    };
+    let counts = run3_counting(6, Security::Abort, sort)
+        .map(|r| r.sent.get(&Tag::MUL.0).copied().unwrap_or(0));
+    for (liar, &count) in counts.iter().enumerate() {
+        // The A2B's ANDs first, then the digits' products and positions,
+        // each digit's followed by its shuffle.
+        for nth in (0..count).step_by(3) {
+            let deviation = Deviation {
+                tag: Some(Tag::MUL),
+                to: None,
+                nth,
+                at: 1,
+                xor: 1,
+            };
+            let out = run3_deviating(6, Security::Abort, liar, deviation, |p, i| {
+                sort::sorting_permutation_digits(p, &mine(&bk, i), 12, 6, &mut |_, _| {})
+                    .map(|_| ())
+            });
+            for (i, r) in out.iter().enumerate() {
+                assert!(
+                    i == liar
+                        || matches!(r, Err(shares::Error::Cheating { check: "mul" | "and", peer: Some(p) }) if p.index() == liar),
+                    "party {liar}, message {nth} of {count}: party {i} got {r:?}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn shuffle_checked_arith() {
     let v: Vec<u64> = (0..100u64)
