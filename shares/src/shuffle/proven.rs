@@ -99,8 +99,9 @@ fn combine(a: &mut [u64], b: &[u64], n: usize, kinds: &[(bool, usize)], sub: boo
 }
 
 /// [`Shuffle::run`] as proven steps in `order` (see the module
-/// documentation). The columns are not empty; the messages are kept for
-/// the next verification.
+/// documentation), under [`Security::Abort`](crate::Security) only. The
+/// columns are not empty; the messages are kept for the next
+/// verification.
 pub(super) fn run<T: Transport>(
     shuffle: &Shuffle,
     party: &mut Party<T>,
@@ -144,22 +145,26 @@ fn step<T: Transport>(
         shuffle.permute_into(p, v, &mut out, inverse);
         out
     };
+    // What this party keeps of a message for its proof: its part, whether
+    // the receiver is the sender's left verifier (B, sent to the sender's
+    // predecessor) or its right one (A), and the permutation if it knows it.
     let message = |part: Part, permutation_left: bool, data: Vec<u64>, claim: Vec<u64>| {
-        let perm = (part == Part::Prover || permutation_left == (part == Part::Left))
-            .then(|| (shuffle.perm(p).clone(), inverse));
-        Moved {
+        let mut m = Moved {
             n,
             kinds: kinds.to_vec(),
             part,
             permutation_left,
-            perm,
+            perm: None,
             data,
             claim,
+        };
+        if m.holds_permutation() {
+            m.perm = Some((shuffle.perm(p).clone(), inverse));
         }
+        m
     };
-    // A goes to the sender's successor (its right verifier), B to its
-    // predecessor (its left verifier); the receiver holds the permutation.
     let (a_left, b_left) = (false, true);
+    // y_(p+2), the third party's own component, is `y_t`.
     if me == p {
         // A = P (x_p + x_(p+1)) - y_p.
         let mut sum = own.clone();
@@ -172,11 +177,9 @@ fn step<T: Transport>(
         party.send_cols(pid(p + 1), Tag::SHUFFLE, &a, n, kinds)?;
         let b = party.recv_cols(pid(p + 1), Tag::SHUFFLE, n, kinds)?;
         combine(&mut a, &b, n, kinds, false);
-        if party.checks() {
-            let ledger = party.ledger_mut();
-            ledger.keep_moved(message(Part::Prover, a_left, own, Vec::new()));
-            ledger.keep_moved(message(Part::Left, b_left, Vec::new(), b));
-        }
+        let ledger = party.ledger_mut();
+        ledger.keep_moved(message(Part::Prover, a_left, own, Vec::new()));
+        ledger.keep_moved(message(Part::Left, b_left, Vec::new(), b));
         Ok((y_p, a))
     } else if me == (p + 1) % 3 {
         // B = P x_(p+2) - y_(p+2).
@@ -185,25 +188,21 @@ fn step<T: Transport>(
         combine(&mut b, &y_t, n, kinds, true);
         party.send_cols(pid(p), Tag::SHUFFLE, &b, n, kinds)?;
         let a = party.recv_cols(pid(p), Tag::SHUFFLE, n, kinds)?;
-        if party.checks() {
-            // The receiver's side of A's claim: A - P x_(p+1).
-            let mut claim = a.clone();
-            combine(&mut claim, &moved(&own), n, kinds, true);
-            let ledger = party.ledger_mut();
-            ledger.keep_moved(message(Part::Right, a_left, Vec::new(), claim));
-            ledger.keep_moved(message(Part::Prover, b_left, next, Vec::new()));
-        }
+        // The receiver's side of A's claim: A - P x_(p+1).
+        let mut claim = a.clone();
+        combine(&mut claim, &moved(&own), n, kinds, true);
         combine(&mut b, &a, n, kinds, false);
+        let ledger = party.ledger_mut();
+        ledger.keep_moved(message(Part::Right, a_left, Vec::new(), claim));
+        ledger.keep_moved(message(Part::Prover, b_left, next, Vec::new()));
         Ok((b, y_t))
     } else {
         let y_t = party.prev_prg().words(total);
         let y_p = party.next_prg().words(total);
-        if party.checks() {
-            // The data of both proofs and this party's draw of each mask.
-            let ledger = party.ledger_mut();
-            ledger.keep_moved(message(Part::Left, a_left, next, y_p.clone()));
-            ledger.keep_moved(message(Part::Right, b_left, own, y_t.clone()));
-        }
+        // The data of both proofs and this party's draw of each mask.
+        let ledger = party.ledger_mut();
+        ledger.keep_moved(message(Part::Left, a_left, next, y_p.clone()));
+        ledger.keep_moved(message(Part::Right, b_left, own, y_t.clone()));
         Ok((y_t, y_p))
     }
 }
