@@ -61,6 +61,16 @@
 //! honest parties held it: drawn from keys they hold, or `A + B` with one
 //! of the two computed by themselves and the other proven.
 //!
+//! # Cost
+//!
+//! Three rounds and `6 m n` elements, against three rounds and `4 m n` for
+//! the semi-honest shuffle; the proofs add a verification's rounds (some
+//! 30, shared with everything else proven at that point) and little
+//! traffic. Measured on two cores for three 64-bit columns of `2^20` rows,
+//! with the verification: 1.5 times the bytes, 40 rounds instead of 2,
+//! about 12 times the CPU time of the busiest party (the tags of the
+//! shuffle this replaces cost 44 times the bytes).
+//!
 //! # Zero knowledge
 //!
 //! The messages of a step are masked by a draw the receiver lacks: the
