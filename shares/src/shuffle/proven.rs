@@ -55,8 +55,9 @@
 //! in either role: as the sender of `A` it may use another permutation,
 //! other components or another mask, but the receiver checks against the
 //! permutation of the pair's key, the third party against its own
-//! components and draw; the same for `B`. A deviating verifier can make an
-//! honest sender's proof fail, never pass a wrong one. The honest parties'
+//! components and draw; the same for `B`. As the third party of a step it
+//! sends nothing; as a verifier it can make an honest sender's proof fail,
+//! never pass a wrong one. The honest parties'
 //! components of the output are then exactly those of `P x` for `x` as the
 //! honest parties held it: drawn from keys they hold, or `A + B` with one
 //! of the two computed by themselves and the other proven.
@@ -73,15 +74,25 @@
 //!
 //! # Zero knowledge
 //!
-//! The messages of a step are masked by a draw the receiver lacks: the
-//! receiver of `A` sees `P x + (mask)`, uniformly random; the third party
-//! receives nothing. In the proof of a message, the receiver (which knows
-//! `P`) learns nothing of `d` and the third party (which knows `d`) nothing
-//! of `P`: the prover's messages are masked by draws of the key it shares
-//! with the other verifier, the final values carry a pad unknown to the
-//! receiving verifier, and each verifier's final claim share is fixed by
-//! the other one's and `u* v*` (see [`crate::verify`]). So no party learns
-//! anything about the permutation it misses or about `x`.
+//! What each party sees of a step and of the proofs of its messages:
+//!
+//! - the receiver of `A` gets `P (x_p + x_(p+1)) - y_p`, uniformly random
+//!   behind `y_p` from `K_p`, which it lacks; the receiver of `B` gets
+//!   `P x_(p+2) - y_(p+2)`, uniformly random behind `K_(p+2)`; the third
+//!   party receives nothing;
+//! - in the proof of a message, the two verifiers are the receiver (it
+//!   knows `P`, its own components and the message) and the third party (it
+//!   knows `d` and `F`). The left verifier receives the prover's
+//!   coefficients masked by draws of the key the prover shares with the
+//!   right verifier; the right verifier receives nothing from the prover;
+//!   the challenges and weights are their own. At the end each receives the
+//!   other's last entry (`u*` or `v*`), uniformly random behind the pad of
+//!   the key it lacks, and the other's claim share, fixed by `u* v*` and its
+//!   own (see [`crate::verify`]).
+//!
+//! So the receiver learns nothing of `d`, the component it lacks, and the
+//! third party nothing of `P`: no party learns anything of the permutation
+//! it misses or of the values.
 
 use super::{Column, Shuffle, split_columns};
 use crate::transport::{Tag, Transport};
