@@ -95,7 +95,7 @@ async fn a_corrupted_multiplication_is_caught_and_a_rerun_clears() {
     for v in &honest {
         let problem = v["clearing"]["problem"].as_str().unwrap();
         assert!(
-            problem.contains("check `mul` failed") || problem.contains("check `and` failed"),
+            problem.contains("`mul` check failed") || problem.contains("`and` check failed"),
             "{problem}"
         );
         assert!(
@@ -113,13 +113,16 @@ async fn a_corrupted_multiplication_is_caught_and_a_rerun_clears() {
         );
     }
 
-    // Node 1 behaves from now on; the honest operators lift the halt.
+    // Node 1 behaves from now on; every operator lifts its node's halt
+    // (node 1's own checks may have stopped it too: its peers' proofs fail
+    // against what it corrupted).
     for i in 0..3 {
         c.kill(i);
     }
     c.env[DEVIATOR].clear();
-    resume(&c, 0);
-    resume(&c, 2);
+    for i in 0..3 {
+        resume(&c, i);
+    }
     c.start_all();
     let mut bundles = Vec::new();
     for i in 0..3 {
@@ -152,24 +155,45 @@ async fn a_corrupted_multiplication_is_caught_and_a_rerun_clears() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupted_opening_is_caught() {
     let _g = SERIAL.lock().await;
-    // Tag 3 is an opening to all three parties; node 1 sends its component
-    // to node 2, which also gets it from node 0 (the other holder) and so
-    // sees the two disagree. Node 0 sees nothing wrong itself: it cannot
-    // clear without node 2 and waits, signing nothing.
-    let (c, _) = market_with_deviator(8, 2, "tag=3,nth=1,at=0,xor=1").await;
-    c.close(2);
-    let v = c
-        .wait_status(2, 180, "halted", |v| v["clearing"]["halted"] == true)
-        .await;
-    let problem = v["clearing"]["problem"].as_str().unwrap();
-    assert!(problem.contains("check `opening` failed"), "{problem}");
-    assert_eq!(v["phase"], "seeded", "{v:#}");
-    // Node 0 keeps waiting for node 2 to join a clearing.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let v0 = c.status(0).await;
-    assert_eq!(v0["phase"], "seeded", "{v0:#}");
-    for i in 0..3 {
-        let (s, v) = c.get(i, "/v1/outcome").await.unwrap();
-        assert_ne!(s, 200, "node {i} serves an outcome: {v}");
+    // Tag 3 is an opening to all three parties: node 1 sends its component
+    // to node 2 and a hash of the other component it holds to node 0, and
+    // each receiver compares what the two holders of its missing
+    // component sent. Corrupting one of them is caught by its receiver;
+    // the other honest node cannot clear without it and waits, signing
+    // nothing.
+    for nth in [0, 1] {
+        let (c, _) = market_with_deviator(8, 2, &format!("tag=3,nth={nth},at=0,xor=1")).await;
+        c.close(2);
+        let deadline = std::time::Instant::now() + Duration::from_secs(180);
+        let (caught_by, v) = loop {
+            let mut found = None;
+            for i in [0, 2] {
+                let v = c.status(i).await;
+                if v["clearing"]["halted"] == true {
+                    found = Some((i, v));
+                }
+            }
+            if let Some(f) = found {
+                break f;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no honest node halted:\n{}\n{}",
+                c.log(0),
+                c.log(2)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let problem = v["clearing"]["problem"].as_str().unwrap();
+        assert!(problem.contains("`opening` check failed"), "{problem}");
+        assert_eq!(v["phase"], "seeded", "{v:#}");
+        let other = 2 - caught_by;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let v = c.status(other).await;
+        assert_eq!(v["phase"], "seeded", "{v:#}");
+        for i in 0..3 {
+            let (s, v) = c.get(i, "/v1/outcome").await.unwrap();
+            assert_ne!(s, 200, "node {i} serves an outcome: {v}");
+        }
     }
 }

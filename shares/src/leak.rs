@@ -1,4 +1,4 @@
-//! Planted leaks: deliberately insecure variants of five protocol steps,
+//! Planted leaks: deliberately insecure variants of six protocol steps,
 //! each of which keeps every output correct. They exist so that the view
 //! tests (`tests/view.rs`) can show that they catch what no correctness
 //! test can: a party learning more than its view should allow.
@@ -35,15 +35,21 @@ pub enum Leak {
     /// `e(c)` with the mask `r = 0`: party 1, which knows `x2`, reads every
     /// digit of the sort key.
     OneHotWithoutMask,
+    /// The proofs of abort mode without their zero-knowledge pad
+    /// ([`crate::verify`]): the `u*` and `v*` the verifiers exchange are
+    /// fixed combinations of the prover's components, with weights and
+    /// challenges the receiving verifier knows.
+    ProofWithoutPad,
 }
 
 impl Leak {
     /// All planted leaks.
-    pub const ALL: [Leak; 5] = [
+    pub const ALL: [Leak; 6] = [
         Leak::InjectWithoutMask,
         Leak::ShuffleSkipsPair,
         Leak::ReshareMaskKnownToReceiver,
         Leak::SortOpensUnshuffled,
         Leak::OneHotWithoutMask,
+        Leak::ProofWithoutPad,
     ];
 }

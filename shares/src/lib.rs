@@ -24,6 +24,17 @@
 //! [`Party::open_arith_to`], which record a label per opening in
 //! [`Party::opened`].
 //!
+//! # Security with abort
+//!
+//! In [`Security::Abort`] mode (see [`Party::set_security`]) every
+//! multiplication, AND and counting-sort position message is kept and
+//! proven correct, by a distributed zero-knowledge proof, before the next
+//! opening ([`Party::verify`], [`verify`]); every opened component is
+//! received from both of its holders and compared. A deviating party is
+//! caught before anything it could have changed is opened, and the session
+//! stops with [`Error::Cheating`]. The semi-honest mode sends exactly the
+//! messages it always did.
+//!
 //! # Test-only features
 //!
 //! Two features exist for this crate's own tests, which enable them through
@@ -53,7 +64,7 @@ mod share;
 pub mod shuffle;
 pub mod sort;
 pub mod transport;
-mod verify;
+pub mod verify;
 
 pub use error::Error;
 pub use party::{Opening, Party};

@@ -165,14 +165,19 @@ impl<T: Transport> Party<T> {
     /// A failed proof is [`Error::Cheating`] with check `"mul"` (ring
     /// products, the sort's positions), `"and"` or `"shuffle"` (a message
     /// of a permutation step) and the party whose messages it covered as
-    /// `peer` (see `src/verify/mod.rs` for what that does and does not prove
+    /// `peer` (see [`crate::verify`] for what that does and does not prove
     /// about the peer).
     pub fn verify(&mut self) -> Result<()> {
-        let ledger = std::mem::take(&mut self.ledger);
-        if ledger.is_empty() {
+        if self.ledger.is_empty() {
             return Ok(());
         }
-        verify::run(self, ledger)
+        let mut ledger = std::mem::take(&mut self.ledger);
+        let result = verify::run(self, &ledger);
+        // Emptied but not freed: the next messages are kept in the same
+        // memory, without the cost of fresh pages.
+        ledger.clear();
+        self.ledger = ledger;
+        result
     }
 
     /// The ledger, to keep a message in.
@@ -776,6 +781,34 @@ impl<T: Transport> Party<T> {
         self.send_words(me.prev(), Tag::RERANDOMIZE, &own)?;
         let next = self.recv_words(me.next(), Tag::RERANDOMIZE, own.len())?;
         Ok(ArithShares { own, next })
+    }
+
+    /// Ends a computation whose outputs are opened: in abort mode, proves
+    /// whatever is still unproven, then tells both peers that every check
+    /// of this party passed and waits for both to say the same (one round).
+    /// A party that caught cheating stops without saying it, so an honest
+    /// party never returns from here while the other honest party has
+    /// aborted: the one that saw nothing wrong fails too (its peer's
+    /// verdict never comes). Nothing in semi-honest mode.
+    pub fn conclude(&mut self) -> Result<()> {
+        if self.security == Security::SemiHonest {
+            return Ok(());
+        }
+        self.verify()?;
+        let me = self.me;
+        for p in [me.next(), me.prev()] {
+            self.transport.send(p, Tag::CONCLUDE, b"ok")?;
+        }
+        for p in [me.next(), me.prev()] {
+            let got = self.transport.recv(p, Tag::CONCLUDE)?;
+            if got != b"ok" {
+                return Err(Error::Cheating {
+                    check: "conclusion",
+                    peer: Some(p),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Waits until all three parties reach this point (one tiny message to

@@ -29,9 +29,10 @@
 //!
 //! For each protocol the clearing uses (multiplication, AND, A2B, B2A, bit
 //! injection, the comparisons with shares and with public constants,
-//! equality, selection, the shuffle (also under `Security::Abort`, with the
-//! proofs of its steps), the sort with the application and undoing of its
-//! permutation on other columns, and the openings) and each
+//! equality, selection, the shuffle, the sort with the application and
+//! undoing of its permutation on other columns, and the openings; and in
+//! abort mode multiplication, AND, the comparison and the shuffle with
+//! their proofs and a checked opening) and each
 //! party `P`, the protocol runs [`RUNS`] times on secret A and [`RUNS`] times
 //! on secret B, with the outputs checked in every run. The view is cut into
 //! 64-bit words: every word of every message received and of every opened
@@ -67,8 +68,9 @@
 //! that keeps every output correct ([`shares::leak::Leak`]): a bit injection
 //! with the mask `r = 0`, a shuffle that skips the permutation of one pair,
 //! a reshare masked with a key its receiver holds, a sort that opens each
-//! digit's positions unshuffled, and a one-hot vector sent to party 1
-//! unmasked. Each protocol test runs every variant that touches the
+//! digit's positions unshuffled, a one-hot vector sent to party 1 unmasked,
+//! and the proofs of abort mode without their zero-knowledge pad. Each
+//! protocol test runs every variant that touches the
 //! protocol, checks the outputs, and asserts that the view of the party it
 //! leaks to depends on the secret; the honest protocol must pass at all
 //! three parties. One more test plays party 1 against the unmasked
@@ -214,6 +216,8 @@ fn victim(leak: Leak) -> usize {
         Leak::SortOpensUnshuffled => 2,
         // Party 1 receives e(c) unmasked and knows x2.
         Leak::OneHotWithoutMask => 1,
+        // Every party verifies two proofs; party 0 will do.
+        Leak::ProofWithoutPad => 0,
     }
 }
 
@@ -664,6 +668,7 @@ fn check(case: Case) {
 // ------------------------------------------------------------- the cases
 
 const MUL_LEAKS: &[Leak] = &[Leak::ReshareMaskKnownToReceiver];
+const PROOF_LEAKS: &[Leak] = &[Leak::ReshareMaskKnownToReceiver, Leak::ProofWithoutPad];
 const INJECT_LEAKS: &[Leak] = &[Leak::InjectWithoutMask, Leak::ReshareMaskKnownToReceiver];
 
 fn values(seed: u64, n: usize, bits: u32) -> Vec<u64> {
@@ -710,6 +715,70 @@ fn view_of_and() {
         secrets: two(|s| vec![Col::Bits(bits_of(s, 70)), Col::Bits(bits_of(s + 10, 70))]),
         run: |p, h| vec![Out::Bits(mul::and(p, h[0].b(), h[1].b()).unwrap())],
         check: |s, r| assert_eq!(r[0], map2(&bools(&s[0]), &bools(&s[1]), |a, b| a & b)),
+        leaks: MUL_LEAKS,
+    });
+}
+
+/// Abort mode adds the proofs of the products and the checks of the
+/// openings: their messages must be fresh coins too, and alike under both
+/// secrets (the verification runs in every run, and must pass).
+#[test]
+fn view_of_multiplication_with_its_proof() {
+    check(Case {
+        name: "mul, abort",
+        secrets: two(|s| {
+            vec![
+                Col::Arith(values(s, 4, 64)),
+                Col::Arith(values(s + 10, 4, 64)),
+            ]
+        }),
+        run: |p, h| {
+            p.set_security(Security::Abort);
+            let z = mul::mul(p, h[0].a(), h[1].a()).unwrap();
+            p.verify().unwrap();
+            vec![Out::Arith(z)]
+        },
+        check: |s, r| assert_eq!(r[0], map2(arith(&s[0]), arith(&s[1]), u64::wrapping_mul)),
+        leaks: PROOF_LEAKS,
+    });
+}
+
+#[test]
+fn view_of_and_with_its_proof() {
+    check(Case {
+        name: "and, abort",
+        secrets: two(|s| vec![Col::Bits(bits_of(s, 70)), Col::Bits(bits_of(s + 10, 70))]),
+        run: |p, h| {
+            p.set_security(Security::Abort);
+            let z = mul::and(p, h[0].b(), h[1].b()).unwrap();
+            p.verify().unwrap();
+            vec![Out::Bits(z)]
+        },
+        check: |s, r| assert_eq!(r[0], map2(&bools(&s[0]), &bools(&s[1]), |a, b| a & b)),
+        leaks: PROOF_LEAKS,
+    });
+}
+
+#[test]
+fn view_of_less_than_with_its_proofs_and_a_checked_opening() {
+    // ANDs of several rounds, then an opening of a masked value: the
+    // opening's verification, the second holder's hash and the opened
+    // value itself.
+    check(Case {
+        name: "lt and open, abort",
+        secrets: compare_secrets(),
+        run: |p, h| {
+            p.set_security(Security::Abort);
+            let lt = compare::lt(p, h[0].a(), h[1].a()).unwrap();
+            let r = p.random_arith(h[0].a().len());
+            let m = h[0].a().add(&r);
+            let opened = p.open_arith("view test: masked value", &m).unwrap();
+            vec![Out::Bits(lt), Out::Arith(r), Out::Public(opened)]
+        },
+        check: |s, r| {
+            assert_eq!(r[0], lt_plain(arith(&s[0]), arith(&s[1])));
+            assert_eq!(r[2], map2(arith(&s[0]), &r[1], u64::wrapping_add));
+        },
         leaks: MUL_LEAKS,
     });
 }

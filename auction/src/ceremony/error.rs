@@ -77,8 +77,8 @@ pub enum AbortReason {
     #[error("outcome bundle does not verify: {0}")]
     BundleDoesNotVerify(String),
     /// The clearing's verification caught a node sending what the protocol
-    /// does not prescribe (security with abort). The outcome was never
-    /// opened; this node does not sign.
+    /// does not prescribe (security with abort). No output was opened;
+    /// this node does not sign.
     #[error("{}", cheating_text(check, peer))]
     Cheating {
         /// The check that failed (`mul`, `and`, `opening`, ...).
@@ -98,7 +98,7 @@ fn cheating_text(check: &str, peer: &Option<PartyId>) -> String {
         None => "a node deviated from the protocol (this check cannot tell which)".to_string(),
     };
     format!(
-        "the clearing's `{check}` check failed: {who}; nothing was opened and this node does not sign"
+        "the clearing's `{check}` check failed: {who}; no output was opened and this node does not sign"
     )
 }
 

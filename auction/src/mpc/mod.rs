@@ -259,6 +259,18 @@ fn clear_inner<T: Transport>(
     input: &PartyInput,
     observe: &dyn Fn(Progress),
 ) -> Result<(Outcome, ClearingReport), ClearingError> {
+    let cleared = clear_steps(party, input, observe)?;
+    // At the abort level, no party returns an outcome unless both others
+    // passed every check (see `Party::conclude`).
+    party.conclude()?;
+    Ok(cleared)
+}
+
+fn clear_steps<T: Transport>(
+    party: &mut Party<T>,
+    input: &PartyInput,
+    observe: &dyn Fn(Progress),
+) -> Result<(Outcome, ClearingReport), ClearingError> {
     let params = &input.params;
     let k = params.max_orders_per_side as usize;
     let per_bid = 4 * k;

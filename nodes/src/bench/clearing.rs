@@ -97,8 +97,8 @@ pub struct ClearingArgs {
     #[arg(long)]
     pub runs: Option<usize>,
     /// The security levels to run: `abort`, `semi-honest`, or both (the
-    /// default), alternating run by run in the same processes so that the
-    /// ratio is measured under the same load.
+    /// default), one after the other in the same three processes, so that
+    /// the ratio is measured on the same connections and inputs.
     #[arg(long, value_name = "abort|semi-honest")]
     pub security: Vec<Security>,
     /// How the parties are connected.
@@ -121,7 +121,7 @@ pub struct ClearingPartyArgs {
     /// Timed runs per security level.
     #[arg(long)]
     pub runs: usize,
-    /// The security levels, run alternately.
+    /// The security levels, run one after the other.
     #[arg(long, required = true)]
     pub security: Vec<Security>,
 }
@@ -481,11 +481,12 @@ pub fn party(a: ClearingPartyArgs) -> anyhow::Result<()> {
             ..PartyReport::default()
         })
         .collect();
-    // Run k of every level, then run k+1 of every level: the levels see
-    // the same load.
-    for run in 0..a.runs {
-        for level in levels.iter_mut() {
-            p.set_security(level.security);
+    // Every run of one level, then every run of the next, in the order
+    // given (semi-honest first by default): the peak memory of a level is
+    // then its own, not what the allocator kept from a heavier one.
+    for level in levels.iter_mut() {
+        p.set_security(level.security);
+        for run in 0..a.runs {
             p.barrier()?;
             reset_peak_memory();
             let before = p.stats();

@@ -96,7 +96,7 @@
 
 use super::{Column, Shuffle, split_columns};
 use crate::transport::{Tag, Transport};
-use crate::verify::{Moved, Part};
+use crate::verify::{Moved, Role};
 use crate::{Party, PartyId, Result};
 
 fn pid(i: usize) -> PartyId {
@@ -169,7 +169,7 @@ fn step<T: Transport>(
     // What this party keeps of a message for its proof: its part, whether
     // the receiver is the sender's left verifier (B, sent to the sender's
     // predecessor) or its right one (A), and the permutation if it knows it.
-    let message = |part: Part, permutation_left: bool, data: Vec<u64>, claim: Vec<u64>| {
+    let message = |part: Role, permutation_left: bool, data: Vec<u64>, claim: Vec<u64>| {
         let mut m = Moved {
             n,
             kinds: kinds.to_vec(),
@@ -199,8 +199,8 @@ fn step<T: Transport>(
         let b = party.recv_cols(pid(p + 1), Tag::SHUFFLE, n, kinds)?;
         combine(&mut a, &b, n, kinds, false);
         let ledger = party.ledger_mut();
-        ledger.keep_moved(message(Part::Prover, a_left, own, Vec::new()));
-        ledger.keep_moved(message(Part::Left, b_left, Vec::new(), b));
+        ledger.keep_moved(message(Role::Prover, a_left, own, Vec::new()));
+        ledger.keep_moved(message(Role::Left, b_left, Vec::new(), b));
         Ok((y_p, a))
     } else if me == (p + 1) % 3 {
         // B = P x_(p+2) - y_(p+2).
@@ -214,16 +214,16 @@ fn step<T: Transport>(
         combine(&mut claim, &moved(&own), n, kinds, true);
         combine(&mut b, &a, n, kinds, false);
         let ledger = party.ledger_mut();
-        ledger.keep_moved(message(Part::Right, a_left, Vec::new(), claim));
-        ledger.keep_moved(message(Part::Prover, b_left, next, Vec::new()));
+        ledger.keep_moved(message(Role::Right, a_left, Vec::new(), claim));
+        ledger.keep_moved(message(Role::Prover, b_left, next, Vec::new()));
         Ok((b, y_t))
     } else {
         let y_t = party.prev_prg().words(total);
         let y_p = party.next_prg().words(total);
         // The data of both proofs and this party's draw of each mask.
         let ledger = party.ledger_mut();
-        ledger.keep_moved(message(Part::Left, a_left, next, y_p.clone()));
-        ledger.keep_moved(message(Part::Right, b_left, own, y_t.clone()));
+        ledger.keep_moved(message(Role::Left, a_left, next, y_p.clone()));
+        ledger.keep_moved(message(Role::Right, b_left, own, y_t.clone()));
         Ok((y_t, y_p))
     }
 }

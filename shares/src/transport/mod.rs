@@ -49,6 +49,8 @@ impl Tag {
     pub const BARRIER: Tag = Tag(8);
     /// The proofs of the `abort` security level (`Party::verify`).
     pub const VERIFY: Tag = Tag(9);
+    /// The end of a computation in abort mode: each party's verdict.
+    pub const CONCLUDE: Tag = Tag(10);
     /// First tag free for users of the crate.
     pub const USER: Tag = Tag(1000);
 
@@ -63,6 +65,7 @@ impl Tag {
             7 => "rerandomize",
             8 => "barrier",
             9 => "verify",
+            10 => "conclude",
             _ => "user",
         }
     }

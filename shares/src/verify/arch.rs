@@ -346,6 +346,111 @@ pub(crate) mod wide {
     }
 }
 
+/// Galois-ring loops on whole elements (56 words, seven vectors) with
+/// AVX-512's 64-bit lane multiplication, sums kept in registers.
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod ring {
+    use std::arch::x86_64::*;
+
+    /// Words of an element.
+    pub(crate) const LANES: usize = 56;
+    const V: usize = LANES / 8;
+
+    /// True if this CPU has the instructions of this module, checked once.
+    pub(crate) fn available() -> bool {
+        super::vector_level() == 2
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn load(p: &[u64; LANES]) -> [__m512i; V] {
+        // SAFETY: each of the seven loads reads eight words inside `p`.
+        std::array::from_fn(|j| unsafe { _mm512_loadu_epi64(p.as_ptr().add(8 * j) as *const i64) })
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn store(p: &mut [u64; LANES], v: &[__m512i; V]) {
+        for (j, x) in v.iter().enumerate() {
+            // SAFETY: each of the seven stores writes eight words inside
+            // `p`.
+            unsafe { _mm512_storeu_epi64(p.as_mut_ptr().add(8 * j) as *mut i64, *x) }
+        }
+    }
+
+    /// `out_k = sum_i g_i x_(k l + i)` for `l = g.len()`: ring elements
+    /// times words.
+    pub(crate) fn combine(g: &[[u64; LANES]], x: &[u64], out: &mut [[u64; LANES]]) {
+        assert!(available() && x.len() == g.len() * out.len());
+        // SAFETY: the CPU has the features, checked just above.
+        unsafe { combine_inner(g, x, out) }
+    }
+
+    #[target_feature(enable = "avx512f,avx512dq")]
+    fn combine_inner(g: &[[u64; LANES]], x: &[u64], out: &mut [[u64; LANES]]) {
+        let l = g.len();
+        for (k, o) in out.iter_mut().enumerate() {
+            let mut acc = [_mm512_setzero_si512(); V];
+            for (gi, &xi) in g.iter().zip(&x[k * l..(k + 1) * l]) {
+                let b = _mm512_set1_epi64(xi as i64);
+                let gv = load(gi);
+                for j in 0..V {
+                    acc[j] = _mm512_add_epi64(acc[j], _mm512_mullo_epi64(gv[j], b));
+                }
+            }
+            store(o, &acc);
+        }
+    }
+
+    /// `sum_k a_k b_k` unreduced, as the matrix `m[i] = sum_k a_k[i] b_k`
+    /// (row `i` to be added at coefficient `i`); `d` is the number of
+    /// coefficients in use.
+    pub(crate) fn dot(a: &[[u64; LANES]], b: &[[u64; LANES]], d: usize, m: &mut [[u64; LANES]]) {
+        assert!(available() && a.len() == b.len() && m.len() == d && d <= LANES);
+        // SAFETY: the CPU has the features, checked just above.
+        unsafe { dot_inner(a, b, m) }
+    }
+
+    #[target_feature(enable = "avx512f,avx512dq")]
+    fn dot_inner(a: &[[u64; LANES]], b: &[[u64; LANES]], m: &mut [[u64; LANES]]) {
+        // Two products at a time: each row of m is loaded and stored once
+        // per pair.
+        let pairs = a.len() / 2;
+        for p in 0..pairs {
+            let (a0, a1) = (&a[2 * p], &a[2 * p + 1]);
+            let (b0, b1) = (load(&b[2 * p]), load(&b[2 * p + 1]));
+            for (i, row) in m.iter_mut().enumerate() {
+                let (x0, x1) = (
+                    _mm512_set1_epi64(a0[i] as i64),
+                    _mm512_set1_epi64(a1[i] as i64),
+                );
+                let mut r = load(row);
+                for j in 0..V {
+                    r[j] = _mm512_add_epi64(
+                        r[j],
+                        _mm512_add_epi64(
+                            _mm512_mullo_epi64(b0[j], x0),
+                            _mm512_mullo_epi64(b1[j], x1),
+                        ),
+                    );
+                }
+                store(row, &r);
+            }
+        }
+        if a.len() % 2 == 1 {
+            let (a0, b0) = (&a[a.len() - 1], load(&b[a.len() - 1]));
+            for (i, row) in m.iter_mut().enumerate() {
+                let x0 = _mm512_set1_epi64(a0[i] as i64);
+                let mut r = load(row);
+                for j in 0..V {
+                    r[j] = _mm512_add_epi64(r[j], _mm512_mullo_epi64(b0[j], x0));
+                }
+                store(row, &r);
+            }
+        }
+    }
+}
+
 /// A loop of word arithmetic.
 pub(crate) trait WordTask {
     /// What the computation returns.
@@ -355,7 +460,8 @@ pub(crate) trait WordTask {
     fn run(self) -> Self::Output;
 }
 
-/// The widest vector unit this CPU has, checked once.
+/// The widest vector unit this CPU has, checked once: 2 for AVX-512 (F,
+/// DQ, VL), 1 for AVX2, 0 for neither.
 #[cfg(target_arch = "x86_64")]
 fn vector_level() -> u8 {
     use std::sync::atomic::{AtomicU8, Ordering};
@@ -481,6 +587,53 @@ mod tests {
             .map(|(x, y)| red(Portable::clmul(r, *x)) ^ y)
             .collect();
         assert_eq!(x0, w);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn ring_kernels_match_the_scalar_loops() {
+        if !ring::available() {
+            return;
+        }
+        let mut s = 11u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            s ^ (s >> 29)
+        };
+        let mut elem = || {
+            let mut e = [0u64; ring::LANES];
+            for c in e[..49].iter_mut() {
+                *c = next();
+            }
+            e
+        };
+        let (l, k) = (5, 7);
+        let g: Vec<[u64; ring::LANES]> = (0..l).map(|_| elem()).collect();
+        let a: Vec<[u64; ring::LANES]> = (0..k).map(|_| elem()).collect();
+        let x: Vec<u64> = a.iter().flat_map(|e| e[..l].to_vec()).collect();
+        let mut out = vec![[0u64; ring::LANES]; k];
+        ring::combine(&g, &x, &mut out);
+        for (j, o) in out.iter().enumerate() {
+            for c in 0..ring::LANES {
+                let want = (0..l).fold(0u64, |acc, i| {
+                    acc.wrapping_add(g[i][c].wrapping_mul(x[j * l + i]))
+                });
+                assert_eq!(o[c], want);
+            }
+        }
+        let b: Vec<[u64; ring::LANES]> = (0..k).map(|_| elem()).collect();
+        let mut m = vec![[0u64; ring::LANES]; 49];
+        ring::dot(&a, &b, 49, &mut m);
+        for i in 0..49 {
+            for c in 0..ring::LANES {
+                let want = (0..k).fold(0u64, |acc, t| {
+                    acc.wrapping_add(a[t][i].wrapping_mul(b[t][c]))
+                });
+                assert_eq!(m[i][c], want);
+            }
+        }
     }
 
     #[test]

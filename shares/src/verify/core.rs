@@ -153,12 +153,21 @@ pub(crate) struct Pad<A: Algebra> {
 }
 
 impl<A: Algebra> Pad<A> {
-    /// The prover's pad: `u` from `left_pad`, `v` then `s` from `shares`.
-    pub(crate) fn draw(left_pad: &mut Prg, shares: &mut Prg) -> Pad<A> {
+    /// The prover's pad: `u` from `left_pad`, `v` then `s` from `shares`
+    /// (`padded` false: the same draws, a zero pad; a planted leak).
+    pub(crate) fn draw(left_pad: &mut Prg, shares: &mut Prg, padded: bool) -> Pad<A> {
         let u = A::uniform(left_pad);
         let v = A::uniform(shares);
         let s = A::uniform(shares);
-        Pad { u, v, s }
+        if padded {
+            Pad { u, v, s }
+        } else {
+            Pad {
+                u: A::zero(),
+                v: A::zero(),
+                s,
+            }
+        }
     }
 
     /// What the prover sends the left verifier.

@@ -81,61 +81,6 @@ impl Wide {
     }
 }
 
-#[cfg(test)]
-#[allow(clippy::items_after_test_module)]
-mod tests {
-    use super::*;
-    use crate::verify::poly2;
-
-    fn rng(mut s: u64) -> impl FnMut() -> u64 {
-        move || {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            s ^ (s >> 29)
-        }
-    }
-
-    #[test]
-    fn the_modulus_is_irreducible() {
-        let f = (1u128 << 64) | LOW as u128;
-        assert!(poly2::irreducible(f, 64));
-        // A reducible neighbour fails the same test.
-        assert!(!poly2::irreducible((1u128 << 64) | 0b11, 64));
-    }
-
-    #[test]
-    fn reduction_matches_polynomial_division() {
-        let mut r = rng(1);
-        let f = (1u128 << 64) | LOW as u128;
-        for _ in 0..1000 {
-            let (a, b) = (r(), r());
-            let p = poly2::mul(a as u128, b as u128);
-            assert_eq!(mul(a, b) as u128, poly2::rem(p, f));
-        }
-    }
-
-    #[test]
-    fn field_laws() {
-        let mut r = rng(2);
-        for _ in 0..500 {
-            let (a, b, c) = (r(), r(), r());
-            assert_eq!(mul(a, b), mul(b, a));
-            assert_eq!(mul(mul(a, b), c), mul(a, mul(b, c)));
-            assert_eq!(mul(a, b ^ c), mul(a, b) ^ mul(a, c));
-            assert_eq!(mul(a, 1), a);
-            // Inverses: a^(2^64 - 2) a = 1 for a != 0.
-            if a != 0 {
-                assert_eq!(mul(pow(a, u64::MAX - 1), a), 1);
-            }
-            let mut w = Wide::default();
-            w.add_product::<Portable>(a, b);
-            w.add_product::<Portable>(a, c);
-            assert_eq!(w.reduce(), mul(a, b ^ c));
-        }
-    }
-}
-
 /// `GF(2^64)` as the algebra of the proofs of AND gates.
 pub(crate) struct Gf;
 
@@ -252,5 +197,59 @@ impl super::Algebra for Gf {
             rev,
         });
         x.truncate(h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::poly2;
+
+    fn rng(mut s: u64) -> impl FnMut() -> u64 {
+        move || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            s ^ (s >> 29)
+        }
+    }
+
+    #[test]
+    fn the_modulus_is_irreducible() {
+        let f = (1u128 << 64) | LOW as u128;
+        assert!(poly2::irreducible(f, 64));
+        // A reducible neighbour fails the same test.
+        assert!(!poly2::irreducible((1u128 << 64) | 0b11, 64));
+    }
+
+    #[test]
+    fn reduction_matches_polynomial_division() {
+        let mut r = rng(1);
+        let f = (1u128 << 64) | LOW as u128;
+        for _ in 0..1000 {
+            let (a, b) = (r(), r());
+            let p = poly2::mul(a as u128, b as u128);
+            assert_eq!(mul(a, b) as u128, poly2::rem(p, f));
+        }
+    }
+
+    #[test]
+    fn field_laws() {
+        let mut r = rng(2);
+        for _ in 0..500 {
+            let (a, b, c) = (r(), r(), r());
+            assert_eq!(mul(a, b), mul(b, a));
+            assert_eq!(mul(mul(a, b), c), mul(a, mul(b, c)));
+            assert_eq!(mul(a, b ^ c), mul(a, b) ^ mul(a, c));
+            assert_eq!(mul(a, 1), a);
+            // Inverses: a^(2^64 - 2) a = 1 for a != 0.
+            if a != 0 {
+                assert_eq!(mul(pow(a, u64::MAX - 1), a), 1);
+            }
+            let mut w = Wide::default();
+            w.add_product::<Portable>(a, b);
+            w.add_product::<Portable>(a, c);
+            assert_eq!(w.reduce(), mul(a, b ^ c));
+        }
     }
 }

@@ -200,113 +200,6 @@ pub(crate) fn challenge_mask(prg: &mut Prg) -> u64 {
     }
 }
 
-#[cfg(test)]
-#[allow(clippy::items_after_test_module)]
-mod tests {
-    use super::*;
-    use crate::verify::poly2;
-
-    fn prg(k: u8) -> Prg {
-        Prg::new([k; 16])
-    }
-
-    #[test]
-    fn the_modulus_is_irreducible_mod_2() {
-        let f = (1u128 << D) | (1u128 << TAP) | 1;
-        assert!(poly2::irreducible(f, D as u32));
-    }
-
-    #[test]
-    fn reduction_is_the_remainder() {
-        // X^D reduces to -X^TAP - 1; X^(2D-2) consistently with X^D X^(D-2).
-        let mut w = [0u64; WIDE];
-        w[D] = 1;
-        let mut want = ZERO;
-        want[0] = u64::MAX;
-        want[TAP] = u64::MAX;
-        assert_eq!(reduce(&w), want);
-        let mut xd = ZERO;
-        xd[D - 1] = 1;
-        let a = mul(&xd, &xd);
-        let b = mul(&shift(&one(), 1), &mul(&xd, &shift(&one(), D - 2)));
-        assert_eq!(a, b);
-    }
-
-    #[test]
-    fn ring_laws() {
-        let mut r = prg(1);
-        for _ in 0..100 {
-            let (a, b, c) = (uniform(&mut r), uniform(&mut r), uniform(&mut r));
-            assert_eq!(mul(&a, &b), mul(&b, &a));
-            assert_eq!(mul(&mul(&a, &b), &c), mul(&a, &mul(&b, &c)));
-            assert_eq!(mul(&a, &add(&b, &c)), add(&mul(&a, &b), &mul(&a, &c)));
-            assert_eq!(mul(&a, &one()), a);
-            assert_eq!(sub(&add(&a, &b), &b), a);
-            let m = uniform_mask(&mut r);
-            assert_eq!(mask_mul(m, &a), mul(&from_mask(m), &a));
-            assert_eq!(add_mask_mul(&b, m, &a), add(&b, &mul(&from_mask(m), &a)));
-            let mut bytes = Vec::new();
-            <Ring as crate::verify::Algebra>::write(&a, &mut bytes);
-            assert_eq!(bytes.len(), 8 * D);
-            assert_eq!(<Ring as crate::verify::Algebra>::read(&bytes), a);
-            assert!(mul(&a, &b)[D..].iter().all(|&c| c == 0));
-            assert_eq!(to_mask(&from_mask(m)), Some(m));
-            let l = (m % D as u64) as usize;
-            let mut xl = ZERO;
-            xl[l] = 1;
-            assert_eq!(shift(&a, l), mul(&xl, &a));
-            let s = r.word();
-            let mut sc = ZERO;
-            sc[0] = s;
-            assert_eq!(scale(&a, s), mul(&sc, &a));
-        }
-    }
-
-    #[test]
-    fn exceptional_elements_are_units() {
-        // An element with an odd coefficient is a unit: it has an inverse,
-        // found here by solving a * y = 1 mod 2 and lifting (Hensel:
-        // y <- y (2 - a y) doubles the precision).
-        let mut r = prg(2);
-        for _ in 0..20 {
-            let m = challenge_mask(&mut r);
-            let n = challenge_mask(&mut r);
-            if m == n {
-                continue;
-            }
-            let diff = sub(&from_mask(m), &from_mask(n));
-            let inv = inverse(&diff);
-            assert_eq!(mul(&diff, &inv), one());
-        }
-    }
-
-    /// The inverse of a unit (tests only): invert mod 2 in `GF(2^49)` by
-    /// exponentiation, then lift.
-    fn inverse(a: &Gr) -> Gr {
-        // a^(2^49 - 2) mod 2 is the inverse there.
-        let mut y = one();
-        let mut base = a.map(|c| c & 1);
-        let mut e = (1u64 << D) - 2;
-        let mod2 = |x: Gr| x.map(|c| c & 1);
-        while e != 0 {
-            if e & 1 == 1 {
-                y = mod2(mul(&y, &base));
-            }
-            base = mod2(mul(&base, &base));
-            e >>= 1;
-        }
-        let two = {
-            let mut t = ZERO;
-            t[0] = 2;
-            t
-        };
-        for _ in 0..6 {
-            y = mul(&y, &sub(&two, &mul(a, &y)));
-        }
-        y
-    }
-}
-
 /// `GR(2^64, 49)` as the algebra of the proofs of ring multiplications.
 pub(crate) struct Ring;
 
@@ -321,12 +214,15 @@ impl super::arch::WordTask for Dot<'_> {
         // the wide product once at the end: every update is a full-vector
         // multiply-add at a fixed place.
         let mut m = vec![[0u64; LANES]; D];
-        for (x, y) in self.0.iter().zip(self.1) {
-            for (row, &xi) in m.iter_mut().zip(x) {
-                for (o, &bj) in row.iter_mut().zip(y) {
-                    *o = o.wrapping_add(xi.wrapping_mul(bj));
-                }
-            }
+        #[cfg(target_arch = "x86_64")]
+        let done = super::arch::ring::available() && {
+            super::arch::ring::dot(self.0, self.1, D, &mut m);
+            true
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = false;
+        if !done {
+            dot_rows(self.0, self.1, &mut m);
         }
         let mut w = [0u64; WIDE];
         for (i, row) in m.iter().enumerate() {
@@ -335,6 +231,18 @@ impl super::arch::WordTask for Dot<'_> {
             }
         }
         reduce(&w)
+    }
+}
+
+/// `m[i] += sum_k a_k[i] b_k`, without vector instructions.
+#[inline(always)]
+fn dot_rows(a: &[Gr], b: &[Gr], m: &mut [Gr]) {
+    for (x, y) in a.iter().zip(b) {
+        for (row, &xi) in m.iter_mut().zip(x) {
+            for (o, &bj) in row.iter_mut().zip(y) {
+                *o = o.wrapping_add(xi.wrapping_mul(bj));
+            }
+        }
     }
 }
 
@@ -404,5 +312,133 @@ impl super::Algebra for Ring {
         let (x0, x1) = x.split_at_mut(h);
         super::arch::dispatch_words(Fold { x0, x1, m, rev });
         x.truncate(h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::poly2;
+
+    fn prg(k: u8) -> Prg {
+        Prg::new([k; 16])
+    }
+
+    #[test]
+    fn the_modulus_is_irreducible_mod_2() {
+        let f = (1u128 << D) | (1u128 << TAP) | 1;
+        assert!(poly2::irreducible(f, D as u32));
+    }
+
+    #[test]
+    fn reduction_is_the_remainder() {
+        // X^D reduces to -X^TAP - 1; X^(2D-2) consistently with X^D X^(D-2).
+        let mut w = [0u64; WIDE];
+        w[D] = 1;
+        let mut want = ZERO;
+        want[0] = u64::MAX;
+        want[TAP] = u64::MAX;
+        assert_eq!(reduce(&w), want);
+        let mut xd = ZERO;
+        xd[D - 1] = 1;
+        let a = mul(&xd, &xd);
+        let b = mul(&shift(&one(), 1), &mul(&xd, &shift(&one(), D - 2)));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn ring_laws() {
+        let mut r = prg(1);
+        for _ in 0..100 {
+            let (a, b, c) = (uniform(&mut r), uniform(&mut r), uniform(&mut r));
+            assert_eq!(mul(&a, &b), mul(&b, &a));
+            assert_eq!(mul(&mul(&a, &b), &c), mul(&a, &mul(&b, &c)));
+            assert_eq!(mul(&a, &add(&b, &c)), add(&mul(&a, &b), &mul(&a, &c)));
+            assert_eq!(mul(&a, &one()), a);
+            assert_eq!(sub(&add(&a, &b), &b), a);
+            let m = uniform_mask(&mut r);
+            assert_eq!(mask_mul(m, &a), mul(&from_mask(m), &a));
+            assert_eq!(add_mask_mul(&b, m, &a), add(&b, &mul(&from_mask(m), &a)));
+            let mut bytes = Vec::new();
+            <Ring as crate::verify::Algebra>::write(&a, &mut bytes);
+            assert_eq!(bytes.len(), 8 * D);
+            assert_eq!(<Ring as crate::verify::Algebra>::read(&bytes), a);
+            assert!(mul(&a, &b)[D..].iter().all(|&c| c == 0));
+            assert_eq!(to_mask(&from_mask(m)), Some(m));
+            let l = (m % D as u64) as usize;
+            let mut xl = ZERO;
+            xl[l] = 1;
+            assert_eq!(shift(&a, l), mul(&xl, &a));
+            let s = r.word();
+            let mut sc = ZERO;
+            sc[0] = s;
+            assert_eq!(scale(&a, s), mul(&sc, &a));
+        }
+    }
+
+    #[test]
+    fn inner_products_are_sums_of_products() {
+        let mut r = prg(3);
+        let a: Vec<Gr> = (0..5).map(|_| uniform(&mut r)).collect();
+        let b: Vec<Gr> = (0..5).map(|_| uniform(&mut r)).collect();
+        let want = a
+            .iter()
+            .zip(&b)
+            .fold(ZERO, |acc, (x, y)| add(&acc, &mul(x, y)));
+        assert_eq!(<Ring as crate::verify::Algebra>::dot(&a, &b), want);
+        // The portable rows, folded the same way.
+        let mut m = vec![ZERO; D];
+        dot_rows(&a, &b, &mut m);
+        let mut w = [0u64; WIDE];
+        for (i, row) in m.iter().enumerate() {
+            for (o, c) in w[i..i + LANES].iter_mut().zip(row) {
+                *o = o.wrapping_add(*c);
+            }
+        }
+        assert_eq!(reduce(&w), want);
+    }
+
+    #[test]
+    fn exceptional_elements_are_units() {
+        // An element with an odd coefficient is a unit: it has an inverse,
+        // found here by solving a * y = 1 mod 2 and lifting (Hensel:
+        // y <- y (2 - a y) doubles the precision).
+        let mut r = prg(2);
+        for _ in 0..20 {
+            let m = challenge_mask(&mut r);
+            let n = challenge_mask(&mut r);
+            if m == n {
+                continue;
+            }
+            let diff = sub(&from_mask(m), &from_mask(n));
+            let inv = inverse(&diff);
+            assert_eq!(mul(&diff, &inv), one());
+        }
+    }
+
+    /// The inverse of a unit (tests only): invert mod 2 in `GF(2^49)` by
+    /// exponentiation, then lift.
+    fn inverse(a: &Gr) -> Gr {
+        // a^(2^49 - 2) mod 2 is the inverse there.
+        let mut y = one();
+        let mut base = a.map(|c| c & 1);
+        let mut e = (1u64 << D) - 2;
+        let mod2 = |x: Gr| x.map(|c| c & 1);
+        while e != 0 {
+            if e & 1 == 1 {
+                y = mod2(mul(&y, &base));
+            }
+            base = mod2(mul(&base, &base));
+            e >>= 1;
+        }
+        let two = {
+            let mut t = ZERO;
+            t[0] = 2;
+            t
+        };
+        for _ in 0..6 {
+            y = mul(&y, &sub(&two, &mul(a, &y)));
+        }
+        y
     }
 }

@@ -17,8 +17,9 @@
 //!
 //! A message of a permutation step ([`Moved`]) has one prover and two
 //! verifiers: each party keeps the one part it plays. The ledger keeps the
-//! messages and the stretches of gates between them in order ([`Epoch`]).
+//! messages and the stretches of gates between them in order ([`Kept`]).
 
+use super::ring::Role;
 use std::sync::Arc;
 
 /// AND gates, 64 to a word.
@@ -54,6 +55,17 @@ impl Bits {
         a: &[u64],
         b: &[u64],
     ) {
+        reserve_up_to_limit(
+            [
+                &mut self.x_own,
+                &mut self.x_next,
+                &mut self.y_own,
+                &mut self.y_next,
+                &mut self.left_claim,
+                &mut self.right_claim,
+            ],
+            xn.len(),
+        );
         self.x_own.extend(xo);
         self.x_next.extend_from_slice(xn);
         self.y_own.extend(yo);
@@ -77,6 +89,18 @@ impl Bits {
             .iter()
             .all(|v| v.len() == self.x_own.len())
         );
+    }
+}
+
+/// Makes room for `more` entries in each of six vectors that grow
+/// together: at once for everything up to the ledger's limit, so that they
+/// are not copied as they grow (room not yet written costs no memory).
+fn reserve_up_to_limit(vectors: [&mut Vec<u64>; 6], more: usize) {
+    for v in vectors {
+        if v.len() + more > v.capacity() {
+            let want = (super::LEDGER_LIMIT / 6).max(v.len() + more);
+            v.reserve_exact(want - v.len());
+        }
     }
 }
 
@@ -141,6 +165,27 @@ impl RingGates {
     }
 }
 
+/// A range of one kind's gates: what one ring proof covers (a large
+/// ledger is proven in several, one after another, to bound memory).
+#[derive(Clone, Copy)]
+pub(crate) struct Part<'a> {
+    pub(crate) gates: &'a RingGates,
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+}
+
+impl Part<'_> {
+    /// Number of gates.
+    pub(crate) fn len(&self) -> usize {
+        self.to - self.from
+    }
+
+    /// Terms of each gate.
+    pub(crate) fn terms(&self) -> usize {
+        self.gates.terms()
+    }
+}
+
 /// Everything kept since the last verification: the gates since the last
 /// permutation step (`bits`, `ring`) and, before them, the earlier stretches
 /// of gates and the permutation steps' messages in order.
@@ -152,6 +197,39 @@ pub(crate) struct Ledger {
 }
 
 impl Ledger {
+    /// Forgets every kept message, keeping the memory of the products and
+    /// AND gates for the next ones.
+    pub(crate) fn clear(&mut self) {
+        self.earlier.clear();
+        let b = &mut self.bits;
+        for v in [
+            &mut b.x_own,
+            &mut b.x_next,
+            &mut b.y_own,
+            &mut b.y_next,
+            &mut b.left_claim,
+            &mut b.right_claim,
+        ] {
+            v.clear();
+        }
+        self.ring.retain_mut(|g| match g {
+            RingGates::Products(p) => {
+                for v in [
+                    &mut p.x_own,
+                    &mut p.x_next,
+                    &mut p.y_own,
+                    &mut p.y_next,
+                    &mut p.left_claim,
+                    &mut p.right_claim,
+                ] {
+                    v.clear();
+                }
+                true
+            }
+            RingGates::Positions(_) => false,
+        });
+    }
+
     /// True if nothing is kept.
     pub(crate) fn is_empty(&self) -> bool {
         self.earlier.is_empty()
@@ -182,19 +260,32 @@ impl Ledger {
     }
 
     fn close_gates(&mut self) {
-        let gates = Gates {
+        let mut gates = Gates {
             bits: std::mem::take(&mut self.bits),
             ring: std::mem::take(&mut self.ring),
         };
         if !gates.is_empty() {
+            // The room reserved up to the limit goes back: a session keeps
+            // many stretches.
+            gates.shrink_to_fit();
             self.earlier.push(Epoch::Gates(gates));
         }
     }
 
-    /// Everything kept, in order.
-    pub(crate) fn into_epochs(mut self) -> Vec<Epoch> {
-        self.close_gates();
-        self.earlier
+    /// Everything kept, in the order of the session.
+    pub(crate) fn in_order(&self) -> Vec<Kept<'_>> {
+        let mut out: Vec<Kept<'_>> = self
+            .earlier
+            .iter()
+            .map(|e| match e {
+                Epoch::Gates(g) => Kept::Gates(&g.bits, &g.ring),
+                Epoch::Moved(m) => Kept::Moved(m),
+            })
+            .collect();
+        if !self.bits.x_own.is_empty() || self.ring.iter().any(|g| g.gates() > 0) {
+            out.push(Kept::Gates(&self.bits, &self.ring));
+        }
+        out
     }
 
     /// Keeps ring products of width `64 - shift` bits (see [`Bits::keep`]).
@@ -231,6 +322,17 @@ impl Ledger {
                 }
             }
         };
+        reserve_up_to_limit(
+            [
+                &mut p.x_own,
+                &mut p.x_next,
+                &mut p.y_own,
+                &mut p.y_next,
+                &mut p.left_claim,
+                &mut p.right_claim,
+            ],
+            xo.len(),
+        );
         p.x_own.extend_from_slice(xo);
         p.x_next.extend_from_slice(xn);
         p.y_own.extend_from_slice(yo);
@@ -251,16 +353,6 @@ impl Ledger {
     }
 }
 
-/// The part a party plays in the proof of one message: its sender's
-/// (`Prover`), or the verifier that precedes (`Left`) or follows (`Right`)
-/// the sender.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Part {
-    Prover,
-    Left,
-    Right,
-}
-
 /// One message of a permutation step ([`crate::shuffle`]), as one party
 /// keeps it: `m = P d - F` column by column, sent by one member of the
 /// pair that knows the permutation `P` to the other, with `d` a component
@@ -276,7 +368,7 @@ pub(crate) struct Moved {
     /// matter.
     pub(crate) kinds: Vec<(bool, usize)>,
     /// The part this party plays.
-    pub(crate) part: Part,
+    pub(crate) part: Role,
     /// True if the left verifier holds the permutation (a message to the
     /// sender's predecessor), false if the right one does.
     pub(crate) permutation_left: bool,
@@ -294,9 +386,9 @@ impl Moved {
     /// True if this party knows the permutation of the proof.
     pub(crate) fn holds_permutation(&self) -> bool {
         match self.part {
-            Part::Prover => true,
-            Part::Left => self.permutation_left,
-            Part::Right => !self.permutation_left,
+            Role::Prover => true,
+            Role::Left => self.permutation_left,
+            Role::Right => !self.permutation_left,
         }
     }
 
@@ -307,7 +399,7 @@ impl Moved {
 
 /// Gates of one stretch of the session between two permutation steps.
 #[derive(Default)]
-pub(crate) struct Gates {
+struct Gates {
     pub(crate) bits: Bits,
     pub(crate) ring: Vec<RingGates>,
 }
@@ -320,12 +412,47 @@ impl Gates {
     fn words(&self) -> usize {
         self.bits.words() + self.ring.iter().map(RingGates::words).sum::<usize>()
     }
+
+    fn shrink_to_fit(&mut self) {
+        let b = &mut self.bits;
+        for v in [
+            &mut b.x_own,
+            &mut b.x_next,
+            &mut b.y_own,
+            &mut b.y_next,
+            &mut b.left_claim,
+            &mut b.right_claim,
+        ] {
+            v.shrink_to_fit();
+        }
+        for g in &mut self.ring {
+            if let RingGates::Products(p) = g {
+                for v in [
+                    &mut p.x_own,
+                    &mut p.x_next,
+                    &mut p.y_own,
+                    &mut p.y_next,
+                    &mut p.left_claim,
+                    &mut p.right_claim,
+                ] {
+                    v.shrink_to_fit();
+                }
+            }
+        }
+    }
 }
 
 /// What a verification proves, in the order it happened: the proofs are
 /// kept apart where a message may have been computed from an earlier one,
 /// so that the first failing proof names the party that deviated first.
-pub(crate) enum Epoch {
+enum Epoch {
     Gates(Gates),
     Moved(Moved),
+}
+
+/// One stretch of gates or one message of a permutation step, as the
+/// ledger holds it (see [`Ledger::in_order`]).
+pub(crate) enum Kept<'a> {
+    Gates(&'a Bits, &'a [RingGates]),
+    Moved(&'a Moved),
 }

@@ -39,8 +39,9 @@ use super::arch::{WordTask, dispatch_words};
 use super::core::Pad;
 use super::gf::Gf;
 use super::gr::{self, D, Gr, Ring};
-use super::ledger::{Moved, Part};
+use super::ledger::Moved;
 use super::proof::{Challenges, First, Folded};
+use super::ring::Role;
 use super::{Algebra, Streams};
 use crate::prg::Prg;
 
@@ -106,7 +107,7 @@ fn sides(
         }
         w
     });
-    let holds_data = m.part == Part::Prover || !m.holds_permutation();
+    let holds_data = m.part == Role::Prover || !m.holds_permutation();
     let d = holds_data.then(|| {
         let mut d = Vec::with_capacity(theta.len());
         for &(c, bytes) in cols {
@@ -129,7 +130,12 @@ fn claim_rows(m: &Moved, cols: &[(usize, usize)], cut: impl Fn(u64, usize) -> u6
 
 /// The first round of the XOR columns of `m`, if it has any: no fold, the
 /// message is the pad's.
-pub(crate) fn xor_first(m: &Moved, weights: &mut Prg, streams: &mut Streams) -> Option<First<Gf>> {
+pub(crate) fn xor_first(
+    m: &Moved,
+    weights: &mut Prg,
+    streams: &mut Streams,
+    padded: bool,
+) -> Option<First<'static, Gf>> {
     let cols = columns(m, true);
     if cols.is_empty() || m.n == 0 {
         return None;
@@ -137,10 +143,10 @@ pub(crate) fn xor_first(m: &Moved, weights: &mut Prg, streams: &mut Streams) -> 
     let theta = weights.words(m.n * cols.len());
     let cut = |x: u64, bytes: usize| x & low(bytes);
     let Sides { w, d } = sides(m, &cols, &theta, cut);
-    let claim = (m.part != Part::Prover).then(|| Gf::dot(&theta, &claim_rows(m, &cols, cut)));
+    let claim = (m.part != Role::Prover).then(|| Gf::dot(&theta, &claim_rows(m, &cols, cut)));
     drop(theta);
-    let message = (m.part == Part::Prover).then(|| {
-        let pad = Pad::<Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares);
+    let message = (m.part == Role::Prover).then(|| {
+        let pad = Pad::<Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
         (vec![pad.message()], pad)
     });
     let (part, permutation_left) = (m.part, m.permutation_left);
@@ -151,21 +157,22 @@ pub(crate) fn xor_first(m: &Moved, weights: &mut Prg, streams: &mut Streams) -> 
             right: None,
         };
         match part {
-            Part::Prover => {
+            Role::Prover => {
                 let (w, d) = (w.expect("prover"), d.expect("prover"));
                 out.prover = Some(if permutation_left { (w, d) } else { (d, w) });
             }
-            Part::Left => out.left = w.or(d),
-            Part::Right => out.right = w.or(d),
+            Role::Left => out.left = w.or(d),
+            Role::Right => out.right = w.or(d),
         }
         out
     });
     Some(First {
         l: 1,
         message,
-        left_claim: claim.filter(|_| m.part == Part::Left),
-        right_claim: claim.filter(|_| m.part == Part::Right),
+        left_claim: claim.filter(|_| m.part == Role::Left),
+        right_claim: claim.filter(|_| m.part == Role::Right),
         fold,
+        padded,
     })
 }
 
@@ -179,7 +186,8 @@ pub(crate) fn ring_first(
     m: &Moved,
     weights: &mut Prg,
     streams: &mut Streams,
-) -> Option<First<Ring>> {
+    padded: bool,
+) -> Option<First<'static, Ring>> {
     let cols = columns(m, false);
     if cols.is_empty() || m.n == 0 {
         return None;
@@ -191,7 +199,7 @@ pub(crate) fn ring_first(
     // disagree above its low bytes) hold the same value.
     let cut = |x: u64, bytes: usize| x << (64 - 8 * bytes.clamp(1, 8));
     let Sides { w, d } = sides(m, &cols, &theta, cut);
-    let claim = (m.part != Part::Prover).then(|| weighted_sum(&theta, &claim_rows(m, &cols, cut)));
+    let claim = (m.part != Role::Prover).then(|| weighted_sum(&theta, &claim_rows(m, &cols, cut)));
     drop(theta);
     let l = fold_factor(n);
     let message = match (&w, &d) {
@@ -206,7 +214,8 @@ pub(crate) fn ring_first(
                 .filter(|(e, _)| *e != l - 1)
                 .map(|(_, x)| gr::sub(x, &gr::uniform(&mut streams.prover_shares)))
                 .collect();
-            let pad = Pad::<Ring>::draw(&mut streams.prover_pad, &mut streams.prover_shares);
+            let pad =
+                Pad::<Ring>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
             msg.push(pad.message());
             Some((msg, pad))
         }
@@ -220,13 +229,9 @@ pub(crate) fn ring_first(
             right: None,
         };
         let mask = |r: &Option<Gr>| {
-            // A prover sent a challenge outside the set notices at the end
-            // (the hashes differ); it folds with 2 (the element X)
-            // meanwhile.
             r.as_ref()
                 .and_then(gr::to_mask)
-                .filter(|m| *m > 1)
-                .unwrap_or(2)
+                .expect("challenges have coefficients 0 and 1")
         };
         // The permutation holder's side folds with r^i if it is on the left
         // (f), with r^(L-1-i) if it is on the right (g); the data the other
@@ -245,16 +250,16 @@ pub(crate) fn ring_first(
             )
         };
         match part {
-            Part::Prover => {
+            Role::Prover => {
                 let (w, d) = sides(mask(&r.prover), w, d);
                 let (w, d) = (w.expect("prover"), d.expect("prover"));
                 out.prover = Some(if permutation_left { (w, d) } else { (d, w) });
             }
-            Part::Left => {
+            Role::Left => {
                 let (w, d) = sides(mask(&r.left), w, d);
                 out.left = w.or(d);
             }
-            Part::Right => {
+            Role::Right => {
                 let (w, d) = sides(mask(&r.right), w, d);
                 out.right = w.or(d);
             }
@@ -264,9 +269,10 @@ pub(crate) fn ring_first(
     Some(First {
         l,
         message,
-        left_claim: claim.filter(|_| m.part == Part::Left),
-        right_claim: claim.filter(|_| m.part == Part::Right),
+        left_claim: claim.filter(|_| m.part == Role::Left),
+        right_claim: claim.filter(|_| m.part == Role::Right),
         fold,
+        padded,
     })
 }
 

@@ -9,9 +9,8 @@
 //! step has each party in exactly one part. Every part knows the length of
 //! the vectors, so all three agree on the rounds.
 
-use super::{Algebra, Coins, Streams, core};
+use super::{Algebra, Seeds, Streams, core};
 use crate::prg::Prg;
-use sha2::Digest;
 
 /// The parts this party plays in one proof.
 #[derive(Clone, Copy, Debug)]
@@ -44,7 +43,7 @@ pub(crate) struct Challenges<A: Algebra> {
 pub(crate) type Vectors<A> = (Vec<<A as Algebra>::E>, Vec<<A as Algebra>::E>);
 
 /// The fold of a first round, given its challenges.
-pub(crate) type Fold<A> = Box<dyn FnOnce(&Challenges<A>) -> Folded<A>>;
+pub(crate) type Fold<'a, A> = Box<dyn FnOnce(&Challenges<A>) -> Folded<A> + 'a>;
 
 /// The vectors after the first round, as each part knows them: the
 /// prover's `(u, v)`, the left verifier's `u`, the right verifier's `v`.
@@ -55,7 +54,7 @@ pub(crate) struct Folded<A: Algebra> {
 }
 
 /// What the first round of a proof leaves before its challenge.
-pub(crate) struct First<A: Algebra> {
+pub(crate) struct First<'a, A: Algebra> {
     /// Fold factor of the first round (1: the vectors go to the recursion
     /// as they are, and the message is the pad's alone).
     pub(crate) l: usize,
@@ -67,7 +66,10 @@ pub(crate) struct First<A: Algebra> {
     /// The right verifier's share of the claim.
     pub(crate) right_claim: Option<A::E>,
     /// The fold of the first round, given its challenges.
-    pub(crate) fold: Fold<A>,
+    pub(crate) fold: Fold<'a, A>,
+    /// False only under the planted leak `ProofWithoutPad`: the verifiers
+    /// append zeros instead of their pads, like the prover.
+    pub(crate) padded: bool,
 }
 
 /// One proof of a verification, in the three parts this party may play.
@@ -81,14 +83,12 @@ pub(crate) trait Slot {
     /// Starts a round (the first, or one of the recursion): whether the
     /// proof still folds.
     fn begin_round(&mut self) -> bool;
-    /// Draws this round's challenges: the left verifier's is written to
-    /// `out` (for the prover), the right verifier's is logged.
-    fn draw(&mut self, coins: &mut Coins, out: &mut Vec<u8>);
-    /// Bytes of this round's challenge for the prover.
-    fn challenge_in(&self) -> usize;
-    /// Ends the first round: the challenges and the successor's first
-    /// message are read, the vectors folded and padded.
-    fn start(&mut self, from_next: &mut Reader<'_>, from_prev: &mut Reader<'_>);
+    /// Takes this round's challenges, each drawn from its seed (see
+    /// [`Seeds`]).
+    fn challenges(&mut self, seeds: &Seeds);
+    /// Ends the first round: the successor's first message is read, the
+    /// vectors folded and padded.
+    fn start(&mut self, from_next: &mut Reader<'_>);
     /// Rounds of recursion left.
     fn rounds(&self) -> usize;
     /// Writes the prover's message of this recursion round.
@@ -96,7 +96,7 @@ pub(crate) trait Slot {
     /// Bytes of the successor's message of this recursion round.
     fn round_in(&self) -> usize;
     /// Ends a recursion round: messages and challenges folded in.
-    fn absorb(&mut self, from_next: &mut Reader<'_>, from_prev: &mut Reader<'_>);
+    fn absorb(&mut self, from_next: &mut Reader<'_>);
     /// Writes the final values: `(u*, c_left)` to the predecessor (the right
     /// verifier of the successor's proof), `(v*, c_right)` to the successor.
     fn last(&self, to_prev: &mut Vec<u8>, to_next: &mut Vec<u8>);
@@ -133,8 +133,8 @@ fn write<A: Algebra>(e: &A::E, out: &mut Vec<u8>) {
     A::write(e, out);
 }
 
-enum State<A: Algebra> {
-    First(First<A>),
+enum State<'a, A: Algebra> {
+    First(First<'a, A>),
     Folding {
         prover: Option<core::Prover<A>>,
         left: Option<core::Left<A>>,
@@ -144,30 +144,35 @@ enum State<A: Algebra> {
 }
 
 /// A proof over the algebra `A`.
-pub(crate) struct Proof<A: Algebra> {
+pub(crate) struct Proof<'a, A: Algebra> {
     check: &'static str,
+    /// The proof's place in the verification, which its challenges are
+    /// drawn for.
+    label: String,
     parts: Parts,
     streams: Streams,
-    state: State<A>,
-    /// This round's challenges as left and as right verifier.
-    drawn: (Option<A::E>, Option<A::E>),
+    state: State<'a, A>,
+    /// This round's challenges as prover, left and right verifier.
+    drawn: [Option<A::E>; 3],
     active: bool,
 }
 
-impl<A: Algebra> Proof<A> {
+impl<'a, A: Algebra> Proof<'a, A> {
     /// A proof whose first round `first` was made with `streams`.
     pub(crate) fn new(
         check: &'static str,
+        label: String,
         parts: Parts,
         streams: Streams,
-        first: First<A>,
-    ) -> Proof<A> {
+        first: First<'a, A>,
+    ) -> Proof<'a, A> {
         Proof {
             check,
+            label,
             parts,
             streams,
             state: State::First(first),
-            drawn: (None, None),
+            drawn: [None; 3],
             active: false,
         }
     }
@@ -189,7 +194,7 @@ impl<A: Algebra> Proof<A> {
         }
     }
 
-    fn first(&self) -> &First<A> {
+    fn first(&self) -> &First<'a, A> {
         match &self.state {
             State::First(f) => f,
             _ => panic!("the first round is over"),
@@ -225,7 +230,7 @@ fn uniforms<A: Algebra>(prg: &mut Prg, k: usize) -> Vec<A::E> {
     (0..k).map(|_| A::uniform(prg)).collect()
 }
 
-impl<A: Algebra> Slot for Proof<A> {
+impl<A: Algebra> Slot for Proof<'_, A> {
     fn check_name(&self) -> &'static str {
         self.check
     }
@@ -255,45 +260,31 @@ impl<A: Algebra> Slot for Proof<A> {
         self.active
     }
 
-    fn draw(&mut self, coins: &mut Coins, out: &mut Vec<u8>) {
-        self.drawn = (None, None);
+    fn challenges(&mut self, seeds: &Seeds) {
+        self.drawn = [None; 3];
         if !self.active {
             return;
         }
-        if self.parts.left {
-            let r = A::challenge(&mut coins.left);
-            write::<A>(&r, out);
-            self.drawn.0 = Some(r);
-        }
-        if self.parts.right {
-            let r = A::challenge(&mut coins.right);
-            let mut b = Vec::with_capacity(A::BYTES);
-            write::<A>(&r, &mut b);
-            coins.right_log.update(&b);
-            self.drawn.1 = Some(r);
+        let parts = [self.parts.prover, self.parts.left, self.parts.right];
+        for (k, plays) in parts.into_iter().enumerate() {
+            if plays {
+                self.drawn[k] = Some(seeds.challenge::<A>(k, &self.label));
+            }
         }
     }
 
-    fn challenge_in(&self) -> usize {
-        if self.active && self.parts.prover {
-            A::BYTES
-        } else {
-            0
-        }
-    }
-
-    fn start(&mut self, from_next: &mut Reader<'_>, from_prev: &mut Reader<'_>) {
+    fn start(&mut self, from_next: &mut Reader<'_>) {
         let State::First(first) = std::mem::replace(&mut self.state, State::Gone) else {
             panic!("the first round is over");
         };
-        let l = first.l;
+        let (l, padded) = (first.l, first.padded);
         let k = 2 * l - 2;
-        let r_prover = self.parts.prover.then(|| from_prev.read::<A>());
         let message = self.parts.left.then(|| from_next.read_n::<A>(k + 1));
+        let [prover, left, right] = self.drawn;
         let challenges = Challenges {
-            prover: r_prover,
-            left: self.drawn.0,
-            right: self.drawn.1,
+            prover,
+            left,
+            right,
         };
         let folded = (first.fold)(&challenges);
         let streams = &mut self.streams;
@@ -309,7 +300,8 @@ impl<A: Algebra> Slot for Proof<A> {
         let left = match (folded.left, message, first.left_claim, challenges.left) {
             (Some(mut u), Some(msg), Some(c), Some(r)) => {
                 let c = core::laurent_claim::<A>(&msg[..k], &c, &r, l);
-                u.push(A::uniform(&mut streams.left_pad));
+                let u_pad = A::uniform(&mut streams.left_pad);
+                u.push(if padded { u_pad } else { A::zero() });
                 Some(core::Left {
                     u,
                     c: A::add(&c, &msg[k]),
@@ -323,7 +315,7 @@ impl<A: Algebra> Slot for Proof<A> {
                 let s = uniforms::<A>(&mut streams.right_shares, k);
                 let c = core::laurent_claim::<A>(&s, &c, &r, l);
                 let (v_pad, s_pad) = core::Pad::<A>::right(&mut streams.right_shares);
-                v.push(v_pad);
+                v.push(if padded { v_pad } else { A::zero() });
                 Some(core::Right {
                     v,
                     c: A::add(&c, &s_pad),
@@ -362,14 +354,14 @@ impl<A: Algebra> Slot for Proof<A> {
         }
     }
 
-    fn absorb(&mut self, from_next: &mut Reader<'_>, from_prev: &mut Reader<'_>) {
+    fn absorb(&mut self, from_next: &mut Reader<'_>) {
         if !self.active {
             return;
         }
-        let (r_left, r_right) = self.drawn;
+        let [r_prover, r_left, r_right] = self.drawn;
         let f = self.folding();
-        if let Some(p) = f.prover {
-            p.fold(&from_prev.read::<A>());
+        if let (Some(p), Some(r)) = (f.prover, r_prover) {
+            p.fold(&r);
         }
         if let (Some(l), Some(r)) = (f.left, r_left) {
             let msg = from_next.read_n::<A>(2);

@@ -11,8 +11,9 @@
 //! element, nonzero if any error is, and a sum over blocks vanishes for at
 //! most one `E_a` of the `2^49` (their differences are units).
 //!
-//! This round is a Laurent fold of factor `L` ([`FOLD`], fewer for small
-//! ledgers) over the blocks of each group ("superblock") of `L` blocks:
+//! This round is a Laurent fold of factor `L` ([`FOLD`], [`FOLD_PRODUCTS`]
+//! when every gate is one product, fewer for small ledgers) over the blocks
+//! of each group ("superblock") of `L` blocks:
 //! `u^(i)_(l, t) = E_i X^l U_(i, l, t)`, `v^(i)_(l, t) = V_(i, l, t)`,
 //! `f(Y) = sum_i Y^i u^(i)`, `g(Y) = sum_i Y^(L-1-i) v^(i)`. Coefficient
 //! `L - 1 + d` of `h = <f, g>` is `sum_i E_i P_(i, i-d)` with
@@ -21,10 +22,14 @@
 //! of shifted copies. After the challenge `r`, each superblock leaves
 //! `D m` ring elements per side: `u'_(l, t) = X^l sum_i r^i E_i U_(i, l, t)`
 //! and `v'_(l, t) = sum_i r^(L-1-i) V_(i, l, t)`.
+//!
+//! Everything works on [`Part`]s, ranges of one kind's gates: a ledger
+//! whose vectors would pass [`ENTRIES`] is proven in several proofs, one
+//! after another ([`parts`]).
 
 use super::arch::{WordTask, dispatch_words};
 use super::gr::{self, D, Gr, WIDE, Wide};
-use super::ledger::{Positions, Products, RingGates};
+use super::ledger::{Part, Positions, Products, RingGates};
 use crate::prg::Prg;
 
 /// Blocks folded together in the first round (at most): the fold costs
@@ -38,12 +43,8 @@ pub(crate) const FOLD_PRODUCTS: usize = 32;
 /// The fold factor for these gates: [`FOLD`] ([`FOLD_PRODUCTS`] if every
 /// gate is a single product), or the number of blocks of the largest kind
 /// if smaller (but at least 2).
-pub(crate) fn fold_factor(gates: &[RingGates]) -> usize {
-    let blocks = gates
-        .iter()
-        .map(|g| g.gates().div_ceil(D))
-        .max()
-        .unwrap_or(0);
+pub(crate) fn fold_factor(gates: &[Part<'_>]) -> usize {
+    let blocks = gates.iter().map(|g| g.len().div_ceil(D)).max().unwrap_or(0);
     let most = if gates.iter().all(|g| g.terms() == 2) {
         FOLD_PRODUCTS
     } else {
@@ -63,9 +64,13 @@ pub(crate) enum Role {
     Right,
 }
 
-/// Walks the gates of one kind in order, writing their terms.
+/// Walks the gates of a part in order, writing their terms.
 struct Cursor<'a> {
     gates: &'a RingGates,
+    /// The part's first gate, and one past its last.
+    from: usize,
+    to: usize,
+    /// Gates of the part walked so far.
     at: usize,
     /// Positions: the running counts `C_v + P_v` of both components.
     p_own: Vec<u32>,
@@ -73,16 +78,18 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    fn new(gates: &'a RingGates) -> Cursor<'a> {
-        let (p_own, p_next) = match gates {
+    fn new(part: &Part<'a>) -> Cursor<'a> {
+        let (p_own, p_next) = match part.gates {
             RingGates::Positions(p) => (
-                start_counts(&p.e_own, p.buckets),
-                start_counts(&p.e_next, p.buckets),
+                start_counts(&p.e_own, p.buckets, part.from),
+                start_counts(&p.e_next, p.buckets, part.from),
             ),
             RingGates::Products(_) => (Vec::new(), Vec::new()),
         };
         Cursor {
-            gates,
+            gates: part.gates,
+            from: part.from,
+            to: part.to,
             at: 0,
             p_own,
             p_next,
@@ -96,28 +103,47 @@ impl<'a> Cursor<'a> {
     /// `2^(64 - shift)` may differ above between their two holders (a
     /// narrow message carries only the low bits); the scaled `U` and the
     /// cut `V` are the same at both.
-    fn fill(&mut self, role: Role, count: usize, u: &mut [u64], v: &mut [u64]) {
+    ///
+    /// With `transposed = Some(l)` (for `count = l D` gates, a superblock),
+    /// term `t` of gate `i D + pos` goes to `(pos m + t) l + i` instead of
+    /// `(i D + pos) m + t`: the `l` terms one folded entry combines lie
+    /// together.
+    fn fill(
+        &mut self,
+        role: Role,
+        count: usize,
+        transposed: Option<usize>,
+        u: &mut [u64],
+        v: &mut [u64],
+    ) {
         let m = self.gates.terms();
-        let real = count.min(self.gates.gates() - self.at.min(self.gates.gates()));
+        // Where gate k's terms start, and the step from term to term.
+        let place = |k: usize| match transposed {
+            Some(l) => ((k % D) * m * l + k / D, l),
+            None => (k * m, 1),
+        };
+        let first = self.from + self.at;
+        let real = count.min(self.to - first.min(self.to));
         let (want_u, want_v) = (role != Role::Right, role != Role::Left);
         match self.gates {
             RingGates::Products(p) => {
                 let s = 1u64 << p.shift;
                 let low = u64::MAX >> p.shift;
                 for k in 0..real {
-                    let g = self.at + k;
+                    let g = first + k;
                     let (u_pair, v_pair) = match role {
                         Role::Prover => ([p.x_own[g], p.y_own[g]], [p.y_next[g], p.x_next[g]]),
                         Role::Left => ([p.x_next[g], p.y_next[g]], [0, 0]),
                         Role::Right => ([0, 0], [p.y_own[g], p.x_own[g]]),
                     };
+                    let (at, step) = place(k);
                     if want_u {
-                        u[2 * k] = u_pair[0].wrapping_mul(s);
-                        u[2 * k + 1] = u_pair[1].wrapping_mul(s);
+                        u[at] = u_pair[0].wrapping_mul(s);
+                        u[at + step] = u_pair[1].wrapping_mul(s);
                     }
                     if want_v {
-                        v[2 * k] = v_pair[0] & low;
-                        v[2 * k + 1] = v_pair[1] & low;
+                        v[at] = v_pair[0] & low;
+                        v[at + step] = v_pair[1] & low;
                     }
                 }
             }
@@ -126,7 +152,7 @@ impl<'a> Cursor<'a> {
                 let low = u64::MAX >> p.shift;
                 let b = p.buckets;
                 for k in 0..real {
-                    let g = self.at + k;
+                    let g = first + k;
                     let (eo, en) = (&p.e_own[g * b..(g + 1) * b], &p.e_next[g * b..(g + 1) * b]);
                     for vb in 0..b {
                         self.p_own[vb] = self.p_own[vb].wrapping_add(eo[vb]);
@@ -138,32 +164,37 @@ impl<'a> Cursor<'a> {
                         Role::Left => (en, &self.p_next[..], &self.p_next[..], en),
                         Role::Right => (eo, &self.p_own[..], &self.p_own[..], eo),
                     };
-                    let base = k * m;
+                    let (at, step) = place(k);
                     for vb in 0..b {
+                        let (t0, t1) = (at + 2 * vb * step, at + (2 * vb + 1) * step);
                         if want_u {
-                            u[base + 2 * vb] = (ej[vb] as u64).wrapping_mul(s);
-                            u[base + 2 * vb + 1] = (pj[vb] as u64).wrapping_mul(s);
+                            u[t0] = (ej[vb] as u64).wrapping_mul(s);
+                            u[t1] = (pj[vb] as u64).wrapping_mul(s);
                         }
                         if want_v {
-                            v[base + 2 * vb] = pj1[vb] as u64 & low;
-                            v[base + 2 * vb + 1] = ej1[vb] as u64 & low;
+                            v[t0] = pj1[vb] as u64 & low;
+                            v[t1] = ej1[vb] as u64 & low;
                         }
                     }
                 }
             }
         }
         for k in real..count {
-            if want_u {
-                u[k * m..(k + 1) * m].fill(0);
-            }
-            if want_v {
-                v[k * m..(k + 1) * m].fill(0);
+            let (at, step) = place(k);
+            for t in 0..m {
+                if want_u {
+                    u[at + t * step] = 0;
+                }
+                if want_v {
+                    v[at + t * step] = 0;
+                }
             }
         }
         self.at += count;
     }
 
-    /// The claims of the next `count` gates, scaled, zeros past the end.
+    /// The claims of the part's gates from `from` on (as many as `out`
+    /// holds), scaled, zeros past the end.
     fn claims(&self, left: bool, from: usize, out: &mut [u64]) {
         let (claims, shift) = match self.gates {
             RingGates::Products(Products {
@@ -180,16 +211,20 @@ impl<'a> Cursor<'a> {
             }) => (if left { left_claim } else { right_claim }, *shift),
         };
         for (k, o) in out.iter_mut().enumerate() {
-            *o = claims
-                .get(from + k)
-                .map_or(0, |c| c.wrapping_mul(1u64 << shift));
+            let g = self.from + from + k;
+            *o = if g < self.to {
+                claims[g].wrapping_mul(1u64 << shift)
+            } else {
+                0
+            };
         }
     }
 }
 
-/// `C_v`, the number of elements in buckets below `v`, from element-major
-/// one-hot components.
-fn start_counts(e: &[u32], buckets: usize) -> Vec<u32> {
+/// The running counts before element `from`: `C_v`, the number of
+/// elements in buckets below `v`, plus `v`'s count among the elements
+/// before `from`, from element-major one-hot components.
+fn start_counts(e: &[u32], buckets: usize, from: usize) -> Vec<u32> {
     let mut total = vec![0u32; buckets];
     for el in e.chunks(buckets) {
         for (t, x) in total.iter_mut().zip(el) {
@@ -197,23 +232,71 @@ fn start_counts(e: &[u32], buckets: usize) -> Vec<u32> {
         }
     }
     let mut acc = 0u32;
-    total
+    let mut counts: Vec<u32> = total
         .into_iter()
         .map(|t| {
             let c = acc;
             acc = acc.wrapping_add(t);
             c
         })
-        .collect()
+        .collect();
+    for el in e[..from * buckets].chunks(buckets) {
+        for (c, x) in counts.iter_mut().zip(el) {
+            *c = c.wrapping_add(*x);
+        }
+    }
+    counts
+}
+
+/// Entries of the vectors after the first round (per side) at most per
+/// proof: a larger ledger is proven in parts, one after another. Four such
+/// vectors of 56-word elements live at once: about 117 MB.
+pub(crate) const ENTRIES: usize = 1 << 16;
+
+/// The gates cut into parts of at most [`ENTRIES`] entries after the first
+/// round each: a gate of `m` terms leaves `m / FOLD` of them, a single
+/// product `2 / FOLD_PRODUCTS` (the fold factor of a part mixing both is
+/// the larger, so this never undercounts), and a range of one kind's gates
+/// at most `D m` more for its last, partial group of blocks.
+pub(crate) fn parts(gates: &[RingGates]) -> Vec<Vec<Part<'_>>> {
+    // Budget and use in units of 1 / FOLD entries.
+    let budget = ENTRIES * FOLD;
+    let cost = |m: usize| {
+        if m == 2 { m * FOLD / FOLD_PRODUCTS } else { m }
+    };
+    let mut out: Vec<Vec<Part<'_>>> = Vec::new();
+    let mut current: Vec<Part<'_>> = Vec::new();
+    let mut used = 0;
+    for g in gates.iter().filter(|g| g.gates() > 0) {
+        let c = cost(g.terms());
+        let partial = D * g.terms() * FOLD;
+        let mut from = 0;
+        while from < g.gates() {
+            let room = budget.saturating_sub(used + partial) / c;
+            if room == 0 {
+                out.push(std::mem::take(&mut current));
+                used = 0;
+                continue;
+            }
+            let to = g.gates().min(from + room);
+            current.push(Part { gates: g, from, to });
+            used += (to - from) * c + partial;
+            from = to;
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 /// The block weights, one `{0, 1}`-coefficient mask per block of every
 /// kind in order.
-pub(crate) fn weights(gates: &[RingGates], prg: &mut Prg) -> Vec<Vec<u64>> {
+pub(crate) fn weights(gates: &[Part<'_>], prg: &mut Prg) -> Vec<Vec<u64>> {
     gates
         .iter()
         .map(|g| {
-            (0..g.gates().div_ceil(D))
+            (0..g.len().div_ceil(D))
                 .map(|_| gr::uniform_mask(prg))
                 .collect()
         })
@@ -236,12 +319,12 @@ impl Superblock {
 }
 
 /// The prover's first-round coefficients (all but the middle one).
-pub(crate) fn coefficients(gates: &[RingGates], weights: &[Vec<u64>], l: usize) -> Vec<Gr> {
+pub(crate) fn coefficients(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize) -> Vec<Gr> {
     dispatch_words(Coefficients { gates, weights, l })
 }
 
 struct Coefficients<'a> {
-    gates: &'a [RingGates],
+    gates: &'a [Part<'a>],
     weights: &'a [Vec<u64>],
     l: usize,
 }
@@ -256,7 +339,7 @@ impl WordTask for Coefficients<'_> {
 }
 
 #[inline(always)]
-fn coefficients_with(gates: &[RingGates], weights: &[Vec<u64>], l: usize) -> Vec<Gr> {
+fn coefficients_with(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize) -> Vec<Gr> {
     let mut h = vec![[0u64; WIDE]; 2 * l - 1];
     let mut packed: Gr = gr::ZERO;
     for (g, w) in gates.iter().zip(weights) {
@@ -264,7 +347,7 @@ fn coefficients_with(gates: &[RingGates], weights: &[Vec<u64>], l: usize) -> Vec
         let mut cur = Cursor::new(g);
         let mut sb = Superblock::new(l, m);
         for e in w.chunks(l) {
-            cur.fill(Role::Prover, l * D, &mut sb.u, &mut sb.v);
+            cur.fill(Role::Prover, l * D, None, &mut sb.u, &mut sb.v);
             let block = D * m;
             for (i, &ei) in e.iter().enumerate() {
                 if ei == 0 {
@@ -299,7 +382,7 @@ fn coefficients_with(gates: &[RingGates], weights: &[Vec<u64>], l: usize) -> Vec
 
 /// A verifier's share of the claim: `sum_a E_a pack(claims of block a)`,
 /// left (`A`) or right (`B`).
-pub(crate) fn claim(gates: &[RingGates], weights: &[Vec<u64>], left: bool) -> Gr {
+pub(crate) fn claim(gates: &[Part<'_>], weights: &[Vec<u64>], left: bool) -> Gr {
     let mut acc: Wide = [0; WIDE];
     let mut packed: Gr = gr::ZERO;
     for (g, w) in gates.iter().zip(weights) {
@@ -312,13 +395,39 @@ pub(crate) fn claim(gates: &[RingGates], weights: &[Vec<u64>], left: bool) -> Gr
     gr::reduce(&acc)
 }
 
+/// `out_k = sum_i g_i x_(k l + i)`.
+#[inline(always)]
+fn combine(g: &[Gr], x: &[u64], out: &mut [Gr]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::arch::ring::available() {
+        super::arch::ring::combine(g, x, out);
+        return;
+    }
+    combine_portable(g, x, out);
+}
+
+/// [`combine`] without vector instructions.
+#[inline(always)]
+fn combine_portable(g: &[Gr], x: &[u64], out: &mut [Gr]) {
+    let l = g.len();
+    for (k, o) in out.iter_mut().enumerate() {
+        let mut acc = gr::ZERO;
+        for (gi, &xi) in g.iter().zip(&x[k * l..(k + 1) * l]) {
+            for (a, c) in acc.iter_mut().zip(gi) {
+                *a = a.wrapping_add(c.wrapping_mul(xi));
+            }
+        }
+        *o = acc;
+    }
+}
+
 /// The length of the vectors after the first round: per superblock, `m`
 /// entries for each position some block of it fills.
-pub(crate) fn output_len(gates: &[RingGates], l: usize) -> usize {
+pub(crate) fn output_len(gates: &[Part<'_>], l: usize) -> usize {
     gates
         .iter()
         .map(|g| {
-            let n = g.gates();
+            let n = g.len();
             let full = n / (l * D);
             let rest = n % (l * D);
             g.terms() * (full * D + rest.min(D))
@@ -340,7 +449,7 @@ fn powers(r: u64, l: usize) -> Vec<Gr> {
 /// `u'` (prover and left roles) and `v'` (prover and right roles), as
 /// `role` knows them.
 pub(crate) fn fold(
-    gates: &[RingGates],
+    gates: &[Part<'_>],
     weights: &[Vec<u64>],
     l: usize,
     r: u64,
@@ -356,7 +465,7 @@ pub(crate) fn fold(
 }
 
 struct Fold<'a> {
-    gates: &'a [RingGates],
+    gates: &'a [Part<'a>],
     weights: &'a [Vec<u64>],
     l: usize,
     r: u64,
@@ -373,7 +482,7 @@ impl WordTask for Fold<'_> {
 
 #[inline(always)]
 fn fold_with(
-    gates: &[RingGates],
+    gates: &[Part<'_>],
     weights: &[Vec<u64>],
     l: usize,
     r: u64,
@@ -386,52 +495,33 @@ fn fold_with(
     let mut out_v = Vec::with_capacity(if want_v { len } else { 0 });
     for (g, w) in gates.iter().zip(weights) {
         let m = g.terms();
-        let n = g.gates();
+        let n = g.len();
         let mut cur = Cursor::new(g);
         let mut sb = Superblock::new(l, m);
-        let block = D * m;
-        // The superblock's terms transposed, position and term major: the
-        // l values one output entry combines lie together.
-        let mut tu = vec![0u64; if want_u { l * block } else { 0 }];
-        let mut tv = vec![0u64; if want_v { l * block } else { 0 }];
         for (s, e) in w.chunks(l).enumerate() {
-            cur.fill(role, l * D, &mut sb.u, &mut sb.v);
+            // Position and term major: the l values one entry combines lie
+            // together.
+            cur.fill(role, l * D, Some(l), &mut sb.u, &mut sb.v);
             let used = D.min(n - s * l * D);
-            for (src, dst, want) in [(&sb.u, &mut tu, want_u), (&sb.v, &mut tv, want_v)] {
-                if want {
-                    for i in 0..l {
-                        for (k, &x) in src[i * block..(i + 1) * block].iter().enumerate() {
-                            dst[k * l + i] = x;
-                        }
-                    }
-                }
-            }
             // G_i = r^i E_i: one ring element per block of the superblock.
             let gs: Vec<Gr> = (0..l)
                 .map(|i| e.get(i).map_or(gr::ZERO, |&ei| gr::mask_mul(ei, &rp[i])))
                 .collect();
-            for pos in 0..used {
-                for t in 0..m {
-                    let k = pos * m + t;
-                    if want_u {
-                        let mut acc = gr::ZERO;
-                        for (gi, &x) in gs.iter().zip(&tu[k * l..(k + 1) * l]) {
-                            for (a, c) in acc.iter_mut().zip(gi) {
-                                *a = a.wrapping_add(c.wrapping_mul(x));
-                            }
-                        }
-                        out_u.push(gr::shift(&acc, pos));
-                    }
-                    if want_v {
-                        let mut acc = gr::ZERO;
-                        for (ri, &y) in rp.iter().rev().zip(&tv[k * l..(k + 1) * l]) {
-                            for (a, c) in acc.iter_mut().zip(ri) {
-                                *a = a.wrapping_add(c.wrapping_mul(y));
-                            }
-                        }
-                        out_v.push(acc);
-                    }
+            let count = used * m;
+            if want_u {
+                let at = out_u.len();
+                out_u.resize(at + count, gr::ZERO);
+                combine(&gs, &sb.u[..count * l], &mut out_u[at..]);
+                // u'_(pos, t) carries X^pos.
+                for (k, o) in out_u[at..].iter_mut().enumerate() {
+                    *o = gr::shift(o, k / m);
                 }
+            }
+            if want_v {
+                let at = out_v.len();
+                out_v.resize(at + count, gr::ZERO);
+                let rev: Vec<Gr> = rp.iter().rev().copied().collect();
+                combine(&rev, &sb.v[..count * l], &mut out_v[at..]);
             }
         }
     }
@@ -470,24 +560,91 @@ mod tests {
         })
     }
 
+    #[test]
+    fn combinations_agree_with_and_without_vector_instructions() {
+        let mut p = Prg::new([4; 16]);
+        let g: Vec<Gr> = (0..6).map(|_| gr::uniform(&mut p)).collect();
+        let x = p.words(6 * 9);
+        let (mut a, mut b) = (vec![gr::ZERO; 9], vec![gr::ZERO; 9]);
+        combine(&g, &x, &mut a);
+        combine_portable(&g, &x, &mut b);
+        assert!(a == b);
+        // And both are the ring's own arithmetic.
+        for (k, o) in a.iter().enumerate() {
+            let mut want = gr::ZERO;
+            for (i, gi) in g.iter().enumerate() {
+                let mut s = gr::ZERO;
+                s[0] = x[k * 6 + i];
+                want = gr::add(&want, &gr::mul(gi, &s));
+            }
+            assert!(*o == want);
+        }
+    }
+
     /// The prover's view used for every role: the test checks the
     /// algebra of the round, not who knows what.
     #[test]
     fn first_round_keeps_honest_claims_and_breaks_false_ones() {
         for n in [1usize, 49, 50, 800, 1700] {
-            let gates = vec![products(n, 1, 0), products(n / 2 + 1, 2, 32)];
-            let l = fold_factor(&gates);
-            let w = weights(&gates, &mut Prg::new([9; 16]));
-            let c = gr::add(&claim(&gates, &w, true), &claim(&gates, &w, false));
-            let h = coefficients(&gates, &w, l);
-            let r = gr::challenge_mask(&mut Prg::new([n as u8; 16]));
-            let (u, v) = fold(&gates, &w, l, r, Role::Prover);
-            assert_eq!(u.len(), output_len(&gates, l));
-            let want = laurent_claim::<Ring>(&h, &c, &gr::from_mask(r), l);
-            assert_eq!(Ring::dot(&u, &v), want, "n = {n}");
-            let mut bad = c;
-            bad[3] = bad[3].wrapping_add(1);
-            assert_ne!(laurent_claim::<Ring>(&h, &bad, &gr::from_mask(r), l), want);
+            let all = vec![products(n, 1, 0), products(n / 2 + 1, 2, 32)];
+            // The whole ledger, and the first kind cut in two.
+            let whole = parts(&all).concat();
+            let cut = vec![
+                Part {
+                    gates: &all[0],
+                    from: n / 3,
+                    to: n,
+                },
+                whole[1],
+            ];
+            for gates in [whole, cut] {
+                keeps_claims(&gates, n as u8);
+            }
+        }
+    }
+
+    /// For honest gates the first round's vectors have the inner product
+    /// `h(r)` whose middle coefficient is the claim; another claim gives
+    /// another `h(r)`.
+    fn keeps_claims(gates: &[Part<'_>], seed: u8) {
+        let l = fold_factor(gates);
+        let w = weights(gates, &mut Prg::new([9; 16]));
+        let c = gr::add(&claim(gates, &w, true), &claim(gates, &w, false));
+        let h = coefficients(gates, &w, l);
+        let r = gr::challenge_mask(&mut Prg::new([seed; 16]));
+        let (u, v) = fold(gates, &w, l, r, Role::Prover);
+        assert_eq!(u.len(), output_len(gates, l));
+        let want = laurent_claim::<Ring>(&h, &c, &gr::from_mask(r), l);
+        assert_eq!(Ring::dot(&u, &v), want, "seed {seed}");
+        let mut bad = c;
+        bad[3] = bad[3].wrapping_add(1);
+        assert_ne!(laurent_claim::<Ring>(&h, &bad, &gr::from_mask(r), l), want);
+    }
+
+    #[test]
+    fn large_ledgers_are_cut_into_parts_that_cover_every_gate_once() {
+        let all = vec![products(3 * ENTRIES, 1, 0), products(ENTRIES * 40, 2, 32)];
+        let cut = parts(&all);
+        assert!(cut.len() > 1);
+        for (k, g) in all.iter().enumerate() {
+            let mut covered: Vec<(usize, usize)> = cut
+                .iter()
+                .flatten()
+                .filter(|p| std::ptr::eq(p.gates, g))
+                .map(|p| (p.from, p.to))
+                .collect();
+            covered.sort();
+            assert_eq!(covered.first().map(|c| c.0), Some(0), "kind {k}");
+            assert_eq!(covered.last().map(|c| c.1), Some(g.gates()), "kind {k}");
+            assert!(covered.windows(2).all(|w| w[0].1 == w[1].0), "kind {k}");
+        }
+        for part in &cut {
+            let l = fold_factor(part);
+            assert!(
+                output_len(part, l) <= ENTRIES,
+                "{} entries",
+                output_len(part, l)
+            );
         }
     }
 }
