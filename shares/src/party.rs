@@ -36,8 +36,8 @@ pub struct Party<T: Transport> {
     opened: Vec<Opening>,
     opened_values: Option<Vec<Vec<u64>>>,
     security: Security,
-    /// Abort mode: the multiplication-type messages since the last
-    /// verification.
+    /// Abort mode: the multiplication-type and permutation-step messages
+    /// since the last verification.
     ledger: Ledger,
     #[cfg(feature = "planted-leaks")]
     leak: Option<Leak>,
@@ -163,9 +163,10 @@ impl<T: Transport> Party<T> {
     /// All three parties must call it at the same point.
     ///
     /// A failed proof is [`Error::Cheating`] with check `"mul"` (ring
-    /// products, the sort's positions) or `"and"` and the party whose
-    /// messages it covered as `peer` (see [`crate::verify`] for what that
-    /// does and does not prove about the peer).
+    /// products, the sort's positions), `"and"` or `"shuffle"` (a message
+    /// of a permutation step) and the party whose messages it covered as
+    /// `peer` (see [`crate::verify`] for what that does and does not prove
+    /// about the peer).
     pub fn verify(&mut self) -> Result<()> {
         if self.ledger.is_empty() {
             return Ok(());

@@ -20,15 +20,15 @@
 //! their low bytes matter; all columns of one call share the three rounds.
 //! Undoing runs the pairs in reverse order with inverse permutations.
 //!
-//! Under [`Security::Abort`] every call is checked: the rows carry MACs
-//! under keys opened only after the last hop (`shuffle/verify.rs`).
+//! Under [`Security::Abort`] the three permutations are applied as three
+//! proven steps instead (`shuffle/proven.rs`): one round each, `2 m n`
+//! elements per step (`6 m n` in all), every message proven at the next
+//! verification.
 
-mod verify;
-
-pub use verify::SOUNDNESS_BITS;
-pub(crate) use verify::{Macs, columns, cut};
+mod proven;
 
 use crate::share::ArithShares;
+use std::sync::Arc;
 
 /// One column of a mixed shuffle: this party's components, whether the
 /// column is XOR-shared (else additive), and how many low bytes of each
@@ -47,7 +47,7 @@ use crate::{Error, Party, PartyId, Result, Security};
 /// of the two pairs it belongs to. Opaque `Debug`.
 pub struct Shuffle {
     n: usize,
-    perms: [Option<Vec<u32>>; 3],
+    perms: [Option<Arc<[u32]>>; 3],
 }
 
 impl std::fmt::Debug for Shuffle {
@@ -65,10 +65,10 @@ impl Shuffle {
     /// its permutation from its key).
     pub fn random<T: Transport>(party: &mut Party<T>, n: usize) -> Shuffle {
         let me = party.id();
-        let mut perms: [Option<Vec<u32>>; 3] = [None, None, None];
+        let mut perms: [Option<Arc<[u32]>>; 3] = [None, None, None];
         // Pair me (with my successor) and pair me-1 (with my predecessor).
-        perms[me.index()] = Some(party.prg_with(me.next()).permutation(n));
-        perms[me.prev().index()] = Some(party.prg_with(me.prev()).permutation(n));
+        perms[me.index()] = Some(party.prg_with(me.next()).permutation(n).into());
+        perms[me.prev().index()] = Some(party.prg_with(me.prev()).permutation(n).into());
         #[cfg(feature = "planted-leaks")]
         if party.leaks(crate::leak::Leak::ShuffleSkipsPair) {
             // Pair (1, 2) still draws its permutation (streams stay in
@@ -133,45 +133,59 @@ impl Shuffle {
     /// kinds: arithmetic ones mod `2^(8 bytes)` and XOR-shared words of
     /// which only the low `bytes` bytes matter. All columns travel in the
     /// same three rounds. Returns every column's `(own, next)`. Under
-    /// [`Security::Abort`], checked (`shuffle/verify.rs`).
+    /// [`Security::Abort`], as three proven steps (`shuffle/proven.rs`).
     pub(crate) fn run<T: Transport>(
         &self,
         party: &mut Party<T>,
         cols: &[Column<'_>],
         inverse: bool,
     ) -> Result<Vec<(Vec<u64>, Vec<u64>)>> {
-        if party.security() == Security::Abort {
-            return verify::run(self, party, cols, inverse);
+        self.check_columns(cols)?;
+        let order = if inverse { [2, 1, 0] } else { [0, 1, 2] };
+        if self.n == 0 || cols.is_empty() {
+            return Ok(cols
+                .iter()
+                .map(|c| (c.own.to_vec(), c.next.to_vec()))
+                .collect());
         }
-        self.run_plain(party, cols, inverse)
+        if party.security() == Security::Abort {
+            return proven::run(self, party, cols, order, inverse);
+        }
+        self.run_order(party, cols, order, inverse)
     }
 
-    /// [`Shuffle::run`] without a check, whatever the security level: for
-    /// callers that check what they move themselves ([`verify::Macs`]).
-    pub(crate) fn run_plain<T: Transport>(
-        &self,
-        party: &mut Party<T>,
-        cols: &[Column<'_>],
-        inverse: bool,
-    ) -> Result<Vec<(Vec<u64>, Vec<u64>)>> {
-        let order = if inverse { [2, 1, 0] } else { [0, 1, 2] };
-        self.run_order(party, cols, order, inverse)
+    fn check_columns(&self, cols: &[Column<'_>]) -> Result<()> {
+        for c in cols {
+            if c.own.len() != self.n || c.next.len() != self.n {
+                return Err(Error::LengthMismatch {
+                    what: "shuffle column",
+                    left: self.n,
+                    right: c.own.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The permutation of pair `p`, which this party must belong to.
+    fn perm(&self, p: usize) -> &Arc<[u32]> {
+        self.perms[p]
+            .as_ref()
+            .expect("a pair member holds the pair's permutation")
     }
 
     /// Permutes every column of `v` into `out` (same length), by the pair
     /// `p`'s permutation or its inverse.
     fn permute_into(&self, p: usize, v: &[u64], out: &mut [u64], inverse: bool) {
-        let perm = self.perms[p]
-            .as_ref()
-            .expect("a pair member holds the pair's permutation");
+        let perm = self.perm(p);
         let n = self.n;
         for (src, dst) in v.chunks(n).zip(out.chunks_mut(n)) {
             if inverse {
-                for (d, &t) in dst.iter_mut().zip(perm) {
+                for (d, &t) in dst.iter_mut().zip(perm.iter()) {
                     *d = src[t as usize];
                 }
             } else {
-                for (&s, &t) in src.iter().zip(perm) {
+                for (&s, &t) in src.iter().zip(perm.iter()) {
                     dst[t as usize] = s;
                 }
             }
@@ -185,21 +199,6 @@ impl Shuffle {
         order: [usize; 3],
         inverse: bool,
     ) -> Result<Vec<(Vec<u64>, Vec<u64>)>> {
-        for c in cols {
-            if c.own.len() != self.n || c.next.len() != self.n {
-                return Err(Error::LengthMismatch {
-                    what: "shuffle column",
-                    left: self.n,
-                    right: c.own.len(),
-                });
-            }
-        }
-        if self.n == 0 || cols.is_empty() {
-            return Ok(cols
-                .iter()
-                .map(|c| (c.own.to_vec(), c.next.to_vec()))
-                .collect());
-        }
         let n = self.n;
         let kinds: Vec<(bool, usize)> = cols.iter().map(|c| (c.xor, c.bytes)).collect();
         // Adds (or XORs) `b` into `a`, column by column; `sub` subtracts.

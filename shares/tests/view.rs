@@ -31,8 +31,8 @@
 //! injection, the comparisons with shares and with public constants,
 //! equality, selection, the shuffle, the sort with the application and
 //! undoing of its permutation on other columns, and the openings; and in
-//! abort mode multiplication, AND and the comparison with their proofs and
-//! a checked opening) and each
+//! abort mode multiplication, AND, the comparison and the shuffle with
+//! their proofs and a checked opening) and each
 //! party `P`, the protocol runs [`RUNS`] times on secret A and [`RUNS`] times
 //! on secret B, with the outputs checked in every run. The view is cut into
 //! 64-bit words: every word of every message received and of every opened
@@ -45,6 +45,12 @@
 //!   message must carry a fresh mask from `K_{P+2}`, the key `P` lacks;
 //! - *same distribution*: every bit, openings included, must be set about
 //!   as often under secret A as under secret B.
+//!
+//! The messages of the proofs of abort mode (`Tag::VERIFY`) count as
+//! messages, one word at a time (their masks are drawn word by word); those
+//! from the predecessor carry the challenges of the party's own proofs,
+//! public coins that need not fill a word, and are held to the same
+//! distribution only.
 //!
 //! A bit fails when its z-score exceeds [`Z_LIMIT`]. A bit that repeats, or
 //! that the secret decides, scores `sqrt(2 RUNS)` = 14.1; over the up to four
@@ -130,6 +136,7 @@ impl Transport for Recording {
 /// What varies in party P's view from run to run: the messages it
 /// receives and the values opened to it (its keys and shares are fixed).
 struct View {
+    me: PartyId,
     msgs: Vec<Msg>,
     opened: Vec<Vec<u64>>,
 }
@@ -325,7 +332,8 @@ fn observe(case: &Case, target: usize, s: usize, leak: Option<Leak>) -> Vec<View
                         let opened = p.opened_values().to_vec();
                         t = p.into_transport();
                         let msgs = std::mem::take(&mut t.log);
-                        out.push((o, View { msgs, opened }));
+                        let me = PartyId::ALL[i];
+                        out.push((o, View { me, msgs, opened }));
                     }
                     out
                 })
@@ -390,6 +398,8 @@ enum Feature {
 struct Layout {
     /// Number of message words (the first features).
     msg_words: usize,
+    /// The message words that are combined in pairs.
+    paired: Vec<usize>,
     features: Vec<(Feature, bool, u64)>,
     /// Senders, tags and lengths of the messages and lengths of the
     /// openings: the same in every run.
@@ -398,6 +408,20 @@ struct Layout {
 
 fn is_opening(m: &Msg) -> bool {
     m.tag == Tag::OPEN || m.tag == Tag::OPEN_TO
+}
+
+/// A message of a proof (abort mode). Those from the predecessor carry the
+/// challenges of the proofs this party makes: public coins, drawn from a
+/// set that need not fill the word (a ring challenge has coefficients 0
+/// and 1), so they are held to the same distribution only. Proof words are
+/// not combined in pairs: every one carries its own mask or coin, and the
+/// pairs of a few thousand words would not fit the test.
+fn is_proof(m: &Msg) -> bool {
+    m.tag == Tag::VERIFY
+}
+
+fn is_coin(m: &Msg, me: PartyId) -> bool {
+    is_proof(m) && m.from == me.prev()
 }
 
 fn shape_of(v: &View) -> Vec<(PartyId, Tag, usize)> {
@@ -412,6 +436,7 @@ fn shape_of(v: &View) -> Vec<(PartyId, Tag, usize)> {
 
 fn layout(v: &View) -> Layout {
     let mut msg_words = Vec::new();
+    let mut paired = Vec::new();
     for (i, m) in v.msgs.iter().enumerate() {
         for (w, chunk) in m.bytes.chunks(8).enumerate() {
             let valid = if chunk.len() == 8 {
@@ -419,7 +444,11 @@ fn layout(v: &View) -> Layout {
             } else {
                 (1u64 << (8 * chunk.len())) - 1
             };
-            msg_words.push((Word::Msg(i, w), !is_opening(m), valid));
+            if !is_proof(m) {
+                paired.push(msg_words.len());
+            }
+            let fresh = !is_opening(m) && !is_coin(m, v.me);
+            msg_words.push((Word::Msg(i, w), fresh, valid));
         }
     }
     let mut features: Vec<(Feature, bool, u64)> = msg_words
@@ -429,14 +458,17 @@ fn layout(v: &View) -> Layout {
     for (k, o) in v.opened.iter().enumerate() {
         features.extend((0..o.len()).map(|w| (Feature::One(Word::Opened(k, w)), false, u64::MAX)));
     }
-    for (i, &(a, fa, va)) in msg_words.iter().enumerate() {
-        for &(b, fb, vb) in &msg_words[i + 1..] {
-            features.push((Feature::Xor(a, b), fa && fb, va & vb));
-            features.push((Feature::Diff(a, b), fa && fb, va & vb));
+    for (i, &a) in paired.iter().enumerate() {
+        let (wa, fa, va) = msg_words[a];
+        for &b in &paired[i + 1..] {
+            let (wb, fb, vb) = msg_words[b];
+            features.push((Feature::Xor(wa, wb), fa && fb, va & vb));
+            features.push((Feature::Diff(wa, wb), fa && fb, va & vb));
         }
     }
     Layout {
         msg_words: msg_words.len(),
+        paired,
         features,
         shape: shape_of(v),
     }
@@ -459,10 +491,10 @@ fn feature_values(v: &View, layout: &Layout, out: &mut Vec<u64>) {
     assert_eq!(words.len(), layout.msg_words);
     out.extend_from_slice(&words);
     out.extend(v.opened.iter().flatten());
-    for (i, &a) in words.iter().enumerate() {
-        for &b in &words[i + 1..] {
-            out.push(a ^ b);
-            out.push(a.wrapping_sub(b));
+    for (i, &a) in layout.paired.iter().enumerate() {
+        for &b in &layout.paired[i + 1..] {
+            out.push(words[a] ^ words[b]);
+            out.push(words[a].wrapping_sub(words[b]));
         }
     }
 }
@@ -939,6 +971,37 @@ fn view_of_shuffle_and_opening_the_shuffled_column() {
             let y = sh.apply(p, &[h[0].a()]).unwrap().pop().unwrap();
             let mut opened = p.open_arith("view test: shuffled column", &y).unwrap();
             let back = sh.unapply(p, &[&y]).unwrap().pop().unwrap();
+            opened.sort();
+            vec![Out::Public(opened), Out::Arith(back)]
+        },
+        check: |s, r| {
+            let mut sorted = arith(&s[0]).to_vec();
+            sorted.sort();
+            assert_eq!(r[0], sorted);
+            assert_eq!(r[1], arith(&s[0]));
+        },
+        leaks: &[Leak::ShuffleSkipsPair],
+    });
+}
+
+#[test]
+fn view_of_the_shuffle_in_abort_mode_with_its_proofs() {
+    // The same under abort: three proven steps each way, their messages
+    // proven before the opening and at the end. The proofs' messages are in
+    // the view too.
+    check(Case {
+        name: "shuffle, abort",
+        secrets: [
+            vec![Col::Arith(vec![1, 2, 3, 4, 5])],
+            vec![Col::Arith(vec![5, 4, 3, 2, 1])],
+        ],
+        run: |p, h| {
+            p.set_security(Security::Abort);
+            let sh = Shuffle::random(p, 5);
+            let y = sh.apply(p, &[h[0].a()]).unwrap().pop().unwrap();
+            let mut opened = p.open_arith("view test: shuffled column", &y).unwrap();
+            let back = sh.unapply(p, &[&y]).unwrap().pop().unwrap();
+            p.verify().unwrap();
             opened.sort();
             vec![Out::Public(opened), Out::Arith(back)]
         },

@@ -1,5 +1,5 @@
 //! The sort under [`Security::Abort`](crate::Security): the same radix sort
-//! with no message outside a multiplication, a checked shuffle or an
+//! with no message outside a multiplication, a proven shuffle step or an
 //! opening.
 //!
 //! - The key bits come from the carry-save A2B; each digit's one-hot vector
@@ -9,38 +9,29 @@
 //!   monomials, in this digit's order, and travel through its shuffle: only
 //!   the first digit pays rounds for its own injection. Above, where traffic
 //!   counts more than rounds, each digit injects its bits after the
-//!   opening. (On 39,328 elements and 24-bit keys, injecting ahead takes 71
-//!   rounds and 5.0 times the semi-honest bytes, injecting after the
-//!   opening 81 rounds and 3.7 times.)
-//! - The key words and the original indices carry MACs made once, under
-//!   keys opened only before the sorted indices are ([`Macs`]): an error in
-//!   them changes nothing that is opened before that check (the positions
-//!   computed from the key words are a permutation whatever the words, and
-//!   are opened under a fresh shuffle), so one check at the end covers every
-//!   shuffle they went through. The key words are not shifted: they keep
-//!   the bits the MAC covers.
-//! - The positions, and the injected bits travelling with them, are new in
-//!   every digit: they get fresh MACs, checked before the positions are
-//!   opened.
+//!   opening.
+//! - Every shuffle is three proven steps ([`crate::shuffle`]); the opening
+//!   of each digit's positions proves them first, with every product and
+//!   positions message since the previous opening, so nothing a deviation
+//!   changed is ever opened. Columns travel in the bytes that matter: the
+//!   positions and the indices in the index bytes, the injected bits in
+//!   four (the narrow products they go into work mod `2^32`), the key words
+//!   (shifted past the sorted digits) in the bytes of the key bits left.
 //!
 //! Per digit, in message hops: the monomials (two for digits of three or
-//! four bits), the positions (one), their MAC (one), the shuffle (three),
-//! its check (two) and the opening (one); once: the XOR MAC of the key
-//! words (one; the indices, public then, need none), the first injection
-//! (two) and, at the end, the shuffle of the sorted indices (three), the
-//! check of the lasting MACs (four) and the opening. For 4,096 elements and
-//! 24-bit keys that is 71 rounds as `Stats::rounds` counts them (34 for the
-//! semi-honest sort) and five times the bytes.
+//! four bits), the positions (one), the shuffle (three) and the opening
+//! with its verification; once: the first injection (two) and, after the
+//! last digit, the two shuffles and openings of [`super::finish_sort`].
 
 use super::{
-    INDEX_LABEL, ROUND_LABEL, SortPermutation, WIDE_DIGITS_UP_TO, index_bytes, scatter_words,
+    ROUND_LABEL, SortPermutation, WIDE_DIGITS_UP_TO, finish_sort, index_bytes, scatter_words,
     to_perm,
 };
 use crate::bits::from_planes;
 use crate::convert::{Injection, a2b, products};
 use crate::onehot::{self, Monomials};
 use crate::share::{ArithShares, BitShares};
-use crate::shuffle::{Column, Macs, Shuffle, columns, cut};
+use crate::shuffle::{Column, Shuffle};
 use crate::transport::Transport;
 use crate::{Party, Result};
 
@@ -111,7 +102,6 @@ fn sorting_permutation_injecting<T: Transport>(
     let me = party.id();
     let security = party.security();
     let b = index_bytes(n);
-    let key_bytes = key_bits.div_ceil(8);
     let bits = a2b(party, key, key_bits)?;
     // One XOR-shared word per element holding its key bits.
     let words = |sel: &dyn Fn(&BitShares) -> &[u64]| -> Vec<u64> {
@@ -122,25 +112,21 @@ fn sorting_permutation_injecting<T: Transport>(
     drop(bits);
     let iota: Vec<u64> = (0..n as u64).collect();
     let mut idx = ArithShares::public(me, &iota).into_components();
-    // The lasting MACs: key words and original indices (public so far).
-    let mut lasting = Macs::new_with_public(
-        party,
-        &[column(&keys, true, key_bytes), column(&idx, false, b)],
-        &[None, Some(&iota)],
-    )?;
+    // The key bits below `shift` have been sorted on and shifted out.
+    let mut shift = 0;
     let mut injected = Vec::new();
     for (t, &(lo, width)) in digits.iter().enumerate() {
         for pass in lo + 1..=lo + width {
             on_pass(pass, key_bits);
         }
         if t == 0 || !ahead {
-            injected = inject(party, &keys, lo, width)?;
+            injected = inject(party, &keys, lo - shift, width)?;
         }
         // This digit's monomials, and the next digit's injection riding
         // along in the same rounds.
         let next = digits.get(t + 1).filter(|_| ahead);
         let mut next_injection = next.map(|&(lo, width)| {
-            let bits = onehot::digit_bits(&keys.0, &keys.1, lo, width);
+            let bits = onehot::digit_bits(&keys.0, &keys.1, lo - shift, width);
             Injection::new(me.index(), &bits.iter().collect::<Vec<_>>())
         });
         let mut next_injected = None;
@@ -165,43 +151,41 @@ fn sorting_permutation_injecting<T: Transport>(
         let e = m.one_hot();
         let rho = onehot::positions(party, &e, b)?;
         drop(e);
-        // The positions and the next digit's bits, cut to the bytes that
-        // matter (only mod 2^(8 b) do they count), under fresh MACs.
-        let mut fresh_cols = vec![column(&rho, false, b)];
+        if t + 1 == digits.len() {
+            return finish_sort(party, n, b, rho, idx);
+        }
+        // Shift the sorted digit out of the key words (XOR sharing commutes
+        // with shifts), then move everything into this digit's order: the
+        // positions, the next digit's bits (mod 2^32, as the products they
+        // go into), the key words and the indices.
+        // The bits above those left are cut: a narrow message leaves the two
+        // holders of a component disagreeing above its bytes, and shifting
+        // would bring that into the bytes the next shuffle proves.
+        shift = lo + width;
+        let left = u64::MAX >> (64 - (key_bits - shift));
+        for w in keys.0.iter_mut().chain(keys.1.iter_mut()) {
+            *w = (*w >> width) & left;
+        }
+        let key_bytes = (key_bits - shift).div_ceil(8);
         let next_bits: Vec<(Vec<u64>, Vec<u64>)> = next_injected
             .unwrap_or_default()
             .into_iter()
             .map(ArithShares::into_components)
             .collect();
-        fresh_cols.extend(next_bits.iter().map(|x| column(x, false, b)));
-        let fresh_held = cut(&fresh_cols);
-        let fresh_cols = columns(&fresh_cols, &fresh_held);
-        let mut fresh = Macs::new(party, &fresh_cols)?;
-        // One shuffle moves everything; arithmetic columns whole.
         let sh = Shuffle::random(party, n);
-        let mut moved: Vec<Column<'_>> = fresh_cols
-            .iter()
-            .map(|c| Column { bytes: 8, ..*c })
-            .collect();
-        moved.push(column(&keys, true, key_bytes));
-        moved.push(column(&idx, false, 8));
-        moved.extend(fresh.tag_columns());
-        moved.extend(lasting.tag_columns());
-        let mut out = sh.run_plain(party, &moved, false)?;
-        drop(moved);
-        let lasting_tags = out.split_off(fresh_cols.len() + 2 + fresh.tag_columns().len());
-        fresh.moved(out.split_off(fresh_cols.len() + 2));
+        let mut cols = vec![column(&rho, false, b)];
+        cols.extend(next_bits.iter().map(|x| column(x, false, 4)));
+        cols.push(column(&keys, true, key_bytes));
+        cols.push(column(&idx, false, b));
+        let mut out = sh.run(party, &cols, false)?;
+        drop(cols);
         idx = out.pop().expect("indices");
         keys = out.pop().expect("key words");
-        fresh.check(party, &columns(&fresh_cols, &out))?;
-        drop(fresh_cols);
-        drop(fresh_held);
         let rho = out.remove(0);
         let opened = party.open_packed(ROUND_LABEL, &rho.0, &rho.1, b)?;
         let opened = to_perm(security, ROUND_LABEL, &opened)?;
         keys = scatter(&keys, &opened);
         idx = scatter(&idx, &opened);
-        lasting.moved(lasting_tags.iter().map(|t| scatter(t, &opened)).collect());
         injected = out
             .iter()
             .map(|x| {
@@ -210,24 +194,7 @@ fn sorting_permutation_injecting<T: Transport>(
             })
             .collect();
     }
-    // The original indices in sorted order, under one more fresh shuffle;
-    // the lasting MACs checked before they are opened.
-    let shuffle = Shuffle::random(party, n);
-    let mut moved = vec![column(&idx, false, 8), column(&keys, true, key_bytes)];
-    moved.extend(lasting.tag_columns());
-    let mut out = shuffle.run_plain(party, &moved, false)?;
-    drop(moved);
-    lasting.moved(out.split_off(2));
-    lasting.check(
-        party,
-        &[column(&out[1], true, key_bytes), column(&out[0], false, b)],
-    )?;
-    let opened = to_perm(
-        security,
-        INDEX_LABEL,
-        &party.open_packed(INDEX_LABEL, &out[0].0, &out[0].1, b)?,
-    )?;
-    Ok(SortPermutation { shuffle, opened })
+    unreachable!("the last digit returns")
 }
 
 #[cfg(all(test, feature = "test-keys"))]

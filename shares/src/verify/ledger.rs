@@ -1,5 +1,6 @@
 //! What a party keeps, in abort mode, of every multiplication-type message
-//! until the next verification: for each gate, what it needs as the prover
+//! (and of every message of a permutation step) until the next
+//! verification: for each gate, what it needs as the prover
 //! of its own message, as the left verifier of its successor's and as the
 //! right verifier of its predecessor's.
 //!
@@ -13,6 +14,13 @@
 //! `b`). So party `i` keeps its four components of the inputs, the `A` of
 //! prover `i+1` (`left_claim`) and the `B` of prover `i-1`
 //! (`right_claim`). Over `GF(2)` signs vanish.
+//!
+//! A message of a permutation step ([`Moved`]) has one prover and two
+//! verifiers: each party keeps the one part it plays. The ledger keeps the
+//! messages and the stretches of gates between them in order ([`Kept`]).
+
+use super::ring::Role;
+use std::sync::Arc;
 
 /// AND gates, 64 to a word.
 #[derive(Default)]
@@ -178,17 +186,21 @@ impl Part<'_> {
     }
 }
 
-/// Everything kept since the last verification.
+/// Everything kept since the last verification: the gates since the last
+/// permutation step (`bits`, `ring`) and, before them, the earlier stretches
+/// of gates and the permutation steps' messages in order.
 #[derive(Default)]
 pub(crate) struct Ledger {
     pub(crate) bits: Bits,
     pub(crate) ring: Vec<RingGates>,
+    earlier: Vec<Epoch>,
 }
 
 impl Ledger {
     /// Forgets every kept message, keeping the memory of the products and
     /// AND gates for the next ones.
     pub(crate) fn clear(&mut self) {
+        self.earlier.clear();
         let b = &mut self.bits;
         for v in [
             &mut b.x_own,
@@ -220,12 +232,60 @@ impl Ledger {
 
     /// True if nothing is kept.
     pub(crate) fn is_empty(&self) -> bool {
-        self.bits.x_own.is_empty() && self.ring.iter().all(|g| g.gates() == 0)
+        self.earlier.is_empty()
+            && self.bits.x_own.is_empty()
+            && self.ring.iter().all(|g| g.gates() == 0)
     }
 
-    /// Words of memory kept (a `u32` counts half).
+    /// Words of memory kept (a `u32` counts half). The same at all three
+    /// parties after every protocol call (within one permutation step the
+    /// three parts differ; over a whole shuffle they balance).
     pub(crate) fn words(&self) -> usize {
-        self.bits.words() + self.ring.iter().map(RingGates::words).sum::<usize>()
+        let earlier: usize = self
+            .earlier
+            .iter()
+            .map(|e| match e {
+                Epoch::Gates(g) => g.words(),
+                Epoch::Moved(m) => m.words(),
+            })
+            .sum();
+        earlier + self.bits.words() + self.ring.iter().map(RingGates::words).sum::<usize>()
+    }
+
+    /// Keeps one message of a permutation step; the gates kept so far form
+    /// a stretch of their own, proven apart.
+    pub(crate) fn keep_moved(&mut self, m: Moved) {
+        self.close_gates();
+        self.earlier.push(Epoch::Moved(m));
+    }
+
+    fn close_gates(&mut self) {
+        let mut gates = Gates {
+            bits: std::mem::take(&mut self.bits),
+            ring: std::mem::take(&mut self.ring),
+        };
+        if !gates.is_empty() {
+            // The room reserved up to the limit goes back: a session keeps
+            // many stretches.
+            gates.shrink_to_fit();
+            self.earlier.push(Epoch::Gates(gates));
+        }
+    }
+
+    /// Everything kept, in the order of the session.
+    pub(crate) fn in_order(&self) -> Vec<Kept<'_>> {
+        let mut out: Vec<Kept<'_>> = self
+            .earlier
+            .iter()
+            .map(|e| match e {
+                Epoch::Gates(g) => Kept::Gates(&g.bits, &g.ring),
+                Epoch::Moved(m) => Kept::Moved(m),
+            })
+            .collect();
+        if !self.bits.x_own.is_empty() || self.ring.iter().any(|g| g.gates() > 0) {
+            out.push(Kept::Gates(&self.bits, &self.ring));
+        }
+        out
     }
 
     /// Keeps ring products of width `64 - shift` bits (see [`Bits::keep`]).
@@ -291,4 +351,108 @@ impl Ledger {
     pub(crate) fn keep_positions(&mut self, p: Positions) {
         self.ring.push(RingGates::Positions(p));
     }
+}
+
+/// One message of a permutation step ([`crate::shuffle`]), as one party
+/// keeps it: `m = P d - F` column by column, sent by one member of the
+/// pair that knows the permutation `P` to the other, with `d` a component
+/// the third party holds and `F` a draw the third party made too. Of its
+/// two verifiers, the receiver knows `P` (the *permutation holder*) and the
+/// third party knows `d` (the *data holder*); the claim of the proof is
+/// `<P^T theta, d> = theta . claim_receiver + theta . claim_third`, with
+/// `theta` the weights of the output rows.
+pub(crate) struct Moved {
+    /// Rows per column.
+    pub(crate) n: usize,
+    /// Of every column: XOR-shared (else additive), and the low bytes that
+    /// matter.
+    pub(crate) kinds: Vec<(bool, usize)>,
+    /// The part this party plays.
+    pub(crate) part: Role,
+    /// True if the left verifier holds the permutation (a message to the
+    /// sender's predecessor), false if the right one does.
+    pub(crate) permutation_left: bool,
+    /// The permutation and whether its inverse was applied: the prover's
+    /// and the permutation holder's.
+    pub(crate) perm: Option<(Arc<[u32]>, bool)>,
+    /// `d`, column after column: the prover's and the data holder's.
+    pub(crate) data: Vec<u64>,
+    /// This verifier's part of the claim, in output order: the receiver's
+    /// `m - P (its own part of the sum)`, the third party's `F`.
+    pub(crate) claim: Vec<u64>,
+}
+
+impl Moved {
+    /// True if this party knows the permutation of the proof.
+    pub(crate) fn holds_permutation(&self) -> bool {
+        match self.part {
+            Role::Prover => true,
+            Role::Left => self.permutation_left,
+            Role::Right => !self.permutation_left,
+        }
+    }
+
+    fn words(&self) -> usize {
+        self.data.len() + self.claim.len()
+    }
+}
+
+/// Gates of one stretch of the session between two permutation steps.
+#[derive(Default)]
+struct Gates {
+    pub(crate) bits: Bits,
+    pub(crate) ring: Vec<RingGates>,
+}
+
+impl Gates {
+    fn is_empty(&self) -> bool {
+        self.bits.x_own.is_empty() && self.ring.iter().all(|g| g.gates() == 0)
+    }
+
+    fn words(&self) -> usize {
+        self.bits.words() + self.ring.iter().map(RingGates::words).sum::<usize>()
+    }
+
+    fn shrink_to_fit(&mut self) {
+        let b = &mut self.bits;
+        for v in [
+            &mut b.x_own,
+            &mut b.x_next,
+            &mut b.y_own,
+            &mut b.y_next,
+            &mut b.left_claim,
+            &mut b.right_claim,
+        ] {
+            v.shrink_to_fit();
+        }
+        for g in &mut self.ring {
+            if let RingGates::Products(p) = g {
+                for v in [
+                    &mut p.x_own,
+                    &mut p.x_next,
+                    &mut p.y_own,
+                    &mut p.y_next,
+                    &mut p.left_claim,
+                    &mut p.right_claim,
+                ] {
+                    v.shrink_to_fit();
+                }
+            }
+        }
+    }
+}
+
+/// What a verification proves, in the order it happened: the proofs are
+/// kept apart where a message may have been computed from an earlier one,
+/// so that the first failing proof names the party that deviated first.
+enum Epoch {
+    Gates(Gates),
+    Moved(Moved),
+}
+
+/// One stretch of gates or one message of a permutation step, as the
+/// ledger holds it (see [`Ledger::in_order`]).
+pub(crate) enum Kept<'a> {
+    Gates(&'a Bits, &'a [RingGates]),
+    Moved(&'a Moved),
 }

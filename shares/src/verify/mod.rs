@@ -6,16 +6,23 @@ mod core;
 mod gf;
 mod gr;
 mod ledger;
+mod moved;
 #[cfg(test)]
 mod poly2;
+mod proof;
 mod ring;
+#[cfg(test)]
+mod tests;
 
-pub(crate) use ledger::{Ledger, Positions};
+pub(crate) use ledger::{Ledger, Moved, Positions};
+pub(crate) use ring::Role;
+
+use ledger::Kept;
+use proof::{Challenges, First, Folded, Parts, Proof, Reader, Slot};
 
 use crate::prg::Prg;
 use crate::transport::{Tag, Transport, TransportError};
 use crate::{Error, Party, PartyId, Result};
-use ring::Role;
 use sha2::{Digest, Sha256};
 
 /// Words kept in the ledger above which a party verifies at once (a
@@ -87,89 +94,30 @@ impl Streams {
     }
 }
 
-/// Reads `n` elements.
-fn read_all<A: Algebra>(b: &[u8], n: usize) -> Vec<A::E> {
-    (0..n)
-        .map(|k| A::read(&b[k * A::BYTES..(k + 1) * A::BYTES]))
-        .collect()
+/// Streams of one proof: `kind` names its algebra and first round,
+/// `index` its place in the verification.
+fn slot_streams(prev_seed: &[u8; 32], next_seed: &[u8; 32], kind: &str, index: usize) -> Streams {
+    Streams::new(prev_seed, next_seed, &format!("{kind}/{index}"))
 }
 
-/// A proof in its recursive rounds, in the three parts this party plays.
-struct Recursion<A: Algebra> {
-    prover: core::Prover<A>,
-    left: core::Left<A>,
-    right: core::Right<A>,
-    streams: Streams,
+/// The weights of one proof for each of the three parts: from the seed the
+/// prover received, and the seeds this party drew as left and as right
+/// verifier.
+fn slot_weights(weights: [&[u8; 16]; 3], kind: &str, index: usize) -> [Prg; 3] {
+    weights.map(|w| derive(&seed32(w), &format!("{kind}/weights/{index}")))
 }
 
-impl<A: Algebra> Recursion<A> {
-    fn rounds(&self) -> usize {
-        self.prover.rounds()
-    }
-}
-
-/// What a proof's first round leaves before its challenge.
-struct First<A: Algebra> {
-    /// The prover's message: coefficient shares and the pad's.
-    message: Vec<A::E>,
-    pad: core::Pad<A>,
-    left_claim: A::E,
-    right_claim: A::E,
-    /// Fold factor.
-    l: usize,
-    /// False only under the planted leak `ProofWithoutPad`.
-    padded: bool,
-}
-
-/// The three parts after the first round's challenges: `r_left` of the
-/// successor's proof, `r_right` of the predecessor's.
-#[allow(clippy::too_many_arguments)]
-fn finish_first<A: Algebra>(
-    first: First<A>,
-    left_message: &[A::E],
-    r_left: &A::E,
-    r_right: &A::E,
-    mut streams: Streams,
-    (mut pu, mut pv): (Vec<A::E>, Vec<A::E>),
-    mut lu: Vec<A::E>,
-    mut rv: Vec<A::E>,
-) -> Recursion<A> {
-    let l = first.l;
-    let k = 2 * l - 2;
-    pu.push(first.pad.u);
-    pv.push(first.pad.v);
-    // Left: its coefficient shares came in the message, then the pad's.
-    let lc = core::laurent_claim::<A>(&left_message[..k], &first.left_claim, r_left, l);
-    let lc = A::add(&lc, &left_message[k]);
-    let u_pad = A::uniform(&mut streams.left_pad);
-    lu.push(if first.padded { u_pad } else { A::zero() });
-    // Right: the same shares from the key it shares with the prover.
-    let s: Vec<A::E> = (0..k)
-        .map(|_| A::uniform(&mut streams.right_shares))
-        .collect();
-    let rc = core::laurent_claim::<A>(&s, &first.right_claim, r_right, l);
-    let (v_pad, s_pad) = core::Pad::<A>::right(&mut streams.right_shares);
-    let rc = A::add(&rc, &s_pad);
-    rv.push(if first.padded { v_pad } else { A::zero() });
-    Recursion {
-        prover: core::Prover { u: pu, v: pv },
-        left: core::Left { u: lu, c: lc },
-        right: core::Right { v: rv, c: rc },
-        streams,
-    }
-}
-
-/// The prover's first message for AND gates and what the verifiers start
-/// with.
-fn first_and(
-    l: &ledger::Bits,
-    weights: [&[u8; 16]; 3],
+/// The first round of a batch of AND gates: a Laurent fold of [`boolean::CHUNK`]
+/// bits.
+fn first_and<'a>(
+    bits: &'a ledger::Bits,
+    mut weights: [Prg; 3],
     streams: &mut Streams,
     padded: bool,
-) -> (First<gf::Gf>, [Vec<u64>; 3]) {
-    let n = l.x_own.len();
-    let alpha = weights.map(|w| derive(&seed32(w), "and/weights").words(n));
-    let h = boolean::coefficients(&boolean::Pairs::prover(l), &alpha[0]);
+) -> First<'a, gf::Gf> {
+    let n = bits.x_own.len();
+    let alpha = weights.each_mut().map(|w| w.words(n));
+    let h = boolean::coefficients(&boolean::Pairs::prover(bits), &alpha[0]);
     let mut message: Vec<u64> = h
         .iter()
         .map(|x| x ^ <gf::Gf as Algebra>::uniform(&mut streams.prover_shares))
@@ -177,28 +125,52 @@ fn first_and(
     let pad =
         core::Pad::<gf::Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
     message.push(pad.message());
-    let first = First {
-        message,
-        pad,
-        left_claim: boolean::claim(&alpha[1], &l.left_claim),
-        right_claim: boolean::claim(&alpha[2], &l.right_claim),
+    let left_claim = boolean::claim(&alpha[1], &bits.left_claim);
+    let right_claim = boolean::claim(&alpha[2], &bits.right_claim);
+    let fold = Box::new(move |r: &Challenges<gf::Gf>| {
+        let (r_prover, r_left, r_right) = (
+            r.prover.expect("all parts"),
+            r.left.expect("all parts"),
+            r.right.expect("all parts"),
+        );
+        let pairs = boolean::Pairs::prover(bits);
+        let t = boolean::Tables::new(r_prover);
+        let prover = (
+            boolean::fold_u(&alpha[0], [pairs.u0, pairs.u1], &t),
+            boolean::fold_v([pairs.v0, pairs.v1], &t),
+        );
+        let lu = boolean::fold_u(
+            &alpha[1],
+            boolean::left_u(bits),
+            &boolean::Tables::new(r_left),
+        );
+        let rv = boolean::fold_v(boolean::right_v(bits), &boolean::Tables::new(r_right));
+        Folded {
+            prover: Some(prover),
+            left: Some(lu),
+            right: Some(rv),
+        }
+    });
+    First {
         l: boolean::CHUNK,
+        message: Some((message, pad)),
+        left_claim: Some(left_claim),
+        right_claim: Some(right_claim),
+        fold,
         padded,
-    };
-    (first, alpha)
+    }
 }
 
-/// The prover's first message for ring gates and what the verifiers start
-/// with.
-fn first_ring(
-    g: &[ledger::Part<'_>],
-    weights: [&[u8; 16]; 3],
+/// The first round of one part of a stretch's ring gates ([`ring`]).
+fn first_ring<'a>(
+    gates: Vec<ledger::Part<'a>>,
+    mut weights: [Prg; 3],
     streams: &mut Streams,
     padded: bool,
-) -> (First<gr::Ring>, [Vec<Vec<u64>>; 3]) {
-    let w = weights.map(|w| ring::weights(g, &mut derive(&seed32(w), "mul/weights")));
-    let l = ring::fold_factor(g);
-    let h = ring::coefficients(g, &w[0], l);
+) -> First<'a, gr::Ring> {
+    let w = weights.each_mut().map(|w| ring::weights(&gates, w));
+    let l = ring::fold_factor(&gates);
+    let h = ring::coefficients(&gates, &w[0], l);
     let mut message: Vec<gr::Gr> = h
         .iter()
         .map(|x| gr::sub(x, &gr::uniform(&mut streams.prover_shares)))
@@ -206,15 +178,31 @@ fn first_ring(
     let pad =
         core::Pad::<gr::Ring>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
     message.push(pad.message());
-    let first = First {
-        message,
-        pad,
-        left_claim: ring::claim(g, &w[1], true),
-        right_claim: ring::claim(g, &w[2], false),
+    let left_claim = ring::claim(&gates, &w[1], true);
+    let right_claim = ring::claim(&gates, &w[2], false);
+    let fold = Box::new(move |r: &Challenges<gr::Ring>| {
+        let mask = |r: &Option<gr::Gr>| {
+            r.as_ref()
+                .and_then(gr::to_mask)
+                .expect("challenges have coefficients 0 and 1")
+        };
+        let prover = ring::fold(&gates, &w[0], l, mask(&r.prover), Role::Prover);
+        let (lu, _) = ring::fold(&gates, &w[1], l, mask(&r.left), Role::Left);
+        let (_, rv) = ring::fold(&gates, &w[2], l, mask(&r.right), Role::Right);
+        Folded {
+            prover: Some(prover),
+            left: Some(lu),
+            right: Some(rv),
+        }
+    });
+    First {
         l,
+        message: Some((message, pad)),
+        left_claim: Some(left_claim),
+        right_claim: Some(right_claim),
+        fold,
         padded,
-    };
-    (first, w)
+    }
 }
 
 fn seed32(w: &[u8; 16]) -> [u8; 32] {
@@ -237,14 +225,8 @@ fn recv_exact<T: Transport>(party: &mut Party<T>, from: PartyId, len: usize) -> 
     Ok(got)
 }
 
-fn write_all<A: Algebra>(xs: &[A::E], out: &mut Vec<u8>) {
-    for x in xs {
-        A::write(x, out);
-    }
-}
-
-/// The coins of one prover's proofs, as its two verifiers draw them, and
-/// the logs the prover compares at the end.
+/// The challenges: drawn as left verifier (sent to the prover) and as
+/// right verifier (logged, the log's hash sent to the prover at the end).
 struct Coins {
     left: Prg,
     right: Prg,
@@ -260,42 +242,176 @@ fn log_label() -> Sha256 {
     h
 }
 
-/// Runs the three proofs of everything in `ledger`: the AND gates and the
-/// first part of the ring gates together, further parts of a large ring
-/// ledger one after another ([`ring::ENTRIES`]).
-pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: &Ledger) -> Result<()> {
-    let Ledger { bits, ring } = ledger;
-    let mut bits = (!bits.x_own.is_empty()).then_some(bits);
-    let parts = ring::parts(ring);
-    if parts.is_empty() {
-        return match bits {
-            Some(b) => prove(party, Some(b), &[]),
-            None => Ok(()),
-        };
+/// The seeds of one round's challenges, as this party uses them: its own
+/// as prover (received from its left verifier, the predecessor), and the
+/// ones it draws as left verifier of the successor (and sends it) and as
+/// right verifier of the predecessor (and logs for it). Every proof draws
+/// its challenge from the seed under its own label, so a round's
+/// challenges on the wire are 16 uniformly random bytes whatever the sets
+/// they are drawn from and however many proofs run.
+pub(crate) struct Seeds([[u8; 16]; 3]);
+
+impl Seeds {
+    /// The challenge of the proof `label` for the part `k` (0 prover, 1
+    /// left verifier, 2 right verifier).
+    pub(crate) fn challenge<A: Algebra>(&self, k: usize, label: &str) -> A::E {
+        A::challenge(&mut derive(
+            &seed32(&self.0[k]),
+            &format!("{label}/challenge"),
+        ))
     }
-    for part in &parts {
-        prove(party, bits.take(), part)?;
-    }
-    Ok(())
 }
 
-/// One verification: the proofs of `bits` (if any) and of the ring gates
-/// `ring_gates` (if any), all three provers at once.
-fn prove<T: Transport>(
-    party: &mut Party<T>,
-    bits: Option<&ledger::Bits>,
-    ring_gates: &[ledger::Part<'_>],
-) -> Result<()> {
+/// Draws this round's seeds, sends the left one to the successor and
+/// receives this party's own from the predecessor.
+fn exchange_seeds<T: Transport>(party: &mut Party<T>, coins: &mut Coins) -> Result<Seeds> {
     let me = party.id();
+    let left: [u8; 16] = seed_of(coins.left.words(2))[..16].try_into().expect("16");
+    let right: [u8; 16] = seed_of(coins.right.words(2))[..16].try_into().expect("16");
+    coins.right_log.update(right);
+    party.transport_mut().send(me.next(), Tag::VERIFY, &left)?;
+    let got = recv_exact(party, me.prev(), 16)?;
+    coins.prover_log.update(&got);
+    let own: [u8; 16] = got.as_slice().try_into().expect("16");
+    Ok(Seeds([own, left, right]))
+}
+
+/// One proof to make, before its first round: what it covers.
+enum Job<'a> {
+    /// A stretch's AND gates.
+    And(&'a ledger::Bits),
+    /// One part of a stretch's ring gates.
+    Ring(Vec<ledger::Part<'a>>),
+    /// The XOR columns of a permutation step's message.
+    MovedXor(&'a Moved),
+    /// Its arithmetic columns.
+    MovedRing(&'a Moved),
+}
+
+/// A job with its place: the stretch it belongs to and its index among
+/// all jobs (which labels its streams, weights and challenges).
+struct Planned<'a> {
+    stretch: usize,
+    index: usize,
+    job: Job<'a>,
+}
+
+/// The proofs of everything kept, in the order of the session, cut into
+/// waves run one after another: a wave holds ring gates of at most
+/// [`ring::ENTRIES`] entries after the first round (a part of a large
+/// stretch fills one alone), so the memory of a verification stays
+/// bounded however much was kept.
+fn plan<'a>(kept: &[Kept<'a>]) -> Vec<Vec<Planned<'a>>> {
+    let mut waves: Vec<Vec<Planned<'a>>> = vec![Vec::new()];
+    let mut entries = 0;
+    let mut index = 0;
+    let mut push = |waves: &mut Vec<Vec<Planned<'a>>>, stretch: usize, job: Job<'a>| {
+        waves.last_mut().expect("a wave").push(Planned {
+            stretch,
+            index,
+            job,
+        });
+        index += 1;
+    };
+    for (stretch, k) in kept.iter().enumerate() {
+        match *k {
+            Kept::Gates(bits, ring_gates) => {
+                if !bits.x_own.is_empty() {
+                    push(&mut waves, stretch, Job::And(bits));
+                }
+                for part in ring::parts(ring_gates) {
+                    let cost = ring::output_len(&part, ring::fold_factor(&part));
+                    if entries > 0 && entries + cost > ring::ENTRIES {
+                        waves.push(Vec::new());
+                        entries = 0;
+                    }
+                    entries += cost;
+                    push(&mut waves, stretch, Job::Ring(part));
+                }
+            }
+            Kept::Moved(m) => {
+                push(&mut waves, stretch, Job::MovedXor(m));
+                push(&mut waves, stretch, Job::MovedRing(m));
+            }
+        }
+    }
+    waves
+}
+
+/// What every proof of a verification derives its streams and weights
+/// from.
+struct Draws<'s> {
+    prev_seed: &'s [u8; 32],
+    next_seed: &'s [u8; 32],
+    weights: [&'s [u8; 16]; 3],
+    padded: bool,
+}
+
+/// The proof of one job as this party plays it (none for a message
+/// without columns of the job's kind).
+fn slot<'a>(p: &Planned<'a>, d: &Draws<'_>) -> Option<Box<dyn Slot + 'a>> {
+    let k = p.index;
+    let kind = match p.job {
+        Job::And(_) => "and",
+        Job::Ring(_) => "mul",
+        Job::MovedXor(_) => "shuffle-xor",
+        Job::MovedRing(_) => "shuffle-ring",
+    };
+    let mut streams = slot_streams(d.prev_seed, d.next_seed, kind, k);
+    let mut weights = slot_weights(d.weights, kind, k);
+    let label = format!("{kind}/{k}");
+    Some(match &p.job {
+        Job::And(bits) => {
+            let first = first_and(bits, weights, &mut streams, d.padded);
+            Box::new(Proof::new(gf::Gf::CHECK, label, Parts::ALL, streams, first))
+        }
+        Job::Ring(part) => {
+            let first = first_ring(part.clone(), weights, &mut streams, d.padded);
+            Box::new(Proof::new(
+                gr::Ring::CHECK,
+                label,
+                Parts::ALL,
+                streams,
+                first,
+            ))
+        }
+        Job::MovedXor(m) | Job::MovedRing(m) => {
+            let parts = Parts {
+                prover: m.part == Role::Prover,
+                left: m.part == Role::Left,
+                right: m.part == Role::Right,
+            };
+            // The weights of the part this party plays.
+            let w = match m.part {
+                Role::Prover => &mut weights[0],
+                Role::Left => &mut weights[1],
+                Role::Right => &mut weights[2],
+            };
+            if matches!(p.job, Job::MovedXor(_)) {
+                let first = moved::xor_first(m, w, &mut streams, d.padded)?;
+                Box::new(Proof::new("shuffle", label, parts, streams, first))
+            } else {
+                let first = moved::ring_first(m, w, &mut streams, d.padded)?;
+                Box::new(Proof::new("shuffle", label, parts, streams, first))
+            }
+        }
+    })
+}
+
+/// Runs the proofs of everything in `ledger`: every party proves its
+/// messages and verifies those of its peers, the proofs of a wave (see
+/// [`plan`]) side by side, the waves one after another.
+pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: &Ledger) -> Result<()> {
+    let me = party.id();
+    let (prev, next) = (me.prev(), me.next());
+    let kept = ledger.in_order();
+    if kept.is_empty() {
+        return Ok(());
+    }
     #[cfg(feature = "planted-leaks")]
     let padded = !party.leaks(crate::leak::Leak::ProofWithoutPad);
     #[cfg(not(feature = "planted-leaks"))]
     let padded = true;
-    let (prev, next) = (me.prev(), me.next());
-    let has_and = bits.is_some();
-    let has_ring = !ring_gates.is_empty();
-    let no_bits = ledger::Bits::default();
-    let bits = bits.unwrap_or(&no_bits);
     // Both holders of K_i (this party's prev_prg, its predecessor's
     // next_prg) draw their seed here.
     let prev_seed = seed_of(party.prev_prg().words(4));
@@ -315,166 +431,56 @@ fn prove<T: Transport>(
     let got = recv_exact(party, prev, 16)?;
     let w_prover: [u8; 16] = got.as_slice().try_into().expect("16");
     coins.prover_log.update(w_prover);
-    let weights = [&w_prover, &w_left, &w_right];
+    let draws = Draws {
+        prev_seed: &prev_seed,
+        next_seed: &next_seed,
+        weights: [&w_prover, &w_left, &w_right],
+        padded,
+    };
 
-    // First round.
-    let mut and_streams = Streams::new(&prev_seed, &next_seed, "and");
-    let mut ring_streams = Streams::new(&prev_seed, &next_seed, "mul");
-    let and_first = has_and.then(|| first_and(bits, weights, &mut and_streams, padded));
-    let ring_first = has_ring.then(|| first_ring(ring_gates, weights, &mut ring_streams, padded));
-    let mut out = Vec::new();
-    let mut in_len = 0;
-    if let Some((f, _)) = &and_first {
-        write_all::<gf::Gf>(&f.message, &mut out);
-        in_len += f.message.len() * <gf::Gf as Algebra>::BYTES;
-    }
-    if let Some((f, _)) = &ring_first {
-        write_all::<gr::Ring>(&f.message, &mut out);
-        in_len += f.message.len() * <gr::Ring as Algebra>::BYTES;
-    }
-    party.transport_mut().send(prev, Tag::VERIFY, &out)?;
-    let from_next = recv_exact(party, next, in_len)?;
-    // Challenges of the first round.
-    let seeds = exchange_seeds(party, &mut coins)?;
-    let mut at_next = 0;
-    let mut and_rec = None;
-    if let Some((first, alpha)) = and_first {
-        let n = first.message.len();
-        let msg = read_all::<gf::Gf>(&from_next[at_next..], n);
-        at_next += n * 8;
-        let [r_prover, r_left, r_right] = seeds.each::<gf::Gf>();
-        let pairs = boolean::Pairs::prover(bits);
-        let t = boolean::Tables::new(r_prover);
-        let prover = (
-            boolean::fold_u(&alpha[0], [pairs.u0, pairs.u1], &t),
-            boolean::fold_v([pairs.v0, pairs.v1], &t),
-        );
-        let lu = boolean::fold_u(
-            &alpha[1],
-            boolean::left_u(bits),
-            &boolean::Tables::new(r_left),
-        );
-        let rv = boolean::fold_v(boolean::right_v(bits), &boolean::Tables::new(r_right));
-        and_rec = Some(finish_first(
-            first,
-            &msg,
-            &r_left,
-            &r_right,
-            and_streams,
-            prover,
-            lu,
-            rv,
-        ));
-    }
-    let mut ring_rec = None;
-    if let Some((first, w)) = ring_first {
-        let n = first.message.len();
-        let msg = read_all::<gr::Ring>(&from_next[at_next..], n);
-        let [r_prover, r_left, r_right] = seeds.each::<gr::Ring>();
-        let l = first.l;
-        let mask = |r: &gr::Gr| gr::to_mask(r).expect("challenges have coefficients 0 and 1");
-        let prover = ring::fold(ring_gates, &w[0], l, mask(&r_prover), Role::Prover);
-        let (lu, _) = ring::fold(ring_gates, &w[1], l, mask(&r_left), Role::Left);
-        let (_, rv) = ring::fold(ring_gates, &w[2], l, mask(&r_right), Role::Right);
-        ring_rec = Some(finish_first(
-            first,
-            &msg,
-            &r_left,
-            &r_right,
-            ring_streams,
-            prover,
-            lu,
-            rv,
-        ));
-    }
-
-    // Recursive rounds, both algebras in step.
-    let rounds = and_rec
-        .as_ref()
-        .map_or(0, Recursion::rounds)
-        .max(ring_rec.as_ref().map_or(0, Recursion::rounds));
-    for _ in 0..rounds {
-        let mut out = Vec::new();
-        let mut in_len = 0;
-        if let Some(rec) = and_rec.as_mut().filter(|r| r.rounds() > 0) {
-            let m = rec.prover.message(&mut rec.streams.prover_shares);
-            write_all::<gf::Gf>(&m, &mut out);
-            in_len += 2 * 8;
+    // Every proof's stretch, name and failures (right, left), in order.
+    let mut outcomes: Vec<(usize, &'static str, (bool, bool))> = Vec::new();
+    let waves = plan(&kept);
+    let last = waves.len() - 1;
+    let mut challenges_differ = false;
+    for (w, wave) in waves.iter().enumerate() {
+        let mut stretches = Vec::new();
+        let mut slots: Vec<Box<dyn Slot + '_>> = Vec::new();
+        for p in wave {
+            if let Some(s) = slot(p, &draws) {
+                stretches.push(p.stretch);
+                slots.push(s);
+            }
         }
-        if let Some(rec) = ring_rec.as_mut().filter(|r| r.rounds() > 0) {
-            let m = rec.prover.message(&mut rec.streams.prover_shares);
-            write_all::<gr::Ring>(&m, &mut out);
-            in_len += 2 * gr::D * 8;
-        }
-        party.transport_mut().send(prev, Tag::VERIFY, &out)?;
-        let from_next = recv_exact(party, next, in_len)?;
-        let seeds = exchange_seeds(party, &mut coins)?;
-        let mut at_next = 0;
-        if let Some(rec) = and_rec.as_mut().filter(|r| r.rounds() > 0) {
-            step(rec, &from_next, &mut at_next, seeds.each::<gf::Gf>());
-        }
-        if let Some(rec) = ring_rec.as_mut().filter(|r| r.rounds() > 0) {
-            step(rec, &from_next, &mut at_next, seeds.each::<gr::Ring>());
+        let (failed, differ) = run_wave(party, &mut slots, &mut coins, w == last)?;
+        challenges_differ |= differ;
+        for ((stretch, s), f) in stretches.into_iter().zip(&slots).zip(failed) {
+            outcomes.push((stretch, s.check_name(), f));
         }
     }
 
-    // Final exchange: u* and the left share to the right verifier (the
-    // predecessor, for the successor's proof), v* and the right share to
-    // the left verifier (the successor, for the predecessor's proof), and
-    // the hash of the coins to the predecessor, whose right verifier this
-    // party is.
-    let mut to_prev = Vec::new();
-    let mut to_next = Vec::new();
-    if let Some(rec) = &and_rec {
-        last(rec, &mut to_prev, &mut to_next);
-    }
-    if let Some(rec) = &ring_rec {
-        last(rec, &mut to_prev, &mut to_next);
-    }
-    let pairs_len = to_next.len();
-    to_prev.extend_from_slice(&coins.right_log.clone().finalize());
-    party.transport_mut().send(prev, Tag::VERIFY, &to_prev)?;
-    party.transport_mut().send(next, Tag::VERIFY, &to_next)?;
-    let from_next = recv_exact(party, next, pairs_len + 32)?;
-    let from_prev = recv_exact(party, prev, pairs_len)?;
-
-    // The right verifier's checks first (see "Failures").
+    // The first stretch of the session with a failed proof decides (see
+    // "Failures"); within it, the right verifier's check first.
     let mut at = 0;
-    let mut failed_right = None;
-    let mut failed_left = None;
-    if let Some(rec) = &and_rec {
-        check(
-            rec,
-            &from_next,
-            &from_prev,
-            &mut at,
-            &mut failed_right,
-            &mut failed_left,
-        );
+    while at < outcomes.len() {
+        let stretch = outcomes[at].0;
+        let end = at + outcomes[at..].partition_point(|o| o.0 == stretch);
+        let group = &outcomes[at..end];
+        if let Some(o) = group.iter().find(|o| o.2.0) {
+            return Err(Error::Cheating {
+                check: o.1,
+                peer: Some(prev),
+            });
+        }
+        if let Some(o) = group.iter().find(|o| o.2.1) {
+            return Err(Error::Cheating {
+                check: o.1,
+                peer: Some(next),
+            });
+        }
+        at = end;
     }
-    if let Some(rec) = &ring_rec {
-        check(
-            rec,
-            &from_next,
-            &from_prev,
-            &mut at,
-            &mut failed_right,
-            &mut failed_left,
-        );
-    }
-    if let Some(check) = failed_right {
-        return Err(Error::Cheating {
-            check,
-            peer: Some(prev),
-        });
-    }
-    if let Some(check) = failed_left {
-        return Err(Error::Cheating {
-            check,
-            peer: Some(next),
-        });
-    }
-    if from_next[pairs_len..] != coins.prover_log.finalize()[..] {
+    if challenges_differ {
         return Err(Error::Cheating {
             check: "challenges",
             peer: None,
@@ -483,94 +489,84 @@ fn prove<T: Transport>(
     Ok(())
 }
 
-/// The seeds of one round's challenges, as this party uses them: its own
-/// as prover (received from its left verifier, the predecessor), and the
-/// ones it draws as left verifier of the successor (and sends it) and as
-/// right verifier of the predecessor (and logs for it). Each algebra draws
-/// its challenge from the seed, so a challenge on the wire is 16 uniformly
-/// random bytes whatever the set it is drawn from.
-struct Seeds([[u8; 16]; 3]);
-
-impl Seeds {
-    /// The challenges `[as prover, as left verifier, as right verifier]`.
-    fn each<A: Algebra>(&self) -> [A::E; 3] {
-        self.0
-            .map(|s| A::challenge(&mut derive(&seed32(&s), &format!("{}/challenge", A::CHECK))))
-    }
-}
-
-/// Draws this round's seeds, sends the left one to the successor and
-/// receives this party's own from the predecessor.
-fn exchange_seeds<T: Transport>(party: &mut Party<T>, coins: &mut Coins) -> Result<Seeds> {
+/// One wave of proofs side by side, from the first round to the final
+/// exchange: each proof's failures `(right, left)`, and whether the
+/// prover's challenges differed from what its right verifier drew (checked
+/// in the `last` wave, over all of them).
+fn run_wave<T: Transport>(
+    party: &mut Party<T>,
+    slots: &mut [Box<dyn Slot + '_>],
+    coins: &mut Coins,
+    last: bool,
+) -> Result<(Vec<(bool, bool)>, bool)> {
     let me = party.id();
-    let left: [u8; 16] = seed_of(coins.left.words(2))[..16].try_into().expect("16");
-    let right: [u8; 16] = seed_of(coins.right.words(2))[..16].try_into().expect("16");
-    coins.right_log.update(right);
-    party.transport_mut().send(me.next(), Tag::VERIFY, &left)?;
-    let got = recv_exact(party, me.prev(), 16)?;
-    coins.prover_log.update(&got);
-    let own: [u8; 16] = got.as_slice().try_into().expect("16");
-    Ok(Seeds([own, left, right]))
-}
+    let (prev, next) = (me.prev(), me.next());
 
-/// One recursive round of one algebra's three proofs: the successor's
-/// message at `from_next[*at_next..]` and the challenges as prover, left
-/// and right verifier.
-fn step<A: Algebra>(
-    rec: &mut Recursion<A>,
-    from_next: &[u8],
-    at_next: &mut usize,
-    [r_prover, r_left, r_right]: [A::E; 3],
-) {
-    let msg = read_all::<A>(&from_next[*at_next..], 2);
-    *at_next += 2 * A::BYTES;
-    rec.prover.fold(&r_prover);
-    rec.left.absorb(&[msg[0], msg[1]], &r_left);
-    rec.right.absorb(&mut rec.streams.right_shares, &r_right);
-}
-
-/// The final values: `(u*, c_left)` for the right verifier of the
-/// successor's proof, `(v*, c_right)` for the left verifier of the
-/// predecessor's.
-fn last<A: Algebra>(rec: &Recursion<A>, to_prev: &mut Vec<u8>, to_next: &mut Vec<u8>) {
-    let (u, c) = rec.left.last();
-    A::write(&u, to_prev);
-    A::write(&c, to_prev);
-    let (v, c) = rec.right.last();
-    A::write(&v, to_next);
-    A::write(&c, to_next);
-}
-
-/// Both final checks of one algebra: as right verifier of the
-/// predecessor's proof (with `u*`, `c_left` from the successor) and as left
-/// verifier of the successor's (with `v*`, `c_right` from the predecessor).
-fn check<A: Algebra>(
-    rec: &Recursion<A>,
-    from_next: &[u8],
-    from_prev: &[u8],
-    at: &mut usize,
-    failed_right: &mut Option<&'static str>,
-    failed_left: &mut Option<&'static str>,
-) {
-    let b = A::BYTES;
-    let (u_in, cl_in) = (
-        A::read(&from_next[*at..*at + b]),
-        A::read(&from_next[*at + b..*at + 2 * b]),
-    );
-    let (v_in, cr_in) = (
-        A::read(&from_prev[*at..*at + b]),
-        A::read(&from_prev[*at + b..*at + 2 * b]),
-    );
-    *at += 2 * b;
-    let (v, cr) = rec.right.last();
-    if !core::check::<A>(&u_in, &v, &cl_in, &cr) {
-        failed_right.get_or_insert(A::CHECK);
+    // First round: the prover's messages, then the challenges.
+    let mut out = Vec::new();
+    let mut in_len = 0;
+    for s in slots.iter_mut() {
+        s.begin_round();
+        s.first_out(&mut out);
+        in_len += s.first_in();
     }
-    let (u, cl) = rec.left.last();
-    if !core::check::<A>(&u, &v_in, &cl, &cr_in) {
-        failed_left.get_or_insert(A::CHECK);
+    party.transport_mut().send(prev, Tag::VERIFY, &out)?;
+    let from_next = recv_exact(party, next, in_len)?;
+    let seeds = exchange_seeds(party, coins)?;
+    let mut at_next = Reader::new(&from_next);
+    for s in slots.iter_mut() {
+        s.challenges(&seeds);
+        s.start(&mut at_next);
     }
-}
 
-#[cfg(test)]
-mod tests;
+    // Recursive rounds, all proofs in step.
+    let rounds = slots.iter().map(|s| s.rounds()).max().unwrap_or(0);
+    for _ in 0..rounds {
+        let mut out = Vec::new();
+        let mut in_len = 0;
+        for s in slots.iter_mut() {
+            s.begin_round();
+            s.round_out(&mut out);
+            in_len += s.round_in();
+        }
+        party.transport_mut().send(prev, Tag::VERIFY, &out)?;
+        let from_next = recv_exact(party, next, in_len)?;
+        let seeds = exchange_seeds(party, coins)?;
+        let mut at_next = Reader::new(&from_next);
+        for s in slots.iter_mut() {
+            s.challenges(&seeds);
+            s.absorb(&mut at_next);
+        }
+    }
+
+    // Final exchange: u* and the left share to the right verifier (the
+    // predecessor, for the successor's proof), v* and the right share to
+    // the left verifier (the successor, for the predecessor's proof), and
+    // in the last wave the hash of the coins to the predecessor, whose
+    // right verifier this party is.
+    let mut to_prev = Vec::new();
+    let mut to_next = Vec::new();
+    let (mut from_next_len, mut from_prev_len) = (0, 0);
+    for s in slots.iter() {
+        s.last(&mut to_prev, &mut to_next);
+        let (a, b) = s.last_in();
+        from_next_len += a;
+        from_prev_len += b;
+    }
+    let hash = if last { 32 } else { 0 };
+    if last {
+        to_prev.extend_from_slice(&coins.right_log.clone().finalize());
+    }
+    party.transport_mut().send(prev, Tag::VERIFY, &to_prev)?;
+    party.transport_mut().send(next, Tag::VERIFY, &to_next)?;
+    let from_next = recv_exact(party, next, from_next_len + hash)?;
+    let from_prev = recv_exact(party, prev, from_prev_len)?;
+
+    let (mut at_next, mut at_prev) = (Reader::new(&from_next), Reader::new(&from_prev));
+    let failed = slots
+        .iter()
+        .map(|s| s.check(&mut at_next, &mut at_prev))
+        .collect();
+    let differ = last && from_next[from_next_len..] != coins.prover_log.clone().finalize()[..];
+    Ok((failed, differ))
+}

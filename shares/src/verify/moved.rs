@@ -1,0 +1,558 @@
+//! The first round of the proof of one message of a permutation step
+//! ([`crate::shuffle`]): from the message's relation to vectors over
+//! `GF(2^64)` (XOR columns) or `GR(2^64, 49)` (arithmetic columns).
+//!
+//! The message `m = P d - F` (XOR: `P d ^ F`) is checked row by row of the
+//! output with weights `theta`: `sum_k theta_k (P d)_k` must equal
+//! `theta . c_receiver + theta . c_third` (see [`super::ledger::Moved`]).
+//! The left side is the inner product `<P^T theta, d>`: `P^T theta` (the
+//! weights moved back to the input rows) is known to the receiver, which
+//! knows `P`, and `d` to the third party. Its terms are single products,
+//! one per input row and column.
+//!
+//! - XOR columns: each word *is* an element of `GF(2^64)` (XOR is its
+//!   addition), so `theta_k` is one uniformly random field element per row
+//!   and column and a nonzero error survives the weighting with probability
+//!   at most `2^-64`. The vectors go to the recursion as they are.
+//! - Arithmetic columns whose low `b` bytes matter: `theta_k = E_k`, one
+//!   uniformly random `{0, 1}`-coefficient element of the Galois ring per
+//!   row and column (an error `e != 0` gives `E e = R` for at most one `E`,
+//!   since two such differ by a unit), and the whole relation is
+//!   multiplied by `2^(64 - 8 b)`. A first round folds the vectors by
+//!   [`FOLD`]: the input rows in `L` slices `i` of `S`, `u^(i)` and `v^(i)`
+//!   the slices, `f(Y) = sum_i Y^i u^(i)`, `g(Y) = sum_i Y^(L-1-i) v^(i)`.
+//!   A product `E d` is `d` added at the set bits of `E`: a row adds the
+//!   `L` data values of its slot `j` into the coefficients of `h = <f, g>`
+//!   once per set bit of its weight (four rows of a slice at a time, from
+//!   the sixteen sums of their data). The folded vectors
+//!   `sum_i r^i u^(i)` and `sum_i r^(L-1-i) v^(i)` have `S` ring elements;
+//!   the weights' side is summed from tables of `r^i` times every four-bit
+//!   group of a weight.
+//!
+//! Per row and column the prover's first round costs about 15 additions of
+//! `L` words (for `L = 32`, some 60 vector additions), the fold of the
+//! weights 13 additions of ring elements, the fold of the data one product
+//! of a ring element and a word; then the recursion runs over `S` ring
+//! elements, `1 / L` as many as rows.
+
+use super::arch::{WordTask, dispatch_words};
+use super::core::Pad;
+use super::gf::Gf;
+use super::gr::{self, D, Gr, Ring};
+use super::ledger::Moved;
+use super::proof::{Challenges, First, Folded};
+use super::ring::Role;
+use super::{Algebra, Streams};
+use crate::prg::Prg;
+
+/// Slices folded together in the first round of arithmetic columns (at
+/// most).
+pub(crate) const FOLD: usize = 32;
+
+/// The mask of the low `bytes` bytes.
+fn low(bytes: usize) -> u64 {
+    if bytes >= 8 {
+        u64::MAX
+    } else {
+        (1 << (8 * bytes)) - 1
+    }
+}
+
+/// The weights of the output rows moved back to the input rows, into
+/// `out`: entry `k` is the weight of the row the step moved input row `k`
+/// to (the step scatters by `perm`, or with `inverse` gathers by it).
+fn moved_back(theta: &[u64], perm: &[u32], inverse: bool, out: &mut [u64]) {
+    if inverse {
+        for (&t, &p) in theta.iter().zip(perm) {
+            out[p as usize] = t;
+        }
+    } else {
+        for (o, &p) in out.iter_mut().zip(perm) {
+            *o = theta[p as usize];
+        }
+    }
+}
+
+/// The columns of `m` of one kind.
+fn columns(m: &Moved, xor: bool) -> Vec<(usize, usize)> {
+    m.kinds
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.0 == xor)
+        .map(|(c, k)| (c, k.1))
+        .collect()
+}
+
+/// The two vectors of the inner product as this party holds them:
+/// the permuted weights (`W`) if it knows the permutation, the data (`D`)
+/// if it knows `d`.
+struct Sides {
+    w: Option<Vec<u64>>,
+    d: Option<Vec<u64>>,
+}
+
+/// `W` and `D` over the columns `cols`, from the weights `theta` (one per
+/// output row, column after column) and `d` cut by `cut(column, bytes)`.
+fn sides(
+    m: &Moved,
+    cols: &[(usize, usize)],
+    theta: &[u64],
+    cut: impl Fn(u64, usize) -> u64,
+) -> Sides {
+    let n = m.n;
+    let w = m.perm.as_ref().map(|(perm, inverse)| {
+        let mut w = vec![0u64; theta.len()];
+        for (t, o) in theta.chunks(n).zip(w.chunks_mut(n)) {
+            moved_back(t, perm, *inverse, o);
+        }
+        w
+    });
+    let holds_data = m.part == Role::Prover || !m.holds_permutation();
+    let d = holds_data.then(|| {
+        let mut d = Vec::with_capacity(theta.len());
+        for &(c, bytes) in cols {
+            d.extend(m.data[c * n..(c + 1) * n].iter().map(|&x| cut(x, bytes)));
+        }
+        d
+    });
+    Sides { w, d }
+}
+
+/// This verifier's claim rows over the columns `cols`, cut.
+fn claim_rows(m: &Moved, cols: &[(usize, usize)], cut: impl Fn(u64, usize) -> u64) -> Vec<u64> {
+    let n = m.n;
+    let mut out = Vec::with_capacity(n * cols.len());
+    for &(c, bytes) in cols {
+        out.extend(m.claim[c * n..(c + 1) * n].iter().map(|&x| cut(x, bytes)));
+    }
+    out
+}
+
+/// The first round of the XOR columns of `m`, if it has any: no fold, the
+/// message is the pad's.
+pub(crate) fn xor_first(
+    m: &Moved,
+    weights: &mut Prg,
+    streams: &mut Streams,
+    padded: bool,
+) -> Option<First<'static, Gf>> {
+    let cols = columns(m, true);
+    if cols.is_empty() || m.n == 0 {
+        return None;
+    }
+    let theta = weights.words(m.n * cols.len());
+    let cut = |x: u64, bytes: usize| x & low(bytes);
+    let Sides { w, d } = sides(m, &cols, &theta, cut);
+    let claim = (m.part != Role::Prover).then(|| Gf::dot(&theta, &claim_rows(m, &cols, cut)));
+    drop(theta);
+    let message = (m.part == Role::Prover).then(|| {
+        let pad = Pad::<Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
+        (vec![pad.message()], pad)
+    });
+    let (part, permutation_left) = (m.part, m.permutation_left);
+    let fold = Box::new(move |_: &Challenges<Gf>| -> Folded<Gf> {
+        let mut out = Folded {
+            prover: None,
+            left: None,
+            right: None,
+        };
+        match part {
+            Role::Prover => {
+                let (w, d) = (w.expect("prover"), d.expect("prover"));
+                out.prover = Some(if permutation_left { (w, d) } else { (d, w) });
+            }
+            Role::Left => out.left = w.or(d),
+            Role::Right => out.right = w.or(d),
+        }
+        out
+    });
+    Some(First {
+        l: 1,
+        message,
+        left_claim: claim.filter(|_| m.part == Role::Left),
+        right_claim: claim.filter(|_| m.part == Role::Right),
+        fold,
+        padded,
+    })
+}
+
+/// The fold factor for `n` entries.
+fn fold_factor(n: usize) -> usize {
+    n.clamp(2, FOLD)
+}
+
+/// The first round of the arithmetic columns of `m`, if it has any.
+pub(crate) fn ring_first(
+    m: &Moved,
+    weights: &mut Prg,
+    streams: &mut Streams,
+    padded: bool,
+) -> Option<First<'static, Ring>> {
+    let cols = columns(m, false);
+    if cols.is_empty() || m.n == 0 {
+        return None;
+    }
+    let n = m.n * cols.len();
+    let theta: Vec<u64> = weights.words(n).into_iter().map(|w| w & gr::MASK).collect();
+    // Everything times 2^(64 - 8 bytes): what matters of a narrow column
+    // then fills the word, and the two holders of a component (which may
+    // disagree above its low bytes) hold the same value.
+    let cut = |x: u64, bytes: usize| x << (64 - 8 * bytes.clamp(1, 8));
+    let Sides { w, d } = sides(m, &cols, &theta, cut);
+    let claim = (m.part != Role::Prover).then(|| weighted_sum(&theta, &claim_rows(m, &cols, cut)));
+    drop(theta);
+    let l = fold_factor(n);
+    let message = match (&w, &d) {
+        (Some(w), Some(d)) => {
+            let mut h = coefficients(w, d, l);
+            if !m.permutation_left {
+                h.reverse();
+            }
+            let mut msg: Vec<Gr> = h
+                .iter()
+                .enumerate()
+                .filter(|(e, _)| *e != l - 1)
+                .map(|(_, x)| gr::sub(x, &gr::uniform(&mut streams.prover_shares)))
+                .collect();
+            let pad =
+                Pad::<Ring>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
+            msg.push(pad.message());
+            Some((msg, pad))
+        }
+        _ => None,
+    };
+    let (part, permutation_left) = (m.part, m.permutation_left);
+    let fold = Box::new(move |r: &Challenges<Ring>| -> Folded<Ring> {
+        let mut out = Folded {
+            prover: None,
+            left: None,
+            right: None,
+        };
+        let mask = |r: &Option<Gr>| {
+            r.as_ref()
+                .and_then(gr::to_mask)
+                .expect("challenges have coefficients 0 and 1")
+        };
+        // The permutation holder's side folds with r^i if it is on the left
+        // (f), with r^(L-1-i) if it is on the right (g); the data the other
+        // way.
+        let sides = |r: u64, w: Option<Vec<u64>>, d: Option<Vec<u64>>| {
+            let rp = powers(r, l);
+            let rev: Vec<Gr> = rp.iter().rev().copied().collect();
+            let (pw, pd) = if permutation_left {
+                (&rp, &rev)
+            } else {
+                (&rev, &rp)
+            };
+            (
+                w.map(|w| fold_weights(&w, pw, l)),
+                d.map(|d| fold_data(&d, pd, l)),
+            )
+        };
+        match part {
+            Role::Prover => {
+                let (w, d) = sides(mask(&r.prover), w, d);
+                let (w, d) = (w.expect("prover"), d.expect("prover"));
+                out.prover = Some(if permutation_left { (w, d) } else { (d, w) });
+            }
+            Role::Left => {
+                let (w, d) = sides(mask(&r.left), w, d);
+                out.left = w.or(d);
+            }
+            Role::Right => {
+                let (w, d) = sides(mask(&r.right), w, d);
+                out.right = w.or(d);
+            }
+        }
+        out
+    });
+    Some(First {
+        l,
+        message,
+        left_claim: claim.filter(|_| m.part == Role::Left),
+        right_claim: claim.filter(|_| m.part == Role::Right),
+        fold,
+        padded,
+    })
+}
+
+/// `sum_k E_k c_k`: the weighted claim rows as a ring element.
+fn weighted_sum(masks: &[u64], rows: &[u64]) -> Gr {
+    dispatch_words(WeightedSum { masks, rows })
+}
+
+struct WeightedSum<'a> {
+    masks: &'a [u64],
+    rows: &'a [u64],
+}
+
+impl WordTask for WeightedSum<'_> {
+    type Output = Gr;
+    #[inline(always)]
+    fn run(self) -> Gr {
+        let mut acc = gr::ZERO;
+        for (&e, &c) in self.masks.iter().zip(self.rows) {
+            // Coefficient b gets c where bit b of E is set: no branch, one
+            // lane per coefficient.
+            for (b, a) in acc[..D].iter_mut().enumerate() {
+                *a = a.wrapping_add(c & ((e >> b) & 1).wrapping_neg());
+            }
+        }
+        acc
+    }
+}
+
+/// `r^0, ..., r^(l-1)` for the challenge with mask `r`.
+fn powers(r: u64, l: usize) -> Vec<Gr> {
+    let mut p = vec![gr::one()];
+    for i in 1..l {
+        let next = gr::mask_mul(r, &p[i - 1]);
+        p.push(next);
+    }
+    p
+}
+
+/// The prover's coefficients of `h = <f, g>` in the exponent `e = i + L - 1
+/// - i'` of a weight in slice `i` and a data entry in slice `i'` (the
+/// permutation holder's side on the left; reversed for the right), all
+/// `2 L - 1` of them.
+fn coefficients(w: &[u64], d: &[u64], l: usize) -> Vec<Gr> {
+    dispatch_words(Coefficients { w, d, l })
+}
+
+struct Coefficients<'a> {
+    w: &'a [u64],
+    d: &'a [u64],
+    l: usize,
+}
+
+impl WordTask for Coefficients<'_> {
+    type Output = Vec<Gr>;
+    #[inline(always)]
+    fn run(self) -> Vec<Gr> {
+        let (w, d, l) = (self.w, self.d, self.l);
+        let n = w.len();
+        let s = n.div_ceil(l);
+        // The data of slot j, slices in reverse: rt[j][t] = d_(L-1-t, j).
+        let mut rt = vec![0u64; s * l];
+        for i in 0..l {
+            for j in 0..s.min(n.saturating_sub(i * s)) {
+                rt[j * l + (l - 1 - i)] = d[i * s + j];
+            }
+        }
+        // h[b][e]: coefficient b of coefficient e of h. Rows of one slice
+        // go four at a time: the 16 sums of their data segments first, then
+        // one of them per bit b, picked by the four weights' bits b.
+        let stride = 2 * l;
+        let mut h = vec![0u64; D * stride];
+        let mut sums = vec![0u64; 16 * l];
+        for i in 0..l {
+            let rows = s.min(n.saturating_sub(i * s));
+            for j0 in (0..rows).step_by(4) {
+                let group = (rows - j0).min(4);
+                let mut e = [0u64; 4];
+                e[..group].copy_from_slice(&w[i * s + j0..i * s + j0 + group]);
+                for v in 1..16usize {
+                    let low = v.trailing_zeros() as usize;
+                    let (done, rest) = sums.split_at_mut(v * l);
+                    let prev = &done[(v & (v - 1)) * l..(v & (v - 1)) * l + l];
+                    let dst = &mut rest[..l];
+                    if low < group {
+                        let seg = &rt[(j0 + low) * l..(j0 + low + 1) * l];
+                        for ((d, p), y) in dst.iter_mut().zip(prev).zip(seg) {
+                            *d = p.wrapping_add(*y);
+                        }
+                    } else {
+                        dst.copy_from_slice(prev);
+                    }
+                }
+                for b in 0..D {
+                    let v = ((e[0] >> b) & 1)
+                        | ((e[1] >> b) & 1) << 1
+                        | ((e[2] >> b) & 1) << 2
+                        | ((e[3] >> b) & 1) << 3;
+                    if v == 0 {
+                        continue;
+                    }
+                    let at = b * stride + i;
+                    let sum = &sums[v as usize * l..(v as usize + 1) * l];
+                    for (x, y) in h[at..at + l].iter_mut().zip(sum) {
+                        *x = x.wrapping_add(*y);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(2 * l - 1);
+        for e in 0..2 * l - 1 {
+            let mut g = gr::ZERO;
+            for b in 0..D {
+                g[b] = h[b * stride + e];
+            }
+            out.push(g);
+        }
+        out
+    }
+}
+
+/// `sum_i p_i W_(i, j)` for every slot `j`, the weights being masks.
+fn fold_weights(w: &[u64], p: &[Gr], l: usize) -> Vec<Gr> {
+    dispatch_words(FoldWeights { w, p, l })
+}
+
+struct FoldWeights<'a> {
+    w: &'a [u64],
+    p: &'a [Gr],
+    l: usize,
+}
+
+/// Slots whose folded weights are accumulated together, slice after
+/// slice: their sums stay in the cache while each slice's table is built
+/// once.
+const BLOCK: usize = 512;
+
+/// Four-bit groups of a weight.
+const NIBBLES: usize = D.div_ceil(4);
+
+impl WordTask for FoldWeights<'_> {
+    type Output = Vec<Gr>;
+    // Plain loops, no closures: a closure is compiled apart, without the
+    // vector instructions the task is dispatched for.
+    #[inline(always)]
+    fn run(self) -> Vec<Gr> {
+        let (w, p, l) = (self.w, self.p, self.l);
+        let n = w.len();
+        let s = n.div_ceil(l);
+        let mut out = vec![gr::ZERO; s];
+        // table[16 q + v]: p_i times the weight whose bits 4q.. are v.
+        let mut table = vec![gr::ZERO; 16 * NIBBLES];
+        for from in (0..s).step_by(BLOCK) {
+            let to = (from + BLOCK).min(s);
+            for (i, pi) in p.iter().enumerate() {
+                if i * s + from >= n {
+                    break;
+                }
+                let mut x = *pi;
+                for q in 0..NIBBLES {
+                    let mut bit = [gr::ZERO; 4];
+                    for b in bit.iter_mut() {
+                        *b = x;
+                        x = gr::shift(&x, 1);
+                    }
+                    for v in 1..16usize {
+                        let low = v.trailing_zeros() as usize;
+                        table[16 * q + v] = gr::add(&table[16 * q + (v & (v - 1))], &bit[low]);
+                    }
+                }
+                for j in from..to.min(n - i * s) {
+                    let e = w[i * s + j];
+                    let mut acc = out[j];
+                    for q in 0..NIBBLES {
+                        let t = &table[16 * q + ((e >> (4 * q)) & 15) as usize];
+                        for (a, c) in acc.iter_mut().zip(t) {
+                            *a = a.wrapping_add(*c);
+                        }
+                    }
+                    out[j] = acc;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `sum_i p_i d_(i, j)` for every slot `j`.
+fn fold_data(d: &[u64], p: &[Gr], l: usize) -> Vec<Gr> {
+    dispatch_words(FoldData { d, p, l })
+}
+
+struct FoldData<'a> {
+    d: &'a [u64],
+    p: &'a [Gr],
+    l: usize,
+}
+
+impl WordTask for FoldData<'_> {
+    type Output = Vec<Gr>;
+    #[inline(always)]
+    fn run(self) -> Vec<Gr> {
+        let (d, p, l) = (self.d, self.p, self.l);
+        let s = d.len().div_ceil(l);
+        let mut out = Vec::with_capacity(s);
+        for j in 0..s {
+            let mut acc = gr::ZERO;
+            let mut k = j;
+            for pi in p {
+                if k >= d.len() {
+                    break;
+                }
+                let x = d[k];
+                for (a, c) in acc.iter_mut().zip(pi) {
+                    *a = a.wrapping_add(c.wrapping_mul(x));
+                }
+                k += s;
+            }
+            out.push(acc);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::core::laurent_claim;
+
+    /// The first round keeps the claim, in either orientation: with
+    /// `h`'s middle coefficient the inner product `<W, D>`, the folded
+    /// vectors' inner product is `h(r)`.
+    #[test]
+    fn the_fold_keeps_the_inner_product() {
+        let mut prg = Prg::new([4; 16]);
+        for n in [1usize, 2, 5, 31, 32, 33, 100, 1000] {
+            let w: Vec<u64> = prg.words(n).into_iter().map(|x| x & gr::MASK).collect();
+            let d = prg.words(n);
+            let c = weighted_sum(&w, &d);
+            let l = fold_factor(n);
+            for left in [true, false] {
+                let mut h = coefficients(&w, &d, l);
+                if !left {
+                    h.reverse();
+                }
+                assert_eq!(h[l - 1], c, "n = {n}: the middle coefficient");
+                let msg: Vec<Gr> = h
+                    .iter()
+                    .enumerate()
+                    .filter(|(e, _)| *e != l - 1)
+                    .map(|(_, x)| *x)
+                    .collect();
+                let r = gr::challenge_mask(&mut prg);
+                let rp = powers(r, l);
+                let rev: Vec<Gr> = rp.iter().rev().copied().collect();
+                let (pw, pd) = if left { (&rp, &rev) } else { (&rev, &rp) };
+                let (fw, fd) = (fold_weights(&w, pw, l), fold_data(&d, pd, l));
+                assert_eq!(fw.len(), n.div_ceil(l));
+                let want = laurent_claim::<Ring>(&msg, &c, &gr::from_mask(r), l);
+                assert_eq!(Ring::dot(&fw, &fd), want, "n = {n}, left = {left}");
+                let mut bad = c;
+                bad[7] = bad[7].wrapping_add(1 << 63);
+                assert_ne!(
+                    laurent_claim::<Ring>(&msg, &bad, &gr::from_mask(r), l),
+                    want
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn weights_move_back_to_the_input_rows() {
+        // Forward the step scatters: input row k lands on perm[k].
+        let perm = [2u32, 0, 1];
+        let theta = [10u64, 11, 12];
+        let mut w = [0u64; 3];
+        moved_back(&theta, &perm, false, &mut w);
+        assert_eq!(w, [12, 10, 11]);
+        // Undone it gathers: output row k is input row perm[k].
+        moved_back(&theta, &perm, true, &mut w);
+        assert_eq!(w, [11, 12, 10]);
+    }
+}
