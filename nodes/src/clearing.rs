@@ -258,7 +258,7 @@ async fn attempt(
     let security = state.security;
     tokio::task::spawn_blocking(move || {
         let observe = |p| s.web.clearing_progress(p);
-        let links = Links {
+        let links = PartyLinks {
             me: s.index,
             to_next: next,
             to_prev: prev,
@@ -282,7 +282,7 @@ fn joined(e: tokio::task::JoinError) -> Failure {
 }
 
 /// One attempt's two links and how to clear over them.
-struct Links {
+struct PartyLinks {
     me: PartyId,
     to_next: Stream,
     to_prev: Stream,
@@ -292,13 +292,13 @@ struct Links {
 
 /// Runs this node's party of the clearing over the two links.
 fn run_party(
-    links: Links,
+    links: PartyLinks,
     params: &auction::AuctionParams,
     seed: Seed,
     input: Input,
     observe: &dyn Fn(auction::mpc::Progress),
 ) -> Result<Outcome, Failure> {
-    let Links {
+    let PartyLinks {
         me,
         to_next,
         to_prev,
@@ -310,11 +310,20 @@ fn run_party(
     if let Some(d) = deviation() {
         tracing::warn!(deviation = %d, "test build: this node deviates from the protocol");
         let t = shares::transport::Deviating::new(transport, d);
-        let mut party = shares::Party::setup(t, &mut rand_core::OsRng)
-            .map_err(|e| crate::halt::classify_engine(&e))?;
-        party.set_security(security);
-        return clear_program(&mut party, params, seed, input, observe);
+        return clear_over(t, security, params, seed, input, observe);
     }
+    clear_over(transport, security, params, seed, input, observe)
+}
+
+/// Key agreement over `transport`, then the clearing at `security`.
+fn clear_over<T: shares::Transport>(
+    transport: T,
+    security: shares::Security,
+    params: &auction::AuctionParams,
+    seed: Seed,
+    input: Input,
+    observe: &dyn Fn(auction::mpc::Progress),
+) -> Result<Outcome, Failure> {
     let mut party = shares::Party::setup(transport, &mut rand_core::OsRng)
         .map_err(|e| crate::halt::classify_engine(&e))?;
     party.set_security(security);
