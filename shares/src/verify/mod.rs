@@ -489,6 +489,44 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: &Ledger) -> Result
     Ok(())
 }
 
+/// One round of all proofs in step: each prover's message to its left
+/// verifier (the predecessor), what the successor's prover sent this party,
+/// the round's challenges, then each proof takes its part of the message.
+/// The `first` round has its own message and intake.
+fn prover_round<T: Transport>(
+    party: &mut Party<T>,
+    slots: &mut [Box<dyn Slot + '_>],
+    coins: &mut Coins,
+    first: bool,
+) -> Result<()> {
+    let me = party.id();
+    let mut out = Vec::new();
+    let mut in_len = 0;
+    for s in slots.iter_mut() {
+        s.begin_round();
+        if first {
+            s.first_out(&mut out);
+            in_len += s.first_in();
+        } else {
+            s.round_out(&mut out);
+            in_len += s.round_in();
+        }
+    }
+    party.transport_mut().send(me.prev(), Tag::VERIFY, &out)?;
+    let from_next = recv_exact(party, me.next(), in_len)?;
+    let seeds = exchange_seeds(party, coins)?;
+    let mut at_next = Reader::new(&from_next);
+    for s in slots.iter_mut() {
+        s.challenges(&seeds);
+        if first {
+            s.start(&mut at_next);
+        } else {
+            s.absorb(&mut at_next);
+        }
+    }
+    Ok(())
+}
+
 /// One wave of proofs side by side, from the first round to the final
 /// exchange: each proof's failures `(right, left)`, and whether the
 /// prover's challenges differed from what its right verifier drew (checked
@@ -503,40 +541,11 @@ fn run_wave<T: Transport>(
     let (prev, next) = (me.prev(), me.next());
 
     // First round: the prover's messages, then the challenges.
-    let mut out = Vec::new();
-    let mut in_len = 0;
-    for s in slots.iter_mut() {
-        s.begin_round();
-        s.first_out(&mut out);
-        in_len += s.first_in();
-    }
-    party.transport_mut().send(prev, Tag::VERIFY, &out)?;
-    let from_next = recv_exact(party, next, in_len)?;
-    let seeds = exchange_seeds(party, coins)?;
-    let mut at_next = Reader::new(&from_next);
-    for s in slots.iter_mut() {
-        s.challenges(&seeds);
-        s.start(&mut at_next);
-    }
-
+    prover_round(party, slots, coins, true)?;
     // Recursive rounds, all proofs in step.
     let rounds = slots.iter().map(|s| s.rounds()).max().unwrap_or(0);
     for _ in 0..rounds {
-        let mut out = Vec::new();
-        let mut in_len = 0;
-        for s in slots.iter_mut() {
-            s.begin_round();
-            s.round_out(&mut out);
-            in_len += s.round_in();
-        }
-        party.transport_mut().send(prev, Tag::VERIFY, &out)?;
-        let from_next = recv_exact(party, next, in_len)?;
-        let seeds = exchange_seeds(party, coins)?;
-        let mut at_next = Reader::new(&from_next);
-        for s in slots.iter_mut() {
-            s.challenges(&seeds);
-            s.absorb(&mut at_next);
-        }
+        prover_round(party, slots, coins, false)?;
     }
 
     // Final exchange: u* and the left share to the right verifier (the
