@@ -14,11 +14,11 @@ use auction::market::{MarketFile, RawBid, RawOrder};
 use auction::mpc::{LABEL_ALLOCATION, LABEL_PRICE, LABEL_VALIDITY, LABEL_VOLUME, layout};
 use auction::{AuctionParams, BidderId, Seed, reference};
 use proptest::prelude::*;
-use shares::Opening;
+use shares::{Opening, Security};
 
 /// What may be opened in the clearing of `market`, derived from the
 /// market's public shape and the published outcome only.
-fn permitted(market: &MarketFile) -> Vec<(String, usize)> {
+fn permitted(market: &MarketFile, security: Security) -> Vec<(String, usize)> {
     let outcome = reference::clear_market(market);
     let k = market.auction.max_orders_per_side as usize;
     // Bids with more than K orders are excluded before sharing: never in the
@@ -42,7 +42,7 @@ fn permitted(market: &MarketFile) -> Vec<(String, usize)> {
     // shuffle; with a one-value price range there is nothing to sort.
     let key_bits = layout::key_bits(market.auction.max_price) as usize;
     if key_bits > 0 {
-        for _ in 0..shares::sort::opened_permutations(slots, key_bits) {
+        for _ in 0..shares::sort::opened_permutations(slots, key_bits, security) {
             list.push(("sort permutation".to_string(), slots));
         }
     }
@@ -75,14 +75,26 @@ fn kinds(opened: &[Opening]) -> Vec<(String, usize)> {
         .collect()
 }
 
-fn audit(market: &MarketFile, seed: u64) {
+fn audit_as(market: &MarketFile, seed: u64, security: Security) {
     let expected = reference::clear_market(market);
-    let runs = mpc_common::run_three(market, seed);
-    let want = permitted(market);
+    let runs = mpc_common::run_three_as(market, seed, security);
+    let want = permitted(market, security);
     for (i, run) in runs.iter().enumerate() {
-        assert_eq!(run.outcome, expected, "party {i}");
-        assert_eq!(kinds(&run.opened), want, "party {i} opened something else");
+        assert_eq!(run.outcome, expected, "party {i} at {security}");
+        assert_eq!(
+            kinds(&run.opened),
+            want,
+            "party {i} opened something else at {security}"
+        );
     }
+}
+
+/// The audit at both levels: the abort level checks more, and opens the
+/// same kinds of values (its sort has narrower digits, so more masked
+/// permutations).
+fn audit(market: &MarketFile, seed: u64) {
+    audit_as(market, seed, Security::SemiHonest);
+    audit_as(market, seed, Security::Abort);
 }
 
 fn order(price: i128, quantity: i128) -> RawOrder {
@@ -199,6 +211,20 @@ proptest! {
     #[test]
     fn openings_are_exactly_the_permitted_ones(seed in any::<u64>()) {
         let m = mpc_common::market(seed, 16);
-        audit(&m, seed);
+        audit_as(&m, seed, Security::SemiHonest);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse::<u32>().ok()).map_or(30, |c| c.div_ceil(10))
+    ))]
+
+    /// The audit at the abort level on random markets (a tenth of the
+    /// cases: each clearing proves every step).
+    #[test]
+    fn openings_at_the_abort_level_are_exactly_the_permitted_ones(seed in any::<u64>()) {
+        let m = mpc_common::market(seed, 16);
+        audit_as(&m, seed, Security::Abort);
     }
 }

@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
+use shares::Security;
 use shares::shuffle::Shuffle;
 use shares::sort;
 
@@ -140,7 +141,7 @@ fn sort_openings_are_logged() {
     for log in &logs {
         assert_eq!(
             log.len(),
-            sort::opened_permutations(3, 4),
+            sort::opened_permutations(3, 4, Security::SemiHonest),
             "one opening per digit, plus the final one"
         );
         assert_eq!(

@@ -110,6 +110,11 @@ pub struct PartyRun {
 
 /// Clears `market` with three parties on threads over in-memory channels.
 pub fn run_three(market: &MarketFile, seed: u64) -> [PartyRun; 3] {
+    run_three_as(market, seed, shares::Security::SemiHonest)
+}
+
+/// [`run_three`] at `security`.
+pub fn run_three_as(market: &MarketFile, seed: u64, security: shares::Security) -> [PartyRun; 3] {
     use auction::mpc;
     use shares::{MemTransport, Party};
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
@@ -123,6 +128,7 @@ pub fn run_three(market: &MarketFile, seed: u64) -> [PartyRun; 3] {
             std::thread::spawn(move || {
                 let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ (i as u64 + 1) << 32);
                 let mut party = Party::setup(t, &mut rng).expect("setup");
+                party.set_security(security);
                 let outcome = mpc::clear(&mut party, &input).expect("clearing");
                 PartyRun {
                     outcome,

@@ -212,7 +212,9 @@ pub fn party(a: EnginePartyArgs) -> anyhow::Result<()> {
             let mut last = None;
             for _ in 0..a.runs {
                 let r = timed(&mut p, &mut seconds, &mut stats, |p| {
-                    let d = a.digit_bits.unwrap_or(sort::digit_bits_for(a.n));
+                    let d = a
+                        .digit_bits
+                        .unwrap_or(sort::digit_bits_for(a.n, p.security()));
                     let perm = sort::sorting_permutation_digits(p, &sk, 32, d, &mut |_, _| {})?;
                     let mut out = perm.apply(p, &[&sk, &si, &so])?;
                     let rest = out.split_off(1);

@@ -108,6 +108,25 @@ pub(crate) fn mask_mul_acc(w: &mut Wide, m: u64, a: &Gr) {
     }
 }
 
+/// Adds `m * a` to `w`, unreduced, for the `{0, 1}`-coefficient element
+/// with mask `m`: every shifted copy is read from a padded copy of `a` and
+/// added to whole aligned vectors of `w`, which stay in registers (a
+/// shifted store into `w` would wait on the previous one).
+#[inline(always)]
+pub(crate) fn mask_gather_acc(w: &mut Wide, m: u64, a: &Gr) {
+    let mut padded = [0u64; 3 * LANES];
+    padded[LANES..2 * LANES].copy_from_slice(a);
+    let mut bits = m & MASK;
+    while bits != 0 {
+        let b = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        let src = &padded[LANES - b..LANES - b + WIDE];
+        for (o, &y) in w.iter_mut().zip(src) {
+            *o = o.wrapping_add(y);
+        }
+    }
+}
+
 /// `a + m * b` for the `{0, 1}`-coefficient element with mask `m`: each
 /// output coefficient gathers the shifted copies it receives, so the sums
 /// stay in registers.

@@ -341,34 +341,53 @@ impl WordTask for Coefficients<'_> {
 #[inline(always)]
 fn coefficients_with(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize) -> Vec<Gr> {
     let mut h = vec![[0u64; WIDE]; 2 * l - 1];
-    let mut packed: Gr = gr::ZERO;
     for (g, w) in gates.iter().zip(weights) {
         let m = g.terms();
         let mut cur = Cursor::new(g);
         let mut sb = Superblock::new(l, m);
+        // Term-major copies: entry `i m + t` holds term `t` of the 49
+        // gates of block `i`, so that a packed product is whole vectors.
+        let mut ut = vec![gr::ZERO; l * m];
+        let mut vt = vec![gr::ZERO; l * m];
         for e in w.chunks(l) {
             cur.fill(Role::Prover, l * D, None, &mut sb.u, &mut sb.v);
-            let block = D * m;
-            for (i, &ei) in e.iter().enumerate() {
-                if ei == 0 {
+            for (i, (ub, vb)) in ut
+                .chunks_exact_mut(m)
+                .zip(vt.chunks_exact_mut(m))
+                .enumerate()
+            {
+                let base = i * D * m;
+                for pos in 0..D {
+                    for t in 0..m {
+                        ub[t][pos] = sb.u[base + pos * m + t];
+                        vb[t][pos] = sb.v[base + pos * m + t];
+                    }
+                }
+            }
+            // Coefficient `l - 1 + d` gathers the pairs (i, i - d) in
+            // registers, each weighted by its block's mask.
+            for d in 1 - l as isize..l as isize {
+                if d == 0 {
                     continue;
                 }
-                let u = &sb.u[i * block..(i + 1) * block];
-                for k in 0..l {
-                    if k == i {
+                let mut acc: Wide = [0; WIDE];
+                for (i, &ei) in e.iter().enumerate() {
+                    let k = i as isize - d;
+                    if ei == 0 || k < 0 || k >= l as isize {
                         continue;
                     }
-                    let v = &sb.v[k * block..(k + 1) * block];
-                    for (p, (ug, vg)) in packed
-                        .iter_mut()
-                        .zip(u.chunks_exact(m).zip(v.chunks_exact(m)))
-                    {
-                        *p = ug
-                            .iter()
-                            .zip(vg)
-                            .fold(0u64, |a, (x, y)| a.wrapping_add(x.wrapping_mul(*y)));
+                    let k = k as usize;
+                    let mut packed: Gr = gr::ZERO;
+                    for (ui, vk) in ut[i * m..(i + 1) * m].iter().zip(&vt[k * m..(k + 1) * m]) {
+                        for ((p, x), y) in packed.iter_mut().zip(ui).zip(vk) {
+                            *p = p.wrapping_add(x.wrapping_mul(*y));
+                        }
                     }
-                    gr::mask_mul_acc(&mut h[l - 1 + i - k], ei, &packed);
+                    gr::mask_gather_acc(&mut acc, ei, &packed);
+                }
+                let o = &mut h[(l as isize - 1 + d) as usize];
+                for (x, y) in o.iter_mut().zip(&acc) {
+                    *x = x.wrapping_add(*y);
                 }
             }
         }
