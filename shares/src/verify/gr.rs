@@ -40,19 +40,28 @@ pub(crate) fn one() -> Gr {
     a
 }
 
-/// Reduces a wide element mod `X^D + X^TAP + 1`.
+/// Reduces a wide element mod `X^D + X^TAP + 1`: the high coefficients
+/// `h_k` (`k = D + i`) are subtracted at `i` and `i + TAP` in whole vectors;
+/// the last eight of those land at `D..D + 8` and are folded once more.
 #[inline(always)]
 pub(crate) fn reduce(w: &Wide) -> Gr {
-    let mut w = *w;
-    // From the top down: folding coefficient k lands on k - D and
-    // k - D + TAP, which may still be >= D and is folded later.
-    for k in (D..2 * D - 1).rev() {
-        let c = w[k];
-        w[k - D] = w[k - D].wrapping_sub(c);
-        w[k - D + TAP] = w[k - D + TAP].wrapping_sub(c);
+    let mut ext = [0u64; LANES + 16];
+    ext[..D].copy_from_slice(&w[..D]);
+    let mut hi = [0u64; LANES];
+    hi[..D - 1].copy_from_slice(&w[D..2 * D - 1]);
+    for (o, h) in ext[..LANES].iter_mut().zip(&hi) {
+        *o = o.wrapping_sub(*h);
+    }
+    for (o, h) in ext[TAP..TAP + LANES].iter_mut().zip(&hi) {
+        *o = o.wrapping_sub(*h);
+    }
+    for q in 0..8 {
+        let c = ext[D + q];
+        ext[q] = ext[q].wrapping_sub(c);
+        ext[q + TAP] = ext[q + TAP].wrapping_sub(c);
     }
     let mut out = ZERO;
-    out[..D].copy_from_slice(&w[..D]);
+    out[..D].copy_from_slice(&ext[..D]);
     out
 }
 
@@ -111,41 +120,44 @@ pub(crate) fn mask_mul_acc(w: &mut Wide, m: u64, a: &Gr) {
 /// Adds `m * a` to `w`, unreduced, for the `{0, 1}`-coefficient element
 /// with mask `m`: every shifted copy is read from a padded copy of `a` and
 /// added to whole aligned vectors of `w`, which stay in registers (a
-/// shifted store into `w` would wait on the previous one).
+/// shifted store into `w` would wait on the previous one). The copies for
+/// bits `8 g .. 8 g + 8` touch only the eight vectors from `g` on.
 #[inline(always)]
 pub(crate) fn mask_gather_acc(w: &mut Wide, m: u64, a: &Gr) {
     let mut padded = [0u64; 3 * LANES];
     padded[LANES..2 * LANES].copy_from_slice(a);
-    let mut bits = m & MASK;
+    let m = m & MASK;
+    gather_group::<0>(w, &padded, m);
+    gather_group::<1>(w, &padded, m);
+    gather_group::<2>(w, &padded, m);
+    gather_group::<3>(w, &padded, m);
+    gather_group::<4>(w, &padded, m);
+    gather_group::<5>(w, &padded, m);
+    gather_group::<6>(w, &padded, m);
+}
+
+/// The copies of [`mask_gather_acc`] for bits `8 G .. 8 G + 8` of `m`.
+#[inline(always)]
+fn gather_group<const G: usize>(w: &mut Wide, padded: &[u64; 3 * LANES], m: u64) {
+    let mut bits = (m >> (8 * G)) & 0xff;
     while bits != 0 {
         let b = bits.trailing_zeros() as usize;
         bits &= bits - 1;
-        let src = &padded[LANES - b..LANES - b + WIDE];
-        for (o, &y) in w.iter_mut().zip(src) {
+        // Copy 8 G + b covers words 8 G + b .. 8 G + b + LANES: the eight
+        // vectors from G, read from the padded copy shifted by b.
+        let src = &padded[LANES - b..LANES - b + LANES + 8];
+        for (o, &y) in w[8 * G..8 * G + LANES + 8].iter_mut().zip(src) {
             *o = o.wrapping_add(y);
         }
     }
 }
 
-/// `a + m * b` for the `{0, 1}`-coefficient element with mask `m`: each
-/// output coefficient gathers the shifted copies it receives, so the sums
-/// stay in registers.
+/// `a + m * b` for the `{0, 1}`-coefficient element with mask `m`.
 #[inline(always)]
 pub(crate) fn add_mask_mul(a: &Gr, m: u64, b: &Gr) -> Gr {
-    // b with LANES zeros on both sides: b[c - i] = padded[LANES + c - i].
-    let mut padded = [0u64; 3 * LANES];
-    padded[LANES..2 * LANES].copy_from_slice(b);
     let mut w = [0u64; WIDE];
     w[..LANES].copy_from_slice(a);
-    let mut bits = m & MASK;
-    while bits != 0 {
-        let i = bits.trailing_zeros() as usize;
-        bits &= bits - 1;
-        let src = &padded[LANES - i..LANES - i + WIDE];
-        for (o, &y) in w.iter_mut().zip(src) {
-            *o = o.wrapping_add(y);
-        }
-    }
+    mask_gather_acc(&mut w, m, b);
     reduce(&w)
 }
 
@@ -341,6 +353,37 @@ mod tests {
 
     fn prg(k: u8) -> Prg {
         Prg::new([k; 16])
+    }
+
+    /// The definition: fold the top coefficient down, one at a time.
+    fn reduce_one_by_one(w: &Wide) -> Gr {
+        let mut w = *w;
+        for k in (D..2 * D - 1).rev() {
+            let c = w[k];
+            w[k - D] = w[k - D].wrapping_sub(c);
+            w[k - D + TAP] = w[k - D + TAP].wrapping_sub(c);
+        }
+        let mut out = ZERO;
+        out[..D].copy_from_slice(&w[..D]);
+        out
+    }
+
+    #[test]
+    fn the_vector_reduction_is_the_one_by_one_fold() {
+        let mut p = prg(7);
+        for _ in 0..200 {
+            let mut w = [0u64; WIDE];
+            for (x, r) in w[..2 * D - 1].iter_mut().zip(p.words(2 * D - 1)) {
+                *x = r;
+            }
+            assert_eq!(reduce(&w), reduce_one_by_one(&w));
+        }
+        // Each power X^k alone, as X^D = -X^TAP - 1 folds it.
+        for k in 0..2 * D - 1 {
+            let mut w = [0u64; WIDE];
+            w[k] = 1;
+            assert_eq!(reduce(&w), reduce_one_by_one(&w), "X^{k}");
+        }
     }
 
     #[test]

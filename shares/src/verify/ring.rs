@@ -255,9 +255,11 @@ pub(crate) const ENTRIES: usize = 1 << 16;
 
 /// The gates cut into parts of at most [`ENTRIES`] entries after the first
 /// round each: a gate of `m` terms leaves `m / FOLD` of them, a single
-/// product `2 / FOLD_PRODUCTS` (the fold factor of a part mixing both is
-/// the larger, so this never undercounts), and a range of one kind's gates
-/// at most `D m` more for its last, partial group of blocks.
+/// product `2 / FOLD_PRODUCTS`, and a range of one kind's gates at most
+/// `D m` more for its last, partial group of blocks. Single products and
+/// gates of more terms are never in one part: the fold factor of a part
+/// mixing them would be the larger, and the first round's cost grows with
+/// it (the sort's products cost the prover half as much apart).
 pub(crate) fn parts(gates: &[RingGates]) -> Vec<Vec<Part<'_>>> {
     // Budget and use in units of 1 / FOLD entries.
     let budget = ENTRIES * FOLD;
@@ -267,7 +269,18 @@ pub(crate) fn parts(gates: &[RingGates]) -> Vec<Vec<Part<'_>>> {
     let mut out: Vec<Vec<Part<'_>>> = Vec::new();
     let mut current: Vec<Part<'_>> = Vec::new();
     let mut used = 0;
-    for g in gates.iter().filter(|g| g.gates() > 0) {
+    // Single products first, then the gates of more terms, never in one
+    // part: each class gets its own fold factor.
+    let (single, wide): (Vec<&RingGates>, Vec<&RingGates>) = gates
+        .iter()
+        .filter(|g| g.gates() > 0)
+        .partition(|g| g.terms() == 2);
+    let first_wide = single.len();
+    for (at, g) in single.into_iter().chain(wide).enumerate() {
+        if at == first_wide && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+            used = 0;
+        }
         let c = cost(g.terms());
         let partial = D * g.terms() * FOLD;
         let mut from = 0;
