@@ -104,20 +104,6 @@ pub(crate) fn mul(a: &Gr, b: &Gr) -> Gr {
 }
 
 /// Adds `m * a` to `w`, unreduced, for the `{0, 1}`-coefficient element
-/// with mask `m`.
-#[inline(always)]
-pub(crate) fn mask_mul_acc(w: &mut Wide, m: u64, a: &Gr) {
-    let mut bits = m & MASK;
-    while bits != 0 {
-        let i = bits.trailing_zeros() as usize;
-        bits &= bits - 1;
-        for (o, &y) in w[i..i + LANES].iter_mut().zip(a) {
-            *o = o.wrapping_add(y);
-        }
-    }
-}
-
-/// Adds `m * a` to `w`, unreduced, for the `{0, 1}`-coefficient element
 /// with mask `m`: every shifted copy is read from a padded copy of `a` and
 /// added to whole aligned vectors of `w`, which stay in registers (a
 /// shifted store into `w` would wait on the previous one). The copies for
@@ -164,7 +150,7 @@ pub(crate) fn add_mask_mul(a: &Gr, m: u64, b: &Gr) -> Gr {
 /// `m * a` for the `{0, 1}`-coefficient element with mask `m`.
 pub(crate) fn mask_mul(m: u64, a: &Gr) -> Gr {
     let mut w = [0u64; WIDE];
-    mask_mul_acc(&mut w, m, a);
+    mask_gather_acc(&mut w, m, a);
     reduce(&w)
 }
 

@@ -415,16 +415,34 @@ fn coefficients_with(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize) -> Vec<
 /// A verifier's share of the claim: `sum_a E_a pack(claims of block a)`,
 /// left (`A`) or right (`B`).
 pub(crate) fn claim(gates: &[Part<'_>], weights: &[Vec<u64>], left: bool) -> Gr {
-    let mut acc: Wide = [0; WIDE];
-    let mut packed: Gr = gr::ZERO;
-    for (g, w) in gates.iter().zip(weights) {
-        let cur = Cursor::new(g);
-        for (a, &e) in w.iter().enumerate() {
-            cur.claims(left, a * D, &mut packed[..D]);
-            gr::mask_mul_acc(&mut acc, e, &packed);
+    dispatch_words(Claim {
+        gates,
+        weights,
+        left,
+    })
+}
+
+struct Claim<'a> {
+    gates: &'a [Part<'a>],
+    weights: &'a [Vec<u64>],
+    left: bool,
+}
+
+impl WordTask for Claim<'_> {
+    type Output = Gr;
+    #[inline(always)]
+    fn run(self) -> Gr {
+        let mut acc: Wide = [0; WIDE];
+        let mut packed: Gr = gr::ZERO;
+        for (g, w) in self.gates.iter().zip(self.weights) {
+            let cur = Cursor::new(g);
+            for (a, &e) in w.iter().enumerate() {
+                cur.claims(self.left, a * D, &mut packed[..D]);
+                gr::mask_gather_acc(&mut acc, e, &packed);
+            }
         }
+        gr::reduce(&acc)
     }
-    gr::reduce(&acc)
 }
 
 /// `out_k = sum_i g_i x_(k l + i)`.
