@@ -737,6 +737,48 @@ impl<T: Transport> Party<T> {
         Ok((v, r))
     }
 
+    /// Opens words held as three XOR parts, one per party, each already
+    /// masked by this party's part of a fresh zero-sharing (so that two
+    /// parts seen together are uniformly random given their XOR): every
+    /// party sends its part to both peers and XORs the three. One round.
+    /// Semi-honest only: a part is a message its sender computes alone,
+    /// which no check could cover; under [`Security::Abort`] this is
+    /// [`Error::Parameter`].
+    pub(crate) fn open_xor_parts(
+        &mut self,
+        label: &'static str,
+        parts: &[u64],
+    ) -> Result<Vec<u64>> {
+        if self.checks() {
+            return Err(Error::Parameter {
+                what: "an opening of unreplicated parts under the abort level",
+                value: parts.len() as u64,
+                range: "semi-honest only",
+            });
+        }
+        self.opened.push(Opening {
+            label,
+            to: None,
+            count: parts.len(),
+        });
+        let me = self.me;
+        let bytes = pack(parts, 8);
+        self.transport.send(me.next(), Tag::OPEN, &bytes)?;
+        self.transport.send(me.prev(), Tag::OPEN, &bytes)?;
+        drop(bytes);
+        let mut v = parts.to_vec();
+        for peer in [me.prev(), me.next()] {
+            let got = self.recv_bytes(peer, Tag::OPEN, parts.len() * 8)?;
+            for (a, b) in v.iter_mut().zip(unpack_words(&got, 8)) {
+                *a ^= b;
+            }
+        }
+        if let Some(kept) = &mut self.opened_values {
+            kept.push(v.clone());
+        }
+        Ok(v)
+    }
+
     /// Opens arithmetic shares to party `to` only; returns `Some` there,
     /// `None` at the other two.
     pub fn open_arith_to(
