@@ -356,7 +356,7 @@ impl<T: Transport> Party<T> {
 
     /// Sends words to a peer.
     pub(crate) fn send_words(&mut self, to: PartyId, tag: Tag, words: &[u64]) -> Result<()> {
-        Ok(self.transport.send(to, tag, &pack(words, 8))?)
+        Ok(self.transport.send_owned(to, tag, pack(words, 8))?)
     }
 
     /// Sends ring elements; with `narrow`, only their low 32 bits (for
@@ -391,7 +391,7 @@ impl<T: Transport> Party<T> {
         words: &[u64],
         bytes: usize,
     ) -> Result<()> {
-        Ok(self.transport.send(to, tag, &pack(words, bytes))?)
+        Ok(self.transport.send_owned(to, tag, pack(words, bytes))?)
     }
 
     /// Receives `n` words sent by [`Party::send_packed`] with the same
@@ -431,7 +431,7 @@ impl<T: Transport> Party<T> {
             2 => pack32_fixed::<2>(values),
             _ => pack32_fixed::<1>(values),
         };
-        Ok(self.transport.send(to, tag, &out)?)
+        Ok(self.transport.send_owned(to, tag, out)?)
     }
 
     /// Receives `n` values sent by [`Party::send_packed32`].
@@ -474,7 +474,7 @@ impl<T: Transport> Party<T> {
         for (c, &(_, bytes)) in words.chunks(n).zip(kinds) {
             out.extend_from_slice(&pack(c, bytes));
         }
-        Ok(self.transport.send(to, tag, &out)?)
+        Ok(self.transport.send_owned(to, tag, out)?)
     }
 
     /// Receives what [`Party::send_cols`] sent.
@@ -515,8 +515,7 @@ impl<T: Transport> Party<T> {
         for w in parts.iter().flatten() {
             bytes.extend_from_slice(&w.to_le_bytes());
         }
-        self.transport.send(me.prev(), Tag::MUL, &bytes)?;
-        drop(bytes);
+        self.transport.send_owned(me.prev(), Tag::MUL, bytes)?;
         let got = self.transport.recv(me.next(), Tag::MUL)?;
         if got.len() != total * 8 {
             return Err(TransportError::WrongLength {
