@@ -191,7 +191,7 @@ proptest! {
         // probability 2^-(2 density).
         let set = |k: usize, e: usize| {
             let h = (seed ^ (k as u64) << 32 ^ e as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            density > 0 && (h >> 50) % (1 << (2 * density)) == 0
+            density > 0 && (h >> 50).is_multiple_of(1 << (2 * density))
         };
         check_all_zero(groups, group, 2, &set, seed);
     }

@@ -1113,13 +1113,11 @@ fn all_zero_secret(s: u64) -> Vec<Col> {
     let zero_groups = [2, 7, 11];
     let mut v = [bits_of(s, 70), bits_of(s + 10, 70)];
     for g in 0..14 {
-        for e in 5 * g..5 * g + 5 {
-            if zero_groups.contains(&g) {
-                v[0][e] = false;
-                v[1][e] = false;
+        if zero_groups.contains(&g) {
+            for bits in v.iter_mut() {
+                bits[5 * g..5 * g + 5].fill(false);
             }
-        }
-        if !zero_groups.contains(&g) {
+        } else {
             v[0][5 * g + (g + s as usize) % 5] = true;
         }
     }
