@@ -1,7 +1,8 @@
 //! Three network namespaces for the three parties of a benchmark
 //! (`--netns`, root only).
 //!
-//! Party `i` runs in namespace `triad-bench-<pid>-<i>`, joined to the
+//! Party `i` runs in namespace `triad-bench-<tag>-<i>` (the tag: the
+//! process id and a count of the sets made in this process), joined to the
 //! parent's namespace by one veth pair on a private `/30`:
 //! `10.213.<b>.<4i+1>` on the parent's side, `10.213.<b>.<4i+2>` on the
 //! party's (`<b>` is a third byte no interface of this host uses yet). A
@@ -29,14 +30,14 @@ pub const RELAY_PORT: u16 = 7201;
 /// The names and addresses of one set of three namespaces.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
-    tag: u32,
+    tag: u64,
     subnet: u8,
 }
 
 impl Plan {
-    /// Names derived from `tag` (the parent's process id), addresses from
-    /// `10.213.<subnet>.0/24`.
-    pub fn new(tag: u32, subnet: u8) -> Plan {
+    /// Names derived from `tag` (below `10^11`, so that interface names
+    /// fit), addresses from `10.213.<subnet>.0/24`.
+    pub fn new(tag: u64, subnet: u8) -> Plan {
         Plan { tag, subnet }
     }
 
@@ -47,12 +48,12 @@ impl Plan {
 
     /// The parent's end of party `i`'s veth pair (at most 15 characters).
     fn host_link(&self, i: usize) -> String {
-        format!("tb{}h{i}", self.tag % 10_000_000)
+        format!("tb{}h{i}", self.tag % 100_000_000_000)
     }
 
     /// Party `i`'s end of its veth pair.
     fn party_link(&self, i: usize) -> String {
-        format!("tb{}p{i}", self.tag % 10_000_000)
+        format!("tb{}p{i}", self.tag % 100_000_000_000)
     }
 
     /// The parent-side address of party `i`'s pair: the relay to party `i`
@@ -124,12 +125,13 @@ impl Plan {
         cmds
     }
 
-    /// The `ip` commands that remove them (a veth pair goes with its
-    /// namespace).
+    /// The `ip` commands that remove them: each veth pair first (at once,
+    /// where a namespace's own interfaces go only some time after it), then
+    /// each namespace.
     pub fn teardown(&self) -> Vec<Vec<String>> {
-        (0..3)
-            .map(|i| vec!["netns".into(), "del".into(), self.namespace(i)])
-            .collect()
+        let links = (0..3).map(|i| vec!["link".into(), "del".into(), self.host_link(i)]);
+        let spaces = (0..3).map(|i| vec!["netns".into(), "del".into(), self.namespace(i)]);
+        links.chain(spaces).collect()
     }
 
     /// The `ip` arguments that run a program in party `i`'s namespace (the
@@ -152,7 +154,11 @@ impl Namespaces {
                 "--netns creates network namespaces and so needs root (run as root, or leave out --netns)"
             );
         }
-        let tag = std::process::id();
+        // A bench may make several sets one after the other (one per
+        // workload): each gets names of its own.
+        static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let count = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tag = u64::from(std::process::id()) * 1000 + count % 1000;
         let plan = Plan::new(tag, free_subnet(tag)?);
         // From here on, a failure removes whatever was created.
         let made = Namespaces { plan };
@@ -205,13 +211,13 @@ fn is_root() -> bool {
 
 /// A third byte `b` such that no interface of this host has an address in
 /// `10.213.b.0/24`, starting from one derived from `tag`.
-fn free_subnet(tag: u32) -> anyhow::Result<u8> {
+fn free_subnet(tag: u64) -> anyhow::Result<u8> {
     let out = Command::new("ip")
         .args(["-4", "-o", "addr", "show"])
         .output()
         .context("running `ip -4 -o addr show` (iproute2)")?;
     let used = String::from_utf8_lossy(&out.stdout).into_owned();
-    (0..=255u32)
+    (0..=255u64)
         .map(|k| ((tag + k) % 256) as u8)
         .find(|b| !used.contains(&format!(" 10.{NET}.{b}.")))
         .context("every 10.213.x.0/24 is in use on this host")
@@ -242,7 +248,7 @@ mod tests {
         );
         // Interface names fit the kernel's 15 characters, even for the
         // largest process ids.
-        let big = Plan::new(u32::MAX, 0);
+        let big = Plan::new(u64::from(u32::MAX) * 1000 + 999, 0);
         for c in big.setup() {
             for w in c.iter().filter(|w| w.starts_with("tb")) {
                 assert!(w.len() <= 15, "{w}");
@@ -256,15 +262,17 @@ mod tests {
         assert_eq!(ips.len(), 6);
         assert_eq!(p.relay_addr(1).to_string(), "10.213.7.5:7201");
         assert_eq!(p.party_addr(2).to_string(), "10.213.7.10:7101");
+        let down: Vec<String> = p.teardown().iter().map(|c| c.join(" ")).collect();
         assert_eq!(
-            p.teardown(),
-            (0..3)
-                .map(|i| vec![
-                    "netns".to_string(),
-                    "del".to_string(),
-                    format!("triad-bench-4242-{i}")
-                ])
-                .collect::<Vec<_>>()
+            down,
+            [
+                "link del tb4242h0",
+                "link del tb4242h1",
+                "link del tb4242h2",
+                "netns del triad-bench-4242-0",
+                "netns del triad-bench-4242-1",
+                "netns del triad-bench-4242-2",
+            ]
         );
         assert_eq!(p.exec(2).join(" "), "netns exec triad-bench-4242-2");
     }
