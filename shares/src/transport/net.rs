@@ -91,12 +91,13 @@ async fn read_frames<R: AsyncRead + Unpin>(
             }));
             return;
         }
-        // Read into the spare capacity, which is exactly the payload's
-        // length: no zeroing first, and never a byte of the next frame.
+        // Read into spare capacity, without zeroing it first, and through
+        // a limit of the payload's length: never a byte of the next frame.
         let len = len as usize;
         let mut payload = Vec::with_capacity(len);
+        let mut limited = (&mut r).take(len as u64);
         while payload.len() < len {
-            match r.read_buf(&mut payload).await {
+            match limited.read_buf(&mut payload).await {
                 Ok(0) => {
                     let _ = out.send(Err(TransportError::Truncated {
                         from: peer,
