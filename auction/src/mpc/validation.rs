@@ -1,5 +1,5 @@
 //! Step 1, validation: the range check of every price and quantity, inside
-//! the computation, and the one validity bit per bid that is opened.
+//! the computation, and the one validity bit per bid that is made public.
 //!
 //! A value `v` of the ring is valid when `v <= limit` as a 64-bit unsigned
 //! number (`limit < 2^32`). With `limit < 2^63` that is exactly
