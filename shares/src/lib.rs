@@ -19,10 +19,11 @@
 //!
 //! Every protocol takes a [`Party`] and vectors of shares; one message per
 //! peer per round whatever the length. See the modules [`mul`], [`convert`],
-//! [`compare`], [`select`], [`shuffle`], [`onehot`] and [`sort`]. Every value that is
-//! ever opened passes through [`Party::open_arith`], [`Party::open_bits`] or
-//! [`Party::open_arith_to`], which record a label per opening in
-//! [`Party::opened`].
+//! [`compare`], [`select`], [`allzero`], [`shuffle`], [`onehot`] and [`sort`].
+//! Every value that is ever opened passes through [`Party::open_arith`],
+//! [`Party::open_bits`], [`Party::open_arith_to`] or, for the masked words of
+//! [`allzero`], one more engine-internal opening; each records a label per
+//! opening in [`Party::opened`].
 //!
 //! # Security with abort
 //!
@@ -46,6 +47,7 @@
 //! (`tests/view.rs`) must catch.
 #![deny(missing_docs, unsafe_code)]
 
+pub mod allzero;
 pub mod bits;
 pub mod client;
 pub mod compare;

@@ -356,7 +356,7 @@ impl<T: Transport> Party<T> {
 
     /// Sends words to a peer.
     pub(crate) fn send_words(&mut self, to: PartyId, tag: Tag, words: &[u64]) -> Result<()> {
-        Ok(self.transport.send(to, tag, &pack(words, 8))?)
+        Ok(self.transport.send_owned(to, tag, pack(words, 8))?)
     }
 
     /// Sends ring elements; with `narrow`, only their low 32 bits (for
@@ -391,7 +391,7 @@ impl<T: Transport> Party<T> {
         words: &[u64],
         bytes: usize,
     ) -> Result<()> {
-        Ok(self.transport.send(to, tag, &pack(words, bytes))?)
+        Ok(self.transport.send_owned(to, tag, pack(words, bytes))?)
     }
 
     /// Receives `n` words sent by [`Party::send_packed`] with the same
@@ -431,7 +431,7 @@ impl<T: Transport> Party<T> {
             2 => pack32_fixed::<2>(values),
             _ => pack32_fixed::<1>(values),
         };
-        Ok(self.transport.send(to, tag, &out)?)
+        Ok(self.transport.send_owned(to, tag, out)?)
     }
 
     /// Receives `n` values sent by [`Party::send_packed32`].
@@ -474,7 +474,7 @@ impl<T: Transport> Party<T> {
         for (c, &(_, bytes)) in words.chunks(n).zip(kinds) {
             out.extend_from_slice(&pack(c, bytes));
         }
-        Ok(self.transport.send(to, tag, &out)?)
+        Ok(self.transport.send_owned(to, tag, out)?)
     }
 
     /// Receives what [`Party::send_cols`] sent.
@@ -515,8 +515,7 @@ impl<T: Transport> Party<T> {
         for w in parts.iter().flatten() {
             bytes.extend_from_slice(&w.to_le_bytes());
         }
-        self.transport.send(me.prev(), Tag::MUL, &bytes)?;
-        drop(bytes);
+        self.transport.send_owned(me.prev(), Tag::MUL, bytes)?;
         let got = self.transport.recv(me.next(), Tag::MUL)?;
         if got.len() != total * 8 {
             return Err(TransportError::WrongLength {
@@ -735,6 +734,48 @@ impl<T: Transport> Party<T> {
             kept.push(v.clone());
         }
         Ok((v, r))
+    }
+
+    /// Opens words held as three XOR parts, one per party, each already
+    /// masked by this party's part of a fresh zero-sharing (so that two
+    /// parts seen together are uniformly random given their XOR): every
+    /// party sends its part to both peers and XORs the three. One round.
+    /// Semi-honest only: a part is a message its sender computes alone,
+    /// which no check could cover; under [`Security::Abort`] this is
+    /// [`Error::Parameter`].
+    pub(crate) fn open_xor_parts(
+        &mut self,
+        label: &'static str,
+        parts: &[u64],
+    ) -> Result<Vec<u64>> {
+        if self.checks() {
+            return Err(Error::Parameter {
+                what: "an opening of unreplicated parts under the abort level",
+                value: parts.len() as u64,
+                range: "semi-honest only",
+            });
+        }
+        self.opened.push(Opening {
+            label,
+            to: None,
+            count: parts.len(),
+        });
+        let me = self.me;
+        let bytes = pack(parts, 8);
+        self.transport.send(me.next(), Tag::OPEN, &bytes)?;
+        self.transport.send(me.prev(), Tag::OPEN, &bytes)?;
+        drop(bytes);
+        let mut v = parts.to_vec();
+        for peer in [me.prev(), me.next()] {
+            let got = self.recv_bytes(peer, Tag::OPEN, parts.len() * 8)?;
+            for (a, b) in v.iter_mut().zip(unpack_words(&got, 8)) {
+                *a ^= b;
+            }
+        }
+        if let Some(kept) = &mut self.opened_values {
+            kept.push(v.clone());
+        }
+        Ok(v)
     }
 
     /// Opens arithmetic shares to party `to` only; returns `Some` there,

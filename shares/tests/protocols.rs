@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
-use shares::{compare, convert, mul, select};
+use shares::{Security, allzero, compare, convert, mul, select};
 
 fn pairs_with_edges(v: &[(u64, u64)], edges: &[u64]) -> (Vec<u64>, Vec<u64>) {
     let mut x: Vec<u64> = v.iter().map(|p| p.0).collect();
@@ -108,7 +108,94 @@ fn check_compare(x: &[u64], y: &[u64], seed: u64) {
     }
 }
 
+/// `open_all_zero` over `vectors` bit vectors of `groups * group` bits each,
+/// element `e` of vector `k` set when `set(k, e)`: opens, per group, exactly
+/// whether no bit of it is set in any vector, and records one opening of
+/// one word per group.
+fn check_all_zero(
+    groups: usize,
+    group: usize,
+    vectors: usize,
+    set: &dyn Fn(usize, usize) -> bool,
+    seed: u64,
+) {
+    let n = groups * group;
+    let words: Vec<Vec<u64>> = (0..vectors)
+        .map(|k| {
+            let mut w = vec![0u64; n.div_ceil(64)];
+            for e in 0..n {
+                w[e / 64] |= u64::from(set(k, e)) << (e % 64);
+            }
+            w
+        })
+        .collect();
+    let got = agree(run3(seed, |p| {
+        let i = p.id().index();
+        let held: Vec<shares::BitShares> = words
+            .iter()
+            .enumerate()
+            .map(|(k, w)| {
+                let sh = shares::client::share_bits(
+                    w,
+                    &mut <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(
+                        seed + k as u64,
+                    ),
+                );
+                let (o, x) = sh[i].clone();
+                shares::BitShares::from_components(o, x, n)
+            })
+            .collect();
+        let refs: Vec<&shares::BitShares> = held.iter().collect();
+        let out = allzero::open_all_zero(p, "test", &refs, group).unwrap();
+        assert_eq!(p.opened().len(), 1);
+        assert_eq!(p.opened()[0].count, groups);
+        out
+    }));
+    let want: Vec<bool> = (0..groups)
+        .map(|g| (0..vectors).all(|k| (g * group..(g + 1) * group).all(|e| !set(k, e))))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn all_zero_opens_whether_each_group_is_all_zero() {
+    // Groups of 3 bits straddling words, one set bit in a few of them, in
+    // either vector; and groups of 64 with one set bit at either end.
+    check_all_zero(
+        50,
+        3,
+        2,
+        &|k, e| (k == 0 && e == 7) || (k == 1 && (e == 64 || e == 149)),
+        1,
+    );
+    check_all_zero(4, 64, 1, &|_, e| e == 64 || e == 255, 2);
+    // Every bit set, and no bit set.
+    check_all_zero(5, 13, 2, &|_, _| true, 3);
+    check_all_zero(5, 13, 2, &|_, _| false, 4);
+}
+
+#[test]
+fn all_zero_is_refused_at_the_abort_level() {
+    let errs = run3(5, |p| {
+        p.set_security(Security::Abort);
+        let b = shares::BitShares::zeros(8);
+        allzero::open_all_zero(p, "test", &[&b], 4).is_err()
+    });
+    assert_eq!(errs, [true, true, true]);
+}
+
 proptest! {
+    #[test]
+    fn all_zero_matches_ideal(groups in 1usize..40, group in 1usize..70, seed in any::<u64>(), density in 0u64..4) {
+        // Density 0: no bit set; otherwise each bit is set with
+        // probability 2^-(2 density).
+        let set = |k: usize, e: usize| {
+            let h = (seed ^ (k as u64) << 32 ^ e as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            density > 0 && (h >> 50).is_multiple_of(1 << (2 * density))
+        };
+        check_all_zero(groups, group, 2, &set, seed);
+    }
+
     #[test]
     fn mul_matches_ideal(v in proptest::collection::vec(any::<(u64, u64)>(), 0..200), seed in any::<u64>()) {
         let (x, y) = pairs_with_edges(&v, &EDGES);

@@ -29,7 +29,7 @@
 //!
 //! For each protocol the clearing uses (multiplication, AND, A2B, B2A, bit
 //! injection, the comparisons with shares and with public constants,
-//! equality, selection, the shuffle, the sort with the application and
+//! equality, selection, the all-zero check, the shuffle, the sort with the application and
 //! undoing of its permutation on other columns, and the openings; and in
 //! abort mode multiplication, AND, the comparison and the shuffle with
 //! their proofs and a checked opening) and each
@@ -86,7 +86,7 @@ use shares::leak::Leak;
 use shares::shuffle::Shuffle;
 use shares::{
     ArithShares, BitShares, MemTransport, Party, PartyId, Security, Tag, Transport, TransportError,
-    compare, convert, mul, select, sort,
+    allzero, compare, convert, mul, select, sort,
 };
 use std::time::Duration;
 
@@ -1102,6 +1102,50 @@ fn view_of_openings_of_masked_values() {
             assert_eq!(r[1], map2(arith(&s[0]), &r[0], u64::wrapping_add));
             assert_eq!(r[3], map2(&bools(&s[1]), &r[2], |a, b| a ^ b));
         },
+        leaks: &[],
+    });
+}
+
+/// Two vectors of 70 bits in 14 groups of 5: groups 2, 7 and 11 are all
+/// zero under both secrets, every other group has a set bit under both,
+/// and which bits are set differs.
+fn all_zero_secret(s: u64) -> Vec<Col> {
+    let zero_groups = [2, 7, 11];
+    let mut v = [bits_of(s, 70), bits_of(s + 10, 70)];
+    for g in 0..14 {
+        if zero_groups.contains(&g) {
+            for bits in v.iter_mut() {
+                bits[5 * g..5 * g + 5].fill(false);
+            }
+        } else {
+            v[0][5 * g + (g + s as usize) % 5] = true;
+        }
+    }
+    let [a, b] = v;
+    vec![Col::Bits(a), Col::Bits(b)]
+}
+
+/// The opened word of a group is zero exactly when the group is, and
+/// otherwise uniformly random: the view is alike under two secrets with the
+/// same all-zero groups.
+#[test]
+fn view_of_the_all_zero_check() {
+    check(Case {
+        name: "all zero",
+        secrets: two(all_zero_secret),
+        run: |p, h| {
+            let out = allzero::open_all_zero(p, "view", &[h[0].b(), h[1].b()], 5).unwrap();
+            vec![Out::Public(out.into_iter().map(u64::from).collect())]
+        },
+        check: |s, r| {
+            let (a, b) = (bools(&s[0]), bools(&s[1]));
+            let want: Vec<u64> = (0..14)
+                .map(|g| u64::from((5 * g..5 * g + 5).all(|e| a[e] == 0 && b[e] == 0)))
+                .collect();
+            assert_eq!(r[0], want);
+            assert_eq!(want.iter().sum::<u64>(), 3);
+        },
+        // No planted variant is aimed at this check.
         leaks: &[],
     });
 }

@@ -17,7 +17,7 @@
 //!
 //! | label | count | when | what |
 //! | --- | --- | --- | --- |
-//! | [`LABEL_VALIDITY`] | `N` | `N > 0`, `K > 0` | one validity bit per bid: the published output "excluded, reason `invalid bid`" (nothing more about an invalid bid is computed) |
+//! | [`LABEL_VALIDITY`] | `N` | `N > 0`, `K > 0` | one validity bit per bid: the published output "excluded, reason `invalid bid`" (nothing more about an invalid bid is computed); at the semi-honest level opened as one masked word per bid, zero exactly when the bid is valid and otherwise uniformly random ([`validation`]) |
 //! | `sort: positions by one digit under a fresh secret shuffle …` | `n`, `ceil(w / d)` times (`d` = 4, or 3 above 2^18 slots) | `n > 0`, `w > 0` | masked: each digit's stable positions composed with a fresh secret shuffle, a uniformly random permutation |
 //! | `sort: original indices in sorted order under a fresh secret shuffle …` | `n` | `n > 0`, `w > 0` | masked: the inverse sorting permutation composed with a fresh secret shuffle, a uniformly random permutation |
 //! | [`LABEL_VOLUME`] | 1 | `n > 0` | `V*`; zero means no trade |

@@ -4,7 +4,7 @@
 //! with or without mutual TLS as between real nodes), peak memory, medians
 //! and output rows.
 
-use super::relay::{Relays, WanArgs};
+use super::relay::{Link, Relays, WanArgs};
 use anyhow::{Context, bail};
 use clap::Args;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -25,14 +25,25 @@ pub struct NetArgs {
     /// real nodes (plain TCP without it).
     #[arg(long)]
     pub tls: bool,
+    /// Run each party in a network namespace of its own (`ip netns`, as
+    /// root), reaching the others only through the relay (see
+    /// [`super::netns`]); the namespaces are removed afterwards.
+    #[arg(long)]
+    pub netns: bool,
 }
 
 impl NetArgs {
     /// `loopback` or the link, with `, TLS` when on.
     pub fn describe(&self) -> String {
-        let mut s = self.wan.describe();
+        let mut s = match (self.netns, self.wan.link()) {
+            (true, None) => "relay without delay".to_string(),
+            _ => self.wan.describe(),
+        };
         if self.tls {
             s.push_str(", TLS");
+        }
+        if self.netns {
+            s.push_str(", network namespaces");
         }
         s
     }
@@ -88,11 +99,36 @@ pub fn run_parties<R: DeserializeOwned>(
     args: impl Fn(PartyId) -> Vec<String>,
 ) -> anyhow::Result<[R; 3]> {
     let exe = std::env::current_exe().context("locating the current executable")?;
-    let addrs = loopback_addrs()?;
+    // Declared before the relays, so dropped after them.
+    let namespaces = if net.netns {
+        Some(super::netns::Namespaces::create()?)
+    } else {
+        None
+    };
+    let addrs = match &namespaces {
+        Some(ns) => (0..3)
+            .map(|i| ns.plan().party_addr(i).to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        None => loopback_addrs()?,
+    };
     let listen = parse_addrs(&addrs)?;
-    // Party j dials every party i < j: through a relay of its own per pair.
-    let (_relays, dial) = match net.wan.link() {
-        Some(link) => {
+    // Party j dials every party i < j: through a relay of its own per pair,
+    // or in namespaces through the relay to party i.
+    let (_relays, dial) = match (&namespaces, net.wan.link()) {
+        (Some(ns), link) => {
+            let plan = ns.plan();
+            let (r, a) = Relays::start_on(
+                &[
+                    (plan.relay_addr(0), listen[0]),
+                    (plan.relay_addr(1), listen[1]),
+                ],
+                link.unwrap_or(Link::DIRECT),
+            )?;
+            let dial = format!("{},{},{}", a[0], a[1], listen[2]);
+            (Some(r), [dial.clone(), dial.clone(), dial])
+        }
+        (None, Some(link)) => {
             let (r, a) = Relays::start(&[listen[0], listen[0], listen[1]], link)?;
             let dial: [String; 3] = [
                 addrs.clone(),
@@ -101,7 +137,7 @@ pub fn run_parties<R: DeserializeOwned>(
             ];
             (Some(r), dial)
         }
-        None => (None, [addrs.clone(), addrs.clone(), addrs.clone()]),
+        (None, None) => (None, [addrs.clone(), addrs.clone(), addrs.clone()]),
     };
     let tls_dir = if net.tls {
         let d = super::clearing::TempDir::new()?;
@@ -125,8 +161,15 @@ pub fn run_parties<R: DeserializeOwned>(
             if let Some(d) = &tls_dir {
                 a.extend(["--tls".to_string(), d.path().display().to_string()]);
             }
-            Command::new(&exe)
-                .args(a)
+            let mut cmd = match &namespaces {
+                Some(ns) => {
+                    let mut c = Command::new("ip");
+                    c.args(ns.plan().exec(p.index())).arg(&exe);
+                    c
+                }
+                None => Command::new(&exe),
+            };
+            cmd.args(a)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
                 .spawn()

@@ -4,13 +4,16 @@
 //! process spawns the current executable three times as hidden party
 //! subcommands, collects one JSON report per party and prints medians.
 //! `--rtt`, `--bandwidth`, `--loss` and `--tls` put the parties on a
-//! simulated wide-area link ([`relay`]) and on mutual TLS.
+//! simulated wide-area link ([`relay`]) and on mutual TLS; `--netns` runs
+//! them in three network namespaces joined only through the relay
+//! ([`netns`]).
 //! [`harness`] holds the machinery for any workload.
 
 pub mod clearing;
 pub mod engine;
 pub mod harness;
 pub mod intake;
+pub mod netns;
 pub mod relay;
 
 use clap::{Args, Subcommand};

@@ -53,6 +53,15 @@ pub struct WanArgs {
     pub loss: Option<f64>,
 }
 
+impl Link {
+    /// A link that adds nothing: the relay only carries the bytes.
+    pub const DIRECT: Link = Link {
+        one_way: Duration::ZERO,
+        bits_per_second: None,
+        loss: 0.0,
+    };
+}
+
 impl WanArgs {
     /// The link to simulate, if any option asks for one.
     pub fn link(&self) -> Option<Link> {
@@ -255,16 +264,29 @@ pub struct Relays {
 }
 
 impl Relays {
-    /// One relay per `(listen, to)` pair: listeners bound on free loopback
-    /// ports. Returns the relays and the addresses they listen on.
+    /// One relay per target: listeners bound on free loopback ports.
+    /// Returns the relays and the addresses they listen on.
     pub fn start(targets: &[SocketAddr], link: Link) -> anyhow::Result<(Relays, Vec<SocketAddr>)> {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let pairs: Vec<(SocketAddr, SocketAddr)> = targets.iter().map(|&t| (loopback, t)).collect();
+        Relays::start_on(&pairs, link)
+    }
+
+    /// One relay per `(listen, to)` pair, listening where it says (port 0:
+    /// any free port). Returns the relays and the addresses they listen on.
+    pub fn start_on(
+        pairs: &[(SocketAddr, SocketAddr)],
+        link: Link,
+    ) -> anyhow::Result<(Relays, Vec<SocketAddr>)> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()?;
         let mut addrs = Vec::new();
-        for &to in targets {
-            let l = rt.block_on(TcpListener::bind("127.0.0.1:0"))?;
+        for &(listen, to) in pairs {
+            let l = rt
+                .block_on(TcpListener::bind(listen))
+                .with_context(|| format!("relay listening on {listen}"))?;
             addrs.push(l.local_addr()?);
             rt.spawn(async move {
                 if let Err(e) = serve(l, to, link).await {

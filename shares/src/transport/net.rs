@@ -17,10 +17,25 @@ use tokio::sync::mpsc as tokio_mpsc;
 use tokio::task::JoinHandle;
 
 struct Link {
-    tx: Option<tokio_mpsc::UnboundedSender<Vec<u8>>>,
-    rx: std_mpsc::Receiver<Result<Vec<u8>, TransportError>>,
+    tx: Option<tokio_mpsc::UnboundedSender<Outgoing>>,
+    rx: std_mpsc::Receiver<Result<Incoming, TransportError>>,
     writer: Option<JoinHandle<std::io::Result<()>>>,
 }
+
+/// A frame on its way out: whole, or (a large payload, queued as the
+/// protocol handed it over) its header and its payload.
+enum Outgoing {
+    Whole(Vec<u8>),
+    Parts([u8; frame::HEADER], Vec<u8>),
+}
+
+/// A frame read: its header and its payload, each read into memory of its
+/// own so that the payload need not be moved past the header.
+type Incoming = ([u8; frame::HEADER], Vec<u8>);
+
+/// Payloads from this size on are queued without copying them behind
+/// their header; smaller ones are copied into one buffer, one write.
+const OWNED_FROM: usize = 1 << 16;
 
 /// One party's channels to the other two over byte streams.
 pub struct NetTransport {
@@ -41,7 +56,7 @@ fn io_err(peer: PartyId, e: std::io::Error) -> TransportError {
 async fn read_frames<R: AsyncRead + Unpin>(
     peer: PartyId,
     mut r: R,
-    out: std_mpsc::Sender<Result<Vec<u8>, TransportError>>,
+    out: std_mpsc::Sender<Result<Incoming, TransportError>>,
 ) {
     loop {
         let mut header = [0u8; frame::HEADER];
@@ -76,28 +91,29 @@ async fn read_frames<R: AsyncRead + Unpin>(
             }));
             return;
         }
-        let mut f = Vec::with_capacity(frame::HEADER + len as usize);
-        f.extend_from_slice(&header);
-        f.resize(frame::HEADER + len as usize, 0);
-        let mut at = frame::HEADER;
-        while at < f.len() {
-            match r.read(&mut f[at..]).await {
+        // Read into spare capacity, without zeroing it first, and through
+        // a limit of the payload's length: never a byte of the next frame.
+        let len = len as usize;
+        let mut payload = Vec::with_capacity(len);
+        let mut limited = (&mut r).take(len as u64);
+        while payload.len() < len {
+            match limited.read_buf(&mut payload).await {
                 Ok(0) => {
                     let _ = out.send(Err(TransportError::Truncated {
                         from: peer,
-                        got: at,
-                        needed: f.len(),
+                        got: frame::HEADER + payload.len(),
+                        needed: frame::HEADER + len,
                     }));
                     return;
                 }
-                Ok(k) => at += k,
+                Ok(_) => {}
                 Err(e) => {
                     let _ = out.send(Err(io_err(peer, e)));
                     return;
                 }
             }
         }
-        if out.send(Ok(f)).is_err() {
+        if out.send(Ok((header, payload))).is_err() {
             return;
         }
     }
@@ -105,10 +121,16 @@ async fn read_frames<R: AsyncRead + Unpin>(
 
 async fn write_frames<W: AsyncWrite + Unpin>(
     mut w: W,
-    mut rx: tokio_mpsc::UnboundedReceiver<Vec<u8>>,
+    mut rx: tokio_mpsc::UnboundedReceiver<Outgoing>,
 ) -> std::io::Result<()> {
     while let Some(f) = rx.recv().await {
-        w.write_all(&f).await?;
+        match f {
+            Outgoing::Whole(f) => w.write_all(&f).await?,
+            Outgoing::Parts(head, payload) => {
+                w.write_all(&head).await?;
+                w.write_all(&payload).await?;
+            }
+        }
         if rx.is_empty() {
             w.flush().await?;
         }
@@ -200,6 +222,16 @@ impl NetTransport {
         Ok(())
     }
 
+    /// Hands a frame to the writer task of the link to `to`.
+    fn queue(&mut self, to: PartyId, f: Outgoing) -> Result<(), TransportError> {
+        self.link_mut(to)?
+            .tx
+            .as_ref()
+            .ok_or(TransportError::Disconnected { peer: to })?
+            .send(f)
+            .map_err(|_| TransportError::Disconnected { peer: to })
+    }
+
     fn link_mut(&mut self, peer: PartyId) -> Result<&mut Link, TransportError> {
         self.links[peer.index()]
             .as_mut()
@@ -278,20 +310,29 @@ impl Transport for NetTransport {
     fn send(&mut self, to: PartyId, tag: Tag, payload: &[u8]) -> Result<(), TransportError> {
         self.link_mut(to)?;
         let seq = self.counters.on_send(to, frame::HEADER + payload.len());
-        let f = frame::encode(tag, seq, payload);
-        let link = self.link_mut(to)?;
-        link.tx
-            .as_ref()
-            .ok_or(TransportError::Disconnected { peer: to })?
-            .send(f)
-            .map_err(|_| TransportError::Disconnected { peer: to })
+        self.queue(to, Outgoing::Whole(frame::encode(tag, seq, payload)))
+    }
+
+    fn send_owned(
+        &mut self,
+        to: PartyId,
+        tag: Tag,
+        payload: Vec<u8>,
+    ) -> Result<(), TransportError> {
+        if payload.len() < OWNED_FROM {
+            return self.send(to, tag, &payload);
+        }
+        self.link_mut(to)?;
+        let seq = self.counters.on_send(to, frame::HEADER + payload.len());
+        let head = frame::header(tag, seq, payload.len());
+        self.queue(to, Outgoing::Parts(head, payload))
     }
 
     fn recv(&mut self, from: PartyId, tag: Tag) -> Result<Vec<u8>, TransportError> {
         self.counters.on_wait();
         let timeout = self.timeout;
         let link = self.link_mut(from)?;
-        let f = match link.rx.recv_timeout(timeout) {
+        let (head, payload) = match link.rx.recv_timeout(timeout) {
             Ok(f) => f?,
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
                 return Err(TransportError::Timeout {
@@ -304,7 +345,7 @@ impl Transport for NetTransport {
                 return Err(TransportError::Disconnected { peer: from });
             }
         };
-        self.counters.on_frame(from, tag, f)
+        self.counters.on_parts(from, tag, &head, payload)
     }
 
     fn stats(&self) -> Stats {
