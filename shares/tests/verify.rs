@@ -491,8 +491,9 @@ fn a_ledger_too_large_for_one_proof_is_proven_in_parts() {
             match deviation {
                 None => {
                     assert!(r.is_ok(), "party {i}: {r:?}");
-                    // Two proofs, one after the other.
-                    assert!(*rounds > 60, "{rounds} rounds");
+                    // Two proofs, one after the other (one takes about
+                    // 26 rounds).
+                    assert!(*rounds > 40, "{rounds} rounds");
                 }
                 Some((d, _)) if d != i => assert!(
                     matches!(r, Err(Error::Cheating { check: "mul", peer }) if *peer == PartyId::new(d)),

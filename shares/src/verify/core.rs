@@ -17,6 +17,14 @@
 //! from an exceptional set `S` (elements whose pairwise differences are
 //! units).
 //!
+//! Once the vectors are at most [`SHORT`] entries long, a round folds by
+//! [`SHORT_FOLD`] instead ([`factor`]): `L` parts, `f(Y) = sum_i Y^i u^(i)`,
+//! `g(Y) = sum_m Y^(L-1-m) v^(m)`, the prover sending the `2L - 2` outer
+//! coefficients of `h`, a false claim surviving with probability at most
+//! `(2L - 2) / |S|`. The prover's work is `L^2` short inner products, and
+//! two such rounds replace six binary ones: across a wide-area link the
+//! rounds cost more than the products.
+//!
 //! At length one the verifiers exchange `u*`, `v*` and their shares of the
 //! claim and both check `u* v* = c`. Every entry of `u*` (and `v*`) is a
 //! product of `1`s and `r`s times an input entry: a unit times the pad
@@ -26,21 +34,81 @@
 use super::Algebra;
 use crate::prg::Prg;
 
+/// Vectors at most this long are folded by [`SHORT_FOLD`] at a time: the
+/// prover's work there is a few thousand products, and each such round
+/// replaces three binary ones.
+pub(crate) const SHORT: usize = 64;
+/// The fold factor for short vectors.
+pub(crate) const SHORT_FOLD: usize = 8;
+
+/// The fold factor of the round that starts at length `n > 1`: binary
+/// while the vectors are long, [`SHORT_FOLD`] (or `n`, if smaller) once
+/// they are at most [`SHORT`].
+pub(crate) fn factor(n: usize) -> usize {
+    if n > SHORT { 2 } else { n.min(SHORT_FOLD) }
+}
+
 /// Rounds until a vector of length `n` is folded to length one.
 pub(crate) fn rounds(mut n: usize) -> usize {
     let mut r = 0;
     while n > 1 {
-        n = n.div_ceil(2);
+        n = n.div_ceil(factor(n));
         r += 1;
     }
     r
 }
 
-fn even<A: Algebra>(x: &mut Vec<A::E>) -> usize {
-    if x.len() % 2 == 1 {
-        x.push(A::zero());
+/// Pads `x` with zeros to a multiple of `l`; returns the part length.
+fn parts<A: Algebra>(x: &mut Vec<A::E>, l: usize) -> usize {
+    let k = x.len().div_ceil(l);
+    x.resize(k * l, A::zero());
+    k
+}
+
+/// `sum_i c_i x^(i)` over the `l` parts of `x` (each `k` long), written
+/// into the first part: binary folds by the algebra's own kernel, wider
+/// ones with the coefficients `c`.
+fn combine<A: Algebra>(x: &mut Vec<A::E>, l: usize, r: &A::E, rev: bool) {
+    if l == 2 {
+        A::fold(x, r, rev);
+        return;
     }
-    x.len() / 2
+    let k = parts::<A>(x, l);
+    // Coefficient of part i: r^i, or r^(l-1-i) when reversed.
+    let mut pow = vec![A::one()];
+    for i in 1..l {
+        pow.push(A::mul(&pow[i - 1], r));
+    }
+    if rev {
+        pow.reverse();
+    }
+    let mut out = vec![A::zero(); k];
+    for (i, c) in pow.iter().enumerate() {
+        for (o, e) in out.iter_mut().zip(&x[i * k..(i + 1) * k]) {
+            *o = A::add(o, &A::mul(c, e));
+        }
+    }
+    *x = out;
+}
+
+/// The `2 l - 2` outer coefficients of `h = <f, g>` for the Laurent fold
+/// of factor `l`: coefficient `e` gathers `<u^(i), v^(m)>` with
+/// `i - m + l - 1 = e`.
+fn outer<A: Algebra>(u: &[A::E], v: &[A::E], l: usize) -> Vec<A::E> {
+    let k = u.len() / l;
+    let mut h = vec![A::zero(); 2 * l - 1];
+    for i in 0..l {
+        for m in 0..l {
+            if i == m {
+                continue;
+            }
+            let d = A::dot(&u[i * k..(i + 1) * k], &v[m * k..(m + 1) * k]);
+            let e = i + l - 1 - m;
+            h[e] = A::add(&h[e], &d);
+        }
+    }
+    h.remove(l - 1);
+    h
 }
 
 /// `sum_e m_e r^e` over `e` in `0..2l-1`, with `m_{l-1}` the claim `c`
@@ -73,23 +141,33 @@ impl<A: Algebra> Prover<A> {
         rounds(self.u.len())
     }
 
-    /// This round's message to the left verifier: `h0 - s0`, `h2 - s2`,
-    /// with `s0`, `s2` drawn from `shares` (the key shared with the right
-    /// verifier).
-    pub(crate) fn message(&mut self, shares: &mut Prg) -> [A::E; 2] {
-        let h = even::<A>(&mut self.u);
-        even::<A>(&mut self.v);
-        let h0 = A::dot(&self.u[..h], &self.v[h..]);
-        let h2 = A::dot(&self.u[h..], &self.v[..h]);
-        let s0 = A::uniform(shares);
-        let s2 = A::uniform(shares);
-        [A::sub(&h0, &s0), A::sub(&h2, &s2)]
+    /// This round's message to the left verifier: the `2 l - 2` outer
+    /// coefficients of the fold of factor `l` ([`factor`] of the length),
+    /// each minus a share drawn from `shares` (the key shared with the
+    /// right verifier).
+    pub(crate) fn message(&mut self, shares: &mut Prg) -> Vec<A::E> {
+        let l = factor(self.u.len());
+        let h = if l == 2 {
+            let h = parts::<A>(&mut self.u, 2);
+            parts::<A>(&mut self.v, 2);
+            vec![
+                A::dot(&self.u[..h], &self.v[h..]),
+                A::dot(&self.u[h..], &self.v[..h]),
+            ]
+        } else {
+            parts::<A>(&mut self.u, l);
+            parts::<A>(&mut self.v, l);
+            outer::<A>(&self.u, &self.v, l)
+        };
+        h.iter().map(|x| A::sub(x, &A::uniform(shares))).collect()
     }
 
-    /// Folds with the challenge.
+    /// Folds with the challenge (after [`Prover::message`], which padded
+    /// the vectors to whole parts).
     pub(crate) fn fold(&mut self, r: &A::E) {
-        A::fold(&mut self.u, r, false);
-        A::fold(&mut self.v, r, true);
+        let l = factor(self.u.len().max(2));
+        combine::<A>(&mut self.u, l, r, false);
+        combine::<A>(&mut self.v, l, r, true);
     }
 }
 
@@ -100,11 +178,18 @@ pub(crate) struct Left<A: Algebra> {
 }
 
 impl<A: Algebra> Left<A> {
-    /// Takes the prover's message and the challenge.
-    pub(crate) fn absorb(&mut self, msg: &[A::E; 2], r: &A::E) {
-        even::<A>(&mut self.u);
-        self.c = laurent_claim::<A>(msg, &self.c, r, 2);
-        A::fold(&mut self.u, r, false);
+    /// Takes the prover's message (`2 l - 2` elements for the fold factor
+    /// `l` of [`Left::factor`]) and the challenge.
+    pub(crate) fn absorb(&mut self, msg: &[A::E], r: &A::E) {
+        let l = self.factor();
+        self.c = laurent_claim::<A>(msg, &self.c, r, l);
+        parts::<A>(&mut self.u, l);
+        combine::<A>(&mut self.u, l, r, false);
+    }
+
+    /// This round's fold factor.
+    pub(crate) fn factor(&self) -> usize {
+        factor(self.u.len())
     }
 
     /// The final `u*` and claim share, sent to the right verifier.
@@ -123,10 +208,11 @@ pub(crate) struct Right<A: Algebra> {
 impl<A: Algebra> Right<A> {
     /// Draws its shares of the prover's message and takes the challenge.
     pub(crate) fn absorb(&mut self, shares: &mut Prg, r: &A::E) {
-        even::<A>(&mut self.v);
-        let s = [A::uniform(shares), A::uniform(shares)];
-        self.c = laurent_claim::<A>(&s, &self.c, r, 2);
-        A::fold(&mut self.v, r, true);
+        let l = factor(self.v.len());
+        let s: Vec<A::E> = (0..2 * l - 2).map(|_| A::uniform(shares)).collect();
+        self.c = laurent_claim::<A>(&s, &self.c, r, l);
+        parts::<A>(&mut self.v, l);
+        combine::<A>(&mut self.v, l, r, true);
     }
 
     /// The final `v*` and claim share, sent to the left verifier.
@@ -180,5 +266,74 @@ impl<A: Algebra> Pad<A> {
         let v = A::uniform(shares);
         let s = A::uniform(shares);
         (v, s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{gf::Gf, gr::Ring};
+
+    /// Runs the recursion on `<u, v> = c + error` with the three parts
+    /// side by side: whether both final checks pass, and the rounds.
+    fn prove<A: Algebra>(u: Vec<A::E>, v: Vec<A::E>, error: A::E, seed: u8) -> (bool, usize) {
+        let c = A::add(&A::dot(&u, &v), &error);
+        let mut shares_p = Prg::new([seed; 16]);
+        let mut shares_r = Prg::new([seed; 16]);
+        let mut coins = Prg::new([seed ^ 0x5a; 16]);
+        let c_right = A::uniform(&mut Prg::new([seed ^ 0x33; 16]));
+        let mut prover = Prover::<A> {
+            u: u.clone(),
+            v: v.clone(),
+        };
+        let mut left = Left::<A> {
+            u,
+            c: A::sub(&c, &c_right),
+        };
+        let mut right = Right::<A> { v, c: c_right };
+        let mut n = 0;
+        while prover.rounds() > 0 {
+            assert_eq!(left.factor(), factor(right.v.len()));
+            let msg = prover.message(&mut shares_p);
+            assert_eq!(msg.len(), 2 * left.factor() - 2);
+            let r = A::challenge(&mut coins);
+            prover.fold(&r);
+            left.absorb(&msg, &r);
+            right.absorb(&mut shares_r, &r);
+            assert!(prover.u == left.u, "the left verifier folds as the prover");
+            assert!(
+                prover.v == right.v,
+                "the right verifier folds as the prover"
+            );
+            n += 1;
+        }
+        let (u, cl) = left.last();
+        let (v, cr) = right.last();
+        (check::<A>(&u, &v, &cl, &cr), n)
+    }
+
+    #[test]
+    fn every_length_folds_to_one_and_only_true_claims_pass() {
+        let mut p = Prg::new([9; 16]);
+        for n in (1..=140).chain([255, 256, 257, 1000]) {
+            let u: Vec<_> = (0..n).map(|_| Ring::uniform(&mut p)).collect();
+            let v: Vec<_> = (0..n).map(|_| Ring::uniform(&mut p)).collect();
+            let (ok, r) = prove::<Ring>(u.clone(), v.clone(), Ring::zero(), n as u8);
+            assert!(ok, "ring, length {n}");
+            assert_eq!(r, rounds(n));
+            let (ok, _) = prove::<Ring>(u, v, Ring::one(), n as u8);
+            assert!(!ok, "ring, length {n}: a false claim passed");
+            let u: Vec<u64> = p.words(n);
+            let v: Vec<u64> = p.words(n);
+            assert!(
+                prove::<Gf>(u.clone(), v.clone(), 0, n as u8).0,
+                "field, length {n}"
+            );
+            assert!(!prove::<Gf>(u, v, 1 << 40, n as u8).0, "field, length {n}");
+        }
+        // Long vectors fold in halves down to SHORT, then by SHORT_FOLD.
+        assert_eq!(rounds(1 << 16), 10 + 2);
+        assert_eq!(rounds(SHORT), 2);
+        assert_eq!(rounds(5), 1);
     }
 }

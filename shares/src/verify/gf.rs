@@ -143,6 +143,9 @@ impl super::Algebra for Gf {
     fn zero() -> u64 {
         0
     }
+    fn one() -> u64 {
+        1
+    }
     fn add(a: &u64, b: &u64) -> u64 {
         a ^ b
     }

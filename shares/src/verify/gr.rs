@@ -293,6 +293,9 @@ impl super::Algebra for Ring {
     fn zero() -> Gr {
         ZERO
     }
+    fn one() -> Gr {
+        one()
+    }
     fn add(a: &Gr, b: &Gr) -> Gr {
         add(a, b)
     }

@@ -38,6 +38,8 @@ pub(crate) trait Algebra {
     /// The name of the check, for [`Error::Cheating`].
     const CHECK: &'static str;
     fn zero() -> Self::E;
+    /// The multiplicative identity.
+    fn one() -> Self::E;
     fn add(a: &Self::E, b: &Self::E) -> Self::E;
     fn sub(a: &Self::E, b: &Self::E) -> Self::E;
     fn mul(a: &Self::E, b: &Self::E) -> Self::E;

@@ -347,10 +347,11 @@ impl<A: Algebra> Slot for Proof<'_, A> {
     }
 
     fn round_in(&self) -> usize {
-        if self.active && self.parts.left {
-            2 * A::BYTES
-        } else {
-            0
+        match &self.state {
+            State::Folding { left: Some(l), .. } if self.active && self.parts.left => {
+                (2 * l.factor() - 2) * A::BYTES
+            }
+            _ => 0,
         }
     }
 
@@ -364,8 +365,8 @@ impl<A: Algebra> Slot for Proof<'_, A> {
             p.fold(&r);
         }
         if let (Some(l), Some(r)) = (f.left, r_left) {
-            let msg = from_next.read_n::<A>(2);
-            l.absorb(&[msg[0], msg[1]], &r);
+            let msg = from_next.read_n::<A>(2 * l.factor() - 2);
+            l.absorb(&msg, &r);
         }
         if let (Some(rt), Some(r)) = (f.right, r_right) {
             rt.absorb(&mut f.streams.right_shares, &r);
