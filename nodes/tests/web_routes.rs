@@ -12,16 +12,14 @@ use auction::{Bid, Order, Price, Quantity};
 use common::Cluster;
 use rustls::pki_types::ServerName;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A port below the kernel's ephemeral range, from the same stretch as
+/// the cluster's (see `common::free_port`).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    common::free_port("127.0.0.1")
 }
 
 fn append(path: &std::path::Path, text: &str) {
