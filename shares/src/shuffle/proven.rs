@@ -311,34 +311,27 @@ mod tests {
     /// output components and the verification's result.
     type Columns = Vec<(Vec<u64>, Vec<u64>)>;
 
+    /// The columns of `held`, of the kinds in [`KINDS`].
+    fn columns(held: &Columns) -> Vec<Column<'_>> {
+        held.iter()
+            .zip(KINDS)
+            .map(|((own, next), (xor, bytes))| Column {
+                own,
+                next,
+                xor,
+                bytes,
+            })
+            .collect()
+    }
+
     fn shuffle_mixed(p: &mut P, n: usize) -> (Columns, Result<()>) {
         let me = p.id().index();
         let held: Vec<(Vec<u64>, Vec<u64>)> = (0..KINDS.len())
             .map(|c| public(me, &values(c, n)))
             .collect();
         let sh = Shuffle::random(p, n);
-        let cols: Vec<Column<'_>> = held
-            .iter()
-            .zip(KINDS)
-            .map(|((own, next), (xor, bytes))| Column {
-                own,
-                next,
-                xor,
-                bytes,
-            })
-            .collect();
-        let out = sh.run(p, &cols, false).unwrap();
-        let cols: Vec<Column<'_>> = out
-            .iter()
-            .zip(KINDS)
-            .map(|((own, next), (xor, bytes))| Column {
-                own,
-                next,
-                xor,
-                bytes,
-            })
-            .collect();
-        let back = sh.run(p, &cols, true).unwrap();
+        let out = sh.run(p, &columns(&held), false).unwrap();
+        let back = sh.run(p, &columns(&out), true).unwrap();
         let verified = p.verify();
         (back, verified)
     }

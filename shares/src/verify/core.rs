@@ -165,7 +165,7 @@ impl<A: Algebra> Prover<A> {
     /// Folds with the challenge (after [`Prover::message`], which padded
     /// the vectors to whole parts).
     pub(crate) fn fold(&mut self, r: &A::E) {
-        let l = factor(self.u.len().max(2));
+        let l = factor(self.u.len());
         combine::<A>(&mut self.u, l, r, false);
         combine::<A>(&mut self.v, l, r, true);
     }

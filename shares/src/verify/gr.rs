@@ -65,6 +65,17 @@ pub(crate) fn reduce(w: &Wide) -> Gr {
     out
 }
 
+/// `r^0, ..., r^(l-1)` for the `{0, 1}`-coefficient challenge with mask
+/// `r`.
+pub(crate) fn powers(r: u64, l: usize) -> Vec<Gr> {
+    let mut p = vec![one()];
+    for i in 1..l {
+        let next = mask_mul(r, &p[i - 1]);
+        p.push(next);
+    }
+    p
+}
+
 /// `a + b`.
 #[inline]
 pub(crate) fn add(a: &Gr, b: &Gr) -> Gr {

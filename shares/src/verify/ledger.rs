@@ -36,6 +36,18 @@ pub(crate) struct Bits {
 }
 
 impl Bits {
+    /// Its six vectors.
+    fn vectors(&mut self) -> [&mut Vec<u64>; 6] {
+        [
+            &mut self.x_own,
+            &mut self.x_next,
+            &mut self.y_own,
+            &mut self.y_next,
+            &mut self.left_claim,
+            &mut self.right_claim,
+        ]
+    }
+
     /// Words kept.
     fn words(&self) -> usize {
         6 * self.x_own.len()
@@ -120,6 +132,20 @@ pub(crate) struct Products {
     pub(crate) right_claim: Vec<u64>,
 }
 
+impl Products {
+    /// Its six vectors of words.
+    fn vectors(&mut self) -> [&mut Vec<u64>; 6] {
+        [
+            &mut self.x_own,
+            &mut self.x_next,
+            &mut self.y_own,
+            &mut self.y_next,
+            &mut self.left_claim,
+            &mut self.right_claim,
+        ]
+    }
+}
+
 /// The counting-sort positions of one digit ([`crate::onehot`]): each gate
 /// (element) is an inner product of `2 buckets` terms, the one-hot
 /// coordinates `e_v` times the running counts `p_v = C_v + P_v`, which are
@@ -201,27 +227,12 @@ impl Ledger {
     /// AND gates for the next ones.
     pub(crate) fn clear(&mut self) {
         self.earlier.clear();
-        let b = &mut self.bits;
-        for v in [
-            &mut b.x_own,
-            &mut b.x_next,
-            &mut b.y_own,
-            &mut b.y_next,
-            &mut b.left_claim,
-            &mut b.right_claim,
-        ] {
+        for v in self.bits.vectors() {
             v.clear();
         }
         self.ring.retain_mut(|g| match g {
             RingGates::Products(p) => {
-                for v in [
-                    &mut p.x_own,
-                    &mut p.x_next,
-                    &mut p.y_own,
-                    &mut p.y_next,
-                    &mut p.left_claim,
-                    &mut p.right_claim,
-                ] {
+                for v in p.vectors() {
                     v.clear();
                 }
                 true
@@ -414,27 +425,12 @@ impl Gates {
     }
 
     fn shrink_to_fit(&mut self) {
-        let b = &mut self.bits;
-        for v in [
-            &mut b.x_own,
-            &mut b.x_next,
-            &mut b.y_own,
-            &mut b.y_next,
-            &mut b.left_claim,
-            &mut b.right_claim,
-        ] {
+        for v in self.bits.vectors() {
             v.shrink_to_fit();
         }
         for g in &mut self.ring {
             if let RingGates::Products(p) = g {
-                for v in [
-                    &mut p.x_own,
-                    &mut p.x_next,
-                    &mut p.y_own,
-                    &mut p.y_next,
-                    &mut p.left_claim,
-                    &mut p.right_claim,
-                ] {
+                for v in p.vectors() {
                     v.shrink_to_fit();
                 }
             }

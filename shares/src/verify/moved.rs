@@ -237,7 +237,7 @@ pub(crate) fn ring_first(
         // (f), with r^(L-1-i) if it is on the right (g); the data the other
         // way.
         let sides = |r: u64, w: Option<Vec<u64>>, d: Option<Vec<u64>>| {
-            let rp = powers(r, l);
+            let rp = gr::powers(r, l);
             let rev: Vec<Gr> = rp.iter().rev().copied().collect();
             let (pw, pd) = if permutation_left {
                 (&rp, &rev)
@@ -300,16 +300,6 @@ impl WordTask for WeightedSum<'_> {
         }
         acc
     }
-}
-
-/// `r^0, ..., r^(l-1)` for the challenge with mask `r`.
-fn powers(r: u64, l: usize) -> Vec<Gr> {
-    let mut p = vec![gr::one()];
-    for i in 1..l {
-        let next = gr::mask_mul(r, &p[i - 1]);
-        p.push(next);
-    }
-    p
 }
 
 /// The prover's coefficients of `h = <f, g>` in the exponent `e = i + L - 1
@@ -526,7 +516,7 @@ mod tests {
                     .map(|(_, x)| *x)
                     .collect();
                 let r = gr::challenge_mask(&mut prg);
-                let rp = powers(r, l);
+                let rp = gr::powers(r, l);
                 let rev: Vec<Gr> = rp.iter().rev().copied().collect();
                 let (pw, pd) = if left { (&rp, &rev) } else { (&rev, &rp) };
                 let (fw, fd) = (fold_weights(&w, pw, l), fold_data(&d, pd, l));

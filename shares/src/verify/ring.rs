@@ -485,16 +485,6 @@ pub(crate) fn output_len(gates: &[Part<'_>], l: usize) -> usize {
         .sum()
 }
 
-/// `r^0, ..., r^(l-1)` for the challenge with mask `r`.
-fn powers(r: u64, l: usize) -> Vec<Gr> {
-    let mut p = vec![gr::one()];
-    for i in 1..l {
-        let next = gr::mask_mul(r, &p[i - 1]);
-        p.push(next);
-    }
-    p
-}
-
 /// The new vectors after the first round for the challenge with mask `r`:
 /// `u'` (prover and left roles) and `v'` (prover and right roles), as
 /// `role` knows them.
@@ -538,7 +528,8 @@ fn fold_with(
     r: u64,
     role: Role,
 ) -> (Vec<Gr>, Vec<Gr>) {
-    let rp = powers(r, l);
+    let rp = gr::powers(r, l);
+    let rev: Vec<Gr> = rp.iter().rev().copied().collect();
     let (want_u, want_v) = (role != Role::Right, role != Role::Left);
     let len = output_len(gates, l);
     let mut out_u = Vec::with_capacity(if want_u { len } else { 0 });
@@ -570,7 +561,6 @@ fn fold_with(
             if want_v {
                 let at = out_v.len();
                 out_v.resize(at + count, gr::ZERO);
-                let rev: Vec<Gr> = rp.iter().rev().copied().collect();
                 combine(&rev, &sb.v[..count * l], &mut out_v[at..]);
             }
         }
