@@ -465,14 +465,6 @@ fn cost_of_each_variant() {
     }
 }
 
-/// This thread's CPU time so far (Linux; zero elsewhere).
-fn cpu_time() -> Duration {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .map_or(Duration::ZERO, Duration::from_nanos)
-}
-
 /// Rounds, bytes and time of the shuffle (one and three 64-bit columns,
 /// with the verification that proves its messages) and of the sort by
 /// 24-bit keys with the application of its permutation to three 64-bit

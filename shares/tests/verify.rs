@@ -380,14 +380,6 @@ fn arith_from_components_still_opens_in_abort_mode() {
     assert_eq!(agree(out), vec![1, 2, 3]);
 }
 
-/// This thread's CPU time so far (Linux; zero elsewhere).
-fn cpu_time() -> Duration {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .map_or(Duration::ZERO, Duration::from_nanos)
-}
-
 /// Time, bytes and rounds of `n` ANDs and `n` multiplications, with and
 /// without checks (one verification after the gates; the opening of the
 /// results afterwards is not counted). Prints the figures;
