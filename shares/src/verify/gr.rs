@@ -1,7 +1,10 @@
-//! The Galois ring `GR(2^64, 49) = Z_2^64[X] / (X^49 + X^9 + 1)`: elements
-//! as 49 coefficients mod `2^64` (coefficient `i` of `X^i`), stored in 56
-//! words (seven vectors of eight) whose last seven are always zero, so that
-//! every loop over an element is whole vectors.
+//! The Galois rings `GR(2^k, 49) = Z_2^k[X] / (X^49 + X^9 + 1)` for
+//! `k = 64` and `k = 32`: elements as 49 coefficients mod `2^k`
+//! (coefficient `i` of `X^i`), stored in 56 words of `k` bits (whole
+//! vectors) whose last seven are always zero, so that every loop over an
+//! element is whole vectors. A relation that only has to hold mod `2^32`
+//! is proven in the narrower ring: the same proof with half the bytes and
+//! twice the lanes per vector instruction.
 //!
 //! `X^49 + X^9 + 1` is irreducible mod 2 (checked in the tests), so the
 //! ring is a local ring whose elements outside `2 GR` are units, and its
@@ -12,7 +15,143 @@
 //! written as 49-bit masks; multiplying by such an element is a sum of
 //! shifted copies, with no multiplication at all.
 
+use std::marker::PhantomData;
+
 use crate::prg::Prg;
+
+/// A coefficient: a word of `Z_2^64` or `Z_2^32`.
+pub(crate) trait Word:
+    Copy + Default + PartialEq + Eq + std::fmt::Debug + Send + Sync + 'static
+{
+    /// Bits of the word.
+    const BITS: u32;
+    const ZERO: Self;
+    const ONE: Self;
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    /// The word of a value scaled by `2^shift` (`shift >= 64 - BITS`) as
+    /// a 64-bit word: its top `BITS` bits, the value scaled by
+    /// `2^(shift - 64 + BITS)`.
+    fn scaled(x: u64) -> Self;
+    /// The word of a value cut to its low `64 - shift` bits (`shift >= 64
+    /// - BITS`): its low `BITS` bits, all of it.
+    fn low(x: u64) -> Self;
+    /// The word if `bit` (0 or 1) is 1, else zero, without a branch.
+    fn select(self, bit: u64) -> Self;
+    fn to_le(self, out: &mut Vec<u8>);
+    /// From its little-endian bytes (`BITS / 8` of them).
+    fn from_le(b: &[u8]) -> Self;
+    /// Uniformly random words.
+    fn fill(prg: &mut Prg, out: &mut [Self]);
+    /// `out_k = sum_i g_i x_(k l + i)` with vector instructions written for
+    /// this word, if the CPU has them (false: not done).
+    fn combine_fast(_g: &[Gr<Self>], _x: &[u64], _out: &mut [Gr<Self>]) -> bool {
+        false
+    }
+    /// `m[i] += sum_k a_k[i] b_k` the same way.
+    fn dot_fast(_a: &[Gr<Self>], _b: &[Gr<Self>], _m: &mut [Gr<Self>]) -> bool {
+        false
+    }
+}
+
+impl Word for u64 {
+    const BITS: u32 = 64;
+    const ZERO: u64 = 0;
+    const ONE: u64 = 1;
+    #[inline(always)]
+    fn add(self, o: u64) -> u64 {
+        self.wrapping_add(o)
+    }
+    #[inline(always)]
+    fn sub(self, o: u64) -> u64 {
+        self.wrapping_sub(o)
+    }
+    #[inline(always)]
+    fn mul(self, o: u64) -> u64 {
+        self.wrapping_mul(o)
+    }
+    #[inline(always)]
+    fn scaled(x: u64) -> u64 {
+        x
+    }
+    #[inline(always)]
+    fn low(x: u64) -> u64 {
+        x
+    }
+    #[inline(always)]
+    fn select(self, bit: u64) -> u64 {
+        self & bit.wrapping_neg()
+    }
+    fn to_le(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn from_le(b: &[u8]) -> u64 {
+        u64::from_le_bytes(b.try_into().expect("8 bytes"))
+    }
+    fn fill(prg: &mut Prg, out: &mut [u64]) {
+        prg.fill(out);
+    }
+    #[inline(always)]
+    fn combine_fast(g: &[Gr], x: &[u64], out: &mut [Gr]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if super::arch::ring::available() {
+            super::arch::ring::combine(g, x, out);
+            return true;
+        }
+        let _ = (g, x, out);
+        false
+    }
+    #[inline(always)]
+    fn dot_fast(a: &[Gr], b: &[Gr], m: &mut [Gr]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if super::arch::ring::available() {
+            super::arch::ring::dot(a, b, D, m);
+            return true;
+        }
+        let _ = (a, b, m);
+        false
+    }
+}
+
+impl Word for u32 {
+    const BITS: u32 = 32;
+    const ZERO: u32 = 0;
+    const ONE: u32 = 1;
+    #[inline(always)]
+    fn add(self, o: u32) -> u32 {
+        self.wrapping_add(o)
+    }
+    #[inline(always)]
+    fn sub(self, o: u32) -> u32 {
+        self.wrapping_sub(o)
+    }
+    #[inline(always)]
+    fn mul(self, o: u32) -> u32 {
+        self.wrapping_mul(o)
+    }
+    #[inline(always)]
+    fn scaled(x: u64) -> u32 {
+        (x >> 32) as u32
+    }
+    #[inline(always)]
+    fn low(x: u64) -> u32 {
+        x as u32
+    }
+    #[inline(always)]
+    fn select(self, bit: u64) -> u32 {
+        self & (bit as u32).wrapping_neg()
+    }
+    fn to_le(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn from_le(b: &[u8]) -> u32 {
+        u32::from_le_bytes(b.try_into().expect("4 bytes"))
+    }
+    fn fill(prg: &mut Prg, out: &mut [u32]) {
+        prg.fill_u32(out);
+    }
+}
 
 /// The extension degree.
 pub(crate) const D: usize = 49;
@@ -20,23 +159,32 @@ pub(crate) const D: usize = 49;
 pub(crate) const LANES: usize = D.div_ceil(8) * 8;
 /// `X^D = -X^TAP - 1`.
 const TAP: usize = 9;
-/// Words of an unreduced product (coefficients up to `2D - 2`, padded).
-pub(crate) const WIDE: usize = 2 * LANES;
+/// Words of an unreduced product: coefficients up to `2D - 2`, padded to
+/// what a gather of 32-bit words touches (`16 * 3 + 80`, see
+/// [`mask_gather_acc`]).
+pub(crate) const WIDE: usize = 128;
 /// The masks of the `{0, 1}`-coefficient elements.
 pub(crate) const MASK: u64 = (1 << D) - 1;
 
 /// An element (coefficients `D..LANES` zero).
-pub(crate) type Gr = [u64; LANES];
+pub(crate) type Gr<W = u64> = [W; LANES];
 /// An unreduced product or sum of products.
-pub(crate) type Wide = [u64; WIDE];
+pub(crate) type Wide<W = u64> = [W; WIDE];
 
-/// Zero.
+/// Zero of `GR(2^64, 49)` (tests).
+#[cfg(test)]
 pub(crate) const ZERO: Gr = [0; LANES];
 
+/// Zero.
+#[inline(always)]
+pub(crate) fn zero<W: Word>() -> Gr<W> {
+    [W::ZERO; LANES]
+}
+
 /// One.
-pub(crate) fn one() -> Gr {
-    let mut a = ZERO;
-    a[0] = 1;
+pub(crate) fn one<W: Word>() -> Gr<W> {
+    let mut a = zero();
+    a[0] = W::ONE;
     a
 }
 
@@ -44,30 +192,30 @@ pub(crate) fn one() -> Gr {
 /// `h_k` (`k = D + i`) are subtracted at `i` and `i + TAP` in whole vectors;
 /// the last eight of those land at `D..D + 8` and are folded once more.
 #[inline(always)]
-pub(crate) fn reduce(w: &Wide) -> Gr {
-    let mut ext = [0u64; LANES + 16];
+pub(crate) fn reduce<W: Word>(w: &Wide<W>) -> Gr<W> {
+    let mut ext = [W::ZERO; LANES + 16];
     ext[..D].copy_from_slice(&w[..D]);
-    let mut hi = [0u64; LANES];
+    let mut hi = [W::ZERO; LANES];
     hi[..D - 1].copy_from_slice(&w[D..2 * D - 1]);
     for (o, h) in ext[..LANES].iter_mut().zip(&hi) {
-        *o = o.wrapping_sub(*h);
+        *o = o.sub(*h);
     }
     for (o, h) in ext[TAP..TAP + LANES].iter_mut().zip(&hi) {
-        *o = o.wrapping_sub(*h);
+        *o = o.sub(*h);
     }
     for q in 0..8 {
         let c = ext[D + q];
-        ext[q] = ext[q].wrapping_sub(c);
-        ext[q + TAP] = ext[q + TAP].wrapping_sub(c);
+        ext[q] = ext[q].sub(c);
+        ext[q + TAP] = ext[q + TAP].sub(c);
     }
-    let mut out = ZERO;
+    let mut out = zero();
     out[..D].copy_from_slice(&ext[..D]);
     out
 }
 
 /// `r^0, ..., r^(l-1)` for the `{0, 1}`-coefficient challenge with mask
 /// `r`.
-pub(crate) fn powers(r: u64, l: usize) -> Vec<Gr> {
+pub(crate) fn powers<W: Word>(r: u64, l: usize) -> Vec<Gr<W>> {
     let mut p = vec![one()];
     for i in 1..l {
         let next = mask_mul(r, &p[i - 1]);
@@ -78,38 +226,38 @@ pub(crate) fn powers(r: u64, l: usize) -> Vec<Gr> {
 
 /// `a + b`.
 #[inline]
-pub(crate) fn add(a: &Gr, b: &Gr) -> Gr {
+pub(crate) fn add<W: Word>(a: &Gr<W>, b: &Gr<W>) -> Gr<W> {
     let mut o = *a;
     for (x, y) in o.iter_mut().zip(b) {
-        *x = x.wrapping_add(*y);
+        *x = x.add(*y);
     }
     o
 }
 
 /// `a - b`.
 #[inline]
-pub(crate) fn sub(a: &Gr, b: &Gr) -> Gr {
+pub(crate) fn sub<W: Word>(a: &Gr<W>, b: &Gr<W>) -> Gr<W> {
     let mut o = *a;
     for (x, y) in o.iter_mut().zip(b) {
-        *x = x.wrapping_sub(*y);
+        *x = x.sub(*y);
     }
     o
 }
 
 /// Adds `a * b` to `w`, unreduced.
 #[inline(always)]
-pub(crate) fn mul_acc(w: &mut Wide, a: &Gr, b: &Gr) {
+pub(crate) fn mul_acc<W: Word>(w: &mut Wide<W>, a: &Gr<W>, b: &Gr<W>) {
     for (i, &x) in a[..D].iter().enumerate() {
         let row = &mut w[i..i + LANES];
         for (o, &y) in row.iter_mut().zip(b) {
-            *o = o.wrapping_add(x.wrapping_mul(y));
+            *o = o.add(x.mul(y));
         }
     }
 }
 
 /// `a * b`.
-pub(crate) fn mul(a: &Gr, b: &Gr) -> Gr {
-    let mut w = [0u64; WIDE];
+pub(crate) fn mul<W: Word>(a: &Gr<W>, b: &Gr<W>) -> Gr<W> {
+    let mut w = [W::ZERO; WIDE];
     mul_acc(&mut w, a, b);
     reduce(&w)
 }
@@ -117,71 +265,88 @@ pub(crate) fn mul(a: &Gr, b: &Gr) -> Gr {
 /// Adds `m * a` to `w`, unreduced, for the `{0, 1}`-coefficient element
 /// with mask `m`: every shifted copy is read from a padded copy of `a` and
 /// added to whole aligned vectors of `w`, which stay in registers (a
-/// shifted store into `w` would wait on the previous one). The copies for
-/// bits `8 g .. 8 g + 8` touch only the eight vectors from `g` on.
+/// shifted store into `w` would wait on the previous one). The bits go in
+/// groups of one vector's words (8 of `u64`, 16 of `u32`): the copies for
+/// group `g` touch only the vectors from `g` on, and a group starts where
+/// a vector does, so that no load of `w` spans two stores of the group
+/// before.
 #[inline(always)]
-pub(crate) fn mask_gather_acc(w: &mut Wide, m: u64, a: &Gr) {
-    let mut padded = [0u64; 3 * LANES];
+pub(crate) fn mask_gather_acc<W: Word>(w: &mut Wide<W>, m: u64, a: &Gr<W>) {
+    let mut padded = [W::ZERO; 3 * LANES];
     padded[LANES..2 * LANES].copy_from_slice(a);
     let m = m & MASK;
-    gather_group::<0>(w, &padded, m);
-    gather_group::<1>(w, &padded, m);
-    gather_group::<2>(w, &padded, m);
-    gather_group::<3>(w, &padded, m);
-    gather_group::<4>(w, &padded, m);
-    gather_group::<5>(w, &padded, m);
-    gather_group::<6>(w, &padded, m);
+    if W::BITS == 64 {
+        gather_group::<0, 8, 64, W>(w, &padded, m);
+        gather_group::<1, 8, 64, W>(w, &padded, m);
+        gather_group::<2, 8, 64, W>(w, &padded, m);
+        gather_group::<3, 8, 64, W>(w, &padded, m);
+        gather_group::<4, 8, 64, W>(w, &padded, m);
+        gather_group::<5, 8, 64, W>(w, &padded, m);
+        gather_group::<6, 8, 64, W>(w, &padded, m);
+    } else {
+        gather_group::<0, 16, 80, W>(w, &padded, m);
+        gather_group::<1, 16, 80, W>(w, &padded, m);
+        gather_group::<2, 16, 80, W>(w, &padded, m);
+        gather_group::<3, 16, 80, W>(w, &padded, m);
+    }
 }
 
-/// The copies of [`mask_gather_acc`] for bits `8 G .. 8 G + 8` of `m`.
+/// The copies of [`mask_gather_acc`] for bits `GROUP G .. GROUP (G + 1)`
+/// of `m`, each `SPAN` words long (`LANES + GROUP`, rounded up to whole
+/// vectors).
 #[inline(always)]
-fn gather_group<const G: usize>(w: &mut Wide, padded: &[u64; 3 * LANES], m: u64) {
-    let mut bits = (m >> (8 * G)) & 0xff;
+fn gather_group<const G: usize, const GROUP: usize, const SPAN: usize, W: Word>(
+    w: &mut Wide<W>,
+    padded: &[W; 3 * LANES],
+    m: u64,
+) {
+    let mut bits = (m >> (GROUP * G)) & ((1 << GROUP) - 1);
     while bits != 0 {
         let b = bits.trailing_zeros() as usize;
         bits &= bits - 1;
-        // Copy 8 G + b covers words 8 G + b .. 8 G + b + LANES: the eight
-        // vectors from G, read from the padded copy shifted by b.
-        let src = &padded[LANES - b..LANES - b + LANES + 8];
-        for (o, &y) in w[8 * G..8 * G + LANES + 8].iter_mut().zip(src) {
-            *o = o.wrapping_add(y);
+        // Copy GROUP G + b covers words GROUP G + b .. GROUP G + b + LANES:
+        // the SPAN words from GROUP G, read from the padded copy shifted by
+        // b.
+        let src = &padded[LANES - b..LANES - b + SPAN];
+        for (o, &y) in w[GROUP * G..GROUP * G + SPAN].iter_mut().zip(src) {
+            *o = o.add(y);
         }
     }
 }
 
 /// `a + m * b` for the `{0, 1}`-coefficient element with mask `m`.
 #[inline(always)]
-pub(crate) fn add_mask_mul(a: &Gr, m: u64, b: &Gr) -> Gr {
-    let mut w = [0u64; WIDE];
+pub(crate) fn add_mask_mul<W: Word>(a: &Gr<W>, m: u64, b: &Gr<W>) -> Gr<W> {
+    let mut w = [W::ZERO; WIDE];
     w[..LANES].copy_from_slice(a);
     mask_gather_acc(&mut w, m, b);
     reduce(&w)
 }
 
 /// `m * a` for the `{0, 1}`-coefficient element with mask `m`.
-pub(crate) fn mask_mul(m: u64, a: &Gr) -> Gr {
-    let mut w = [0u64; WIDE];
+pub(crate) fn mask_mul<W: Word>(m: u64, a: &Gr<W>) -> Gr<W> {
+    let mut w = [W::ZERO; WIDE];
     mask_gather_acc(&mut w, m, a);
     reduce(&w)
 }
 
 /// The `{0, 1}`-coefficient element with mask `m`.
-pub(crate) fn from_mask(m: u64) -> Gr {
-    let mut a = ZERO;
+pub(crate) fn from_mask<W: Word>(m: u64) -> Gr<W> {
+    let mut a = zero::<W>();
     for (i, c) in a[..D].iter_mut().enumerate() {
-        *c = (m >> i) & 1;
+        *c = if (m >> i) & 1 == 1 { W::ONE } else { W::ZERO };
     }
     a
 }
 
 /// The mask of an element whose coefficients are all 0 or 1.
-pub(crate) fn to_mask(a: &Gr) -> Option<u64> {
+pub(crate) fn to_mask<W: Word>(a: &Gr<W>) -> Option<u64> {
     let mut m = 0u64;
     for (i, &c) in a[..D].iter().enumerate() {
-        match c {
-            0 => {}
-            1 => m |= 1 << i,
-            _ => return None,
+        if c == W::ONE {
+            m |= 1 << i;
+        } else if c != W::ZERO {
+            return None;
         }
     }
     Some(m)
@@ -189,8 +354,8 @@ pub(crate) fn to_mask(a: &Gr) -> Option<u64> {
 
 /// `X^l * a` for `l < D`.
 #[inline(always)]
-pub(crate) fn shift(a: &Gr, l: usize) -> Gr {
-    let mut w = [0u64; WIDE];
+pub(crate) fn shift<W: Word>(a: &Gr<W>, l: usize) -> Gr<W> {
+    let mut w = [W::ZERO; WIDE];
     w[l..l + LANES].copy_from_slice(a);
     reduce(&w)
 }
@@ -206,9 +371,9 @@ fn scale(a: &Gr, s: u64) -> Gr {
 }
 
 /// A uniformly random element.
-pub(crate) fn uniform(prg: &mut Prg) -> Gr {
-    let mut a = ZERO;
-    prg.fill(&mut a[..D]);
+pub(crate) fn uniform<W: Word>(prg: &mut Prg) -> Gr<W> {
+    let mut a = zero::<W>();
+    W::fill(prg, &mut a[..D]);
     a
 }
 
@@ -228,34 +393,28 @@ pub(crate) fn challenge_mask(prg: &mut Prg) -> u64 {
     }
 }
 
-/// `GR(2^64, 49)` as the algebra of the proofs of ring multiplications.
-pub(crate) struct Ring;
+/// `GR(2^64, 49)` (or `GR(2^32, 49)`, `W = u32`) as the algebra of the
+/// proofs of ring multiplications.
+pub(crate) struct Ring<W = u64>(PhantomData<W>);
 
 /// `sum a_k b_k`.
-struct Dot<'a>(&'a [Gr], &'a [Gr]);
+struct Dot<'a, W: Word>(&'a [Gr<W>], &'a [Gr<W>]);
 
-impl super::arch::WordTask for Dot<'_> {
-    type Output = Gr;
+impl<W: Word> super::arch::WordTask for Dot<'_, W> {
+    type Output = Gr<W>;
     #[inline(always)]
-    fn run(self) -> Gr {
+    fn run(self) -> Gr<W> {
         // M[i][j] = sum_k a_k[i] b_k[j], one aligned row per i, folded into
         // the wide product once at the end: every update is a full-vector
         // multiply-add at a fixed place.
-        let mut m = vec![[0u64; LANES]; D];
-        #[cfg(target_arch = "x86_64")]
-        let done = super::arch::ring::available() && {
-            super::arch::ring::dot(self.0, self.1, D, &mut m);
-            true
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let done = false;
-        if !done {
+        let mut m = vec![zero::<W>(); D];
+        if !W::dot_fast(self.0, self.1, &mut m) {
             dot_rows(self.0, self.1, &mut m);
         }
-        let mut w = [0u64; WIDE];
+        let mut w = [W::ZERO; WIDE];
         for (i, row) in m.iter().enumerate() {
             for (o, &c) in w[i..i + LANES].iter_mut().zip(row) {
-                *o = o.wrapping_add(c);
+                *o = o.add(c);
             }
         }
         reduce(&w)
@@ -264,25 +423,25 @@ impl super::arch::WordTask for Dot<'_> {
 
 /// `m[i] += sum_k a_k[i] b_k`, without vector instructions.
 #[inline(always)]
-fn dot_rows(a: &[Gr], b: &[Gr], m: &mut [Gr]) {
+fn dot_rows<W: Word>(a: &[Gr<W>], b: &[Gr<W>], m: &mut [Gr<W>]) {
     for (x, y) in a.iter().zip(b) {
         for (row, &xi) in m.iter_mut().zip(x) {
             for (o, &bj) in row.iter_mut().zip(y) {
-                *o = o.wrapping_add(xi.wrapping_mul(bj));
+                *o = o.add(xi.mul(bj));
             }
         }
     }
 }
 
 /// `x0 + m x1` (`rev`: `m x0 + x1`) into `x0`, `m` a challenge's mask.
-struct Fold<'a> {
-    x0: &'a mut [Gr],
-    x1: &'a [Gr],
+struct Fold<'a, W: Word> {
+    x0: &'a mut [Gr<W>],
+    x1: &'a [Gr<W>],
     m: u64,
     rev: bool,
 }
 
-impl super::arch::WordTask for Fold<'_> {
+impl<W: Word> super::arch::WordTask for Fold<'_, W> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
@@ -296,48 +455,48 @@ impl super::arch::WordTask for Fold<'_> {
     }
 }
 
-impl super::Algebra for Ring {
-    type E = Gr;
-    const BYTES: usize = 8 * D;
+impl<W: Word> super::Algebra for Ring<W> {
+    type E = Gr<W>;
+    const BYTES: usize = D * W::BITS as usize / 8;
     const CHECK: &'static str = "mul";
 
-    fn zero() -> Gr {
-        ZERO
+    fn zero() -> Gr<W> {
+        zero()
     }
-    fn one() -> Gr {
+    fn one() -> Gr<W> {
         one()
     }
-    fn add(a: &Gr, b: &Gr) -> Gr {
+    fn add(a: &Gr<W>, b: &Gr<W>) -> Gr<W> {
         add(a, b)
     }
-    fn sub(a: &Gr, b: &Gr) -> Gr {
+    fn sub(a: &Gr<W>, b: &Gr<W>) -> Gr<W> {
         sub(a, b)
     }
-    fn mul(a: &Gr, b: &Gr) -> Gr {
+    fn mul(a: &Gr<W>, b: &Gr<W>) -> Gr<W> {
         mul(a, b)
     }
-    fn uniform(prg: &mut Prg) -> Gr {
+    fn uniform(prg: &mut Prg) -> Gr<W> {
         uniform(prg)
     }
-    fn challenge(prg: &mut Prg) -> Gr {
+    fn challenge(prg: &mut Prg) -> Gr<W> {
         from_mask(challenge_mask(prg))
     }
-    fn write(e: &Gr, out: &mut Vec<u8>) {
+    fn write(e: &Gr<W>, out: &mut Vec<u8>) {
         for c in &e[..D] {
-            out.extend_from_slice(&c.to_le_bytes());
+            c.to_le(out);
         }
     }
-    fn read(b: &[u8]) -> Gr {
-        let mut a = ZERO;
-        for (c, w) in a[..D].iter_mut().zip(b.chunks_exact(8)) {
-            *c = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+    fn read(b: &[u8]) -> Gr<W> {
+        let mut a = zero::<W>();
+        for (c, w) in a[..D].iter_mut().zip(b.chunks_exact(W::BITS as usize / 8)) {
+            *c = W::from_le(w);
         }
         a
     }
-    fn dot(a: &[Gr], b: &[Gr]) -> Gr {
+    fn dot(a: &[Gr<W>], b: &[Gr<W>]) -> Gr<W> {
         super::arch::dispatch_words(Dot(a, b))
     }
-    fn fold(x: &mut Vec<Gr>, r: &Gr, rev: bool) {
+    fn fold(x: &mut Vec<Gr<W>>, r: &Gr<W>, rev: bool) {
         let m = to_mask(r).expect("challenges have coefficients 0 and 1");
         let h = x.len() / 2;
         let (x0, x1) = x.split_at_mut(h);
@@ -410,9 +569,25 @@ mod tests {
 
     #[test]
     fn ring_laws() {
+        laws::<u64>(1);
+        laws::<u32>(2);
+        // Scaling by a word of Z_2^64 is multiplying by it as a constant.
         let mut r = prg(1);
+        for _ in 0..20 {
+            let a: Gr = uniform(&mut r);
+            let s = r.word();
+            let mut sc = ZERO;
+            sc[0] = s;
+            assert_eq!(scale(&a, s), mul(&sc, &a));
+        }
+    }
+
+    /// The ring laws, and the shortcuts agree with the definitions.
+    fn laws<W: Word>(seed: u8) {
+        let mut r = prg(seed);
         for _ in 0..100 {
-            let (a, b, c) = (uniform(&mut r), uniform(&mut r), uniform(&mut r));
+            let (a, b, c): (Gr<W>, Gr<W>, Gr<W>) =
+                (uniform(&mut r), uniform(&mut r), uniform(&mut r));
             assert_eq!(mul(&a, &b), mul(&b, &a));
             assert_eq!(mul(&mul(&a, &b), &c), mul(&a, &mul(&b, &c)));
             assert_eq!(mul(&a, &add(&b, &c)), add(&mul(&a, &b), &mul(&a, &c)));
@@ -422,19 +597,31 @@ mod tests {
             assert_eq!(mask_mul(m, &a), mul(&from_mask(m), &a));
             assert_eq!(add_mask_mul(&b, m, &a), add(&b, &mul(&from_mask(m), &a)));
             let mut bytes = Vec::new();
-            <Ring as crate::verify::Algebra>::write(&a, &mut bytes);
-            assert_eq!(bytes.len(), 8 * D);
-            assert_eq!(<Ring as crate::verify::Algebra>::read(&bytes), a);
-            assert!(mul(&a, &b)[D..].iter().all(|&c| c == 0));
-            assert_eq!(to_mask(&from_mask(m)), Some(m));
+            <Ring<W> as crate::verify::Algebra>::write(&a, &mut bytes);
+            assert_eq!(bytes.len(), W::BITS as usize / 8 * D);
+            assert_eq!(<Ring<W> as crate::verify::Algebra>::read(&bytes), a);
+            assert!(mul(&a, &b)[D..].iter().all(|&c| c == W::ZERO));
+            assert_eq!(to_mask(&from_mask::<W>(m)), Some(m));
             let l = (m % D as u64) as usize;
-            let mut xl = ZERO;
-            xl[l] = 1;
+            let mut xl = zero::<W>();
+            xl[l] = W::ONE;
             assert_eq!(shift(&a, l), mul(&xl, &a));
-            let s = r.word();
-            let mut sc = ZERO;
-            sc[0] = s;
-            assert_eq!(scale(&a, s), mul(&sc, &a));
+            let dot = <Ring<W> as crate::verify::Algebra>::dot(&[a, b], &[c, a]);
+            assert_eq!(dot, add(&mul(&a, &c), &mul(&b, &a)));
+        }
+    }
+
+    /// `GR(2^32, 49)` is `GR(2^64, 49)` mod `2^32`: the narrow ring's
+    /// products are the low halves of the wide ring's.
+    #[test]
+    fn the_narrow_ring_is_the_wide_one_mod_2_32() {
+        let mut r = prg(4);
+        for _ in 0..50 {
+            let (a, b): (Gr, Gr) = (uniform(&mut r), uniform(&mut r));
+            let low = |x: &Gr| -> Gr<u32> { x.map(|c| c as u32) };
+            assert_eq!(low(&mul(&a, &b)), mul(&low(&a), &low(&b)));
+            let m = uniform_mask(&mut r);
+            assert_eq!(low(&mask_mul(m, &a)), mask_mul(m, &low(&a)));
         }
     }
 

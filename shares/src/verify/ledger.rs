@@ -183,6 +183,14 @@ impl RingGates {
         }
     }
 
+    /// The gates hold mod `2^(64 - shift)`.
+    pub(crate) fn shift(&self) -> u32 {
+        match self {
+            RingGates::Products(p) => p.shift,
+            RingGates::Positions(p) => p.shift,
+        }
+    }
+
     fn words(&self) -> usize {
         match self {
             RingGates::Products(p) => 6 * p.x_own.len(),

@@ -163,27 +163,28 @@ fn first_and<'a>(
     }
 }
 
-/// The first round of one part of a stretch's ring gates ([`ring`]).
-fn first_ring<'a>(
+/// The first round of one part of a stretch's ring gates ([`ring`]), in
+/// `GR(2^64, 49)` or, for gates that hold mod `2^32`, `GR(2^32, 49)`.
+fn first_ring<'a, W: gr::Word>(
     gates: Vec<ledger::Part<'a>>,
     mut weights: [Prg; 3],
     streams: &mut Streams,
     padded: bool,
-) -> First<'a, gr::Ring> {
+) -> First<'a, gr::Ring<W>> {
     let w = weights.each_mut().map(|w| ring::weights(&gates, w));
     let l = ring::fold_factor(&gates);
     let h = ring::coefficients(&gates, &w[0], l);
-    let mut message: Vec<gr::Gr> = h
+    let mut message: Vec<gr::Gr<W>> = h
         .iter()
         .map(|x| gr::sub(x, &gr::uniform(&mut streams.prover_shares)))
         .collect();
     let pad =
-        core::Pad::<gr::Ring>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
+        core::Pad::<gr::Ring<W>>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
     message.push(pad.message());
     let left_claim = ring::claim(&gates, &w[1], true);
     let right_claim = ring::claim(&gates, &w[2], false);
-    let fold = Box::new(move |r: &Challenges<gr::Ring>| {
-        let mask = |r: &Option<gr::Gr>| {
+    let fold = Box::new(move |r: &Challenges<gr::Ring<W>>| {
+        let mask = |r: &Option<gr::Gr<W>>| {
             r.as_ref()
                 .and_then(gr::to_mask)
                 .expect("challenges have coefficients 0 and 1")
@@ -367,10 +368,20 @@ fn slot<'a>(p: &Planned<'a>, d: &Draws<'_>) -> Option<Box<dyn Slot + 'a>> {
             let first = first_and(bits, weights, &mut streams, d.padded);
             Box::new(Proof::new(gf::Gf::CHECK, label, Parts::ALL, streams, first))
         }
-        Job::Ring(part) => {
-            let first = first_ring(part.clone(), weights, &mut streams, d.padded);
+        Job::Ring(part) if ring::narrow(part) => {
+            let first = first_ring::<u32>(part.clone(), weights, &mut streams, d.padded);
             Box::new(Proof::new(
-                gr::Ring::CHECK,
+                <gr::Ring<u32> as Algebra>::CHECK,
+                label,
+                Parts::ALL,
+                streams,
+                first,
+            ))
+        }
+        Job::Ring(part) => {
+            let first = first_ring::<u64>(part.clone(), weights, &mut streams, d.padded);
+            Box::new(Proof::new(
+                <gr::Ring as Algebra>::CHECK,
                 label,
                 Parts::ALL,
                 streams,
@@ -393,8 +404,13 @@ fn slot<'a>(p: &Planned<'a>, d: &Draws<'_>) -> Option<Box<dyn Slot + 'a>> {
                 let first = moved::xor_first(m, w, &mut streams, d.padded)?;
                 Box::new(Proof::new("shuffle", label, parts, streams, first))
             } else {
-                let first = moved::ring_first(m, w, &mut streams, d.padded)?;
-                Box::new(Proof::new("shuffle", label, parts, streams, first))
+                if moved::narrow(m) {
+                    let first = moved::ring_first::<u32>(m, w, &mut streams, d.padded)?;
+                    Box::new(Proof::new("shuffle", label, parts, streams, first))
+                } else {
+                    let first = moved::ring_first::<u64>(m, w, &mut streams, d.padded)?;
+                    Box::new(Proof::new("shuffle", label, parts, streams, first))
+                }
             }
         }
     })

@@ -38,12 +38,13 @@
 use super::arch::{WordTask, dispatch_words};
 use super::core::Pad;
 use super::gf::Gf;
-use super::gr::{self, D, Gr, Ring};
+use super::gr::{self, D, Gr, Ring, Word};
 use super::ledger::Moved;
 use super::proof::{Challenges, First, Folded};
 use super::ring::Role;
 use super::{Algebra, Streams};
 use crate::prg::Prg;
+use std::marker::PhantomData;
 
 /// Slices folded together in the first round of arithmetic columns (at
 /// most).
@@ -181,13 +182,23 @@ fn fold_factor(n: usize) -> usize {
     n.clamp(2, FOLD)
 }
 
-/// The first round of the arithmetic columns of `m`, if it has any.
-pub(crate) fn ring_first(
+/// True if every arithmetic column of `m` matters in at most its low four
+/// bytes: its proof runs in `GR(2^32, 49)` ([`gr::Word`]).
+pub(crate) fn narrow(m: &Moved) -> bool {
+    columns(m, false).iter().all(|&(_, bytes)| bytes <= 4)
+}
+
+/// The first round of the arithmetic columns of `m`, if it has any, in
+/// `GR(2^64, 49)` or (`W = u32`, if [`narrow`]) `GR(2^32, 49)`: a value
+/// cut to its low `b` bytes and scaled by `2^(64 - 8 b)` fills the top of
+/// a 64-bit word, and the narrow ring takes its top half
+/// ([`Word::scaled`]).
+pub(crate) fn ring_first<W: Word>(
     m: &Moved,
     weights: &mut Prg,
     streams: &mut Streams,
     padded: bool,
-) -> Option<First<'static, Ring>> {
+) -> Option<First<'static, Ring<W>>> {
     let cols = columns(m, false);
     if cols.is_empty() || m.n == 0 {
         return None;
@@ -204,31 +215,31 @@ pub(crate) fn ring_first(
     let l = fold_factor(n);
     let message = match (&w, &d) {
         (Some(w), Some(d)) => {
-            let mut h = coefficients(w, d, l);
+            let mut h = coefficients::<W>(w, d, l);
             if !m.permutation_left {
                 h.reverse();
             }
-            let mut msg: Vec<Gr> = h
+            let mut msg: Vec<Gr<W>> = h
                 .iter()
                 .enumerate()
                 .filter(|(e, _)| *e != l - 1)
                 .map(|(_, x)| gr::sub(x, &gr::uniform(&mut streams.prover_shares)))
                 .collect();
             let pad =
-                Pad::<Ring>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
+                Pad::<Ring<W>>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
             msg.push(pad.message());
             Some((msg, pad))
         }
         _ => None,
     };
     let (part, permutation_left) = (m.part, m.permutation_left);
-    let fold = Box::new(move |r: &Challenges<Ring>| -> Folded<Ring> {
+    let fold = Box::new(move |r: &Challenges<Ring<W>>| -> Folded<Ring<W>> {
         let mut out = Folded {
             prover: None,
             left: None,
             right: None,
         };
-        let mask = |r: &Option<Gr>| {
+        let mask = |r: &Option<Gr<W>>| {
             r.as_ref()
                 .and_then(gr::to_mask)
                 .expect("challenges have coefficients 0 and 1")
@@ -237,8 +248,8 @@ pub(crate) fn ring_first(
         // (f), with r^(L-1-i) if it is on the right (g); the data the other
         // way.
         let sides = |r: u64, w: Option<Vec<u64>>, d: Option<Vec<u64>>| {
-            let rp = gr::powers(r, l);
-            let rev: Vec<Gr> = rp.iter().rev().copied().collect();
+            let rp = gr::powers::<W>(r, l);
+            let rev: Vec<Gr<W>> = rp.iter().rev().copied().collect();
             let (pw, pd) = if permutation_left {
                 (&rp, &rev)
             } else {
@@ -277,25 +288,31 @@ pub(crate) fn ring_first(
 }
 
 /// `sum_k E_k c_k`: the weighted claim rows as a ring element.
-fn weighted_sum(masks: &[u64], rows: &[u64]) -> Gr {
-    dispatch_words(WeightedSum { masks, rows })
+fn weighted_sum<W: Word>(masks: &[u64], rows: &[u64]) -> Gr<W> {
+    dispatch_words(WeightedSum {
+        masks,
+        rows,
+        word: PhantomData,
+    })
 }
 
-struct WeightedSum<'a> {
+struct WeightedSum<'a, W> {
     masks: &'a [u64],
     rows: &'a [u64],
+    word: PhantomData<W>,
 }
 
-impl WordTask for WeightedSum<'_> {
-    type Output = Gr;
+impl<W: Word> WordTask for WeightedSum<'_, W> {
+    type Output = Gr<W>;
     #[inline(always)]
-    fn run(self) -> Gr {
-        let mut acc = gr::ZERO;
+    fn run(self) -> Gr<W> {
+        let mut acc = gr::zero::<W>();
         for (&e, &c) in self.masks.iter().zip(self.rows) {
             // Coefficient b gets c where bit b of E is set: no branch, one
             // lane per coefficient.
+            let c = W::scaled(c);
             for (b, a) in acc[..D].iter_mut().enumerate() {
-                *a = a.wrapping_add(c & ((e >> b) & 1).wrapping_neg());
+                *a = a.add(c.select((e >> b) & 1));
             }
         }
         acc
@@ -306,36 +323,42 @@ impl WordTask for WeightedSum<'_> {
 /// - i'` of a weight in slice `i` and a data entry in slice `i'` (the
 /// permutation holder's side on the left; reversed for the right), all
 /// `2 L - 1` of them.
-fn coefficients(w: &[u64], d: &[u64], l: usize) -> Vec<Gr> {
-    dispatch_words(Coefficients { w, d, l })
+fn coefficients<W: Word>(w: &[u64], d: &[u64], l: usize) -> Vec<Gr<W>> {
+    dispatch_words(Coefficients {
+        w,
+        d,
+        l,
+        word: PhantomData,
+    })
 }
 
-struct Coefficients<'a> {
+struct Coefficients<'a, W> {
     w: &'a [u64],
     d: &'a [u64],
     l: usize,
+    word: PhantomData<W>,
 }
 
-impl WordTask for Coefficients<'_> {
-    type Output = Vec<Gr>;
+impl<W: Word> WordTask for Coefficients<'_, W> {
+    type Output = Vec<Gr<W>>;
     #[inline(always)]
-    fn run(self) -> Vec<Gr> {
+    fn run(self) -> Vec<Gr<W>> {
         let (w, d, l) = (self.w, self.d, self.l);
         let n = w.len();
         let s = n.div_ceil(l);
         // The data of slot j, slices in reverse: rt[j][t] = d_(L-1-t, j).
-        let mut rt = vec![0u64; s * l];
+        let mut rt = vec![W::ZERO; s * l];
         for i in 0..l {
             for j in 0..s.min(n.saturating_sub(i * s)) {
-                rt[j * l + (l - 1 - i)] = d[i * s + j];
+                rt[j * l + (l - 1 - i)] = W::scaled(d[i * s + j]);
             }
         }
         // h[b][e]: coefficient b of coefficient e of h. Rows of one slice
         // go four at a time: the 16 sums of their data segments first, then
         // one of them per bit b, picked by the four weights' bits b.
         let stride = 2 * l;
-        let mut h = vec![0u64; D * stride];
-        let mut sums = vec![0u64; 16 * l];
+        let mut h = vec![W::ZERO; D * stride];
+        let mut sums = vec![W::ZERO; 16 * l];
         for i in 0..l {
             let rows = s.min(n.saturating_sub(i * s));
             for j0 in (0..rows).step_by(4) {
@@ -350,7 +373,7 @@ impl WordTask for Coefficients<'_> {
                     if low < group {
                         let seg = &rt[(j0 + low) * l..(j0 + low + 1) * l];
                         for ((d, p), y) in dst.iter_mut().zip(prev).zip(seg) {
-                            *d = p.wrapping_add(*y);
+                            *d = p.add(*y);
                         }
                     } else {
                         dst.copy_from_slice(prev);
@@ -367,14 +390,14 @@ impl WordTask for Coefficients<'_> {
                     let at = b * stride + i;
                     let sum = &sums[v as usize * l..(v as usize + 1) * l];
                     for (x, y) in h[at..at + l].iter_mut().zip(sum) {
-                        *x = x.wrapping_add(*y);
+                        *x = x.add(*y);
                     }
                 }
             }
         }
         let mut out = Vec::with_capacity(2 * l - 1);
         for e in 0..2 * l - 1 {
-            let mut g = gr::ZERO;
+            let mut g = gr::zero::<W>();
             for b in 0..D {
                 g[b] = h[b * stride + e];
             }
@@ -385,13 +408,13 @@ impl WordTask for Coefficients<'_> {
 }
 
 /// `sum_i p_i W_(i, j)` for every slot `j`, the weights being masks.
-fn fold_weights(w: &[u64], p: &[Gr], l: usize) -> Vec<Gr> {
+fn fold_weights<W: Word>(w: &[u64], p: &[Gr<W>], l: usize) -> Vec<Gr<W>> {
     dispatch_words(FoldWeights { w, p, l })
 }
 
-struct FoldWeights<'a> {
+struct FoldWeights<'a, W> {
     w: &'a [u64],
-    p: &'a [Gr],
+    p: &'a [Gr<W>],
     l: usize,
 }
 
@@ -403,18 +426,18 @@ const BLOCK: usize = 512;
 /// Four-bit groups of a weight.
 const NIBBLES: usize = D.div_ceil(4);
 
-impl WordTask for FoldWeights<'_> {
-    type Output = Vec<Gr>;
+impl<W: Word> WordTask for FoldWeights<'_, W> {
+    type Output = Vec<Gr<W>>;
     // Plain loops, no closures: a closure is compiled apart, without the
     // vector instructions the task is dispatched for.
     #[inline(always)]
-    fn run(self) -> Vec<Gr> {
+    fn run(self) -> Vec<Gr<W>> {
         let (w, p, l) = (self.w, self.p, self.l);
         let n = w.len();
         let s = n.div_ceil(l);
-        let mut out = vec![gr::ZERO; s];
+        let mut out = vec![gr::zero::<W>(); s];
         // table[16 q + v]: p_i times the weight whose bits 4q.. are v.
-        let mut table = vec![gr::ZERO; 16 * NIBBLES];
+        let mut table = vec![gr::zero::<W>(); 16 * NIBBLES];
         for from in (0..s).step_by(BLOCK) {
             let to = (from + BLOCK).min(s);
             for (i, pi) in p.iter().enumerate() {
@@ -423,7 +446,7 @@ impl WordTask for FoldWeights<'_> {
                 }
                 let mut x = *pi;
                 for q in 0..NIBBLES {
-                    let mut bit = [gr::ZERO; 4];
+                    let mut bit = [gr::zero::<W>(); 4];
                     for b in bit.iter_mut() {
                         *b = x;
                         x = gr::shift(&x, 1);
@@ -439,7 +462,7 @@ impl WordTask for FoldWeights<'_> {
                     for q in 0..NIBBLES {
                         let t = &table[16 * q + ((e >> (4 * q)) & 15) as usize];
                         for (a, c) in acc.iter_mut().zip(t) {
-                            *a = a.wrapping_add(*c);
+                            *a = a.add(*c);
                         }
                     }
                     out[j] = acc;
@@ -451,33 +474,33 @@ impl WordTask for FoldWeights<'_> {
 }
 
 /// `sum_i p_i d_(i, j)` for every slot `j`.
-fn fold_data(d: &[u64], p: &[Gr], l: usize) -> Vec<Gr> {
+fn fold_data<W: Word>(d: &[u64], p: &[Gr<W>], l: usize) -> Vec<Gr<W>> {
     dispatch_words(FoldData { d, p, l })
 }
 
-struct FoldData<'a> {
+struct FoldData<'a, W> {
     d: &'a [u64],
-    p: &'a [Gr],
+    p: &'a [Gr<W>],
     l: usize,
 }
 
-impl WordTask for FoldData<'_> {
-    type Output = Vec<Gr>;
+impl<W: Word> WordTask for FoldData<'_, W> {
+    type Output = Vec<Gr<W>>;
     #[inline(always)]
-    fn run(self) -> Vec<Gr> {
+    fn run(self) -> Vec<Gr<W>> {
         let (d, p, l) = (self.d, self.p, self.l);
         let s = d.len().div_ceil(l);
         let mut out = Vec::with_capacity(s);
         for j in 0..s {
-            let mut acc = gr::ZERO;
+            let mut acc = gr::zero::<W>();
             let mut k = j;
             for pi in p {
                 if k >= d.len() {
                     break;
                 }
-                let x = d[k];
+                let x = W::scaled(d[k]);
                 for (a, c) in acc.iter_mut().zip(pi) {
-                    *a = a.wrapping_add(c.wrapping_mul(x));
+                    *a = a.add(c.mul(x));
                 }
                 k += s;
             }
@@ -497,39 +520,62 @@ mod tests {
     /// vectors' inner product is `h(r)`.
     #[test]
     fn the_fold_keeps_the_inner_product() {
-        let mut prg = Prg::new([4; 16]);
+        fold_keeps_the_inner_product::<u64>(4);
+        fold_keeps_the_inner_product::<u32>(5);
+    }
+
+    fn fold_keeps_the_inner_product<W: Word>(seed: u8) {
+        let mut prg = Prg::new([seed; 16]);
         for n in [1usize, 2, 5, 31, 32, 33, 100, 1000] {
             let w: Vec<u64> = prg.words(n).into_iter().map(|x| x & gr::MASK).collect();
             let d = prg.words(n);
-            let c = weighted_sum(&w, &d);
+            let c = weighted_sum::<W>(&w, &d);
             let l = fold_factor(n);
             for left in [true, false] {
-                let mut h = coefficients(&w, &d, l);
+                let mut h = coefficients::<W>(&w, &d, l);
                 if !left {
                     h.reverse();
                 }
                 assert_eq!(h[l - 1], c, "n = {n}: the middle coefficient");
-                let msg: Vec<Gr> = h
+                let msg: Vec<Gr<W>> = h
                     .iter()
                     .enumerate()
                     .filter(|(e, _)| *e != l - 1)
                     .map(|(_, x)| *x)
                     .collect();
                 let r = gr::challenge_mask(&mut prg);
-                let rp = gr::powers(r, l);
-                let rev: Vec<Gr> = rp.iter().rev().copied().collect();
+                let rp = gr::powers::<W>(r, l);
+                let rev: Vec<Gr<W>> = rp.iter().rev().copied().collect();
                 let (pw, pd) = if left { (&rp, &rev) } else { (&rev, &rp) };
                 let (fw, fd) = (fold_weights(&w, pw, l), fold_data(&d, pd, l));
                 assert_eq!(fw.len(), n.div_ceil(l));
-                let want = laurent_claim::<Ring>(&msg, &c, &gr::from_mask(r), l);
-                assert_eq!(Ring::dot(&fw, &fd), want, "n = {n}, left = {left}");
+                let want = laurent_claim::<Ring<W>>(&msg, &c, &gr::from_mask(r), l);
+                assert_eq!(Ring::<W>::dot(&fw, &fd), want, "n = {n}, left = {left}");
                 let mut bad = c;
-                bad[7] = bad[7].wrapping_add(1 << 63);
+                bad[7] = bad[7].add(W::ONE);
                 assert_ne!(
-                    laurent_claim::<Ring>(&msg, &bad, &gr::from_mask(r), l),
+                    laurent_claim::<Ring<W>>(&msg, &bad, &gr::from_mask(r), l),
                     want
                 );
             }
+        }
+    }
+
+    /// In the narrow ring only the top 32 bits of a scaled data word count:
+    /// a change below them is invisible, one in them is not.
+    #[test]
+    fn the_narrow_ring_sees_the_top_half_of_scaled_words() {
+        let mut prg = Prg::new([6; 16]);
+        let w: Vec<u64> = prg.words(50).into_iter().map(|x| x & gr::MASK).collect();
+        let d = prg.words(50);
+        let c = weighted_sum::<u32>(&w, &d);
+        let mut below = d.clone();
+        below[9] ^= 1 << 31;
+        assert_eq!(weighted_sum::<u32>(&w, &below), c);
+        let mut inside = d.clone();
+        inside[9] ^= 1 << 32;
+        if w[9] != 0 {
+            assert_ne!(weighted_sum::<u32>(&w, &inside), c);
         }
     }
 

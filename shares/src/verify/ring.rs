@@ -28,7 +28,9 @@
 //! after another ([`parts`]).
 
 use super::arch::{WordTask, dispatch_words};
-use super::gr::{self, D, Gr, WIDE, Wide};
+use std::marker::PhantomData;
+
+use super::gr::{self, D, Gr, WIDE, Wide, Word};
 use super::ledger::{Part, Positions, Products, RingGates};
 use crate::prg::Prg;
 
@@ -253,13 +255,22 @@ fn start_counts(e: &[u32], buckets: usize, from: usize) -> Vec<u32> {
 /// vectors of 56-word elements live at once: about 117 MB.
 pub(crate) const ENTRIES: usize = 1 << 16;
 
+/// True if every gate of `gates` holds only mod `2^32` (or a smaller
+/// power of two): their proof runs in `GR(2^32, 49)`, whose words are half
+/// as wide ([`gr::Word`]).
+pub(crate) fn narrow(gates: &[Part<'_>]) -> bool {
+    gates.iter().all(|g| g.gates.shift() >= 32)
+}
+
 /// The gates cut into parts of at most [`ENTRIES`] entries after the first
 /// round each: a gate of `m` terms leaves `m / FOLD` of them, a single
 /// product `2 / FOLD_PRODUCTS`, and a range of one kind's gates at most
 /// `D m` more for its last, partial group of blocks. Single products and
 /// gates of more terms are never in one part: the fold factor of a part
 /// mixing them would be the larger, and the first round's cost grows with
-/// it (the sort's products cost the prover half as much apart).
+/// it (the sort's products cost the prover half as much apart). Nor are
+/// gates that hold mod `2^32` and gates that hold mod `2^64`: the first
+/// are proven in the narrower ring ([`narrow`]).
 pub(crate) fn parts(gates: &[RingGates]) -> Vec<Vec<Part<'_>>> {
     // Budget and use in units of 1 / FOLD entries.
     let budget = ENTRIES * FOLD;
@@ -269,15 +280,14 @@ pub(crate) fn parts(gates: &[RingGates]) -> Vec<Vec<Part<'_>>> {
     let mut out: Vec<Vec<Part<'_>>> = Vec::new();
     let mut current: Vec<Part<'_>> = Vec::new();
     let mut used = 0;
-    // Single products first, then the gates of more terms, never in one
-    // part: each class gets its own fold factor.
-    let (single, wide): (Vec<&RingGates>, Vec<&RingGates>) = gates
-        .iter()
-        .filter(|g| g.gates() > 0)
-        .partition(|g| g.terms() == 2);
-    let first_wide = single.len();
-    for (at, g) in single.into_iter().chain(wide).enumerate() {
-        if at == first_wide && !current.is_empty() {
+    // Single products first, then the gates of more terms; within each,
+    // those that hold mod 2^32 first. Classes never share a part: each
+    // gets its own fold factor and ring.
+    let class = |g: &RingGates| (g.terms() > 2, g.shift() < 32);
+    let mut kinds: Vec<&RingGates> = gates.iter().filter(|g| g.gates() > 0).collect();
+    kinds.sort_by_key(|g| class(g));
+    for (at, g) in kinds.iter().enumerate() {
+        if at > 0 && class(kinds[at - 1]) != class(g) && !current.is_empty() {
             out.push(std::mem::take(&mut current));
             used = 0;
         }
@@ -332,36 +342,46 @@ impl Superblock {
 }
 
 /// The prover's first-round coefficients (all but the middle one).
-pub(crate) fn coefficients(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize) -> Vec<Gr> {
-    dispatch_words(Coefficients { gates, weights, l })
+pub(crate) fn coefficients<W: Word>(
+    gates: &[Part<'_>],
+    weights: &[Vec<u64>],
+    l: usize,
+) -> Vec<Gr<W>> {
+    dispatch_words(Coefficients {
+        gates,
+        weights,
+        l,
+        word: PhantomData,
+    })
 }
 
-struct Coefficients<'a> {
+struct Coefficients<'a, W> {
     gates: &'a [Part<'a>],
     weights: &'a [Vec<u64>],
     l: usize,
+    word: PhantomData<W>,
 }
 
-impl WordTask for Coefficients<'_> {
-    type Output = Vec<Gr>;
+impl<W: Word> WordTask for Coefficients<'_, W> {
+    type Output = Vec<Gr<W>>;
     #[inline(always)]
-    fn run(self) -> Vec<Gr> {
+    fn run(self) -> Vec<Gr<W>> {
         let (gates, weights, l) = (self.gates, self.weights, self.l);
         coefficients_with(gates, weights, l)
     }
 }
 
 #[inline(always)]
-fn coefficients_with(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize) -> Vec<Gr> {
-    let mut h = vec![[0u64; WIDE]; 2 * l - 1];
+fn coefficients_with<W: Word>(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize) -> Vec<Gr<W>> {
+    let mut h = vec![[W::ZERO; WIDE]; 2 * l - 1];
     for (g, w) in gates.iter().zip(weights) {
         let m = g.terms();
         let mut cur = Cursor::new(g);
         let mut sb = Superblock::new(l, m);
         // Term-major copies: entry `i m + t` holds term `t` of the 49
         // gates of block `i`, so that a packed product is whole vectors.
-        let mut ut = vec![gr::ZERO; l * m];
-        let mut vt = vec![gr::ZERO; l * m];
+        let mut ut = vec![gr::zero::<W>(); l * m];
+        let mut vt = vec![gr::zero::<W>(); l * m];
         for e in w.chunks(l) {
             cur.fill(Role::Prover, l * D, None, &mut sb.u, &mut sb.v);
             for (i, (ub, vb)) in ut
@@ -372,8 +392,8 @@ fn coefficients_with(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize) -> Vec<
                 let base = i * D * m;
                 for pos in 0..D {
                     for t in 0..m {
-                        ub[t][pos] = sb.u[base + pos * m + t];
-                        vb[t][pos] = sb.v[base + pos * m + t];
+                        ub[t][pos] = W::scaled(sb.u[base + pos * m + t]);
+                        vb[t][pos] = W::low(sb.v[base + pos * m + t]);
                     }
                 }
             }
@@ -383,24 +403,24 @@ fn coefficients_with(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize) -> Vec<
                 if d == 0 {
                     continue;
                 }
-                let mut acc: Wide = [0; WIDE];
+                let mut acc: Wide<W> = [W::ZERO; WIDE];
                 for (i, &ei) in e.iter().enumerate() {
                     let k = i as isize - d;
                     if ei == 0 || k < 0 || k >= l as isize {
                         continue;
                     }
                     let k = k as usize;
-                    let mut packed: Gr = gr::ZERO;
+                    let mut packed = gr::zero::<W>();
                     for (ui, vk) in ut[i * m..(i + 1) * m].iter().zip(&vt[k * m..(k + 1) * m]) {
                         for ((p, x), y) in packed.iter_mut().zip(ui).zip(vk) {
-                            *p = p.wrapping_add(x.wrapping_mul(*y));
+                            *p = p.add(x.mul(*y));
                         }
                     }
                     gr::mask_gather_acc(&mut acc, ei, &packed);
                 }
                 let o = &mut h[(l as isize - 1 + d) as usize];
                 for (x, y) in o.iter_mut().zip(&acc) {
-                    *x = x.wrapping_add(*y);
+                    *x = x.add(*y);
                 }
             }
         }
@@ -414,30 +434,36 @@ fn coefficients_with(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize) -> Vec<
 
 /// A verifier's share of the claim: `sum_a E_a pack(claims of block a)`,
 /// left (`A`) or right (`B`).
-pub(crate) fn claim(gates: &[Part<'_>], weights: &[Vec<u64>], left: bool) -> Gr {
+pub(crate) fn claim<W: Word>(gates: &[Part<'_>], weights: &[Vec<u64>], left: bool) -> Gr<W> {
     dispatch_words(Claim {
         gates,
         weights,
         left,
+        word: PhantomData,
     })
 }
 
-struct Claim<'a> {
+struct Claim<'a, W> {
     gates: &'a [Part<'a>],
     weights: &'a [Vec<u64>],
     left: bool,
+    word: PhantomData<W>,
 }
 
-impl WordTask for Claim<'_> {
-    type Output = Gr;
+impl<W: Word> WordTask for Claim<'_, W> {
+    type Output = Gr<W>;
     #[inline(always)]
-    fn run(self) -> Gr {
-        let mut acc: Wide = [0; WIDE];
-        let mut packed: Gr = gr::ZERO;
+    fn run(self) -> Gr<W> {
+        let mut acc: Wide<W> = [W::ZERO; WIDE];
+        let mut scaled = [0u64; D];
+        let mut packed = gr::zero::<W>();
         for (g, w) in self.gates.iter().zip(self.weights) {
             let cur = Cursor::new(g);
             for (a, &e) in w.iter().enumerate() {
-                cur.claims(self.left, a * D, &mut packed[..D]);
+                cur.claims(self.left, a * D, &mut scaled);
+                for (p, &c) in packed.iter_mut().zip(&scaled) {
+                    *p = W::scaled(c);
+                }
                 gr::mask_gather_acc(&mut acc, e, &packed);
             }
         }
@@ -445,26 +471,26 @@ impl WordTask for Claim<'_> {
     }
 }
 
-/// `out_k = sum_i g_i x_(k l + i)`.
+/// `out_k = sum_i g_i word(x_(k l + i))`, `word` the word of a `U`
+/// ([`Word::scaled`]) or of a `V` ([`Word::low`]).
 #[inline(always)]
-fn combine(g: &[Gr], x: &[u64], out: &mut [Gr]) {
-    #[cfg(target_arch = "x86_64")]
-    if super::arch::ring::available() {
-        super::arch::ring::combine(g, x, out);
-        return;
+fn combine<W: Word>(g: &[Gr<W>], x: &[u64], out: &mut [Gr<W>], word: fn(u64) -> W) {
+    if !W::combine_fast(g, x, out) {
+        combine_portable(g, x, out, word);
     }
-    combine_portable(g, x, out);
 }
 
-/// [`combine`] without vector instructions.
+/// [`combine`] without vector instructions of its own (the compiler's
+/// still apply).
 #[inline(always)]
-fn combine_portable(g: &[Gr], x: &[u64], out: &mut [Gr]) {
+fn combine_portable<W: Word>(g: &[Gr<W>], x: &[u64], out: &mut [Gr<W>], word: fn(u64) -> W) {
     let l = g.len();
     for (k, o) in out.iter_mut().enumerate() {
-        let mut acc = gr::ZERO;
+        let mut acc = gr::zero::<W>();
         for (gi, &xi) in g.iter().zip(&x[k * l..(k + 1) * l]) {
+            let xi = word(xi);
             for (a, c) in acc.iter_mut().zip(gi) {
-                *a = a.wrapping_add(c.wrapping_mul(xi));
+                *a = a.add(c.mul(xi));
             }
         }
         *o = acc;
@@ -488,48 +514,50 @@ pub(crate) fn output_len(gates: &[Part<'_>], l: usize) -> usize {
 /// The new vectors after the first round for the challenge with mask `r`:
 /// `u'` (prover and left roles) and `v'` (prover and right roles), as
 /// `role` knows them.
-pub(crate) fn fold(
+pub(crate) fn fold<W: Word>(
     gates: &[Part<'_>],
     weights: &[Vec<u64>],
     l: usize,
     r: u64,
     role: Role,
-) -> (Vec<Gr>, Vec<Gr>) {
+) -> (Vec<Gr<W>>, Vec<Gr<W>>) {
     dispatch_words(Fold {
         gates,
         weights,
         l,
         r,
         role,
+        word: PhantomData,
     })
 }
 
-struct Fold<'a> {
+struct Fold<'a, W> {
     gates: &'a [Part<'a>],
     weights: &'a [Vec<u64>],
     l: usize,
     r: u64,
     role: Role,
+    word: PhantomData<W>,
 }
 
-impl WordTask for Fold<'_> {
-    type Output = (Vec<Gr>, Vec<Gr>);
+impl<W: Word> WordTask for Fold<'_, W> {
+    type Output = (Vec<Gr<W>>, Vec<Gr<W>>);
     #[inline(always)]
-    fn run(self) -> (Vec<Gr>, Vec<Gr>) {
+    fn run(self) -> (Vec<Gr<W>>, Vec<Gr<W>>) {
         fold_with(self.gates, self.weights, self.l, self.r, self.role)
     }
 }
 
 #[inline(always)]
-fn fold_with(
+fn fold_with<W: Word>(
     gates: &[Part<'_>],
     weights: &[Vec<u64>],
     l: usize,
     r: u64,
     role: Role,
-) -> (Vec<Gr>, Vec<Gr>) {
-    let rp = gr::powers(r, l);
-    let rev: Vec<Gr> = rp.iter().rev().copied().collect();
+) -> (Vec<Gr<W>>, Vec<Gr<W>>) {
+    let rp = gr::powers::<W>(r, l);
+    let rev: Vec<Gr<W>> = rp.iter().rev().copied().collect();
     let (want_u, want_v) = (role != Role::Right, role != Role::Left);
     let len = output_len(gates, l);
     let mut out_u = Vec::with_capacity(if want_u { len } else { 0 });
@@ -545,14 +573,14 @@ fn fold_with(
             cur.fill(role, l * D, Some(l), &mut sb.u, &mut sb.v);
             let used = D.min(n - s * l * D);
             // G_i = r^i E_i: one ring element per block of the superblock.
-            let gs: Vec<Gr> = (0..l)
-                .map(|i| e.get(i).map_or(gr::ZERO, |&ei| gr::mask_mul(ei, &rp[i])))
+            let gs: Vec<Gr<W>> = (0..l)
+                .map(|i| e.get(i).map_or(gr::zero(), |&ei| gr::mask_mul(ei, &rp[i])))
                 .collect();
             let count = used * m;
             if want_u {
                 let at = out_u.len();
-                out_u.resize(at + count, gr::ZERO);
-                combine(&gs, &sb.u[..count * l], &mut out_u[at..]);
+                out_u.resize(at + count, gr::zero());
+                combine(&gs, &sb.u[..count * l], &mut out_u[at..], W::scaled);
                 // u'_(pos, t) carries X^pos.
                 for (k, o) in out_u[at..].iter_mut().enumerate() {
                     *o = gr::shift(o, k / m);
@@ -560,8 +588,8 @@ fn fold_with(
             }
             if want_v {
                 let at = out_v.len();
-                out_v.resize(at + count, gr::ZERO);
-                combine(&rev, &sb.v[..count * l], &mut out_v[at..]);
+                out_v.resize(at + count, gr::zero());
+                combine(&rev, &sb.v[..count * l], &mut out_v[at..], W::low);
             }
         }
     }
@@ -606,8 +634,8 @@ mod tests {
         let g: Vec<Gr> = (0..6).map(|_| gr::uniform(&mut p)).collect();
         let x = p.words(6 * 9);
         let (mut a, mut b) = (vec![gr::ZERO; 9], vec![gr::ZERO; 9]);
-        combine(&g, &x, &mut a);
-        combine_portable(&g, &x, &mut b);
+        combine(&g, &x, &mut a, u64::scaled);
+        combine_portable(&g, &x, &mut b, u64::scaled);
         assert!(a == b);
         // And both are the ring's own arithmetic.
         for (k, o) in a.iter().enumerate() {
@@ -638,27 +666,81 @@ mod tests {
                 whole[1],
             ];
             for gates in [whole, cut] {
-                keeps_claims(&gates, n as u8);
+                keeps_claims::<u64>(&gates, n as u8);
             }
+            // Gates that hold mod 2^32, in the narrower ring.
+            let narrow = vec![products(n, 3, 32), products(n / 3 + 1, 4, 48)];
+            let cut = parts(&narrow);
+            assert!(cut.iter().all(|p| narrow_gates(p)));
+            keeps_claims::<u32>(&cut.concat(), n as u8);
         }
+    }
+
+    fn narrow_gates(p: &[Part<'_>]) -> bool {
+        narrow(p)
+    }
+
+    #[test]
+    fn narrow_and_wide_gates_are_never_in_one_part() {
+        let all = vec![
+            products(500, 1, 0),
+            products(700, 2, 32),
+            products(90, 3, 48),
+        ];
+        let cut = parts(&all);
+        assert_eq!(cut.len(), 2);
+        assert!(narrow(&cut[0]) && cut[0].len() == 2);
+        assert!(!narrow(&cut[1]) && cut[1].len() == 1);
+    }
+
+    /// A wrong product that is right mod 2^32 passes in the narrower ring
+    /// (it need not hold above) and is caught if off by one.
+    #[test]
+    fn the_narrow_ring_checks_mod_2_32() {
+        let mut g = products(300, 5, 32);
+        let RingGates::Products(p) = &mut g else {
+            unreachable!()
+        };
+        p.left_claim[7] = p.left_claim[7].wrapping_add(1 << 32);
+        let all = vec![g];
+        let cut = parts(&all).concat();
+        keeps_claims::<u32>(&cut, 11);
+        let mut g = products(300, 5, 32);
+        let RingGates::Products(p) = &mut g else {
+            unreachable!()
+        };
+        p.left_claim[7] = p.left_claim[7].wrapping_add(1);
+        let all = vec![g];
+        let cut = parts(&all).concat();
+        let l = fold_factor(&cut);
+        let w = weights(&cut, &mut Prg::new([9; 16]));
+        let c = gr::add(&claim::<u32>(&cut, &w, true), &claim(&cut, &w, false));
+        let h = coefficients::<u32>(&cut, &w, l);
+        let r = gr::challenge_mask(&mut Prg::new([3; 16]));
+        let (u, v) = fold::<u32>(&cut, &w, l, r, Role::Prover);
+        let want = laurent_claim::<Ring<u32>>(&h, &c, &gr::from_mask(r), l);
+        assert_ne!(Ring::<u32>::dot(&u, &v), want);
     }
 
     /// For honest gates the first round's vectors have the inner product
     /// `h(r)` whose middle coefficient is the claim; another claim gives
     /// another `h(r)`.
-    fn keeps_claims(gates: &[Part<'_>], seed: u8) {
+    fn keeps_claims<W: Word>(gates: &[Part<'_>], seed: u8) {
         let l = fold_factor(gates);
         let w = weights(gates, &mut Prg::new([9; 16]));
-        let c = gr::add(&claim(gates, &w, true), &claim(gates, &w, false));
-        let h = coefficients(gates, &w, l);
+        let c = gr::add(&claim::<W>(gates, &w, true), &claim(gates, &w, false));
+        let h = coefficients::<W>(gates, &w, l);
         let r = gr::challenge_mask(&mut Prg::new([seed; 16]));
-        let (u, v) = fold(gates, &w, l, r, Role::Prover);
+        let (u, v) = fold::<W>(gates, &w, l, r, Role::Prover);
         assert_eq!(u.len(), output_len(gates, l));
-        let want = laurent_claim::<Ring>(&h, &c, &gr::from_mask(r), l);
-        assert_eq!(Ring::dot(&u, &v), want, "seed {seed}");
+        let want = laurent_claim::<Ring<W>>(&h, &c, &gr::from_mask(r), l);
+        assert_eq!(Ring::<W>::dot(&u, &v), want, "seed {seed}");
         let mut bad = c;
-        bad[3] = bad[3].wrapping_add(1);
-        assert_ne!(laurent_claim::<Ring>(&h, &bad, &gr::from_mask(r), l), want);
+        bad[3] = bad[3].add(W::ONE);
+        assert_ne!(
+            laurent_claim::<Ring<W>>(&h, &bad, &gr::from_mask(r), l),
+            want
+        );
     }
 
     #[test]
