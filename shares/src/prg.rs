@@ -19,7 +19,11 @@ impl std::fmt::Debug for Prg {
     }
 }
 
-const CHUNK: usize = 2048;
+/// Bytes of keystream made at a time.
+const CHUNK_BYTES: usize = 2048 * 8;
+/// Words up to which a request uses a small buffer.
+const SMALL: usize = 64;
+const SMALL_BYTES: usize = SMALL * 8;
 
 impl Prg {
     /// A stream keyed by a 16-byte key.
@@ -31,26 +35,38 @@ impl Prg {
 
     /// Fills `out` with uniformly random words.
     pub fn fill(&mut self, out: &mut [u64]) {
-        let mut buf = [0u8; CHUNK * 8];
-        for chunk in out.chunks_mut(CHUNK) {
-            let bytes = &mut buf[..chunk.len() * 8];
-            bytes.fill(0);
-            self.cipher.apply_keystream(bytes);
-            for (w, b) in chunk.iter_mut().zip(bytes.chunks_exact(8)) {
-                *w = u64::from_le_bytes(b.try_into().expect("8 bytes"));
-            }
+        if out.len() <= SMALL {
+            self.fill_with::<SMALL_BYTES, 8, u64>(out, u64::from_le_bytes);
+        } else {
+            self.fill_with::<CHUNK_BYTES, 8, u64>(out, u64::from_le_bytes);
         }
     }
 
     /// Fills `out` with uniformly random 32-bit values.
     pub fn fill_u32(&mut self, out: &mut [u32]) {
-        let mut buf = [0u8; CHUNK * 8];
-        for chunk in out.chunks_mut(CHUNK * 2) {
-            let bytes = &mut buf[..chunk.len() * 4];
+        if out.len() <= 2 * SMALL {
+            self.fill_with::<SMALL_BYTES, 4, u32>(out, u32::from_le_bytes);
+        } else {
+            self.fill_with::<CHUNK_BYTES, 4, u32>(out, u32::from_le_bytes);
+        }
+    }
+
+    /// The keystream cut into values of `W` bytes, through a buffer of
+    /// `BUF` bytes: a short request zeroes a short buffer only (one word
+    /// is drawn per block of gates).
+    #[inline(always)]
+    fn fill_with<const BUF: usize, const W: usize, T>(
+        &mut self,
+        out: &mut [T],
+        from: fn([u8; W]) -> T,
+    ) {
+        let mut buf = [0u8; BUF];
+        for chunk in out.chunks_mut(BUF / W) {
+            let bytes = &mut buf[..chunk.len() * W];
             bytes.fill(0);
             self.cipher.apply_keystream(bytes);
-            for (w, b) in chunk.iter_mut().zip(bytes.chunks_exact(4)) {
-                *w = u32::from_le_bytes(b.try_into().expect("4 bytes"));
+            for (w, b) in chunk.iter_mut().zip(bytes.chunks_exact(W)) {
+                *w = from(b.try_into().expect("W bytes"));
             }
         }
     }

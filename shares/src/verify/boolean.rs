@@ -222,7 +222,9 @@ impl ClmulTask for FoldU<'_> {
 /// order pair, chunk, word (any order will do, the same on both sides).
 pub(crate) fn fold_u(alpha: &[u64], u: [&[u64]; 2], t: &Tables) -> Vec<u64> {
     let n = alpha.len();
-    let mut out = vec![0u64; 2 * CHUNKS * n];
+    // One more entry of room: the proof appends its pad without copying.
+    let mut out = Vec::with_capacity(2 * CHUNKS * n + 1);
+    out.resize(2 * CHUNKS * n, 0u64);
     let mut chunks = vec![0u64; n];
     for (k, side) in u.iter().enumerate() {
         for q in 0..CHUNKS {
@@ -249,7 +251,7 @@ pub(crate) fn fold_u(alpha: &[u64], u: [&[u64]; 2], t: &Tables) -> Vec<u64> {
 /// The right side after the first round: `v'` from `V = (y_{j+1}, x_{j+1})`.
 pub(crate) fn fold_v(v: [&[u64]; 2], t: &Tables) -> Vec<u64> {
     let n = v[0].len();
-    let mut out = Vec::with_capacity(n * 2 * CHUNKS);
+    let mut out = Vec::with_capacity(n * 2 * CHUNKS + 1);
     for side in v {
         for q in 0..CHUNKS {
             out.extend(side.iter().map(|&w| Tables::chunk(&t.v, w, q)));

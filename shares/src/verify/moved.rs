@@ -102,7 +102,10 @@ fn sides(
 ) -> Sides {
     let n = m.n;
     let w = m.perm.as_ref().map(|(perm, inverse)| {
-        let mut w = vec![0u64; theta.len()];
+        // One more entry of room in each side: the proof appends its pad
+        // without copying.
+        let mut w = Vec::with_capacity(theta.len() + 1);
+        w.resize(theta.len(), 0u64);
         for (t, o) in theta.chunks(n).zip(w.chunks_mut(n)) {
             moved_back(t, perm, *inverse, o);
         }
@@ -110,7 +113,7 @@ fn sides(
     });
     let holds_data = m.part == Role::Prover || !m.holds_permutation();
     let d = holds_data.then(|| {
-        let mut d = Vec::with_capacity(theta.len());
+        let mut d = Vec::with_capacity(theta.len() + 1);
         for &(c, bytes) in cols {
             d.extend(m.data[c * n..(c + 1) * n].iter().map(|&x| cut(x, bytes)));
         }
@@ -435,7 +438,9 @@ impl<W: Word> WordTask for FoldWeights<'_, W> {
         let (w, p, l) = (self.w, self.p, self.l);
         let n = w.len();
         let s = n.div_ceil(l);
-        let mut out = vec![gr::zero::<W>(); s];
+        // One more entry of room: the proof appends its pad.
+        let mut out = Vec::with_capacity(s + 1);
+        out.resize(s, gr::zero::<W>());
         // table[16 q + v]: p_i times the weight whose bits 4q.. are v.
         let mut table = vec![gr::zero::<W>(); 16 * NIBBLES];
         for from in (0..s).step_by(BLOCK) {
@@ -490,7 +495,7 @@ impl<W: Word> WordTask for FoldData<'_, W> {
     fn run(self) -> Vec<Gr<W>> {
         let (d, p, l) = (self.d, self.p, self.l);
         let s = d.len().div_ceil(l);
-        let mut out = Vec::with_capacity(s);
+        let mut out = Vec::with_capacity(s + 1);
         for j in 0..s {
             let mut acc = gr::zero::<W>();
             let mut k = j;

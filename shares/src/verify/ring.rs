@@ -560,8 +560,9 @@ fn fold_with<W: Word>(
     let rev: Vec<Gr<W>> = rp.iter().rev().copied().collect();
     let (want_u, want_v) = (role != Role::Right, role != Role::Left);
     let len = output_len(gates, l);
-    let mut out_u = Vec::with_capacity(if want_u { len } else { 0 });
-    let mut out_v = Vec::with_capacity(if want_v { len } else { 0 });
+    // One more entry of room: the proof appends its pad without copying.
+    let mut out_u = Vec::with_capacity(if want_u { len + 1 } else { 0 });
+    let mut out_v = Vec::with_capacity(if want_v { len + 1 } else { 0 });
     for (g, w) in gates.iter().zip(weights) {
         let m = g.terms();
         let n = g.len();
