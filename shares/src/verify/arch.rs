@@ -378,20 +378,19 @@ pub(crate) mod ring {
         }
     }
 
-    /// `out_k = sum_i g_i x_(k l + i)` for `l = g.len()`: ring elements
-    /// times words.
-    pub(crate) fn combine(g: &[[u64; LANES]], x: &[u64], out: &mut [[u64; LANES]]) {
-        assert!(available() && x.len() == g.len() * out.len());
+    /// `out_k = sum_i g_i x_(k + i stride)`: ring elements times words.
+    pub(crate) fn combine(g: &[[u64; LANES]], x: &[u64], stride: usize, out: &mut [[u64; LANES]]) {
+        assert!(available() && out.len() <= stride && x.len() >= stride * g.len());
         // SAFETY: the CPU has the features, checked just above.
-        unsafe { combine_inner(g, x, out) }
+        unsafe { combine_inner(g, x, stride, out) }
     }
 
     #[target_feature(enable = "avx512f,avx512dq")]
-    fn combine_inner(g: &[[u64; LANES]], x: &[u64], out: &mut [[u64; LANES]]) {
-        let l = g.len();
+    fn combine_inner(g: &[[u64; LANES]], x: &[u64], stride: usize, out: &mut [[u64; LANES]]) {
         for (k, o) in out.iter_mut().enumerate() {
             let mut acc = [_mm512_setzero_si512(); V];
-            for (gi, &xi) in g.iter().zip(&x[k * l..(k + 1) * l]) {
+            for (i, gi) in g.iter().enumerate() {
+                let xi = x[k + i * stride];
                 let b = _mm512_set1_epi64(xi as i64);
                 let gv = load(gi);
                 for j in 0..V {
@@ -614,11 +613,12 @@ mod tests {
         let a: Vec<[u64; ring::LANES]> = (0..k).map(|_| elem()).collect();
         let x: Vec<u64> = a.iter().flat_map(|e| e[..l].to_vec()).collect();
         let mut out = vec![[0u64; ring::LANES]; k];
-        ring::combine(&g, &x, &mut out);
+        // x holds l rows of k words: entry j of row i at j + i k.
+        ring::combine(&g, &x, k, &mut out);
         for (j, o) in out.iter().enumerate() {
             for c in 0..ring::LANES {
                 let want = (0..l).fold(0u64, |acc, i| {
-                    acc.wrapping_add(g[i][c].wrapping_mul(x[j * l + i]))
+                    acc.wrapping_add(g[i][c].wrapping_mul(x[j + i * k]))
                 });
                 assert_eq!(o[c], want);
             }

@@ -44,9 +44,9 @@ pub(crate) trait Word:
     fn from_le(b: &[u8]) -> Self;
     /// Uniformly random words.
     fn fill(prg: &mut Prg, out: &mut [Self]);
-    /// `out_k = sum_i g_i x_(k l + i)` with vector instructions written for
-    /// this word, if the CPU has them (false: not done).
-    fn combine_fast(_g: &[Gr<Self>], _x: &[u64], _out: &mut [Gr<Self>]) -> bool {
+    /// `out_k = sum_i g_i x_(k + i stride)` with vector instructions
+    /// written for this word, if the CPU has them (false: not done).
+    fn combine_fast(_g: &[Gr<Self>], _x: &[u64], _stride: usize, _out: &mut [Gr<Self>]) -> bool {
         false
     }
     /// `m[i] += sum_k a_k[i] b_k` the same way.
@@ -93,13 +93,13 @@ impl Word for u64 {
         prg.fill(out);
     }
     #[inline(always)]
-    fn combine_fast(g: &[Gr], x: &[u64], out: &mut [Gr]) -> bool {
+    fn combine_fast(g: &[Gr], x: &[u64], stride: usize, out: &mut [Gr]) -> bool {
         #[cfg(target_arch = "x86_64")]
         if super::arch::ring::available() {
-            super::arch::ring::combine(g, x, out);
+            super::arch::ring::combine(g, x, stride, out);
             return true;
         }
-        let _ = (g, x, out);
+        let _ = (g, x, stride, out);
         false
     }
     #[inline(always)]

@@ -104,26 +104,11 @@ impl<'a> Cursor<'a> {
     /// low `64 - shift` bits) if it knows it. Values that matter only mod
     /// `2^(64 - shift)` may differ above between their two holders (a
     /// narrow message carries only the low bits); the scaled `U` and the
-    /// cut `V` are the same at both.
-    ///
-    /// With `transposed = Some(l)` (for `count = l D` gates, a superblock),
-    /// term `t` of gate `i D + pos` goes to `(pos m + t) l + i` instead of
-    /// `(i D + pos) m + t`: the `l` terms one folded entry combines lie
-    /// together.
-    fn fill(
-        &mut self,
-        role: Role,
-        count: usize,
-        transposed: Option<usize>,
-        u: &mut [u64],
-        v: &mut [u64],
-    ) {
+    /// cut `V` are the same at both. Term `t` of gate `k` goes to `k m + t`.
+    fn fill(&mut self, role: Role, count: usize, u: &mut [u64], v: &mut [u64]) {
         let m = self.gates.terms();
         // Where gate k's terms start, and the step from term to term.
-        let place = |k: usize| match transposed {
-            Some(l) => ((k % D) * m * l + k / D, l),
-            None => (k * m, 1),
-        };
+        let place = |k: usize| (k * m, 1);
         let first = self.from + self.at;
         let real = count.min(self.to - first.min(self.to));
         let (want_u, want_v) = (role != Role::Right, role != Role::Left);
@@ -383,7 +368,7 @@ fn coefficients_with<W: Word>(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize
         let mut ut = vec![gr::zero::<W>(); l * m];
         let mut vt = vec![gr::zero::<W>(); l * m];
         for e in w.chunks(l) {
-            cur.fill(Role::Prover, l * D, None, &mut sb.u, &mut sb.v);
+            cur.fill(Role::Prover, l * D, &mut sb.u, &mut sb.v);
             for (i, (ub, vb)) in ut
                 .chunks_exact_mut(m)
                 .zip(vt.chunks_exact_mut(m))
@@ -471,24 +456,30 @@ impl<W: Word> WordTask for Claim<'_, W> {
     }
 }
 
-/// `out_k = sum_i g_i word(x_(k l + i))`, `word` the word of a `U`
+/// `out_k = sum_i g_i word(x_(k + i stride))`, `word` the word of a `U`
 /// ([`Word::scaled`]) or of a `V` ([`Word::low`]).
 #[inline(always)]
-fn combine<W: Word>(g: &[Gr<W>], x: &[u64], out: &mut [Gr<W>], word: fn(u64) -> W) {
-    if !W::combine_fast(g, x, out) {
-        combine_portable(g, x, out, word);
+fn combine<W: Word>(g: &[Gr<W>], x: &[u64], stride: usize, out: &mut [Gr<W>], word: fn(u64) -> W) {
+    if !W::combine_fast(g, x, stride, out) {
+        combine_portable(g, x, stride, out, word);
     }
 }
 
 /// [`combine`] without vector instructions of its own (the compiler's
 /// still apply).
 #[inline(always)]
-fn combine_portable<W: Word>(g: &[Gr<W>], x: &[u64], out: &mut [Gr<W>], word: fn(u64) -> W) {
-    let l = g.len();
+fn combine_portable<W: Word>(
+    g: &[Gr<W>],
+    x: &[u64],
+    stride: usize,
+    out: &mut [Gr<W>],
+    word: fn(u64) -> W,
+) {
+    assert!(out.len() <= stride && x.len() >= stride * g.len());
     for (k, o) in out.iter_mut().enumerate() {
         let mut acc = gr::zero::<W>();
-        for (gi, &xi) in g.iter().zip(&x[k * l..(k + 1) * l]) {
-            let xi = word(xi);
+        for (i, gi) in g.iter().enumerate() {
+            let xi = word(x[k + i * stride]);
             for (a, c) in acc.iter_mut().zip(gi) {
                 *a = a.add(c.mul(xi));
             }
@@ -569,9 +560,9 @@ fn fold_with<W: Word>(
         let mut cur = Cursor::new(g);
         let mut sb = Superblock::new(l, m);
         for (s, e) in w.chunks(l).enumerate() {
-            // Position and term major: the l values one entry combines lie
-            // together.
-            cur.fill(role, l * D, Some(l), &mut sb.u, &mut sb.v);
+            // Term t of gate (i, pos) at (i D + pos) m + t: the l values
+            // entry pos m + t combines are D m apart.
+            cur.fill(role, l * D, &mut sb.u, &mut sb.v);
             let used = D.min(n - s * l * D);
             // G_i = r^i E_i: one ring element per block of the superblock.
             let gs: Vec<Gr<W>> = (0..l)
@@ -581,7 +572,7 @@ fn fold_with<W: Word>(
             if want_u {
                 let at = out_u.len();
                 out_u.resize(at + count, gr::zero());
-                combine(&gs, &sb.u[..count * l], &mut out_u[at..], W::scaled);
+                combine(&gs, &sb.u, D * m, &mut out_u[at..], W::scaled);
                 // u'_(pos, t) carries X^pos.
                 for (k, o) in out_u[at..].iter_mut().enumerate() {
                     *o = gr::shift(o, k / m);
@@ -590,7 +581,7 @@ fn fold_with<W: Word>(
             if want_v {
                 let at = out_v.len();
                 out_v.resize(at + count, gr::zero());
-                combine(&rev, &sb.v[..count * l], &mut out_v[at..], W::low);
+                combine(&rev, &sb.v, D * m, &mut out_v[at..], W::low);
             }
         }
     }
@@ -633,17 +624,18 @@ mod tests {
     fn combinations_agree_with_and_without_vector_instructions() {
         let mut p = Prg::new([4; 16]);
         let g: Vec<Gr> = (0..6).map(|_| gr::uniform(&mut p)).collect();
+        // Six rows of nine words: entry k of row i at k + 9 i.
         let x = p.words(6 * 9);
         let (mut a, mut b) = (vec![gr::ZERO; 9], vec![gr::ZERO; 9]);
-        combine(&g, &x, &mut a, u64::scaled);
-        combine_portable(&g, &x, &mut b, u64::scaled);
+        combine(&g, &x, 9, &mut a, u64::scaled);
+        combine_portable(&g, &x, 9, &mut b, u64::scaled);
         assert!(a == b);
         // And both are the ring's own arithmetic.
         for (k, o) in a.iter().enumerate() {
             let mut want = gr::ZERO;
             for (i, gi) in g.iter().enumerate() {
                 let mut s = gr::ZERO;
-                s[0] = x[k * 6 + i];
+                s[0] = x[k + i * 9];
                 want = gr::add(&want, &gr::mul(gi, &s));
             }
             assert!(*o == want);
