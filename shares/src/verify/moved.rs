@@ -1,6 +1,7 @@
 //! The first round of the proof of one message of a permutation step
 //! ([`crate::shuffle`]): from the message's relation to vectors over
-//! `GF(2^64)` (XOR columns) or `GR(2^64, 49)` (arithmetic columns).
+//! `GF(2^64)` (XOR columns) or `GR(2^64, 49)` (arithmetic columns;
+//! `GR(2^32, 49)` if none matters in more than four bytes, [`narrow`]).
 //!
 //! The message `m = P d - F` (XOR: `P d ^ F`) is checked row by row of the
 //! output with weights `theta`: `sum_k theta_k (P d)_k` must equal

@@ -1,5 +1,7 @@
 //! The first round of the proof of ring gates: from products over `Z_2^64`
-//! to vectors over `GR(2^64, 49)`.
+//! to vectors over `GR(2^64, 49)`, or over `GR(2^32, 49)` for gates that
+//! only have to hold mod `2^32` ([`narrow`]; everything below is the same
+//! with 32-bit words, see [`gr::Word`]).
 //!
 //! A gate is an inner product `sum_t U_t V_t` of `m` terms (`m = 2` for a
 //! multiplication, `2 buckets` for a counting-sort position) that must
