@@ -314,6 +314,90 @@ fn gather_group<const G: usize, const GROUP: usize, const SPAN: usize, W: Word>(
     }
 }
 
+/// Words of an element padded for [`table_gather_acc`]: the element at
+/// one group's offset (8 words of `u64`, 16 of `u32`), zeros around it,
+/// as far as a group's copies read.
+pub(crate) const PADDED: usize = 96;
+
+/// The 16 sums of four elements, padded: entry `v` is the sum of the
+/// elements whose bit is set in `v`.
+pub(crate) type Table<W> = [[W; PADDED]; 16];
+
+/// Where an element starts in its padded copy: one group of bits.
+#[inline(always)]
+fn group<W: Word>() -> usize {
+    if W::BITS == 64 { 8 } else { 16 }
+}
+
+/// A table of zeros.
+pub(crate) fn empty_table<W: Word>() -> Box<Table<W>> {
+    Box::new([[W::ZERO; PADDED]; 16])
+}
+
+/// Fills `table` with the 16 sums of `p` (one addition each; the padding
+/// stays zero).
+#[inline(always)]
+pub(crate) fn sums_of_four<W: Word>(table: &mut Table<W>, p: &[Gr<W>; 4]) {
+    let at = group::<W>();
+    for v in 1..16usize {
+        let low = v.trailing_zeros() as usize;
+        let (done, rest) = table.split_at_mut(v);
+        let prev = &done[v & (v - 1)][at..at + LANES];
+        for ((o, &x), &y) in rest[0][at..at + LANES].iter_mut().zip(prev).zip(&p[low]) {
+            *o = x.add(y);
+        }
+    }
+}
+
+/// Adds `sum_j m_j * p_j` to `w`, unreduced, for four `{0, 1}`-coefficient
+/// elements with masks `m_j` and the table of sums of the `p_j`
+/// ([`sums_of_four`]): `nibbles[b]` holds bit `b` of the four masks, and
+/// coefficient `b` of the weights adds the sum it picks, one shifted copy
+/// per bit instead of one per set bit and element. The copies go in the
+/// groups of [`mask_gather_acc`], read from the padded table entries.
+#[inline(always)]
+pub(crate) fn table_gather_acc<W: Word>(w: &mut Wide<W>, nibbles: &[u8; D], table: &Table<W>) {
+    if W::BITS == 64 {
+        table_group::<0, 8, 64, W>(w, nibbles, table);
+        table_group::<1, 8, 64, W>(w, nibbles, table);
+        table_group::<2, 8, 64, W>(w, nibbles, table);
+        table_group::<3, 8, 64, W>(w, nibbles, table);
+        table_group::<4, 8, 64, W>(w, nibbles, table);
+        table_group::<5, 8, 64, W>(w, nibbles, table);
+        table_group::<6, 8, 64, W>(w, nibbles, table);
+    } else {
+        table_group::<0, 16, 80, W>(w, nibbles, table);
+        table_group::<1, 16, 80, W>(w, nibbles, table);
+        table_group::<2, 16, 80, W>(w, nibbles, table);
+        table_group::<3, 16, 80, W>(w, nibbles, table);
+    }
+}
+
+/// The copies of [`table_gather_acc`] for bits `GROUP G .. GROUP (G + 1)`.
+#[inline(always)]
+fn table_group<const G: usize, const GROUP: usize, const SPAN: usize, W: Word>(
+    w: &mut Wide<W>,
+    nibbles: &[u8; D],
+    table: &Table<W>,
+) {
+    for beta in 0..GROUP {
+        let b = GROUP * G + beta;
+        if b >= D {
+            break;
+        }
+        let v = nibbles[b] as usize;
+        if v == 0 {
+            continue;
+        }
+        // The entry sits at GROUP in its padded copy: read from GROUP - beta
+        // to land it at b.
+        let src = &table[v][GROUP - beta..GROUP - beta + SPAN];
+        for (o, &y) in w[GROUP * G..GROUP * G + SPAN].iter_mut().zip(src) {
+            *o = o.add(y);
+        }
+    }
+}
+
 /// `a + m * b` for the `{0, 1}`-coefficient element with mask `m`.
 #[inline(always)]
 pub(crate) fn add_mask_mul<W: Word>(a: &Gr<W>, m: u64, b: &Gr<W>) -> Gr<W> {
@@ -608,6 +692,49 @@ mod tests {
             assert_eq!(shift(&a, l), mul(&xl, &a));
             let dot = <Ring<W> as crate::verify::Algebra>::dot(&[a, b], &[c, a]);
             assert_eq!(dot, add(&mul(&a, &c), &mul(&b, &a)));
+        }
+    }
+
+    /// Four masks at once through the table of sums are four gathers.
+    #[test]
+    fn table_gathers_are_four_mask_gathers() {
+        four_gathers::<u64>(8);
+        four_gathers::<u32>(9);
+    }
+
+    fn four_gathers<W: Word>(seed: u8) {
+        let mut r = prg(seed);
+        let mut table = empty_table::<W>();
+        for round in 0..50 {
+            let p: [Gr<W>; 4] = std::array::from_fn(|_| uniform(&mut r));
+            // Some rounds with zero masks and the all-ones mask.
+            let m: [u64; 4] = std::array::from_fn(|j| match (round % 5, j) {
+                (0, 1) => 0,
+                (1, _) => MASK,
+                _ => uniform_mask(&mut r),
+            });
+            let mut nibbles = [0u8; D];
+            for (b, x) in nibbles.iter_mut().enumerate() {
+                for (j, mj) in m.iter().enumerate() {
+                    *x |= (((mj >> b) & 1) as u8) << j;
+                }
+            }
+            let start: Wide<W> = std::array::from_fn(|k| {
+                if k < 2 * D - 1 {
+                    uniform::<W>(&mut r)[0]
+                } else {
+                    W::ZERO
+                }
+            });
+            let mut want = start;
+            for (pj, &mj) in p.iter().zip(&m) {
+                mask_gather_acc(&mut want, mj, pj);
+            }
+            sums_of_four(&mut table, &p);
+            let mut got = start;
+            table_gather_acc(&mut got, &nibbles, &table);
+            assert_eq!(reduce(&got), reduce(&want), "round {round}");
+            assert!(got[2 * D - 1..].iter().all(|&c| c == W::ZERO));
         }
     }
 

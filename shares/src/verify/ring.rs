@@ -369,6 +369,9 @@ fn coefficients_with<W: Word>(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize
         // gates of block `i`, so that a packed product is whole vectors.
         let mut ut = vec![gr::zero::<W>(); l * m];
         let mut vt = vec![gr::zero::<W>(); l * m];
+        let mut nibbles = vec![[0u8; D]; l.div_ceil(4)];
+        let mut products = [gr::zero::<W>(); 4];
+        let mut table = gr::empty_table::<W>();
         for e in w.chunks(l) {
             cur.fill(Role::Prover, l * D, &mut sb.u, &mut sb.v);
             for (i, (ub, vb)) in ut
@@ -384,26 +387,50 @@ fn coefficients_with<W: Word>(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize
                     }
                 }
             }
+            // Bit b of the masks of blocks 4 q .. 4 q + 4, as one nibble
+            // per bit: which sum of their packed products coefficient b
+            // of the weighted sum adds.
+            for (q, nib) in nibbles.iter_mut().enumerate() {
+                *nib = [0; D];
+                for (j, &ej) in e.iter().skip(4 * q).take(4).enumerate() {
+                    for (b, x) in nib.iter_mut().enumerate() {
+                        *x |= (((ej >> b) & 1) as u8) << j;
+                    }
+                }
+            }
             // Coefficient `l - 1 + d` gathers the pairs (i, i - d) in
-            // registers, each weighted by its block's mask.
+            // registers, four blocks at a time: the 16 sums of their
+            // packed products, then one shifted copy per bit of the
+            // weights (a block's mask has about 24 bits set: a copy per
+            // set bit and block costs twice as much).
             for d in 1 - l as isize..l as isize {
                 if d == 0 {
                     continue;
                 }
                 let mut acc: Wide<W> = [W::ZERO; WIDE];
-                for (i, &ei) in e.iter().enumerate() {
-                    let k = i as isize - d;
-                    if ei == 0 || k < 0 || k >= l as isize {
-                        continue;
-                    }
-                    let k = k as usize;
-                    let mut packed = gr::zero::<W>();
-                    for (ui, vk) in ut[i * m..(i + 1) * m].iter().zip(&vt[k * m..(k + 1) * m]) {
-                        for ((p, x), y) in packed.iter_mut().zip(ui).zip(vk) {
-                            *p = p.add(x.mul(*y));
+                for (q, nib) in nibbles.iter().enumerate() {
+                    let mut any = false;
+                    for j in 0..4 {
+                        let i = 4 * q + j;
+                        let k = i as isize - d;
+                        let mut packed = gr::zero::<W>();
+                        if i < e.len() && e[i] != 0 && k >= 0 && k < l as isize {
+                            let k = k as usize;
+                            any = true;
+                            for (ui, vk) in
+                                ut[i * m..(i + 1) * m].iter().zip(&vt[k * m..(k + 1) * m])
+                            {
+                                for ((p, x), y) in packed.iter_mut().zip(ui).zip(vk) {
+                                    *p = p.add(x.mul(*y));
+                                }
+                            }
                         }
+                        products[j] = packed;
                     }
-                    gr::mask_gather_acc(&mut acc, ei, &packed);
+                    if any {
+                        gr::sums_of_four(&mut table, &products);
+                        gr::table_gather_acc(&mut acc, nib, &table);
+                    }
                 }
                 let o = &mut h[(l as isize - 1 + d) as usize];
                 for (x, y) in o.iter_mut().zip(&acc) {
