@@ -42,7 +42,7 @@ use crate::prg::Prg;
 /// from the larger factor, products of two terms from the smaller.
 pub(crate) const FOLD: usize = 64;
 /// The fold factor when every gate is a single product.
-pub(crate) const FOLD_PRODUCTS: usize = 32;
+pub(crate) const FOLD_PRODUCTS: usize = 48;
 
 /// The fold factor for these gates: [`FOLD`] ([`FOLD_PRODUCTS`] if every
 /// gate is a single product), or the number of blocks of the largest kind
@@ -262,7 +262,11 @@ pub(crate) fn parts(gates: &[RingGates]) -> Vec<Vec<Part<'_>>> {
     // Budget and use in units of 1 / FOLD entries.
     let budget = ENTRIES * FOLD;
     let cost = |m: usize| {
-        if m == 2 { m * FOLD / FOLD_PRODUCTS } else { m }
+        if m == 2 {
+            (m * FOLD).div_ceil(FOLD_PRODUCTS)
+        } else {
+            m
+        }
     };
     let mut out: Vec<Vec<Part<'_>>> = Vec::new();
     let mut current: Vec<Part<'_>> = Vec::new();
