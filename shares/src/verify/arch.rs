@@ -472,6 +472,7 @@ fn vector_level() -> u8 {
     let l = if std::arch::is_x86_feature_detected!("avx512f")
         && std::arch::is_x86_feature_detected!("avx512dq")
         && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx512bw")
     {
         2
     } else if std::arch::is_x86_feature_detected!("avx2") {
@@ -487,7 +488,7 @@ fn vector_level() -> u8 {
 pub(crate) fn dispatch_words<T: WordTask>(task: T) -> T::Output {
     #[cfg(target_arch = "x86_64")]
     match vector_level() {
-        // SAFETY: the CPU has AVX-512 F, DQ and VL, checked by
+        // SAFETY: the CPU has AVX-512 F, DQ, VL and BW, checked by
         // `vector_level`.
         2 => return unsafe { run_avx512(task) },
         // SAFETY: the CPU has AVX2, checked by `vector_level`.
@@ -501,9 +502,9 @@ pub(crate) fn dispatch_words<T: WordTask>(task: T) -> T::Output {
 ///
 /// # Safety
 ///
-/// The CPU must support AVX-512 F, DQ and VL.
+/// The CPU must support AVX-512 F, DQ, VL and BW.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
 unsafe fn run_avx512<T: WordTask>(task: T) -> T::Output {
     task.run()
 }

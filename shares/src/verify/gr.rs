@@ -1,10 +1,10 @@
 //! The Galois rings `GR(2^k, 49) = Z_2^k[X] / (X^49 + X^9 + 1)` for
-//! `k = 64` and `k = 32`: elements as 49 coefficients mod `2^k`
-//! (coefficient `i` of `X^i`), stored in 56 words of `k` bits (whole
-//! vectors) whose last seven are always zero, so that every loop over an
-//! element is whole vectors. A relation that only has to hold mod `2^32`
-//! is proven in the narrower ring: the same proof with half the bytes and
-//! twice the lanes per vector instruction.
+//! `k = 64, 32, 16`: elements as 49 coefficients mod `2^k` (coefficient
+//! `i` of `X^i`), stored in 56 words of `k` bits whose last seven are
+//! always zero, so that every loop over an element is whole vectors. A
+//! relation that only has to hold mod `2^32` (or `2^16`) is proven in the
+//! narrower ring: the same proof with a half (a quarter) of the bytes and
+//! twice (four times) the lanes per vector instruction.
 //!
 //! `X^49 + X^9 + 1` is irreducible mod 2 (checked in the tests), so the
 //! ring is a local ring whose elements outside `2 GR` are units, and its
@@ -19,7 +19,7 @@ use std::marker::PhantomData;
 
 use crate::prg::Prg;
 
-/// A coefficient: a word of `Z_2^64` or `Z_2^32`.
+/// A coefficient: a word of `Z_2^64`, `Z_2^32` or `Z_2^16`.
 pub(crate) trait Word:
     Copy + Default + PartialEq + Eq + std::fmt::Debug + Send + Sync + 'static
 {
@@ -114,6 +114,55 @@ impl Word for u64 {
     }
 }
 
+impl Word for u16 {
+    const BITS: u32 = 16;
+    const ZERO: u16 = 0;
+    const ONE: u16 = 1;
+    #[inline(always)]
+    fn add(self, o: u16) -> u16 {
+        self.wrapping_add(o)
+    }
+    #[inline(always)]
+    fn sub(self, o: u16) -> u16 {
+        self.wrapping_sub(o)
+    }
+    #[inline(always)]
+    fn mul(self, o: u16) -> u16 {
+        self.wrapping_mul(o)
+    }
+    #[inline(always)]
+    fn scaled(x: u64) -> u16 {
+        (x >> 48) as u16
+    }
+    #[inline(always)]
+    fn low(x: u64) -> u16 {
+        x as u16
+    }
+    #[inline(always)]
+    fn select(self, bit: u64) -> u16 {
+        self & (bit as u16).wrapping_neg()
+    }
+    fn to_le(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn from_le(b: &[u8]) -> u16 {
+        u16::from_le_bytes(b.try_into().expect("2 bytes"))
+    }
+    fn fill(prg: &mut Prg, out: &mut [u16]) {
+        let mut words = [0u32; LANES];
+        for chunk in out.chunks_mut(2 * LANES) {
+            let w = &mut words[..chunk.len().div_ceil(2)];
+            prg.fill_u32(w);
+            for (pair, &x) in chunk.chunks_mut(2).zip(w.iter()) {
+                pair[0] = x as u16;
+                if let Some(hi) = pair.get_mut(1) {
+                    *hi = (x >> 16) as u16;
+                }
+            }
+        }
+    }
+}
+
 impl Word for u32 {
     const BITS: u32 = 32;
     const ZERO: u32 = 0;
@@ -160,8 +209,8 @@ pub(crate) const LANES: usize = D.div_ceil(8) * 8;
 /// `X^D = -X^TAP - 1`.
 const TAP: usize = 9;
 /// Words of an unreduced product: coefficients up to `2D - 2`, padded to
-/// what a gather of 32-bit words touches (`16 * 3 + 80`, see
-/// [`mask_gather_acc`]).
+/// what a gather of 32-bit or 16-bit words touches (`16 * 3 + 80`,
+/// `32 + 96`, see [`mask_gather_acc`]).
 pub(crate) const WIDE: usize = 128;
 /// The masks of the `{0, 1}`-coefficient elements.
 pub(crate) const MASK: u64 = (1 << D) - 1;
@@ -266,7 +315,8 @@ pub(crate) fn mul<W: Word>(a: &Gr<W>, b: &Gr<W>) -> Gr<W> {
 /// with mask `m`: every shifted copy is read from a padded copy of `a` and
 /// added to whole aligned vectors of `w`, which stay in registers (a
 /// shifted store into `w` would wait on the previous one). The bits go in
-/// groups of one vector's words (8 of `u64`, 16 of `u32`): the copies for
+/// groups of one vector's words (8 of `u64`, 16 of `u32`, 32 of `u16`):
+/// the copies for
 /// group `g` touch only the vectors from `g` on, and a group starts where
 /// a vector does, so that no load of `w` spans two stores of the group
 /// before.
@@ -275,7 +325,10 @@ pub(crate) fn mask_gather_acc<W: Word>(w: &mut Wide<W>, m: u64, a: &Gr<W>) {
     let mut padded = [W::ZERO; 3 * LANES];
     padded[LANES..2 * LANES].copy_from_slice(a);
     let m = m & MASK;
-    if W::BITS == 64 {
+    if W::BITS == 16 {
+        gather_group::<0, 32, 96, W>(w, &padded, m);
+        gather_group::<1, 32, 96, W>(w, &padded, m);
+    } else if W::BITS == 64 {
         gather_group::<0, 8, 64, W>(w, &padded, m);
         gather_group::<1, 8, 64, W>(w, &padded, m);
         gather_group::<2, 8, 64, W>(w, &padded, m);
@@ -315,9 +368,9 @@ fn gather_group<const G: usize, const GROUP: usize, const SPAN: usize, W: Word>(
 }
 
 /// Words of an element padded for [`table_gather_acc`]: the element at
-/// one group's offset (8 words of `u64`, 16 of `u32`), zeros around it,
-/// as far as a group's copies read.
-pub(crate) const PADDED: usize = 96;
+/// one group's offset (a vector's words: 8 of `u64`, 16 of `u32`, 32 of
+/// `u16`), zeros around it, as far as a group's copies read.
+pub(crate) const PADDED: usize = 128;
 
 /// The 16 sums of four elements, padded: entry `v` is the sum of the
 /// elements whose bit is set in `v`.
@@ -326,7 +379,7 @@ pub(crate) type Table<W> = [[W; PADDED]; 16];
 /// Where an element starts in its padded copy: one group of bits.
 #[inline(always)]
 fn group<W: Word>() -> usize {
-    if W::BITS == 64 { 8 } else { 16 }
+    512 / W::BITS as usize
 }
 
 /// A table of zeros.
@@ -357,7 +410,10 @@ pub(crate) fn sums_of_four<W: Word>(table: &mut Table<W>, p: &[Gr<W>; 4]) {
 /// groups of [`mask_gather_acc`], read from the padded table entries.
 #[inline(always)]
 pub(crate) fn table_gather_acc<W: Word>(w: &mut Wide<W>, nibbles: &[u8; D], table: &Table<W>) {
-    if W::BITS == 64 {
+    if W::BITS == 16 {
+        table_group::<0, 32, 96, W>(w, nibbles, table);
+        table_group::<1, 32, 96, W>(w, nibbles, table);
+    } else if W::BITS == 64 {
         table_group::<0, 8, 64, W>(w, nibbles, table);
         table_group::<1, 8, 64, W>(w, nibbles, table);
         table_group::<2, 8, 64, W>(w, nibbles, table);
@@ -477,8 +533,8 @@ pub(crate) fn challenge_mask(prg: &mut Prg) -> u64 {
     }
 }
 
-/// `GR(2^64, 49)` (or `GR(2^32, 49)`, `W = u32`) as the algebra of the
-/// proofs of ring multiplications.
+/// `GR(2^64, 49)` (or `GR(2^32, 49)`, `W = u32`, or `GR(2^16, 49)`,
+/// `W = u16`) as the algebra of the proofs of ring multiplications.
 pub(crate) struct Ring<W = u64>(PhantomData<W>);
 
 /// `sum a_k b_k`.
@@ -655,6 +711,7 @@ mod tests {
     fn ring_laws() {
         laws::<u64>(1);
         laws::<u32>(2);
+        laws::<u16>(3);
         // Scaling by a word of Z_2^64 is multiplying by it as a constant.
         let mut r = prg(1);
         for _ in 0..20 {
@@ -700,6 +757,7 @@ mod tests {
     fn table_gathers_are_four_mask_gathers() {
         four_gathers::<u64>(8);
         four_gathers::<u32>(9);
+        four_gathers::<u16>(10);
     }
 
     fn four_gathers<W: Word>(seed: u8) {
@@ -749,6 +807,9 @@ mod tests {
             assert_eq!(low(&mul(&a, &b)), mul(&low(&a), &low(&b)));
             let m = uniform_mask(&mut r);
             assert_eq!(low(&mask_mul(m, &a)), mask_mul(m, &low(&a)));
+            let low16 = |x: &Gr| -> Gr<u16> { x.map(|c| c as u16) };
+            assert_eq!(low16(&mul(&a, &b)), mul(&low16(&a), &low16(&b)));
+            assert_eq!(low16(&mask_mul(m, &a)), mask_mul(m, &low16(&a)));
         }
     }
 

@@ -368,26 +368,11 @@ fn slot<'a>(p: &Planned<'a>, d: &Draws<'_>) -> Option<Box<dyn Slot + 'a>> {
             let first = first_and(bits, weights, &mut streams, d.padded);
             Box::new(Proof::new(gf::Gf::CHECK, label, Parts::ALL, streams, first))
         }
-        Job::Ring(part) if ring::narrow(part) => {
-            let first = first_ring::<u32>(part.clone(), weights, &mut streams, d.padded);
-            Box::new(Proof::new(
-                <gr::Ring<u32> as Algebra>::CHECK,
-                label,
-                Parts::ALL,
-                streams,
-                first,
-            ))
-        }
-        Job::Ring(part) => {
-            let first = first_ring::<u64>(part.clone(), weights, &mut streams, d.padded);
-            Box::new(Proof::new(
-                <gr::Ring as Algebra>::CHECK,
-                label,
-                Parts::ALL,
-                streams,
-                first,
-            ))
-        }
+        Job::Ring(part) => match ring::width(part) {
+            16 => ring_proof::<u16>(part, weights, streams, label, d.padded),
+            32 => ring_proof::<u32>(part, weights, streams, label, d.padded),
+            _ => ring_proof::<u64>(part, weights, streams, label, d.padded),
+        },
         Job::MovedXor(m) | Job::MovedRing(m) => {
             let parts = Parts {
                 prover: m.part == Role::Prover,
@@ -404,16 +389,42 @@ fn slot<'a>(p: &Planned<'a>, d: &Draws<'_>) -> Option<Box<dyn Slot + 'a>> {
                 let first = moved::xor_first(m, w, &mut streams, d.padded)?;
                 Box::new(Proof::new("shuffle", label, parts, streams, first))
             } else {
-                if moved::narrow(m) {
-                    let first = moved::ring_first::<u32>(m, w, &mut streams, d.padded)?;
-                    Box::new(Proof::new("shuffle", label, parts, streams, first))
-                } else {
-                    let first = moved::ring_first::<u64>(m, w, &mut streams, d.padded)?;
-                    Box::new(Proof::new("shuffle", label, parts, streams, first))
+                match moved::width(m) {
+                    16 => {
+                        let first = moved::ring_first::<u16>(m, w, &mut streams, d.padded)?;
+                        Box::new(Proof::new("shuffle", label, parts, streams, first))
+                    }
+                    32 => {
+                        let first = moved::ring_first::<u32>(m, w, &mut streams, d.padded)?;
+                        Box::new(Proof::new("shuffle", label, parts, streams, first))
+                    }
+                    _ => {
+                        let first = moved::ring_first::<u64>(m, w, &mut streams, d.padded)?;
+                        Box::new(Proof::new("shuffle", label, parts, streams, first))
+                    }
                 }
             }
         }
     })
+}
+
+/// The proof of one part of a stretch's ring gates, in the ring of words
+/// `W`.
+fn ring_proof<'a, W: gr::Word>(
+    part: &[ledger::Part<'a>],
+    weights: [Prg; 3],
+    mut streams: Streams,
+    label: String,
+    padded: bool,
+) -> Box<dyn Slot + 'a> {
+    let first = first_ring::<W>(part.to_vec(), weights, &mut streams, padded);
+    Box::new(Proof::new(
+        <gr::Ring<W> as Algebra>::CHECK,
+        label,
+        Parts::ALL,
+        streams,
+        first,
+    ))
 }
 
 /// Runs the proofs of everything in `ledger`: every party proves its

@@ -1,7 +1,8 @@
 //! The first round of the proof of one message of a permutation step
 //! ([`crate::shuffle`]): from the message's relation to vectors over
 //! `GF(2^64)` (XOR columns) or `GR(2^64, 49)` (arithmetic columns;
-//! `GR(2^32, 49)` if none matters in more than four bytes, [`narrow`]).
+//! `GR(2^32, 49)` or `GR(2^16, 49)` if none matters in more than four or
+//! two bytes, [`width`]).
 //!
 //! The message `m = P d - F` (XOR: `P d ^ F`) is checked row by row of the
 //! output with weights `theta`: `sum_k theta_k (P d)_k` must equal
@@ -186,17 +187,23 @@ fn fold_factor(n: usize) -> usize {
     n.clamp(2, FOLD)
 }
 
-/// True if every arithmetic column of `m` matters in at most its low four
-/// bytes: its proof runs in `GR(2^32, 49)` ([`gr::Word`]).
-pub(crate) fn narrow(m: &Moved) -> bool {
-    columns(m, false).iter().all(|&(_, bytes)| bytes <= 4)
+/// The words of the ring the proof of `m`'s arithmetic columns runs in
+/// ([`gr::Word`]): 16 bits if none matters in more than its low two
+/// bytes, 32 if none in more than four, else 64.
+pub(crate) fn width(m: &Moved) -> u32 {
+    let widest = columns(m, false).iter().map(|&(_, b)| b).max().unwrap_or(8);
+    match widest {
+        0..=2 => 16,
+        3..=4 => 32,
+        _ => 64,
+    }
 }
 
 /// The first round of the arithmetic columns of `m`, if it has any, in
-/// `GR(2^64, 49)` or (`W = u32`, if [`narrow`]) `GR(2^32, 49)`: a value
-/// cut to its low `b` bytes and scaled by `2^(64 - 8 b)` fills the top of
-/// a 64-bit word, and the narrow ring takes its top half
-/// ([`Word::scaled`]).
+/// `GR(2^64, 49)` or (`W = u32` or `u16`, see [`width`]) a narrower ring:
+/// a value cut to its low `b` bytes and scaled by `2^(64 - 8 b)` fills the
+/// top of a 64-bit word, and the narrow ring takes its top half or
+/// quarter ([`Word::scaled`]).
 pub(crate) fn ring_first<W: Word>(
     m: &Moved,
     weights: &mut Prg,
@@ -528,6 +535,7 @@ mod tests {
     fn the_fold_keeps_the_inner_product() {
         fold_keeps_the_inner_product::<u64>(4);
         fold_keeps_the_inner_product::<u32>(5);
+        fold_keeps_the_inner_product::<u16>(6);
     }
 
     fn fold_keeps_the_inner_product<W: Word>(seed: u8) {

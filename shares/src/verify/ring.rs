@@ -1,7 +1,7 @@
 //! The first round of the proof of ring gates: from products over `Z_2^64`
 //! to vectors over `GR(2^64, 49)`, or over `GR(2^32, 49)` for gates that
-//! only have to hold mod `2^32` ([`narrow`]; everything below is the same
-//! with 32-bit words, see [`gr::Word`]).
+//! only have to hold mod `2^32`, `GR(2^16, 49)` mod `2^16` ([`width`];
+//! everything below is the same with narrower words, see [`gr::Word`]).
 //!
 //! A gate is an inner product `sum_t U_t V_t` of `m` terms (`m = 2` for a
 //! multiplication, `2 buckets` for a counting-sort position) that must
@@ -242,11 +242,25 @@ fn start_counts(e: &[u32], buckets: usize, from: usize) -> Vec<u32> {
 /// vectors of 56-word elements live at once: about 117 MB.
 pub(crate) const ENTRIES: usize = 1 << 16;
 
-/// True if every gate of `gates` holds only mod `2^32` (or a smaller
-/// power of two): their proof runs in `GR(2^32, 49)`, whose words are half
-/// as wide ([`gr::Word`]).
-pub(crate) fn narrow(gates: &[Part<'_>]) -> bool {
-    gates.iter().all(|g| g.gates.shift() >= 32)
+/// The words a gate that holds mod `2^(64 - shift)` is proven in: 16,
+/// 32 or 64 bits.
+pub(crate) fn width_of(shift: u32) -> u32 {
+    match shift {
+        48.. => 16,
+        32.. => 32,
+        _ => 64,
+    }
+}
+
+/// The words of the ring the proof of `gates` runs in ([`gr::Word`]): the
+/// narrowest in which all of them hold, `GR(2^16, 49)` if every gate only
+/// has to hold mod `2^16`, `GR(2^32, 49)` mod `2^32`, else `GR(2^64, 49)`.
+pub(crate) fn width(gates: &[Part<'_>]) -> u32 {
+    gates
+        .iter()
+        .map(|g| width_of(g.gates.shift()))
+        .max()
+        .unwrap_or(64)
 }
 
 /// The gates cut into parts of at most [`ENTRIES`] entries after the first
@@ -256,25 +270,23 @@ pub(crate) fn narrow(gates: &[Part<'_>]) -> bool {
 /// gates of more terms are never in one part: the fold factor of a part
 /// mixing them would be the larger, and the first round's cost grows with
 /// it (the sort's products cost the prover half as much apart). Nor are
-/// gates that hold mod `2^32` and gates that hold mod `2^64`: the first
-/// are proven in the narrower ring ([`narrow`]).
+/// gates proven in rings of different widths ([`width`]).
 pub(crate) fn parts(gates: &[RingGates]) -> Vec<Vec<Part<'_>>> {
-    // Budget and use in units of 1 / FOLD entries.
-    let budget = ENTRIES * FOLD;
+    // Budget and use in units of 1 / (FOLD FOLD_PRODUCTS) entries: a gate
+    // of m terms leaves m / FOLD entries, a single product 2 /
+    // FOLD_PRODUCTS.
+    let unit = FOLD * FOLD_PRODUCTS;
+    let budget = ENTRIES * unit;
     let cost = |m: usize| {
-        if m == 2 {
-            (m * FOLD).div_ceil(FOLD_PRODUCTS)
-        } else {
-            m
-        }
+        if m == 2 { m * FOLD } else { m * FOLD_PRODUCTS }
     };
     let mut out: Vec<Vec<Part<'_>>> = Vec::new();
     let mut current: Vec<Part<'_>> = Vec::new();
     let mut used = 0;
     // Single products first, then the gates of more terms; within each,
-    // those that hold mod 2^32 first. Classes never share a part: each
-    // gets its own fold factor and ring.
-    let class = |g: &RingGates| (g.terms() > 2, g.shift() < 32);
+    // the narrowest first. Classes never share a part: each gets its own
+    // fold factor and ring.
+    let class = |g: &RingGates| (g.terms() > 2, width_of(g.shift()));
     let mut kinds: Vec<&RingGates> = gates.iter().filter(|g| g.gates() > 0).collect();
     kinds.sort_by_key(|g| class(g));
     for (at, g) in kinds.iter().enumerate() {
@@ -283,7 +295,7 @@ pub(crate) fn parts(gates: &[RingGates]) -> Vec<Vec<Part<'_>>> {
             used = 0;
         }
         let c = cost(g.terms());
-        let partial = D * g.terms() * FOLD;
+        let partial = D * g.terms() * unit;
         let mut from = 0;
         while from < g.gates() {
             let room = budget.saturating_sub(used + partial) / c;
@@ -694,29 +706,31 @@ mod tests {
             for gates in [whole, cut] {
                 keeps_claims::<u64>(&gates, n as u8);
             }
-            // Gates that hold mod 2^32, in the narrower ring.
-            let narrow = vec![products(n, 3, 32), products(n / 3 + 1, 4, 48)];
+            // Gates that hold mod 2^32 or 2^16, in the narrower rings.
+            let narrow = vec![products(n, 3, 32), products(n / 3 + 1, 4, 40)];
             let cut = parts(&narrow);
-            assert!(cut.iter().all(|p| narrow_gates(p)));
+            assert!(cut.iter().all(|p| width(p) == 32));
             keeps_claims::<u32>(&cut.concat(), n as u8);
+            let narrowest = vec![products(n, 5, 48), products(n / 3 + 1, 6, 56)];
+            let cut = parts(&narrowest);
+            assert!(cut.iter().all(|p| width(p) == 16));
+            keeps_claims::<u16>(&cut.concat(), n as u8);
         }
     }
 
-    fn narrow_gates(p: &[Part<'_>]) -> bool {
-        narrow(p)
-    }
-
     #[test]
-    fn narrow_and_wide_gates_are_never_in_one_part() {
+    fn gates_of_different_widths_are_never_in_one_part() {
         let all = vec![
             products(500, 1, 0),
             products(700, 2, 32),
             products(90, 3, 48),
+            products(20, 4, 50),
         ];
         let cut = parts(&all);
-        assert_eq!(cut.len(), 2);
-        assert!(narrow(&cut[0]) && cut[0].len() == 2);
-        assert!(!narrow(&cut[1]) && cut[1].len() == 1);
+        assert_eq!(cut.len(), 3);
+        assert!(width(&cut[0]) == 16 && cut[0].len() == 2);
+        assert!(width(&cut[1]) == 32 && cut[1].len() == 1);
+        assert!(width(&cut[2]) == 64 && cut[2].len() == 1);
     }
 
     /// A wrong product that is right mod 2^32 passes in the narrower ring
