@@ -39,8 +39,8 @@
 //! (`verify/moved.rs` builds the vectors; the receiver is the left verifier
 //! of `B`, sent to the sender's predecessor, and the right one of `A`).
 //! Arithmetic columns are checked over `GR(2^64, 49)` (over `GR(2^32, 49)`
-//! if none matters in more than four bytes) with one
-//! `{0, 1}`-coefficient weight per row, narrow ones mod `2^(8 bytes)`; XOR
+//! or `GR(2^16, 49)` if none matters in more than four or two bytes) with
+//! one `{0, 1}`-coefficient weight per row, narrow ones mod `2^(8 bytes)`; XOR
 //! columns over `GF(2^64)`, each word one field element. Each message is a
 //! proof of its own (see "Failures" in [`crate::verify`]).
 //!
