@@ -324,23 +324,30 @@ pub(crate) fn mul<W: Word>(a: &Gr<W>, b: &Gr<W>) -> Gr<W> {
 pub(crate) fn mask_gather_acc<W: Word>(w: &mut Wide<W>, m: u64, a: &Gr<W>) {
     let mut padded = [W::ZERO; 3 * LANES];
     padded[LANES..2 * LANES].copy_from_slice(a);
+    mask_gather_padded(w, m, &padded);
+}
+
+/// [`mask_gather_acc`] of the element in the middle of `padded` (zeros
+/// around it): a loop over many elements zeroes the padding once.
+#[inline(always)]
+fn mask_gather_padded<W: Word>(w: &mut Wide<W>, m: u64, padded: &[W; 3 * LANES]) {
     let m = m & MASK;
     if W::BITS == 16 {
-        gather_group::<0, 32, 96, W>(w, &padded, m);
-        gather_group::<1, 32, 96, W>(w, &padded, m);
+        gather_group::<0, 32, 96, W>(w, padded, m);
+        gather_group::<1, 32, 96, W>(w, padded, m);
     } else if W::BITS == 64 {
-        gather_group::<0, 8, 64, W>(w, &padded, m);
-        gather_group::<1, 8, 64, W>(w, &padded, m);
-        gather_group::<2, 8, 64, W>(w, &padded, m);
-        gather_group::<3, 8, 64, W>(w, &padded, m);
-        gather_group::<4, 8, 64, W>(w, &padded, m);
-        gather_group::<5, 8, 64, W>(w, &padded, m);
-        gather_group::<6, 8, 64, W>(w, &padded, m);
+        gather_group::<0, 8, 64, W>(w, padded, m);
+        gather_group::<1, 8, 64, W>(w, padded, m);
+        gather_group::<2, 8, 64, W>(w, padded, m);
+        gather_group::<3, 8, 64, W>(w, padded, m);
+        gather_group::<4, 8, 64, W>(w, padded, m);
+        gather_group::<5, 8, 64, W>(w, padded, m);
+        gather_group::<6, 8, 64, W>(w, padded, m);
     } else {
-        gather_group::<0, 16, 80, W>(w, &padded, m);
-        gather_group::<1, 16, 80, W>(w, &padded, m);
-        gather_group::<2, 16, 80, W>(w, &padded, m);
-        gather_group::<3, 16, 80, W>(w, &padded, m);
+        gather_group::<0, 16, 80, W>(w, padded, m);
+        gather_group::<1, 16, 80, W>(w, padded, m);
+        gather_group::<2, 16, 80, W>(w, padded, m);
+        gather_group::<3, 16, 80, W>(w, padded, m);
     }
 }
 
@@ -454,8 +461,9 @@ fn table_group<const G: usize, const GROUP: usize, const SPAN: usize, W: Word>(
     }
 }
 
-/// `a + m * b` for the `{0, 1}`-coefficient element with mask `m`.
-#[inline(always)]
+/// `a + m * b` for the `{0, 1}`-coefficient element with mask `m` (the
+/// folds do it in place, [`Fold`]).
+#[cfg(test)]
 pub(crate) fn add_mask_mul<W: Word>(a: &Gr<W>, m: u64, b: &Gr<W>) -> Gr<W> {
     let mut w = [W::ZERO; WIDE];
     w[..LANES].copy_from_slice(a);
@@ -585,12 +593,16 @@ impl<W: Word> super::arch::WordTask for Fold<'_, W> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
+        // The multiplied element goes in the middle of one padded copy,
+        // zeroed once for the whole vector.
+        let mut padded = [W::ZERO; 3 * LANES];
         for (a, b) in self.x0.iter_mut().zip(self.x1) {
-            *a = if self.rev {
-                add_mask_mul(b, self.m, a)
-            } else {
-                add_mask_mul(a, self.m, b)
-            };
+            let (plain, times) = if self.rev { (b, &*a) } else { (&*a, b) };
+            padded[LANES..2 * LANES].copy_from_slice(times);
+            let mut w = [W::ZERO; WIDE];
+            w[..LANES].copy_from_slice(plain);
+            mask_gather_padded(&mut w, self.m, &padded);
+            *a = reduce(&w);
         }
     }
 }
@@ -749,6 +761,14 @@ mod tests {
             assert_eq!(shift(&a, l), mul(&xl, &a));
             let dot = <Ring<W> as crate::verify::Algebra>::dot(&[a, b], &[c, a]);
             assert_eq!(dot, add(&mul(&a, &c), &mul(&b, &a)));
+            // The folds of the recursion: x0 + r x1, or r x0 + x1.
+            let rm = from_mask::<W>(m);
+            let mut x = vec![a, b, c, a];
+            <Ring<W> as crate::verify::Algebra>::fold(&mut x, &rm, false);
+            assert_eq!(x, vec![add(&a, &mul(&rm, &c)), add(&b, &mul(&rm, &a))]);
+            let mut x = vec![a, b, c, a];
+            <Ring<W> as crate::verify::Algebra>::fold(&mut x, &rm, true);
+            assert_eq!(x, vec![add(&mul(&rm, &a), &c), add(&mul(&rm, &b), &a)]);
         }
     }
 

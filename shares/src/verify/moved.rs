@@ -450,7 +450,8 @@ impl<W: Word> WordTask for FoldWeights<'_, W> {
         let mut out = Vec::with_capacity(s + 1);
         out.resize(s, gr::zero::<W>());
         // table[16 q + v]: p_i times the weight whose bits 4q.. are v.
-        let mut table = vec![gr::zero::<W>(); 16 * NIBBLES];
+        // On the heap: 208 elements.
+        let mut table: Vec<Gr<W>> = std::iter::repeat_n(gr::zero::<W>(), 16 * NIBBLES).collect();
         for from in (0..s).step_by(BLOCK) {
             let to = (from + BLOCK).min(s);
             for (i, pi) in p.iter().enumerate() {

@@ -426,7 +426,7 @@ fn coefficients_with<W: Word>(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize
                 let mut acc: Wide<W> = [W::ZERO; WIDE];
                 for (q, nib) in nibbles.iter().enumerate() {
                     let mut any = false;
-                    for j in 0..4 {
+                    for (j, slot) in products.iter_mut().enumerate() {
                         let i = 4 * q + j;
                         let k = i as isize - d;
                         let mut packed = gr::zero::<W>();
@@ -441,7 +441,7 @@ fn coefficients_with<W: Word>(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize
                                 }
                             }
                         }
-                        products[j] = packed;
+                        *slot = packed;
                     }
                     if any {
                         gr::sums_of_four(&mut table, &products);
