@@ -354,68 +354,83 @@ impl<W: Word> WordTask for Coefficients<'_, W> {
     type Output = Vec<Gr<W>>;
     #[inline(always)]
     fn run(self) -> Vec<Gr<W>> {
-        let (w, d, l) = (self.w, self.d, self.l);
-        let n = w.len();
-        let s = n.div_ceil(l);
-        // The data of slot j, slices in reverse: rt[j][t] = d_(L-1-t, j).
-        let mut rt = vec![W::ZERO; s * l];
-        for i in 0..l {
-            for j in 0..s.min(n.saturating_sub(i * s)) {
-                rt[j * l + (l - 1 - i)] = W::scaled(d[i * s + j]);
-            }
+        // The usual factor as a constant: every segment below is then of
+        // known length (one to four vectors), without bounds checks.
+        if self.l == FOLD {
+            slice_coefficients(self.w, self.d, FOLD)
+        } else {
+            slice_coefficients(self.w, self.d, self.l)
         }
-        // h[b][e]: coefficient b of coefficient e of h. Rows of one slice
-        // go four at a time: the 16 sums of their data segments first, then
-        // one of them per bit b, picked by the four weights' bits b.
-        let stride = 2 * l;
-        let mut h = vec![W::ZERO; D * stride];
-        let mut sums = vec![W::ZERO; 16 * l];
-        for i in 0..l {
-            let rows = s.min(n.saturating_sub(i * s));
-            for j0 in (0..rows).step_by(4) {
-                let group = (rows - j0).min(4);
-                let mut e = [0u64; 4];
-                e[..group].copy_from_slice(&w[i * s + j0..i * s + j0 + group]);
-                for v in 1..16usize {
-                    let low = v.trailing_zeros() as usize;
-                    let (done, rest) = sums.split_at_mut(v * l);
-                    let prev = &done[(v & (v - 1)) * l..(v & (v - 1)) * l + l];
-                    let dst = &mut rest[..l];
-                    if low < group {
-                        let seg = &rt[(j0 + low) * l..(j0 + low + 1) * l];
-                        for ((d, p), y) in dst.iter_mut().zip(prev).zip(seg) {
-                            *d = p.add(*y);
-                        }
-                    } else {
-                        dst.copy_from_slice(prev);
-                    }
-                }
-                for b in 0..D {
-                    let v = ((e[0] >> b) & 1)
-                        | ((e[1] >> b) & 1) << 1
-                        | ((e[2] >> b) & 1) << 2
-                        | ((e[3] >> b) & 1) << 3;
-                    if v == 0 {
-                        continue;
-                    }
-                    let at = b * stride + i;
-                    let sum = &sums[v as usize * l..(v as usize + 1) * l];
-                    for (x, y) in h[at..at + l].iter_mut().zip(sum) {
-                        *x = x.add(*y);
-                    }
-                }
-            }
-        }
-        let mut out = Vec::with_capacity(2 * l - 1);
-        for e in 0..2 * l - 1 {
-            let mut g = gr::zero::<W>();
-            for b in 0..D {
-                g[b] = h[b * stride + e];
-            }
-            out.push(g);
-        }
-        out
     }
+}
+
+/// The coefficients of [`coefficients`] for the fold factor `l`.
+#[inline(always)]
+fn slice_coefficients<W: Word>(w: &[u64], d: &[u64], l: usize) -> Vec<Gr<W>> {
+    let n = w.len();
+    let s = n.div_ceil(l);
+    // The data of slot j, slices in reverse: rt[j][t] = d_(L-1-t, j).
+    let mut rt = vec![W::ZERO; s * l];
+    for i in 0..l {
+        for j in 0..s.min(n.saturating_sub(i * s)) {
+            rt[j * l + (l - 1 - i)] = W::scaled(d[i * s + j]);
+        }
+    }
+    // h[b][e]: coefficient b of coefficient e of h. Rows of one slice
+    // go four at a time: the 16 sums of their data segments first, then
+    // one of them per bit b, picked by the four weights' bits b.
+    let stride = 2 * l;
+    let mut h = vec![W::ZERO; D * stride];
+    let mut sums = vec![W::ZERO; 16 * l];
+    for i in 0..l {
+        let rows = s.min(n.saturating_sub(i * s));
+        for j0 in (0..rows).step_by(4) {
+            let group = (rows - j0).min(4);
+            let mut e = [0u64; 4];
+            e[..group].copy_from_slice(&w[i * s + j0..i * s + j0 + group]);
+            // Bit b of the four weights, as one nibble per bit.
+            let mut nib = [0u8; D];
+            for (b, x) in nib.iter_mut().enumerate() {
+                *x = (((e[0] >> b) & 1)
+                    | ((e[1] >> b) & 1) << 1
+                    | ((e[2] >> b) & 1) << 2
+                    | ((e[3] >> b) & 1) << 3) as u8;
+            }
+            for v in 1..16usize {
+                let low = v.trailing_zeros() as usize;
+                let (done, rest) = sums.split_at_mut(v * l);
+                let prev = &done[(v & (v - 1)) * l..(v & (v - 1)) * l + l];
+                let dst = &mut rest[..l];
+                if low < group {
+                    let seg = &rt[(j0 + low) * l..(j0 + low + 1) * l];
+                    for ((d, p), y) in dst.iter_mut().zip(prev).zip(seg) {
+                        *d = p.add(*y);
+                    }
+                } else {
+                    dst.copy_from_slice(prev);
+                }
+            }
+            for (b, &v) in nib.iter().enumerate() {
+                if v == 0 {
+                    continue;
+                }
+                let at = b * stride + i;
+                let sum = &sums[v as usize * l..(v as usize + 1) * l];
+                for (x, y) in h[at..at + l].iter_mut().zip(sum) {
+                    *x = x.add(*y);
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(2 * l - 1);
+    for e in 0..2 * l - 1 {
+        let mut g = gr::zero::<W>();
+        for b in 0..D {
+            g[b] = h[b * stride + e];
+        }
+        out.push(g);
+    }
+    out
 }
 
 /// `sum_i p_i W_(i, j)` for every slot `j`, the weights being masks.
