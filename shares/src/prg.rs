@@ -51,6 +51,15 @@ impl Prg {
         }
     }
 
+    /// Fills `out` with uniformly random 16-bit values.
+    pub fn fill_u16(&mut self, out: &mut [u16]) {
+        if out.len() <= 4 * SMALL {
+            self.fill_with::<SMALL_BYTES, 2, u16>(out, u16::from_le_bytes);
+        } else {
+            self.fill_with::<CHUNK_BYTES, 2, u16>(out, u16::from_le_bytes);
+        }
+    }
+
     /// The keystream cut into values of `W` bytes, through a buffer of
     /// `BUF` bytes: a short request zeroes a short buffer only (one word
     /// is drawn per block of gates).
@@ -117,6 +126,30 @@ mod tests {
         y.extend(b.words(4997));
         assert_eq!(x, y);
         assert_ne!(Prg::new([8; 16]).words(4), x[..4]);
+    }
+
+    /// Every width reads the same keystream, little-endian, through the
+    /// short buffer and the long one alike.
+    #[test]
+    fn the_widths_cut_one_keystream() {
+        for n in [3usize, 64, 65, 5000] {
+            let words = Prg::new([9; 16]).words(n);
+            let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            let mut w32 = vec![0u32; 2 * n];
+            Prg::new([9; 16]).fill_u32(&mut w32);
+            let want32: Vec<u32> = bytes
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+                .collect();
+            assert_eq!(w32, want32, "n = {n}");
+            let mut w16 = vec![0u16; 4 * n];
+            Prg::new([9; 16]).fill_u16(&mut w16);
+            let want16: Vec<u16> = bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes(c.try_into().unwrap()))
+                .collect();
+            assert_eq!(w16, want16, "n = {n}");
+        }
     }
 
     #[test]

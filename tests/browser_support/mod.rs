@@ -3,6 +3,11 @@
 //! the bidder page and the live view on loopback plain-HTTP page listeners.
 #![allow(dead_code)]
 
+// The node tests' ports, one copy of the rule for both.
+#[path = "../../nodes/tests/common/ports.rs"]
+mod ports;
+use ports::free_port;
+
 use auction::auction_file::{AuctionFile, BidderEntry, NodeEntry};
 use auction::wire::{Digest, PublicKey};
 use auction::{AuctionParams, BidderId};
@@ -10,7 +15,7 @@ use ed25519_dalek::VerifyingKey;
 use fantoccini::{Client, ClientBuilder, Locator};
 use nodes::identity::Identity;
 use serde_json::{Value, json};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -21,24 +26,6 @@ use std::time::{Duration, Instant};
 pub async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     LOCK.lock().await
-}
-
-/// A port for a node to bind later. A port the kernel hands out for `:0`
-/// comes from its ephemeral range, and so may be given to an outgoing
-/// connection before the node binds it ("address already in use"); these
-/// come from below that range (32768 on Linux), a stretch of 256 per test
-/// process, one after another within it, each checked free.
-fn free_port(ip: &str) -> u16 {
-    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
-    let base = 20_000 + (std::process::id() % 48) as u16 * 256;
-    for _ in 0..256 {
-        let k = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let port = base + k % 256;
-        if TcpListener::bind((ip, port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port in {base}..{} on {ip}", base + 256);
 }
 
 fn on_path(name: &str) -> Option<PathBuf> {

@@ -2,6 +2,8 @@
 //! an auction file and registered bidders in a temporary folder.
 #![allow(dead_code)]
 
+mod ports;
+
 use auction::wire::{Digest, Submission};
 use auction::{AuctionParams, Bid, BidderId, Order, Price, Quantity};
 use ed25519_dalek::SigningKey;
@@ -9,7 +11,7 @@ use nodes::client::call;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,23 +38,7 @@ pub struct Cluster {
     pub env: [Vec<(String, String)>; 3],
 }
 
-/// A port for a node to bind later. A port the kernel hands out for `:0`
-/// comes from its ephemeral range, and so may be given to an outgoing
-/// connection before the node binds it ("address already in use"); these
-/// come from below that range (32768 on Linux), a stretch of 256 per test
-/// process, one after another within it, each checked free.
-pub fn free_port(ip: &str) -> u16 {
-    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
-    let base = 20_000 + (std::process::id() % 48) as u16 * 256;
-    for _ in 0..256 {
-        let k = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let port = base + k % 256;
-        if TcpListener::bind((ip, port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port in {base}..{} on {ip}", base + 256);
-}
+pub use ports::free_port;
 
 pub fn bidder_key(id: &str) -> SigningKey {
     SigningKey::from_bytes(&Sha256::digest(format!("test bidder key {id}")).into())

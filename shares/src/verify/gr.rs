@@ -55,40 +55,48 @@ pub(crate) trait Word:
     }
 }
 
+/// The arithmetic and bytes of a word type, the same for every width: a
+/// scaled value's word is its top `BITS` bits, a cut value's its low ones.
+macro_rules! word_arithmetic {
+    ($t:ty) => {
+        const BITS: u32 = <$t>::BITS;
+        const ZERO: $t = 0;
+        const ONE: $t = 1;
+        #[inline(always)]
+        fn add(self, o: $t) -> $t {
+            self.wrapping_add(o)
+        }
+        #[inline(always)]
+        fn sub(self, o: $t) -> $t {
+            self.wrapping_sub(o)
+        }
+        #[inline(always)]
+        fn mul(self, o: $t) -> $t {
+            self.wrapping_mul(o)
+        }
+        #[inline(always)]
+        fn scaled(x: u64) -> $t {
+            (x >> (64 - <$t>::BITS)) as $t
+        }
+        #[inline(always)]
+        fn low(x: u64) -> $t {
+            x as $t
+        }
+        #[inline(always)]
+        fn select(self, bit: u64) -> $t {
+            self & (bit as $t).wrapping_neg()
+        }
+        fn to_le(self, out: &mut Vec<u8>) {
+            out.extend_from_slice(&self.to_le_bytes());
+        }
+        fn from_le(b: &[u8]) -> $t {
+            <$t>::from_le_bytes(b.try_into().expect("a word's bytes"))
+        }
+    };
+}
+
 impl Word for u64 {
-    const BITS: u32 = 64;
-    const ZERO: u64 = 0;
-    const ONE: u64 = 1;
-    #[inline(always)]
-    fn add(self, o: u64) -> u64 {
-        self.wrapping_add(o)
-    }
-    #[inline(always)]
-    fn sub(self, o: u64) -> u64 {
-        self.wrapping_sub(o)
-    }
-    #[inline(always)]
-    fn mul(self, o: u64) -> u64 {
-        self.wrapping_mul(o)
-    }
-    #[inline(always)]
-    fn scaled(x: u64) -> u64 {
-        x
-    }
-    #[inline(always)]
-    fn low(x: u64) -> u64 {
-        x
-    }
-    #[inline(always)]
-    fn select(self, bit: u64) -> u64 {
-        self & bit.wrapping_neg()
-    }
-    fn to_le(self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-    fn from_le(b: &[u8]) -> u64 {
-        u64::from_le_bytes(b.try_into().expect("8 bytes"))
-    }
+    word_arithmetic!(u64);
     fn fill(prg: &mut Prg, out: &mut [u64]) {
         prg.fill(out);
     }
@@ -114,91 +122,17 @@ impl Word for u64 {
     }
 }
 
-impl Word for u16 {
-    const BITS: u32 = 16;
-    const ZERO: u16 = 0;
-    const ONE: u16 = 1;
-    #[inline(always)]
-    fn add(self, o: u16) -> u16 {
-        self.wrapping_add(o)
-    }
-    #[inline(always)]
-    fn sub(self, o: u16) -> u16 {
-        self.wrapping_sub(o)
-    }
-    #[inline(always)]
-    fn mul(self, o: u16) -> u16 {
-        self.wrapping_mul(o)
-    }
-    #[inline(always)]
-    fn scaled(x: u64) -> u16 {
-        (x >> 48) as u16
-    }
-    #[inline(always)]
-    fn low(x: u64) -> u16 {
-        x as u16
-    }
-    #[inline(always)]
-    fn select(self, bit: u64) -> u16 {
-        self & (bit as u16).wrapping_neg()
-    }
-    fn to_le(self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-    fn from_le(b: &[u8]) -> u16 {
-        u16::from_le_bytes(b.try_into().expect("2 bytes"))
-    }
-    fn fill(prg: &mut Prg, out: &mut [u16]) {
-        let mut words = [0u32; LANES];
-        for chunk in out.chunks_mut(2 * LANES) {
-            let w = &mut words[..chunk.len().div_ceil(2)];
-            prg.fill_u32(w);
-            for (pair, &x) in chunk.chunks_mut(2).zip(w.iter()) {
-                pair[0] = x as u16;
-                if let Some(hi) = pair.get_mut(1) {
-                    *hi = (x >> 16) as u16;
-                }
-            }
-        }
+impl Word for u32 {
+    word_arithmetic!(u32);
+    fn fill(prg: &mut Prg, out: &mut [u32]) {
+        prg.fill_u32(out);
     }
 }
 
-impl Word for u32 {
-    const BITS: u32 = 32;
-    const ZERO: u32 = 0;
-    const ONE: u32 = 1;
-    #[inline(always)]
-    fn add(self, o: u32) -> u32 {
-        self.wrapping_add(o)
-    }
-    #[inline(always)]
-    fn sub(self, o: u32) -> u32 {
-        self.wrapping_sub(o)
-    }
-    #[inline(always)]
-    fn mul(self, o: u32) -> u32 {
-        self.wrapping_mul(o)
-    }
-    #[inline(always)]
-    fn scaled(x: u64) -> u32 {
-        (x >> 32) as u32
-    }
-    #[inline(always)]
-    fn low(x: u64) -> u32 {
-        x as u32
-    }
-    #[inline(always)]
-    fn select(self, bit: u64) -> u32 {
-        self & (bit as u32).wrapping_neg()
-    }
-    fn to_le(self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-    fn from_le(b: &[u8]) -> u32 {
-        u32::from_le_bytes(b.try_into().expect("4 bytes"))
-    }
-    fn fill(prg: &mut Prg, out: &mut [u32]) {
-        prg.fill_u32(out);
+impl Word for u16 {
+    word_arithmetic!(u16);
+    fn fill(prg: &mut Prg, out: &mut [u16]) {
+        prg.fill_u16(out);
     }
 }
 

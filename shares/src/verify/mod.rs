@@ -390,18 +390,9 @@ fn slot<'a>(p: &Planned<'a>, d: &Draws<'_>) -> Option<Box<dyn Slot + 'a>> {
                 Box::new(Proof::new("shuffle", label, parts, streams, first))
             } else {
                 match moved::width(m) {
-                    16 => {
-                        let first = moved::ring_first::<u16>(m, w, &mut streams, d.padded)?;
-                        Box::new(Proof::new("shuffle", label, parts, streams, first))
-                    }
-                    32 => {
-                        let first = moved::ring_first::<u32>(m, w, &mut streams, d.padded)?;
-                        Box::new(Proof::new("shuffle", label, parts, streams, first))
-                    }
-                    _ => {
-                        let first = moved::ring_first::<u64>(m, w, &mut streams, d.padded)?;
-                        Box::new(Proof::new("shuffle", label, parts, streams, first))
-                    }
+                    16 => moved_ring_proof::<u16>(m, w, streams, label, parts, d.padded)?,
+                    32 => moved_ring_proof::<u32>(m, w, streams, label, parts, d.padded)?,
+                    _ => moved_ring_proof::<u64>(m, w, streams, label, parts, d.padded)?,
                 }
             }
         }
@@ -425,6 +416,22 @@ fn ring_proof<'a, W: gr::Word>(
         streams,
         first,
     ))
+}
+
+/// The proof of the arithmetic columns of one message of a permutation
+/// step, in the ring of words `W` (none if it has no such columns).
+fn moved_ring_proof<'a, W: gr::Word>(
+    m: &'a Moved,
+    weights: &mut Prg,
+    mut streams: Streams,
+    label: String,
+    parts: Parts,
+    padded: bool,
+) -> Option<Box<dyn Slot + 'a>> {
+    let first = moved::ring_first::<W>(m, weights, &mut streams, padded)?;
+    Some(Box::new(Proof::new(
+        "shuffle", label, parts, streams, first,
+    )))
 }
 
 /// Runs the proofs of everything in `ledger`: every party proves its
