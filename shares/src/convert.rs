@@ -33,7 +33,7 @@
 //!   per bit instead of 4.
 
 use crate::bits::{plane_words, to_planes};
-use crate::mul::{and_words, mul_ring};
+use crate::mul::{and_words, mul_in_bytes, mul_ring};
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Tag, Transport};
 use crate::{Error, Party, Result, Security};
@@ -520,20 +520,21 @@ impl Injection {
 }
 
 /// Products of many pairs of equally long sharings in one round (one
-/// multiplication over their concatenations); `narrow` as in `mul_ring`.
-pub(crate) fn products<T: Transport>(
+/// multiplication over their concatenations), correct mod `2^(8 bytes)`
+/// only, as in `mul_in_bytes`.
+pub(crate) fn products_in_bytes<T: Transport>(
     party: &mut Party<T>,
     pairs: &[(&ArithShares, &ArithShares)],
-    narrow: bool,
+    bytes: usize,
 ) -> Result<Vec<ArithShares>> {
     let xs: Vec<&ArithShares> = pairs.iter().map(|p| p.0).collect();
     let ys: Vec<&ArithShares> = pairs.iter().map(|p| p.1).collect();
     let lens: Vec<usize> = xs.iter().map(|x| x.len()).collect();
-    let prod = mul_ring(
+    let prod = mul_in_bytes(
         party,
         &ArithShares::concat(&xs),
         &ArithShares::concat(&ys),
-        narrow,
+        bytes,
     )?;
     Ok(prod.split(&lens))
 }

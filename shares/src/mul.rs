@@ -30,6 +30,21 @@ pub(crate) fn mul_ring<T: Transport>(
     y: &ArithShares,
     narrow: bool,
 ) -> Result<ArithShares> {
+    mul_in_bytes(party, x, y, if narrow { 4 } else { 8 })
+}
+
+/// [`mul`] correct mod `2^(8 bytes)` only (`bytes` from 1 to 8): each
+/// message carries the low `bytes` bytes of its words, and in abort mode
+/// the products are proven mod `2^(8 bytes)` (in the narrowest ring that
+/// holds them, see [`crate::verify`]). The two holders of a product's
+/// component may disagree above those bytes.
+pub(crate) fn mul_in_bytes<T: Transport>(
+    party: &mut Party<T>,
+    x: &ArithShares,
+    y: &ArithShares,
+    bytes: usize,
+) -> Result<ArithShares> {
+    assert!((1..=8).contains(&bytes), "a product travels in 1 to 8 bytes");
     Party::<T>::check_len("mul", x.len(), y.len())?;
     let mut z: Vec<u64> = (0..x.len())
         .map(|k| {
@@ -42,17 +57,17 @@ pub(crate) fn mul_ring<T: Transport>(
     let me = party.id();
     if !party.checks() {
         party.add_zero_sharing(&mut z);
-        party.send_ring(me.prev(), Tag::MUL, &z, narrow)?;
-        let next = party.recv_ring(me.next(), Tag::MUL, z.len(), narrow)?;
+        party.send_packed(me.prev(), Tag::MUL, &z, bytes)?;
+        let next = party.recv_packed(me.next(), Tag::MUL, z.len(), bytes)?;
         return Ok(ArithShares { own: z, next });
     }
     let (a, b) = party.zero_sharing_parts(z.len());
     for ((o, a), b) in z.iter_mut().zip(&a).zip(&b) {
         *o = o.wrapping_add(a.wrapping_sub(*b));
     }
-    party.send_ring(me.prev(), Tag::MUL, &z, narrow)?;
-    let next = party.recv_ring(me.next(), Tag::MUL, z.len(), narrow)?;
-    let shift = if narrow { 32 } else { 0 };
+    party.send_packed(me.prev(), Tag::MUL, &z, bytes)?;
+    let next = party.recv_packed(me.next(), Tag::MUL, z.len(), bytes)?;
+    let shift = 64 - 8 * bytes as u32;
     party
         .ledger_mut()
         .keep_products(shift, &x.own, &x.next, &y.own, &y.next, &next, &a, &b);

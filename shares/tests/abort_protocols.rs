@@ -304,6 +304,20 @@ fn sorts_agree_at_the_edges() {
     );
 }
 
+/// The one-hot vectors' products travel in the index bytes and are proven
+/// mod `2^(8 b)`: one byte up to 256 elements (the cases above), two up to
+/// `2^16`, three above.
+#[test]
+fn sorts_agree_in_every_index_width() {
+    let keys = |n: u64| -> Vec<u64> {
+        (0..n)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
+            .collect()
+    };
+    check_sort(&keys(300), 6, 3, 7);
+    check_sort(&keys((1 << 16) + 37), 6, 3, 8);
+}
+
 #[test]
 fn b2a_of_wide_planes_and_select_of_edges() {
     check_a2b_b2a(&EDGES, 64, 9);
@@ -706,23 +720,18 @@ fn a_corrupted_shuffle_message_is_caught() {
     }
 }
 
-/// The sort's shuffles, corrupted in each column (the positions, the next
-/// digit's injected bits, the XOR key words, the indices), in both messages
-/// of every party: both honest parties name the sender.
+/// The sort's shuffles, corrupted in each column (the positions, the XOR
+/// key words, the indices), in both messages of every party: both honest
+/// parties name the sender.
 #[test]
 fn a_corrupted_sort_shuffle_is_caught() {
     let n = 50;
     let keys: Vec<u64> = (0..n as u64).map(|i| (i * 37) % 64).collect();
     let bk = share(&keys, 5);
     // A message of the first shuffle: the positions (one byte each), the
-    // next digit's six injected bits (four bytes each), the key words
-    // shifted past the first digit (one byte), the indices (one byte).
-    for (at, what) in [
-        (11, "positions"),
-        (n + 4 * 3 * n + 5, "injected bits"),
-        (n + 4 * 6 * n + 7, "key"),
-        (n + 4 * 6 * n + n + 3, "indices"),
-    ] {
+    // key words shifted past the first digit (one byte), the indices (one
+    // byte).
+    for (at, what) in [(11, "positions"), (n + 7, "key"), (2 * n + 3, "indices")] {
         for liar in 0..3 {
             for nth in 0..2 {
                 let deviation = Deviation {

@@ -16,9 +16,14 @@
 //!   of each digit's positions proves them first, with every product and
 //!   positions message since the previous opening, so nothing a deviation
 //!   changed is ever opened. Columns travel in the bytes that matter: the
-//!   positions and the indices in the index bytes, the injected bits in
-//!   four (the narrow products they go into work mod `2^32`), the key words
-//!   (shifted past the sorted digits) in the bytes of the key bits left.
+//!   positions and the indices in the index bytes, the key words (shifted
+//!   past the sorted digits) in the bytes of the key bits left.
+//! - The injection and the monomials only have to hold mod `2^(8 b)`, `b`
+//!   the index bytes: the one-hot vector they make only goes into the
+//!   positions, which are counts below `n <= 2^(8 b)` and travel in `b`
+//!   bytes. So their products travel in `b` bytes too and are proven mod
+//!   `2^(8 b)`: in the 16-bit ring up to `2^16` elements (the sugar-beet
+//!   market's 39,328), in the 32-bit ring above.
 //!
 //! Per digit, in message hops: the injection (two), the monomials (two for
 //! digits of three or four bits), the positions (one), the shuffle (three)
@@ -27,7 +32,7 @@
 
 use super::{ROUND_LABEL, SortPermutation, finish_sort, index_bytes, scatter_words, to_perm};
 use crate::bits::from_planes;
-use crate::convert::{Injection, a2b, products};
+use crate::convert::{Injection, a2b, products_in_bytes};
 use crate::onehot::{self, Monomials};
 use crate::share::{ArithShares, BitShares};
 use crate::shuffle::{Column, Shuffle};
@@ -35,18 +40,19 @@ use crate::transport::Transport;
 use crate::{Party, Result};
 
 /// The digit at bits `lo..lo + width` of the key words, injected on its
-/// own: two rounds.
+/// own, correct mod `2^(8 bytes)`: two rounds.
 fn inject<T: Transport>(
     party: &mut Party<T>,
     keys: &(Vec<u64>, Vec<u64>),
     lo: usize,
     width: usize,
+    bytes: usize,
 ) -> Result<Vec<ArithShares>> {
     let bits = onehot::digit_bits(&keys.0, &keys.1, lo, width);
     let mut injection = Injection::new(party.id().index(), &bits.iter().collect::<Vec<_>>());
     loop {
         let (x, y) = injection.factors();
-        let p = products(party, &[(x, y)], true)?
+        let p = products_in_bytes(party, &[(x, y)], bytes)?
             .pop()
             .expect("one product");
         if let Some(bits) = injection.absorb(p) {
@@ -101,14 +107,14 @@ pub(super) fn sorting_permutation<T: Transport>(
         for pass in lo + 1..=lo + width {
             on_pass(pass, key_bits);
         }
-        let injected = inject(party, &keys, lo - shift, width)?;
+        let injected = inject(party, &keys, lo - shift, width, b)?;
         let mut m = Monomials::new(me, injected);
         loop {
             let (made, factors) = m.next_level();
             if factors.is_empty() {
                 break;
             }
-            let prods = products(party, &factors, true)?;
+            let prods = products_in_bytes(party, &factors, b)?;
             drop(factors);
             m.store(made, prods);
         }
