@@ -44,7 +44,10 @@ pub(crate) fn mul_in_bytes<T: Transport>(
     y: &ArithShares,
     bytes: usize,
 ) -> Result<ArithShares> {
-    assert!((1..=8).contains(&bytes), "a product travels in 1 to 8 bytes");
+    assert!(
+        (1..=8).contains(&bytes),
+        "a product travels in 1 to 8 bytes"
+    );
     Party::<T>::check_len("mul", x.len(), y.len())?;
     let mut z: Vec<u64> = (0..x.len())
         .map(|k| {
