@@ -22,6 +22,7 @@
 //! chunk's bits, read from tables of 256 entries per byte.
 
 use super::arch::{Clmul, ClmulTask, dispatch};
+use super::core::ROOM;
 use super::gf::{self, Wide};
 use super::ledger::Bits;
 
@@ -222,8 +223,8 @@ impl ClmulTask for FoldU<'_> {
 /// order pair, chunk, word (any order will do, the same on both sides).
 pub(crate) fn fold_u(alpha: &[u64], u: [&[u64]; 2], t: &Tables) -> Vec<u64> {
     let n = alpha.len();
-    // One more entry of room: the proof appends its pad without copying.
-    let mut out = Vec::with_capacity(2 * CHUNKS * n + 1);
+    // Room for the pad and an even length ([`ROOM`]): no copy later.
+    let mut out = Vec::with_capacity(2 * CHUNKS * n + ROOM);
     out.resize(2 * CHUNKS * n, 0u64);
     let mut chunks = vec![0u64; n];
     for (k, side) in u.iter().enumerate() {
@@ -251,7 +252,7 @@ pub(crate) fn fold_u(alpha: &[u64], u: [&[u64]; 2], t: &Tables) -> Vec<u64> {
 /// The right side after the first round: `v'` from `V = (y_{j+1}, x_{j+1})`.
 pub(crate) fn fold_v(v: [&[u64]; 2], t: &Tables) -> Vec<u64> {
     let n = v[0].len();
-    let mut out = Vec::with_capacity(n * 2 * CHUNKS + 1);
+    let mut out = Vec::with_capacity(n * 2 * CHUNKS + ROOM);
     for side in v {
         for q in 0..CHUNKS {
             out.extend(side.iter().map(|&w| Tables::chunk(&t.v, w, q)));

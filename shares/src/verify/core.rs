@@ -58,6 +58,12 @@ pub(crate) fn rounds(mut n: usize) -> usize {
     r
 }
 
+/// Entries of room a first round leaves past its output vectors: one for
+/// the pad the proof appends, one for the zero [`parts`] may append to make
+/// the length even for the first binary fold. Without it that fold would
+/// copy the whole vector into a larger one.
+pub(crate) const ROOM: usize = 2;
+
 /// Pads `x` with zeros to a multiple of `l`; returns the part length.
 fn parts<A: Algebra>(x: &mut Vec<A::E>, l: usize) -> usize {
     let k = x.len().div_ceil(l);

@@ -38,7 +38,7 @@
 //! elements, `1 / L` as many as rows.
 
 use super::arch::{WordTask, dispatch_words};
-use super::core::Pad;
+use super::core::{Pad, ROOM};
 use super::gf::Gf;
 use super::gr::{self, D, Gr, Ring, Word};
 use super::ledger::Moved;
@@ -104,9 +104,8 @@ fn sides(
 ) -> Sides {
     let n = m.n;
     let w = m.perm.as_ref().map(|(perm, inverse)| {
-        // One more entry of room in each side: the proof appends its pad
-        // without copying.
-        let mut w = Vec::with_capacity(theta.len() + 1);
+        // Room for the pad and an even length in each side ([`ROOM`]).
+        let mut w = Vec::with_capacity(theta.len() + ROOM);
         w.resize(theta.len(), 0u64);
         for (t, o) in theta.chunks(n).zip(w.chunks_mut(n)) {
             moved_back(t, perm, *inverse, o);
@@ -115,7 +114,7 @@ fn sides(
     });
     let holds_data = m.part == Role::Prover || !m.holds_permutation();
     let d = holds_data.then(|| {
-        let mut d = Vec::with_capacity(theta.len() + 1);
+        let mut d = Vec::with_capacity(theta.len() + ROOM);
         for &(c, bytes) in cols {
             d.extend(m.data[c * n..(c + 1) * n].iter().map(|&x| cut(x, bytes)));
         }
@@ -461,8 +460,8 @@ impl<W: Word> WordTask for FoldWeights<'_, W> {
         let (w, p, l) = (self.w, self.p, self.l);
         let n = w.len();
         let s = n.div_ceil(l);
-        // One more entry of room: the proof appends its pad.
-        let mut out = Vec::with_capacity(s + 1);
+        // Room for the pad and an even length ([`ROOM`]).
+        let mut out = Vec::with_capacity(s + ROOM);
         out.resize(s, gr::zero::<W>());
         // table[16 q + v]: p_i times the weight whose bits 4q.. are v.
         // On the heap: 208 elements.
@@ -519,7 +518,7 @@ impl<W: Word> WordTask for FoldData<'_, W> {
     fn run(self) -> Vec<Gr<W>> {
         let (d, p, l) = (self.d, self.p, self.l);
         let s = d.len().div_ceil(l);
-        let mut out = Vec::with_capacity(s + 1);
+        let mut out = Vec::with_capacity(s + ROOM);
         for j in 0..s {
             let mut acc = gr::zero::<W>();
             let mut k = j;

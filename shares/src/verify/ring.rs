@@ -32,6 +32,7 @@
 use super::arch::{WordTask, dispatch_words};
 use std::marker::PhantomData;
 
+use super::core::ROOM;
 use super::gr::{self, D, Gr, WIDE, Wide, Word};
 use super::ledger::{Part, Positions, Products, RingGates};
 use crate::prg::Prg;
@@ -596,9 +597,9 @@ fn fold_with<W: Word>(
     let rev: Vec<Gr<W>> = rp.iter().rev().copied().collect();
     let (want_u, want_v) = (role != Role::Right, role != Role::Left);
     let len = output_len(gates, l);
-    // One more entry of room: the proof appends its pad without copying.
-    let mut out_u = Vec::with_capacity(if want_u { len + 1 } else { 0 });
-    let mut out_v = Vec::with_capacity(if want_v { len + 1 } else { 0 });
+    // Room for the pad and an even length ([`ROOM`]): no copy later.
+    let mut out_u = Vec::with_capacity(if want_u { len + ROOM } else { 0 });
+    let mut out_v = Vec::with_capacity(if want_v { len + ROOM } else { 0 });
     for (g, w) in gates.iter().zip(weights) {
         let m = g.terms();
         let n = g.len();
