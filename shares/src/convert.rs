@@ -33,7 +33,7 @@
 //!   per bit instead of 4.
 
 use crate::bits::{plane_words, to_planes};
-use crate::mul::{and_words, mul_in_bytes, mul_ring};
+use crate::mul::{Shape, and_words, mul_in_bytes, mul_ring, mul_shaped};
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Tag, Transport};
 use crate::{Error, Party, Result, Security};
@@ -389,8 +389,9 @@ pub(crate) fn inject_ring<T: Transport>(
     if party.security() == Security::Abort {
         let mut injection = Injection::new(me, bs);
         loop {
-            let (x, y) = injection.factors();
-            let p = mul_ring(party, x, y, narrow)?;
+            let (x, y, shape) = injection.factors();
+            let bytes = if narrow { 4 } else { 8 };
+            let p = mul_shaped(party, x, y, bytes, &[(x.len(), shape)])?;
             if let Some(out) = injection.absorb(p) {
                 return Ok(out);
             }
@@ -498,11 +499,26 @@ impl Injection {
         }
     }
 
-    /// The two factors of this round's product.
-    pub(crate) fn factors(&self) -> (&ArithShares, &ArithShares) {
+    /// The two factors of this round's product, and their shape: `b0 b1`
+    /// (components 0 and 1), then `c b2` (component 2).
+    pub(crate) fn factors(&self) -> (&ArithShares, &ArithShares, Shape) {
         match &self.c {
-            None => (&self.b0, &self.b1),
-            Some(c) => (c, &self.b2),
+            None => (
+                &self.b0,
+                &self.b1,
+                Shape {
+                    x: Some(0),
+                    y: Some(1),
+                },
+            ),
+            Some(c) => (
+                c,
+                &self.b2,
+                Shape {
+                    x: None,
+                    y: Some(2),
+                },
+            ),
         }
     }
 

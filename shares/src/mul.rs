@@ -12,6 +12,7 @@
 
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Tag, Transport};
+pub(crate) use crate::verify::Shape;
 use crate::{Party, Result};
 
 /// Element-wise products `x * y` mod 2^64.
@@ -44,11 +45,29 @@ pub(crate) fn mul_in_bytes<T: Transport>(
     y: &ArithShares,
     bytes: usize,
 ) -> Result<ArithShares> {
+    mul_shaped(party, x, y, bytes, &[(x.len(), Shape::FULL)])
+}
+
+/// [`mul_in_bytes`] of factors whose stretches (`shapes`: lengths that
+/// add up to the whole, and the [`Shape`] of each) may be sharings of one
+/// component, as `crate::convert::component_sharings` makes them. Such a
+/// product has one cross term per party that is not zero by construction,
+/// and its proof covers only that term: the same message, half the proof.
+/// The shapes must be true: a factor called one component must be zero in
+/// the other two at every party.
+pub(crate) fn mul_shaped<T: Transport>(
+    party: &mut Party<T>,
+    x: &ArithShares,
+    y: &ArithShares,
+    bytes: usize,
+    shapes: &[(usize, Shape)],
+) -> Result<ArithShares> {
     assert!(
         (1..=8).contains(&bytes),
         "a product travels in 1 to 8 bytes"
     );
     Party::<T>::check_len("mul", x.len(), y.len())?;
+    debug_assert_eq!(shapes.iter().map(|s| s.0).sum::<usize>(), x.len());
     let mut z: Vec<u64> = (0..x.len())
         .map(|k| {
             let (a0, a1, b0, b1) = (x.own[k], x.next[k], y.own[k], y.next[k]);
@@ -71,9 +90,23 @@ pub(crate) fn mul_in_bytes<T: Transport>(
     party.send_packed(me.prev(), Tag::MUL, &z, bytes)?;
     let next = party.recv_packed(me.next(), Tag::MUL, z.len(), bytes)?;
     let shift = 64 - 8 * bytes as u32;
-    party
-        .ledger_mut()
-        .keep_products(shift, &x.own, &x.next, &y.own, &y.next, &next, &a, &b);
+    let mut from = 0;
+    for &(len, shape) in shapes {
+        let r = from..from + len;
+        party.ledger_mut().keep_products(
+            shift,
+            shape,
+            me.index(),
+            &x.own[r.clone()],
+            &x.next[r.clone()],
+            &y.own[r.clone()],
+            &y.next[r.clone()],
+            &next[r.clone()],
+            &a[r.clone()],
+            &b[r],
+        );
+        from += len;
+    }
     party.kept()?;
     Ok(ArithShares { own: z, next })
 }

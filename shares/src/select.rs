@@ -12,7 +12,7 @@
 //! instead of 5.
 
 use crate::convert::{component_sharings, unpacked_bits};
-use crate::mul::mul_ring;
+use crate::mul::{Shape, mul_ring, mul_shaped};
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Tag, Transport};
 use crate::{Party, PartyId, Result, Security};
@@ -177,12 +177,28 @@ fn bit_times_by_products<T: Transport>(
     let [c0, c1, c2] = component_sharings(party.id().index(), own, next);
     let values: Vec<&ArithShares> = pairs.iter().map(|(_, a)| *a).collect();
     let a = ArithShares::concat(&values);
-    // One round: c0 c1 and c2 a.
-    let both = mul_ring(
+    // One round: c0 c1 and c2 a (each with a factor of one component).
+    let both = mul_shaped(
         party,
         &ArithShares::concat(&[&c0, &c2]),
         &ArithShares::concat(&[&c1, &a]),
-        false,
+        8,
+        &[
+            (
+                n,
+                Shape {
+                    x: Some(0),
+                    y: Some(1),
+                },
+            ),
+            (
+                n,
+                Shape {
+                    x: Some(2),
+                    y: None,
+                },
+            ),
+        ],
     )?;
     let mut halves = both.split(&[n, n]).into_iter();
     let (c0c1, c2a) = (

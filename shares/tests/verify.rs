@@ -263,6 +263,59 @@ fn a_changed_product_inside_a_comparison_is_caught_and_named() {
     }
 }
 
+/// The products of an injection and of `bit_times` have a factor that is a
+/// sharing of one component, and their proofs cover only the cross term
+/// that is not zero by construction (one per party; in the first round of
+/// an injection, parties 1 and 2 send masks only). A changed byte in any of
+/// their messages, from any party, is still named by both honest parties
+/// before the opening.
+#[test]
+fn a_changed_product_with_a_one_component_factor_is_caught_and_named() {
+    let n: usize = 150;
+    let run = |deviation: Option<(usize, Deviation)>, which: usize| {
+        run3_as(13, Security::Abort, deviation, move |p| {
+            let i = p.id().index();
+            let words = n.div_ceil(64);
+            let c = bit_shares(&values(4, words, 64), n, 4, i);
+            let a = mine(&share(&values(5, n, 64), 5), i);
+            let out = if which == 0 {
+                convert::inject(p, &c)
+            } else {
+                select::bit_times_many(p, &[(&c, &a)]).map(|mut v| v.remove(0))
+            };
+            out.and_then(|v| p.open_arith("test: one-component factors", &v))
+                .map(|_| ())
+        })
+    };
+    for (which, what) in ["inject", "bit_times"].into_iter().enumerate() {
+        assert!(run(None, which).iter().all(Result::is_ok), "{what}: honest");
+        for deviator in 0..3 {
+            for nth in 0..2 {
+                // For bit_times, the second and third bytes fall in the first
+                // message's two halves (c0 c1, then c2 a).
+                for at in [0, 8 * 77 + 3, 8 * 160 + 1] {
+                    let d = Deviation {
+                        tag: Some(Tag::MUL),
+                        to: None,
+                        nth,
+                        at,
+                        xor: 0x21,
+                    };
+                    let out = run(Some((deviator, d)), which);
+                    for (i, res) in out.iter().enumerate() {
+                        if i != deviator {
+                            assert!(
+                                matches!(res, Err(Error::Cheating { check: "mul", peer }) if *peer == PartyId::new(deviator)),
+                                "{what}, deviator {deviator}, message {nth}, byte {at}: party {i} got {res:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn a_changed_opening_is_caught_by_its_receiver() {
     for deviator in 0..3 {

@@ -33,6 +33,7 @@
 use super::{ROUND_LABEL, SortPermutation, finish_sort, index_bytes, scatter_words, to_perm};
 use crate::bits::from_planes;
 use crate::convert::{Injection, a2b, products_in_bytes};
+use crate::mul::mul_shaped;
 use crate::onehot::{self, Monomials};
 use crate::share::{ArithShares, BitShares};
 use crate::shuffle::{Column, Shuffle};
@@ -51,10 +52,8 @@ fn inject<T: Transport>(
     let bits = onehot::digit_bits(&keys.0, &keys.1, lo, width);
     let mut injection = Injection::new(party.id().index(), &bits.iter().collect::<Vec<_>>());
     loop {
-        let (x, y) = injection.factors();
-        let p = products_in_bytes(party, &[(x, y)], bytes)?
-            .pop()
-            .expect("one product");
+        let (x, y, shape) = injection.factors();
+        let p = mul_shaped(party, x, y, bytes, &[(x.len(), shape)])?;
         if let Some(bits) = injection.absorb(p) {
             return Ok(bits);
         }

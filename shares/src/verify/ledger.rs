@@ -13,7 +13,9 @@
 //! `a`), and `B = -F(K_{j+1})`, known to its right verifier `j+1` (its own
 //! `b`). So party `i` keeps its four components of the inputs, the `A` of
 //! prover `i+1` (`left_claim`) and the `B` of prover `i-1`
-//! (`right_claim`). Over `GF(2)` signs vanish.
+//! (`right_claim`). Over `GF(2)` signs vanish. A product with a factor
+//! that is a sharing of one component has one cross term per prover that
+//! is not zero by construction ([`Shape`]), and keeps only that term.
 //!
 //! A message of a permutation step ([`Moved`]) has one prover and two
 //! verifiers: each party keeps the one part it plays. The ledger keeps the
@@ -116,12 +118,51 @@ fn reserve_up_to_limit(vectors: [&mut Vec<u64>; 6], more: usize) {
     }
 }
 
+/// Which factors of a product are sharings of one component: `Some(c)`
+/// if only component `c` can be nonzero (the others are zero at every
+/// party by construction, see `crate::convert::component_sharings`). Public:
+/// the same at all three parties.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub(crate) struct Shape {
+    pub(crate) x: Option<usize>,
+    pub(crate) y: Option<usize>,
+}
+
+impl Shape {
+    /// Both factors general: two cross terms per prover.
+    pub(crate) const FULL: Shape = Shape { x: None, y: None };
+
+    /// The one cross term prover `j`'s gate keeps, `0` for `x_j y_(j+1)`
+    /// and `1` for `y_j x_(j+1)`, if a factor is one component: the other
+    /// term has a factor that is zero at both its holders, the verifiers,
+    /// by construction (`x = [x_c]` leaves `x_j y_(j+1)` only for `j = c`
+    /// and `y_j x_(j+1)` only for `j + 1 = c`: never both). `None` for two
+    /// general factors.
+    pub(crate) fn term(self, j: usize) -> Option<u8> {
+        if self == Shape::FULL {
+            return None;
+        }
+        let holds = |f: Option<usize>, at: usize| f.is_none_or(|c| c == at % 3);
+        let second = holds(self.y, j) && holds(self.x, j + 1);
+        Some(u8::from(
+            second && !(holds(self.x, j) && holds(self.y, j + 1)),
+        ))
+    }
+}
+
 /// Products over `Z_2^64` of one width: each gate is one product `x y`,
-/// an inner product of two terms.
+/// an inner product of two terms; or, if `single`, of the one term that a
+/// product with a one-component factor keeps ([`Shape::term`]). Single
+/// gates of every shape share one kind: their vectors hold the kept term's
+/// factors, where the two-term code reads its first term (the prover's
+/// `u` in `x_own` and `v` in `y_next`, the left verifier's `u` in
+/// `x_next`, the right verifier's `v` in `y_own`).
 pub(crate) struct Products {
     /// The relation holds mod `2^(64 - shift)`: everything is multiplied by
     /// `2^shift` before it is checked.
     pub(crate) shift: u32,
+    /// One term per gate.
+    pub(crate) single: bool,
     pub(crate) x_own: Vec<u64>,
     pub(crate) x_next: Vec<u64>,
     pub(crate) y_own: Vec<u64>,
@@ -178,7 +219,13 @@ impl RingGates {
     /// Terms of each gate's inner product.
     pub(crate) fn terms(&self) -> usize {
         match self {
-            RingGates::Products(_) => 2,
+            RingGates::Products(p) => {
+                if p.single {
+                    1
+                } else {
+                    2
+                }
+            }
             RingGates::Positions(p) => 2 * p.buckets,
         }
     }
@@ -307,11 +354,14 @@ impl Ledger {
         out
     }
 
-    /// Keeps ring products of width `64 - shift` bits (see [`Bits::keep`]).
+    /// Keeps ring products of width `64 - shift` bits and factors of
+    /// `shape`, for party `me` (see [`Bits::keep`]).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn keep_products(
         &mut self,
         shift: u32,
+        shape: Shape,
+        me: usize,
         xo: &[u64],
         xn: &[u64],
         yo: &[u64],
@@ -320,14 +370,19 @@ impl Ledger {
         a: &[u64],
         b: &[u64],
     ) {
+        // The term kept by the prover of each role (this party, its
+        // successor, its predecessor), if a factor is one component.
+        let terms = [me, me + 1, me + 2].map(|j| shape.term(j));
+        let single = terms[0].is_some();
         let p = match self.ring.iter_mut().find_map(|g| match g {
-            RingGates::Products(p) if p.shift == shift => Some(p),
+            RingGates::Products(p) if p.shift == shift && p.single == single => Some(p),
             _ => None,
         }) {
             Some(p) => p,
             None => {
                 self.ring.push(RingGates::Products(Products {
                     shift,
+                    single,
                     x_own: Vec::new(),
                     x_next: Vec::new(),
                     y_own: Vec::new(),
@@ -352,10 +407,13 @@ impl Ledger {
             ],
             xo.len(),
         );
-        p.x_own.extend_from_slice(xo);
-        p.x_next.extend_from_slice(xn);
-        p.y_own.extend_from_slice(yo);
-        p.y_next.extend_from_slice(yn);
+        // Term 0 is x_j y_(j+1), term 1 y_j x_(j+1): a single gate keeps
+        // the chosen term's factors where term 0's are read.
+        let [t0, t1, t2] = terms.map(|t| usize::from(t.unwrap_or(0)));
+        p.x_own.extend_from_slice([xo, yo][t0]);
+        p.y_next.extend_from_slice([yn, xn][t0]);
+        p.x_next.extend_from_slice([xn, yn][t1]);
+        p.y_own.extend_from_slice([yo, xo][t2]);
         p.left_claim.extend(
             received
                 .iter()
@@ -459,4 +517,37 @@ enum Epoch {
 pub(crate) enum Kept<'a> {
     Gates(&'a Bits, &'a [RingGates]),
     Moved(&'a Moved),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shape;
+
+    /// Against the definition: of prover `j`'s two cross terms, `x_j
+    /// y_(j+1)` and `y_j x_(j+1)`, a term can be nonzero only if each of its
+    /// factors' components may be; `term` names the one that can.
+    #[test]
+    fn the_kept_term_is_the_one_not_zero_by_construction() {
+        let may = |f: Option<usize>, c: usize| f.is_none_or(|k| k == c);
+        let kinds = [None, Some(0), Some(1), Some(2)];
+        for x in kinds {
+            for y in kinds {
+                let shape = Shape { x, y };
+                for j in 0..3 {
+                    let live = [
+                        may(x, j) && may(y, (j + 1) % 3),
+                        may(y, j) && may(x, (j + 1) % 3),
+                    ];
+                    match shape.term(j) {
+                        None => assert_eq!(shape, Shape::FULL),
+                        Some(t) => {
+                            assert!(!(live[0] && live[1]), "{shape:?}, prover {j}");
+                            let other = 1 - usize::from(t);
+                            assert!(!live[other], "{shape:?}, prover {j}: term {t}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

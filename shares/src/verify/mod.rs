@@ -14,7 +14,7 @@ mod ring;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use ledger::{Ledger, Moved, Positions};
+pub(crate) use ledger::{Ledger, Moved, Positions, Shape};
 pub(crate) use ring::Role;
 
 use ledger::Kept;

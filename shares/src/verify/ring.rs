@@ -4,7 +4,8 @@
 //! everything below is the same with narrower words, see [`gr::Word`]).
 //!
 //! A gate is an inner product `sum_t U_t V_t` of `m` terms (`m = 2` for a
-//! multiplication, `2 buckets` for a counting-sort position) that must
+//! multiplication, 1 for one with a factor that is a sharing of one
+//! component, `2 buckets` for a counting-sort position) that must
 //! equal `A + B` (see [`super::ledger`]). The gates of one kind are cut
 //! into blocks of `D = 49`, gate `l` of block `a` weighted by
 //! `theta = E_a X^l` with one random `{0, 1}`-coefficient `E_a` per block:
@@ -50,7 +51,7 @@ pub(crate) const FOLD_PRODUCTS: usize = 48;
 /// if smaller (but at least 2).
 pub(crate) fn fold_factor(gates: &[Part<'_>]) -> usize {
     let blocks = gates.iter().map(|g| g.len().div_ceil(D)).max().unwrap_or(0);
-    let most = if gates.iter().all(|g| g.terms() == 2) {
+    let most = if gates.iter().all(|g| g.terms() <= 2) {
         FOLD_PRODUCTS
     } else {
         FOLD
@@ -127,6 +128,16 @@ impl<'a> Cursor<'a> {
                         Role::Right => ([0, 0], [p.y_own[g], p.x_own[g]]),
                     };
                     let (at, step) = place(k);
+                    // A single gate's kept term sits where the first is.
+                    if p.single {
+                        if want_u {
+                            u[at] = u_pair[0].wrapping_mul(s);
+                        }
+                        if want_v {
+                            v[at] = v_pair[0] & low;
+                        }
+                        continue;
+                    }
                     if want_u {
                         u[at] = u_pair[0].wrapping_mul(s);
                         u[at + step] = u_pair[1].wrapping_mul(s);
@@ -279,7 +290,7 @@ pub(crate) fn parts(gates: &[RingGates]) -> Vec<Vec<Part<'_>>> {
     let unit = FOLD * FOLD_PRODUCTS;
     let budget = ENTRIES * unit;
     let cost = |m: usize| {
-        if m == 2 { m * FOLD } else { m * FOLD_PRODUCTS }
+        if m <= 2 { m * FOLD } else { m * FOLD_PRODUCTS }
     };
     let mut out: Vec<Vec<Part<'_>>> = Vec::new();
     let mut current: Vec<Part<'_>> = Vec::new();
@@ -657,6 +668,7 @@ mod tests {
             .collect();
         RingGates::Products(Products {
             shift,
+            single: false,
             x_own: xo,
             x_next: xn,
             y_own: yo,
@@ -717,6 +729,54 @@ mod tests {
             assert!(cut.iter().all(|p| width(p) == 16));
             keeps_claims::<u16>(&cut.concat(), n as u8);
         }
+    }
+
+    /// Gates of one term (a product with a one-component factor), kept
+    /// where a two-term gate's first term is; the claims are that term's
+    /// product alone.
+    fn singles(n: usize, seed: u8, shift: u32) -> RingGates {
+        let RingGates::Products(mut p) = products(n, seed, shift) else {
+            unreachable!()
+        };
+        p.single = true;
+        for k in 0..n {
+            let term = p.x_own[k].wrapping_mul(p.y_next[k]);
+            p.left_claim[k] = term.wrapping_sub(p.right_claim[k]);
+        }
+        RingGates::Products(p)
+    }
+
+    #[test]
+    fn gates_of_one_term_fold_with_the_products() {
+        for n in [1usize, 50, 900] {
+            let all = vec![singles(n, 7, 0), products(n / 2 + 1, 8, 0)];
+            assert!(all[0].terms() == 1 && all[1].terms() == 2);
+            let cut = parts(&all);
+            // One class: the products' fold factor.
+            assert_eq!(cut.len(), 1);
+            assert_eq!(
+                fold_factor(&cut[0]),
+                FOLD_PRODUCTS.min(n.div_ceil(D)).max(2)
+            );
+            keeps_claims::<u64>(&cut[0], n as u8);
+            let narrow = vec![singles(n, 10, 48), products(n / 3 + 1, 11, 48)];
+            keeps_claims::<u16>(&parts(&narrow).concat(), n as u8);
+        }
+        // A one-term gate whose claim also counts the term it dropped fails.
+        let RingGates::Products(mut p) = singles(300, 12, 0) else {
+            unreachable!()
+        };
+        p.left_claim[5] = p.left_claim[5].wrapping_add(p.y_own[5].wrapping_mul(p.x_next[5]));
+        let all = vec![RingGates::Products(p)];
+        let cut = parts(&all).concat();
+        let l = fold_factor(&cut);
+        let w = weights(&cut, &mut Prg::new([9; 16]));
+        let c = gr::add(&claim::<u64>(&cut, &w, true), &claim(&cut, &w, false));
+        let h = coefficients::<u64>(&cut, &w, l);
+        let r = gr::challenge_mask(&mut Prg::new([3; 16]));
+        let (u, v) = fold::<u64>(&cut, &w, l, r, Role::Prover);
+        let want = laurent_claim::<Ring<u64>>(&h, &c, &gr::from_mask(r), l);
+        assert_ne!(Ring::<u64>::dot(&u, &v), want);
     }
 
     #[test]
