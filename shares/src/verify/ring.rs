@@ -779,6 +779,70 @@ mod tests {
         assert_ne!(Ring::<u64>::dot(&u, &v), want);
     }
 
+    /// The positions' terms, for every role and several bucket counts,
+    /// from a part that starts mid-ledger.
+    #[test]
+    fn positions_terms_follow_the_running_counts() {
+        for buckets in [2usize, 4, 8, 16, 32] {
+            let n = 301;
+            let mut prg = Prg::new([buckets as u8; 16]);
+            let mut small = |len: usize| -> Vec<u32> {
+                prg.words(len).iter().map(|w| (w % 5) as u32).collect()
+            };
+            let (e_own, e_next) = (small(n * buckets), small(n * buckets));
+            let g = RingGates::Positions(Positions {
+                shift: 48,
+                buckets,
+                e_own: e_own.clone(),
+                e_next: e_next.clone(),
+                left_claim: vec![0; n],
+                right_claim: vec![0; n],
+            });
+            let (from, count) = (57, 100);
+            let part = Part {
+                gates: &g,
+                from,
+                to: n,
+            };
+            let m = 2 * buckets;
+            for role in [Role::Prover, Role::Left, Role::Right] {
+                let mut cur = Cursor::new(&part);
+                let (mut u, mut v) = (vec![7; count * m], vec![7; count * m]);
+                // Two calls: the counts carry over.
+                cur.fill(role, 40, &mut u[..40 * m], &mut v[..40 * m]);
+                cur.fill(role, count - 40, &mut u[40 * m..], &mut v[40 * m..]);
+                let mut po = start_counts(&e_own, buckets, from);
+                let mut pn = start_counts(&e_next, buckets, from);
+                for k in 0..count {
+                    let at = (from + k) * buckets;
+                    for b in 0..buckets {
+                        po[b] = po[b].wrapping_add(e_own[at + b]);
+                        pn[b] = pn[b].wrapping_add(e_next[at + b]);
+                    }
+                    for b in 0..buckets {
+                        let (t0, t1) = (k * m + 2 * b, k * m + 2 * b + 1);
+                        let scaled = |x: u32| u64::from(x) << 48;
+                        let cut = |x: u32| u64::from(x) & 0xffff;
+                        let (wu, wv) = match role {
+                            Role::Prover => (
+                                Some((scaled(e_own[at + b]), scaled(po[b]))),
+                                Some((cut(pn[b]), cut(e_next[at + b]))),
+                            ),
+                            Role::Left => (Some((scaled(e_next[at + b]), scaled(pn[b]))), None),
+                            Role::Right => (None, Some((cut(po[b]), cut(e_own[at + b])))),
+                        };
+                        if let Some(w) = wu {
+                            assert_eq!((u[t0], u[t1]), w, "{buckets} buckets, {role:?}, gate {k}");
+                        }
+                        if let Some(w) = wv {
+                            assert_eq!((v[t0], v[t1]), w, "{buckets} buckets, {role:?}, gate {k}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn gates_of_different_widths_are_never_in_one_part() {
         let all = vec![
