@@ -387,15 +387,7 @@ pub(crate) fn inject_ring<T: Transport>(
     };
     let me = party.id().index();
     if party.security() == Security::Abort {
-        let mut injection = Injection::new(me, bs);
-        loop {
-            let (x, y, shape) = injection.factors();
-            let bytes = if narrow { 4 } else { 8 };
-            let p = mul_shaped(party, x, y, bytes, &[(x.len(), shape)])?;
-            if let Some(out) = injection.absorb(p) {
-                return Ok(out);
-            }
-        }
+        return Injection::new(me, bs).run(party, if narrow { 4 } else { 8 });
     }
     let zeros = || vec![0u64; n];
     // [c] with c = b0 ^ b1 known to party 0: components (r, c - r, 0).
@@ -501,7 +493,7 @@ impl Injection {
 
     /// The two factors of this round's product, and their shape: `b0 b1`
     /// (components 0 and 1), then `c b2` (component 2).
-    pub(crate) fn factors(&self) -> (&ArithShares, &ArithShares, Shape) {
+    fn factors(&self) -> (&ArithShares, &ArithShares, Shape) {
         match &self.c {
             None => (
                 &self.b0,
@@ -522,9 +514,25 @@ impl Injection {
         }
     }
 
+    /// Both rounds, products correct mod `2^(8 bytes)`: the injected bits,
+    /// one sharing per input vector.
+    pub(crate) fn run<T: Transport>(
+        mut self,
+        party: &mut Party<T>,
+        bytes: usize,
+    ) -> Result<Vec<ArithShares>> {
+        loop {
+            let (x, y, shape) = self.factors();
+            let p = mul_shaped(party, x, y, bytes, &[(x.len(), shape)])?;
+            if let Some(out) = self.absorb(p) {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Takes the product of [`Injection::factors`]; after the second round,
     /// the injected bits, one sharing per input vector.
-    pub(crate) fn absorb(&mut self, p: ArithShares) -> Option<Vec<ArithShares>> {
+    fn absorb(&mut self, p: ArithShares) -> Option<Vec<ArithShares>> {
         match self.c.take() {
             None => {
                 self.c = Some(self.b0.add(&self.b1).sub(&p.scale(2)));

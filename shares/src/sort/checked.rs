@@ -33,7 +33,6 @@
 use super::{ROUND_LABEL, SortPermutation, finish_sort, index_bytes, scatter_words, to_perm};
 use crate::bits::from_planes;
 use crate::convert::{Injection, a2b, products_in_bytes};
-use crate::mul::mul_shaped;
 use crate::onehot::{self, Monomials};
 use crate::share::{ArithShares, BitShares};
 use crate::shuffle::{Column, Shuffle};
@@ -50,14 +49,7 @@ fn inject<T: Transport>(
     bytes: usize,
 ) -> Result<Vec<ArithShares>> {
     let bits = onehot::digit_bits(&keys.0, &keys.1, lo, width);
-    let mut injection = Injection::new(party.id().index(), &bits.iter().collect::<Vec<_>>());
-    loop {
-        let (x, y, shape) = injection.factors();
-        let p = mul_shaped(party, x, y, bytes, &[(x.len(), shape)])?;
-        if let Some(bits) = injection.absorb(p) {
-            return Ok(bits);
-        }
-    }
+    Injection::new(party.id().index(), &bits.iter().collect::<Vec<_>>()).run(party, bytes)
 }
 
 /// One column of components, with its kind.
