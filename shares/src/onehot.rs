@@ -47,7 +47,9 @@
 //! v} x_t prod_{t not in v} (1 - x_t) = sum_{S >= v} (-1)^{|S| - |v|} m_S`
 //! is local. For `d = 4`: 19 products of 4 bytes per element from each
 //! party (an AND tree followed by the injection of all 16 coordinates
-//! would take 32 products and 24 ANDs).
+//! would take 32 products and 24 ANDs). Its components sum to the public
+//! 1's (`sum_v e_v = m_0`), so the proof of the positions can leave bucket
+//! 0 out (`crate::verify::Positions`, `reduced`).
 
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Tag, Transport};
@@ -60,6 +62,10 @@ pub(crate) struct OneHot {
     own: Vec<u32>,
     next: Vec<u32>,
     buckets: usize,
+    /// Every component of `sum_v e_v` is the public 1's (`1` in component
+    /// 0, `0` in the others), whatever the values: true of [`Monomials`]
+    /// (a linear identity), not of the two-round protocol. Public.
+    unit_sum: bool,
 }
 
 /// The state between the two rounds of the one-hot protocol.
@@ -161,7 +167,12 @@ pub(crate) fn finish<T: Transport>(
         // Party 0: component 0 from party 2, component 1 from party 1.
         let own = party.recv_packed32(pid(2), Tag::RESHARE, buckets * n, bytes)?;
         let next = party.recv_packed32(pid(1), Tag::RESHARE, buckets * n, bytes)?;
-        return Ok(OneHot { own, next, buckets });
+        return Ok(OneHot {
+            own,
+            next,
+            buckets,
+            unit_sum: false,
+        });
     };
     // Move each element's coordinates by the scatter and rename them by its
     // digit of x2 in one pass: out[scatter[k]][v] = in[k][v ^ x2[scatter[k]]].
@@ -202,12 +213,14 @@ pub(crate) fn finish<T: Transport>(
             own: sent,
             next: z,
             buckets,
+            unit_sum: false,
         }
     } else {
         OneHot {
             own: z,
             next: sent,
             buckets,
+            unit_sum: false,
         }
     })
 }
@@ -310,7 +323,14 @@ impl Monomials {
                 }
             }
         }
-        OneHot { own, next, buckets }
+        // sum_v e_v = m_0, the public 1: each m_S with S nonempty enters
+        // with the signs of the subsets of S, which cancel.
+        OneHot {
+            own,
+            next,
+            buckets,
+            unit_sum: true,
+        }
     }
 }
 
@@ -347,6 +367,17 @@ pub(crate) fn positions<T: Transport>(
     // components, for its proof (see `crate::verify::ledger`).
     let keep = party.checks();
     let mut next_local = if keep { vec![0u32; n] } else { Vec::new() };
+    // With a unit sum the proof drops bucket 0 (see `Positions::reduced`),
+    // and its claims lose the terms with the public 1: `p_(0, j + 1)` for
+    // prover `j = 0` (its right verifier, party 1, holds it as `own`) and
+    // `p_(0, j)` for prover `j = 2` (its left verifier, party 1, as `next`).
+    let reduced = keep && e.unit_sum;
+    let (drop_own, drop_next) = (
+        reduced && me.prev().index() == 0,
+        reduced && me.next().index() == 2,
+    );
+    let mut p0_own = if drop_own { vec![0u32; n] } else { Vec::new() };
+    let mut p0_next = if drop_next { vec![0u32; n] } else { Vec::new() };
     for (k, (eo, en)) in e.own.chunks(b).zip(e.next.chunks(b)).enumerate() {
         let mut acc = 0u32;
         let mut acc_next = 0u32;
@@ -366,6 +397,12 @@ pub(crate) fn positions<T: Transport>(
         z[k] = acc;
         if keep {
             next_local[k] = acc_next;
+        }
+        if drop_own {
+            p0_own[k] = po[0];
+        }
+        if drop_next {
+            p0_next[k] = pn[0];
         }
     }
     let mut z: Vec<u64> = z.into_iter().map(u64::from).collect();
@@ -389,7 +426,7 @@ pub(crate) fn positions<T: Transport>(
     let next = party.recv_packed(me.next(), Tag::MUL, n, bytes)?;
     // The successor's A = z_(i+1) - sum e p + [i+1 is party 0] + F(K_(i+1)).
     let one = u64::from(me.next().index() == 0);
-    let left_claim = next
+    let mut left_claim: Vec<u64> = next
         .iter()
         .zip(&next_local)
         .zip(&za)
@@ -399,10 +436,17 @@ pub(crate) fn positions<T: Transport>(
                 .wrapping_add(*a)
         })
         .collect();
-    let right_claim = zb.iter().map(|b| b.wrapping_neg()).collect();
+    let mut right_claim: Vec<u64> = zb.iter().map(|b| b.wrapping_neg()).collect();
+    for (c, p) in left_claim.iter_mut().zip(&p0_next) {
+        *c = c.wrapping_sub(u64::from(*p));
+    }
+    for (c, p) in right_claim.iter_mut().zip(&p0_own) {
+        *c = c.wrapping_sub(u64::from(*p));
+    }
     party.ledger_mut().keep_positions(crate::verify::Positions {
         shift: 64 - 8 * bytes as u32,
         buckets: b,
+        reduced,
         e_own: e.own.clone(),
         e_next: e.next.clone(),
         left_claim,

@@ -194,6 +194,12 @@ impl Products {
 pub(crate) struct Positions {
     pub(crate) shift: u32,
     pub(crate) buckets: usize,
+    /// Bucket 0 is left out: the one-hot components sum to the public 1's
+    /// (`crate::onehot::OneHot`), so `e_0 = [1] - sum_(v > 0) e_v` and
+    /// `sum_v e_v p_v = [1] p_0 + sum_(v > 0) e_v (p_v - p_0)`. The cross
+    /// terms of `[1] p_0` are known to one verifier each, and the claims
+    /// leave them out; `2 (buckets - 1)` terms remain.
+    pub(crate) reduced: bool,
     /// Element-major one-hot components, `buckets` per element.
     pub(crate) e_own: Vec<u32>,
     pub(crate) e_next: Vec<u32>,
@@ -226,7 +232,7 @@ impl RingGates {
                     2
                 }
             }
-            RingGates::Positions(p) => 2 * p.buckets,
+            RingGates::Positions(p) => 2 * (p.buckets - usize::from(p.reduced)),
         }
     }
 

@@ -160,20 +160,24 @@ impl<'a> Cursor<'a> {
                         self.p_next[vb] = self.p_next[vb].wrapping_add(en[vb]);
                     }
                     // Terms 2v: e_j,v * p_(j+1),v; 2v+1: p_j,v * e_(j+1),v.
+                    // Reduced: buckets 1.. only, with p_v - p_0 for p_v.
                     let (ej, pj, pj1, ej1) = match role {
                         Role::Prover => (eo, &self.p_own[..], &self.p_next[..], en),
                         Role::Left => (en, &self.p_next[..], &self.p_next[..], en),
                         Role::Right => (eo, &self.p_own[..], &self.p_own[..], eo),
                     };
+                    let first_bucket = usize::from(p.reduced);
+                    let (base_j, base_j1) = if p.reduced { (pj[0], pj1[0]) } else { (0, 0) };
                     let (at, step) = place(k);
-                    for vb in 0..b {
-                        let (t0, t1) = (at + 2 * vb * step, at + (2 * vb + 1) * step);
+                    for vb in first_bucket..b {
+                        let t = vb - first_bucket;
+                        let (t0, t1) = (at + 2 * t * step, at + (2 * t + 1) * step);
                         if want_u {
                             u[t0] = (ej[vb] as u64).wrapping_mul(s);
-                            u[t1] = (pj[vb] as u64).wrapping_mul(s);
+                            u[t1] = (pj[vb].wrapping_sub(base_j) as u64).wrapping_mul(s);
                         }
                         if want_v {
-                            v[t0] = pj1[vb] as u64 & low;
+                            v[t0] = pj1[vb].wrapping_sub(base_j1) as u64 & low;
                             v[t1] = ej1[vb] as u64 & low;
                         }
                     }
@@ -780,10 +784,13 @@ mod tests {
     }
 
     /// The positions' terms, for every role and several bucket counts,
-    /// from a part that starts mid-ledger.
+    /// from a part that starts mid-ledger, with and without bucket 0.
     #[test]
     fn positions_terms_follow_the_running_counts() {
-        for buckets in [2usize, 4, 8, 16, 32] {
+        for (buckets, reduced) in [2usize, 4, 8, 16, 32]
+            .into_iter()
+            .flat_map(|b| [(b, false), (b, true)])
+        {
             let n = 301;
             let mut prg = Prg::new([buckets as u8; 16]);
             let mut small = |len: usize| -> Vec<u32> {
@@ -793,6 +800,7 @@ mod tests {
             let g = RingGates::Positions(Positions {
                 shift: 48,
                 buckets,
+                reduced,
                 e_own: e_own.clone(),
                 e_next: e_next.clone(),
                 left_claim: vec![0; n],
@@ -804,7 +812,9 @@ mod tests {
                 from,
                 to: n,
             };
-            let m = 2 * buckets;
+            let first = usize::from(reduced);
+            let m = 2 * (buckets - first);
+            assert_eq!(g.terms(), m);
             for role in [Role::Prover, Role::Left, Role::Right] {
                 let mut cur = Cursor::new(&part);
                 let (mut u, mut v) = (vec![7; count * m], vec![7; count * m]);
@@ -819,17 +829,24 @@ mod tests {
                         po[b] = po[b].wrapping_add(e_own[at + b]);
                         pn[b] = pn[b].wrapping_add(e_next[at + b]);
                     }
-                    for b in 0..buckets {
-                        let (t0, t1) = (k * m + 2 * b, k * m + 2 * b + 1);
+                    // Reduced: p_v - p_0 in place of p_v, bucket 0 left out.
+                    let (bo, bn) = if reduced { (po[0], pn[0]) } else { (0, 0) };
+                    let (qo, qn) = (
+                        |b: usize| po[b].wrapping_sub(bo),
+                        |b: usize| pn[b].wrapping_sub(bn),
+                    );
+                    for b in first..buckets {
+                        let t = b - first;
+                        let (t0, t1) = (k * m + 2 * t, k * m + 2 * t + 1);
                         let scaled = |x: u32| u64::from(x) << 48;
                         let cut = |x: u32| u64::from(x) & 0xffff;
                         let (wu, wv) = match role {
                             Role::Prover => (
-                                Some((scaled(e_own[at + b]), scaled(po[b]))),
-                                Some((cut(pn[b]), cut(e_next[at + b]))),
+                                Some((scaled(e_own[at + b]), scaled(qo(b)))),
+                                Some((cut(qn(b)), cut(e_next[at + b]))),
                             ),
-                            Role::Left => (Some((scaled(e_next[at + b]), scaled(pn[b]))), None),
-                            Role::Right => (None, Some((cut(po[b]), cut(e_own[at + b])))),
+                            Role::Left => (Some((scaled(e_next[at + b]), scaled(qn(b)))), None),
+                            Role::Right => (None, Some((cut(qo(b)), cut(e_own[at + b])))),
                         };
                         if let Some(w) = wu {
                             assert_eq!((u[t0], u[t1]), w, "{buckets} buckets, {role:?}, gate {k}");

@@ -46,15 +46,51 @@ fn digit_words(i: usize, v: &[u64]) -> (Vec<u64>, Vec<u64>) {
 
 /// The positions of honest parties: the ledger's claims satisfy every
 /// prover's relation, the three parts of each proof agree on the vectors
-/// after the first round, and those keep the claim.
+/// after the first round, and those keep the claim. The one-hot vectors of
+/// the two-round protocol keep every bucket.
 #[test]
 fn kept_positions_satisfy_the_relation_and_the_parts_agree() {
+    kept_positions_prove(false, |p, own, next| {
+        let st = crate::onehot::start(p, own, next, 0, 2, 1).unwrap();
+        crate::onehot::finish(p, st, own, next, 0, 2, None, 1).unwrap()
+    });
+}
+
+/// The same with one-hot vectors made of monomials, whose components sum
+/// to the public 1's: bucket 0 is left out of the proof.
+#[test]
+fn kept_positions_of_monomials_leave_out_bucket_zero_and_prove() {
+    kept_positions_prove(true, |p, own, next| {
+        let bits = crate::onehot::digit_bits(own, next, 0, 2);
+        let injected =
+            crate::convert::Injection::new(p.id().index(), &bits.iter().collect::<Vec<_>>())
+                .run(p, 1)
+                .unwrap();
+        let mut m = crate::onehot::Monomials::new(p.id(), injected);
+        loop {
+            let (made, factors) = m.next_level();
+            if factors.is_empty() {
+                break;
+            }
+            let prods = crate::convert::products_in_bytes(p, &factors, 1).unwrap();
+            drop(factors);
+            m.store(made, prods);
+        }
+        // The products' own gates are proven elsewhere.
+        p.ledger_mut().clear();
+        m.one_hot()
+    });
+}
+
+fn kept_positions_prove(
+    reduced: bool,
+    one_hot: impl Fn(&mut Party<MemTransport>, &[u64], &[u64]) -> crate::onehot::OneHot + Sync,
+) {
     let digits = [1u64, 3, 1, 0, 2, 3, 3];
     let n = digits.len();
     let kept: [ledger::Positions; 3] = run3(triple(), |p| {
         let (own, next) = digit_words(p.id().index(), &digits);
-        let st = crate::onehot::start(p, &own, &next, 0, 2, 1).unwrap();
-        let e = crate::onehot::finish(p, st, &own, &next, 0, 2, None, 1).unwrap();
+        let e = one_hot(p, &own, &next);
         let (zo, zn) = crate::onehot::positions(p, &e, 1).unwrap();
         let pos = match std::mem::take(p.ledger_mut()).ring.pop() {
             Some(ledger::RingGates::Positions(pp)) => pp,
@@ -63,11 +99,15 @@ fn kept_positions_satisfy_the_relation_and_the_parts_agree() {
         assert_eq!((zo.len(), zn.len()), (n, n));
         pos
     });
+    for k in &kept {
+        assert_eq!(k.reduced, reduced);
+    }
     let gates = |j: usize| {
         let p = &kept[j];
         vec![ledger::RingGates::Positions(ledger::Positions {
             shift: p.shift,
             buckets: p.buckets,
+            reduced: p.reduced,
             e_own: p.e_own.clone(),
             e_next: p.e_next.clone(),
             left_claim: p.left_claim.clone(),
