@@ -8,7 +8,9 @@
 //!
 //! In abort mode every such message is also kept for the next
 //! verification ([`crate::Party::verify`]): the inputs' components, the
-//! received component and the zero-sharing's two draws.
+//! received component and the zero-sharing's two draws. A product whose
+//! factors are sharings of one component (`mul_shaped`) has parties whose
+//! part is zero by construction: they send nothing.
 
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Tag, Transport};
@@ -55,6 +57,17 @@ pub(crate) fn mul_in_bytes<T: Transport>(
 /// and its proof covers only that term: the same message, half the proof.
 /// The shapes must be true: a factor called one component must be zero in
 /// the other two at every party.
+///
+/// A party whose part of a stretch's product is zero by construction
+/// ([`Shape::sends`]) sends nothing for it. The zero-sharing loses the
+/// key between it and its successor: with `S` the senders, party `j`'s
+/// component is `t_j + F(K_(j+1)) - [j-1 in S] F(K_j)` if `j` is in `S`,
+/// and `-[j-1 in S] F(K_j)` if not, which its receiver `j - 1` draws
+/// itself (it holds `K_j`). Each key is drawn by both its holders or by
+/// neither, so the components still add up to the product, and every sent
+/// component still carries `F(K_(j+1))`, which its receiver lacks. An
+/// injection's first product (`b0 b1`) is then one message, party 0's,
+/// and its second (`c b2`) two; the same for `bit_times`' first round.
 pub(crate) fn mul_shaped<T: Transport>(
     party: &mut Party<T>,
     x: &ArithShares,
@@ -77,6 +90,9 @@ pub(crate) fn mul_shaped<T: Transport>(
         })
         .collect();
     let me = party.id();
+    if shapes.iter().any(|&(_, s)| s != Shape::FULL) {
+        return mul_senders_only(party, x, y, z, bytes, shapes);
+    }
     if !party.checks() {
         party.add_zero_sharing(&mut z);
         party.send_packed(me.prev(), Tag::MUL, &z, bytes)?;
@@ -109,6 +125,98 @@ pub(crate) fn mul_shaped<T: Transport>(
     }
     party.kept()?;
     Ok(ArithShares { own: z, next })
+}
+
+/// [`mul_shaped`] with a stretch of some shape other than
+/// [`Shape::FULL`], from this party's local terms `t`: only the parties
+/// whose part can be nonzero send.
+fn mul_senders_only<T: Transport>(
+    party: &mut Party<T>,
+    x: &ArithShares,
+    y: &ArithShares,
+    t: Vec<u64>,
+    bytes: usize,
+    shapes: &[(usize, Shape)],
+) -> Result<ArithShares> {
+    let me = party.id();
+    let j = me.index();
+    let n = t.len();
+    let mut own = t;
+    let mut next = vec![0u64; n];
+    let (mut a_all, mut b_all) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut sent = Vec::new();
+    let mut from = 0;
+    for &(len, shape) in shapes {
+        // This party sends if its part can be nonzero; it draws from
+        // K_(j+1) for its own component then, and from K_j if its
+        // predecessor sends.
+        let (mine, successor, predecessor) =
+            (shape.sends(j), shape.sends(j + 1), shape.sends(j + 2));
+        let (a, b) = party.zero_sharing_draws(len, mine, predecessor);
+        for (k, (a, b)) in (from..from + len).zip(a.iter().zip(&b)) {
+            debug_assert!(mine || own[k] == 0, "a part zero by construction");
+            own[k] = if mine {
+                own[k].wrapping_add(a.wrapping_sub(*b))
+            } else {
+                b.wrapping_neg()
+            };
+            // The successor's component, if it sends nothing: -F(K_(j+1)),
+            // drawn if this party sends.
+            if !successor {
+                next[k] = a.wrapping_neg();
+            }
+        }
+        if mine {
+            sent.extend_from_slice(&own[from..from + len]);
+        }
+        a_all.extend_from_slice(&a);
+        b_all.extend_from_slice(&b);
+        from += len;
+    }
+    if !sent.is_empty() {
+        party.send_packed(me.prev(), Tag::MUL, &sent, bytes)?;
+    }
+    drop(sent);
+    let expected: usize = shapes
+        .iter()
+        .filter(|(_, s)| s.sends(j + 1))
+        .map(|(len, _)| len)
+        .sum();
+    if expected > 0 {
+        let got = party.recv_packed(me.next(), Tag::MUL, expected, bytes)?;
+        let mut got = got.into_iter();
+        let mut from = 0;
+        for &(len, shape) in shapes {
+            if shape.sends(j + 1) {
+                for (slot, v) in next[from..from + len].iter_mut().zip(got.by_ref()) {
+                    *slot = v;
+                }
+            }
+            from += len;
+        }
+    }
+    if party.checks() {
+        let shift = 64 - 8 * bytes as u32;
+        let mut from = 0;
+        for &(len, shape) in shapes {
+            let r = from..from + len;
+            party.ledger_mut().keep_products(
+                shift,
+                shape,
+                j,
+                &x.own[r.clone()],
+                &x.next[r.clone()],
+                &y.own[r.clone()],
+                &y.next[r.clone()],
+                &next[r.clone()],
+                &a_all[r.clone()],
+                &b_all[r],
+            );
+            from += len;
+        }
+        party.kept()?;
+    }
+    Ok(ArithShares { own, next })
 }
 
 /// Element-wise AND of packed bit vectors.

@@ -189,7 +189,8 @@ impl<T: Transport> Party<T> {
     /// after each kept message; the ledger's size is the same at all three
     /// parties, so they verify at the same point.
     pub(crate) fn kept(&mut self) -> Result<()> {
-        if self.ledger.words() > verify::LEDGER_LIMIT {
+        // Not while a protocol's products are under way (`Ledger::balanced`).
+        if self.ledger.words() > verify::LEDGER_LIMIT && self.ledger.balanced() {
             self.verify()?;
         }
         Ok(())
@@ -322,14 +323,26 @@ impl<T: Transport> Party<T> {
     /// apart: `(F(K_{i+1}), F(K_i))`, the same values and stream positions
     /// as [`Party::add_zero_sharing`] would use for `n` elements.
     pub(crate) fn zero_sharing_parts(&mut self, n: usize) -> (Vec<u64>, Vec<u64>) {
+        self.zero_sharing_draws(n, true, true)
+    }
+
+    /// [`Party::zero_sharing_parts`] with only the draws asked for: `a`
+    /// from `K_(i+1)` if `next`, `b` from `K_i` if `prev`, zeros for the
+    /// others. Both holders of a key must ask for its draws alike.
+    pub(crate) fn zero_sharing_draws(
+        &mut self,
+        n: usize,
+        next: bool,
+        prev: bool,
+    ) -> (Vec<u64>, Vec<u64>) {
         #[cfg(feature = "planted-leaks")]
         let (draw_a, draw_b) = if self.leaks(Leak::ReshareMaskKnownToReceiver) {
-            (self.me.index() != 1, self.me.index() != 2)
+            (next && self.me.index() != 1, prev && self.me.index() != 2)
         } else {
-            (true, true)
+            (next, prev)
         };
         #[cfg(not(feature = "planted-leaks"))]
-        let (draw_a, draw_b) = (true, true);
+        let (draw_a, draw_b) = (next, prev);
         let a = if draw_a {
             self.next_prg.words(n)
         } else {

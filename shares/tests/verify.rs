@@ -265,10 +265,11 @@ fn a_changed_product_inside_a_comparison_is_caught_and_named() {
 
 /// The products of an injection and of `bit_times` have a factor that is a
 /// sharing of one component, and their proofs cover only the cross term
-/// that is not zero by construction (one per party; in the first round of
-/// an injection, parties 1 and 2 send masks only). A changed byte in any of
-/// their messages, from any party, is still named by both honest parties
-/// before the opening.
+/// that is not zero by construction (one per party). A party whose part is
+/// zero by construction sends nothing: each party sends one message in an
+/// injection (party 0 in its first round, parties 1 and 2 in its second)
+/// and two in `bit_times`. A changed byte in any of them, from any party,
+/// is still named by both honest parties before the opening.
 #[test]
 fn a_changed_product_with_a_one_component_factor_is_caught_and_named() {
     let n: usize = 150;
@@ -278,22 +279,25 @@ fn a_changed_product_with_a_one_component_factor_is_caught_and_named() {
             let words = n.div_ceil(64);
             let c = bit_shares(&values(4, words, 64), n, 4, i);
             let a = mine(&share(&values(5, n, 64), 5), i);
+            let before = p.stats();
             let out = if which == 0 {
                 convert::inject(p, &c)
             } else {
                 select::bit_times_many(p, &[(&c, &a)]).map(|mut v| v.remove(0))
             };
+            let sent = p.stats() - before;
             out.and_then(|v| p.open_arith("test: one-component factors", &v))
-                .map(|_| ())
+                .map(|_| sent.messages_sent)
         })
     };
     for (which, what) in ["inject", "bit_times"].into_iter().enumerate() {
-        assert!(run(None, which).iter().all(Result::is_ok), "{what}: honest");
+        let messages = 1 + which;
+        for res in run(None, which) {
+            assert_eq!(res.expect("honest"), messages as u64, "{what}");
+        }
         for deviator in 0..3 {
-            for nth in 0..2 {
-                // For bit_times, the second and third bytes fall in the first
-                // message's two halves (c0 c1, then c2 a).
-                for at in [0, 8 * 77 + 3, 8 * 160 + 1] {
+            for nth in 0..messages {
+                for at in [0, 8 * 77 + 3, 8 * 149 + 1] {
                     let d = Deviation {
                         tag: Some(Tag::MUL),
                         to: None,

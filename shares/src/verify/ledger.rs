@@ -150,6 +150,18 @@ impl Shape {
     }
 }
 
+impl Shape {
+    /// True if prover `j`'s part `x_j y_j + x_j y_(j+1) + x_(j+1) y_j` of
+    /// the product can be nonzero. If not, `j` sends nothing: its component
+    /// of the product is drawn from a key its receiver holds too
+    /// (`crate::mul::mul_shaped`), and it has no gate to prove.
+    pub(crate) fn sends(self, j: usize) -> bool {
+        let holds = |f: Option<usize>, at: usize| f.is_none_or(|c| c == at % 3);
+        (holds(self.x, j) && (holds(self.y, j) || holds(self.y, j + 1)))
+            || (holds(self.x, j + 1) && holds(self.y, j))
+    }
+}
+
 /// Products over `Z_2^64` of one width: each gate is one product `x y`,
 /// an inner product of two terms; or, if `single`, of the one term that a
 /// product with a one-component factor keeps ([`Shape::term`]). Single
@@ -157,6 +169,13 @@ impl Shape {
 /// factors, where the two-term code reads its first term (the prover's
 /// `u` in `x_own` and `v` in `y_next`, the left verifier's `u` in
 /// `x_next`, the right verifier's `v` in `y_own`).
+///
+/// Each part's vectors hold the gates of its prover only: the prover's
+/// (`x_own`, `y_next`), the left verifier's (`x_next`, `left_claim`) and
+/// the right verifier's (`y_own`, `right_claim`) differ in length while a
+/// protocol's products are under way (an injection's first product has one
+/// sending prover, its second two), and are equal after it
+/// ([`Ledger::balanced`]): the same number of gates for every prover.
 pub(crate) struct Products {
     /// The relation holds mod `2^(64 - shift)`: everything is multiplied by
     /// `2^shift` before it is checked.
@@ -214,11 +233,20 @@ pub(crate) enum RingGates {
 }
 
 impl RingGates {
-    /// Number of gates.
+    /// Number of gates (of each prover: see [`Ledger::balanced`]).
     pub(crate) fn gates(&self) -> usize {
         match self {
             RingGates::Products(p) => p.x_own.len(),
             RingGates::Positions(p) => p.left_claim.len(),
+        }
+    }
+
+    /// The gates of the three parts this party plays: of its own messages,
+    /// its successor's and its predecessor's.
+    fn per_part(&self) -> [usize; 3] {
+        match self {
+            RingGates::Products(p) => [p.x_own.len(), p.x_next.len(), p.y_own.len()],
+            RingGates::Positions(p) => [p.left_claim.len(); 3],
         }
     }
 
@@ -246,7 +274,9 @@ impl RingGates {
 
     fn words(&self) -> usize {
         match self {
-            RingGates::Products(p) => 6 * p.x_own.len(),
+            // The same at all three parties: two words per gate and part,
+            // the parts being the three provers' gates.
+            RingGates::Products(p) => 2 * (p.x_own.len() + p.x_next.len() + p.y_own.len()),
             RingGates::Positions(p) => p.e_own.len() + 2 * p.left_claim.len(),
         }
     }
@@ -306,7 +336,23 @@ impl Ledger {
     pub(crate) fn is_empty(&self) -> bool {
         self.earlier.is_empty()
             && self.bits.x_own.is_empty()
-            && self.ring.iter().all(|g| g.gates() == 0)
+            && self.ring.iter().all(|g| g.per_part() == [0; 3])
+    }
+
+    /// True if every prover has as many gates of each kind as the others:
+    /// between the protocol calls, always (each gives every prover the
+    /// same number), and required by a verification. The same at all
+    /// three parties (each plays all three provers' parts).
+    pub(crate) fn balanced(&self) -> bool {
+        let even = |g: &RingGates| {
+            let [a, b, c] = g.per_part();
+            a == b && b == c
+        };
+        self.ring.iter().all(even)
+            && self.earlier.iter().all(|e| match e {
+                Epoch::Gates(g) => g.ring.iter().all(even),
+                Epoch::Moved(_) => true,
+            })
     }
 
     /// Words of memory kept (a `u32` counts half). The same at all three
@@ -354,14 +400,17 @@ impl Ledger {
                 Epoch::Moved(m) => Kept::Moved(m),
             })
             .collect();
-        if !self.bits.x_own.is_empty() || self.ring.iter().any(|g| g.gates() > 0) {
+        if !self.bits.x_own.is_empty() || self.ring.iter().any(|g| g.per_part() != [0; 3]) {
             out.push(Kept::Gates(&self.bits, &self.ring));
         }
         out
     }
 
     /// Keeps ring products of width `64 - shift` bits and factors of
-    /// `shape`, for party `me` (see [`Bits::keep`]).
+    /// `shape`, for party `me` (see [`Bits::keep`]): in each part, the
+    /// gates of a prover that sends ([`Shape::sends`]). `received` is the
+    /// successor's component of the products, `a` and `b` this party's
+    /// draws of `K_(me+1)` and `K_me` (zero where not drawn).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn keep_products(
         &mut self,
@@ -376,10 +425,10 @@ impl Ledger {
         a: &[u64],
         b: &[u64],
     ) {
-        // The term kept by the prover of each role (this party, its
-        // successor, its predecessor), if a factor is one component.
-        let terms = [me, me + 1, me + 2].map(|j| shape.term(j));
-        let single = terms[0].is_some();
+        // The provers of the three parts: this party, its successor, its
+        // predecessor.
+        let [prover, left, right] = [me, me + 1, me + 2].map(|j| shape.sends(j));
+        let single = shape != Shape::FULL;
         let p = match self.ring.iter_mut().find_map(|g| match g {
             RingGates::Products(p) if p.shift == shift && p.single == single => Some(p),
             _ => None,
@@ -415,19 +464,32 @@ impl Ledger {
         );
         // Term 0 is x_j y_(j+1), term 1 y_j x_(j+1): a single gate keeps
         // the chosen term's factors where term 0's are read.
-        let [t0, t1, t2] = terms.map(|t| usize::from(t.unwrap_or(0)));
-        p.x_own.extend_from_slice([xo, yo][t0]);
-        p.y_next.extend_from_slice([yn, xn][t0]);
-        p.x_next.extend_from_slice([xn, yn][t1]);
-        p.y_own.extend_from_slice([yo, xo][t2]);
-        p.left_claim.extend(
-            received
-                .iter()
-                .zip(xn.iter().zip(yn))
-                .zip(a)
-                .map(|((z, (x, y)), a)| z.wrapping_sub(x.wrapping_mul(*y)).wrapping_add(*a)),
-        );
-        p.right_claim.extend(b.iter().map(|b| b.wrapping_neg()));
+        let term = |j: usize| {
+            usize::from(if single {
+                shape.term(j).unwrap_or(0)
+            } else {
+                0
+            })
+        };
+        if prover {
+            let t = term(me);
+            p.x_own.extend_from_slice([xo, yo][t]);
+            p.y_next.extend_from_slice([yn, xn][t]);
+        }
+        if left {
+            p.x_next.extend_from_slice([xn, yn][term(me + 1)]);
+            p.left_claim.extend(
+                received
+                    .iter()
+                    .zip(xn.iter().zip(yn))
+                    .zip(a)
+                    .map(|((z, (x, y)), a)| z.wrapping_sub(x.wrapping_mul(*y)).wrapping_add(*a)),
+            );
+        }
+        if right {
+            p.y_own.extend_from_slice([yo, xo][term(me + 2)]);
+            p.right_claim.extend(b.iter().map(|b| b.wrapping_neg()));
+        }
     }
 
     /// Keeps one positions message.
@@ -489,7 +551,7 @@ struct Gates {
 
 impl Gates {
     fn is_empty(&self) -> bool {
-        self.bits.x_own.is_empty() && self.ring.iter().all(|g| g.gates() == 0)
+        self.bits.x_own.is_empty() && self.ring.iter().all(|g| g.per_part() == [0; 3])
     }
 
     fn words(&self) -> usize {
@@ -532,6 +594,64 @@ mod tests {
     /// Against the definition: of prover `j`'s two cross terms, `x_j
     /// y_(j+1)` and `y_j x_(j+1)`, a term can be nonzero only if each of its
     /// factors' components may be; `term` names the one that can.
+    #[test]
+    fn a_prover_sends_exactly_when_its_part_can_be_nonzero() {
+        // Components of the factors at random, zero where the shape says:
+        // a prover that does not send always computes zero, one that sends
+        // computes something else for some factors.
+        let mut prg = crate::prg::Prg::new([17; 16]);
+        let kinds = [None, Some(0), Some(1), Some(2)];
+        for x in kinds {
+            for y in kinds {
+                let shape = Shape { x, y };
+                for j in 0..3 {
+                    let mut nonzero = false;
+                    for _ in 0..20 {
+                        let draw = |f: Option<usize>, prg: &mut crate::prg::Prg| -> [u64; 3] {
+                            let w = prg.words(3);
+                            [0, 1, 2].map(|c| {
+                                if f.is_none_or(|k| k == c) {
+                                    w[c] | 1
+                                } else {
+                                    0
+                                }
+                            })
+                        };
+                        let (xs, ys) = (draw(x, &mut prg), draw(y, &mut prg));
+                        let (a, b) = (j, (j + 1) % 3);
+                        let part = xs[a]
+                            .wrapping_mul(ys[a])
+                            .wrapping_add(xs[a].wrapping_mul(ys[b]))
+                            .wrapping_add(xs[b].wrapping_mul(ys[a]));
+                        nonzero |= part != 0;
+                    }
+                    assert_eq!(shape.sends(j), nonzero, "{shape:?}, prover {j}");
+                }
+            }
+        }
+        // The two rounds of an injection and of `bit_times`: every prover
+        // sends in exactly one of them.
+        let (b0b1, cb2, c2a) = (
+            Shape {
+                x: Some(0),
+                y: Some(1),
+            },
+            Shape {
+                x: None,
+                y: Some(2),
+            },
+            Shape {
+                x: Some(2),
+                y: None,
+            },
+        );
+        for second in [cb2, c2a] {
+            for j in 0..3 {
+                assert!(b0b1.sends(j) != second.sends(j), "prover {j}");
+            }
+        }
+    }
+
     #[test]
     fn the_kept_term_is_the_one_not_zero_by_construction() {
         let may = |f: Option<usize>, c: usize| f.is_none_or(|k| k == c);

@@ -438,6 +438,12 @@ fn moved_ring_proof<'a, W: gr::Word>(
 /// messages and verifies those of its peers, the proofs of a wave (see
 /// [`plan`]) side by side, the waves one after another.
 pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: &Ledger) -> Result<()> {
+    // Every proof's parts cover the same gates at the prover and its two
+    // verifiers only if every prover has as many (`Ledger::balanced`).
+    assert!(
+        ledger.balanced(),
+        "a verification between the products of one protocol call"
+    );
     let me = party.id();
     let (prev, next) = (me.prev(), me.next());
     let kept = ledger.in_order();
