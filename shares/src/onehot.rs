@@ -443,15 +443,16 @@ pub(crate) fn positions<T: Transport>(
     for (c, p) in right_claim.iter_mut().zip(&p0_own) {
         *c = c.wrapping_sub(u64::from(*p));
     }
-    party.ledger_mut().keep_positions(crate::verify::Positions {
-        shift: 64 - 8 * bytes as u32,
-        buckets: b,
-        reduced,
-        e_own: e.own.clone(),
-        e_next: e.next.clone(),
-        left_claim,
-        right_claim,
-    });
+    party
+        .ledger_mut()
+        .keep_positions(crate::verify::Positions::new(
+            64 - 8 * bytes as u32,
+            b,
+            reduced,
+            (e.own.clone(), e.next.clone()),
+            left_claim,
+            right_claim,
+        ));
     party.kept()?;
     Ok((z, next))
 }

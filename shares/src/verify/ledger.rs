@@ -224,6 +224,52 @@ pub(crate) struct Positions {
     pub(crate) e_next: Vec<u32>,
     pub(crate) left_claim: Vec<u64>,
     pub(crate) right_claim: Vec<u64>,
+    /// `C_v`, the elements in the buckets below `v`, of both components:
+    /// where the running counts start, worked out once.
+    pub(crate) below_own: Vec<u32>,
+    pub(crate) below_next: Vec<u32>,
+}
+
+impl Positions {
+    /// The positions message of one-hot components `e_own`, `e_next`
+    /// (element-major) and its claims.
+    pub(crate) fn new(
+        shift: u32,
+        buckets: usize,
+        reduced: bool,
+        e: (Vec<u32>, Vec<u32>),
+        left_claim: Vec<u64>,
+        right_claim: Vec<u64>,
+    ) -> Positions {
+        let below = |e: &[u32]| {
+            let mut total = vec![0u32; buckets];
+            for el in e.chunks(buckets) {
+                for (t, x) in total.iter_mut().zip(el) {
+                    *t = t.wrapping_add(*x);
+                }
+            }
+            let mut acc = 0u32;
+            total
+                .into_iter()
+                .map(|t| {
+                    let c = acc;
+                    acc = acc.wrapping_add(t);
+                    c
+                })
+                .collect()
+        };
+        Positions {
+            shift,
+            buckets,
+            reduced,
+            below_own: below(&e.0),
+            below_next: below(&e.1),
+            e_own: e.0,
+            e_next: e.1,
+            left_claim,
+            right_claim,
+        }
+    }
 }
 
 /// One kind of ring gate.

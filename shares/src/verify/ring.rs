@@ -87,8 +87,8 @@ impl<'a> Cursor<'a> {
     fn new(part: &Part<'a>) -> Cursor<'a> {
         let (p_own, p_next) = match part.gates {
             RingGates::Positions(p) => (
-                start_counts(&p.e_own, p.buckets, part.from),
-                start_counts(&p.e_next, p.buckets, part.from),
+                start_counts(&p.e_own, &p.below_own, part.from),
+                start_counts(&p.e_next, &p.below_next, part.from),
             ),
             RingGates::Products(_) => (Vec::new(), Vec::new()),
         };
@@ -227,24 +227,11 @@ impl<'a> Cursor<'a> {
 }
 
 /// The running counts before element `from`: `C_v`, the number of
-/// elements in buckets below `v`, plus `v`'s count among the elements
-/// before `from`, from element-major one-hot components.
-fn start_counts(e: &[u32], buckets: usize, from: usize) -> Vec<u32> {
-    let mut total = vec![0u32; buckets];
-    for el in e.chunks(buckets) {
-        for (t, x) in total.iter_mut().zip(el) {
-            *t = t.wrapping_add(*x);
-        }
-    }
-    let mut acc = 0u32;
-    let mut counts: Vec<u32> = total
-        .into_iter()
-        .map(|t| {
-            let c = acc;
-            acc = acc.wrapping_add(t);
-            c
-        })
-        .collect();
+/// elements in buckets below `v` (`below`), plus `v`'s count among the
+/// elements before `from`, from element-major one-hot components.
+fn start_counts(e: &[u32], below: &[u32], from: usize) -> Vec<u32> {
+    let buckets = below.len();
+    let mut counts = below.to_vec();
     for el in e[..from * buckets].chunks(buckets) {
         for (c, x) in counts.iter_mut().zip(el) {
             *c = c.wrapping_add(*x);
@@ -797,15 +784,14 @@ mod tests {
                 prg.words(len).iter().map(|w| (w % 5) as u32).collect()
             };
             let (e_own, e_next) = (small(n * buckets), small(n * buckets));
-            let g = RingGates::Positions(Positions {
-                shift: 48,
+            let g = RingGates::Positions(Positions::new(
+                48,
                 buckets,
                 reduced,
-                e_own: e_own.clone(),
-                e_next: e_next.clone(),
-                left_claim: vec![0; n],
-                right_claim: vec![0; n],
-            });
+                (e_own.clone(), e_next.clone()),
+                vec![0; n],
+                vec![0; n],
+            ));
             let (from, count) = (57, 100);
             let part = Part {
                 gates: &g,
@@ -821,8 +807,23 @@ mod tests {
                 // Two calls: the counts carry over.
                 cur.fill(role, 40, &mut u[..40 * m], &mut v[..40 * m]);
                 cur.fill(role, count - 40, &mut u[40 * m..], &mut v[40 * m..]);
-                let mut po = start_counts(&e_own, buckets, from);
-                let mut pn = start_counts(&e_next, buckets, from);
+                // C_v plus the counts before `from`, from scratch.
+                let counts = |e: &[u32]| -> Vec<u32> {
+                    (0..buckets)
+                        .map(|v| {
+                            let below: u32 = e
+                                .chunks(buckets)
+                                .flat_map(|el| el[..v].iter())
+                                .fold(0, |a, x| a.wrapping_add(*x));
+                            let before: u32 = e[..from * buckets]
+                                .chunks(buckets)
+                                .fold(0, |a, el| a.wrapping_add(el[v]));
+                            below.wrapping_add(before)
+                        })
+                        .collect()
+                };
+                let mut po = counts(&e_own);
+                let mut pn = counts(&e_next);
                 for k in 0..count {
                     let at = (from + k) * buckets;
                     for b in 0..buckets {

@@ -104,15 +104,14 @@ fn kept_positions_prove(
     }
     let gates = |j: usize| {
         let p = &kept[j];
-        vec![ledger::RingGates::Positions(ledger::Positions {
-            shift: p.shift,
-            buckets: p.buckets,
-            reduced: p.reduced,
-            e_own: p.e_own.clone(),
-            e_next: p.e_next.clone(),
-            left_claim: p.left_claim.clone(),
-            right_claim: p.right_claim.clone(),
-        })]
+        vec![ledger::RingGates::Positions(ledger::Positions::new(
+            p.shift,
+            p.buckets,
+            p.reduced,
+            (p.e_own.clone(), p.e_next.clone()),
+            p.left_claim.clone(),
+            p.right_claim.clone(),
+        ))]
     };
     fn whole(g: &[ledger::RingGates]) -> Vec<ledger::Part<'_>> {
         ring::parts(g).concat()
