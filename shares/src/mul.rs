@@ -105,14 +105,30 @@ pub(crate) fn mul_shaped<T: Transport>(
     }
     party.send_packed(me.prev(), Tag::MUL, &z, bytes)?;
     let next = party.recv_packed(me.next(), Tag::MUL, z.len(), bytes)?;
+    keep_stretches(party, x, y, &next, (&a, &b), bytes, shapes)?;
+    Ok(ArithShares { own: z, next })
+}
+
+/// Keeps the products of every stretch for the next verification, with
+/// the successor's components `next` and this party's draws `(a, b)`.
+fn keep_stretches<T: Transport>(
+    party: &mut Party<T>,
+    x: &ArithShares,
+    y: &ArithShares,
+    next: &[u64],
+    (a, b): (&[u64], &[u64]),
+    bytes: usize,
+    shapes: &[(usize, Shape)],
+) -> Result<()> {
     let shift = 64 - 8 * bytes as u32;
+    let me = party.id().index();
     let mut from = 0;
     for &(len, shape) in shapes {
         let r = from..from + len;
         party.ledger_mut().keep_products(
             shift,
             shape,
-            me.index(),
+            me,
             &x.own[r.clone()],
             &x.next[r.clone()],
             &y.own[r.clone()],
@@ -123,8 +139,7 @@ pub(crate) fn mul_shaped<T: Transport>(
         );
         from += len;
     }
-    party.kept()?;
-    Ok(ArithShares { own: z, next })
+    party.kept()
 }
 
 /// [`mul_shaped`] with a stretch of some shape other than
@@ -196,25 +211,7 @@ fn mul_senders_only<T: Transport>(
         }
     }
     if party.checks() {
-        let shift = 64 - 8 * bytes as u32;
-        let mut from = 0;
-        for &(len, shape) in shapes {
-            let r = from..from + len;
-            party.ledger_mut().keep_products(
-                shift,
-                shape,
-                j,
-                &x.own[r.clone()],
-                &x.next[r.clone()],
-                &y.own[r.clone()],
-                &y.next[r.clone()],
-                &next[r.clone()],
-                &a_all[r.clone()],
-                &b_all[r],
-            );
-            from += len;
-        }
-        party.kept()?;
+        keep_stretches(party, x, y, &next, (&a_all, &b_all), bytes, shapes)?;
     }
     Ok(ArithShares { own, next })
 }
