@@ -635,11 +635,9 @@ pub(crate) enum Kept<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::Shape;
+    use super::{Ledger, Shape};
 
-    /// Against the definition: of prover `j`'s two cross terms, `x_j
-    /// y_(j+1)` and `y_j x_(j+1)`, a term can be nonzero only if each of its
-    /// factors' components may be; `term` names the one that can.
+    /// `sends` against random factors of every shape.
     #[test]
     fn a_prover_sends_exactly_when_its_part_can_be_nonzero() {
         // Components of the factors at random, zero where the shape says:
@@ -698,6 +696,49 @@ mod tests {
         }
     }
 
+    /// The three parties' ledgers through an injection's two products:
+    /// unbalanced between them (no verification may start), balanced
+    /// after, and the same size at every party all along (the memory
+    /// limit triggers at the same point everywhere).
+    #[test]
+    fn an_injection_leaves_every_ledger_balanced_and_the_same_size() {
+        let n = 100;
+        let w = |seed: u64| -> Vec<u64> { (0..n as u64).map(|k| k * 7 + seed).collect() };
+        let keep = |l: &mut Ledger, me: usize, shape: Shape| {
+            let (a, b) = (w(1), w(2));
+            l.keep_products(48, shape, me, &w(3), &w(4), &w(5), &w(6), &w(7), &a, &b);
+        };
+        let mut ledgers: Vec<Ledger> = (0..3).map(|_| Ledger::default()).collect();
+        let first = Shape {
+            x: Some(0),
+            y: Some(1),
+        };
+        let second = Shape {
+            x: None,
+            y: Some(2),
+        };
+        for (me, l) in ledgers.iter_mut().enumerate() {
+            keep(l, me, first);
+        }
+        assert!(ledgers.iter().all(|l| !l.balanced()));
+        let size = ledgers[0].words();
+        assert!(ledgers.iter().all(|l| l.words() == size));
+        for (me, l) in ledgers.iter_mut().enumerate() {
+            keep(l, me, second);
+        }
+        assert!(ledgers.iter().all(Ledger::balanced));
+        let size = ledgers[0].words();
+        assert!(ledgers.iter().all(|l| l.words() == size));
+        // Every prover has one gate per element, in each of its parts.
+        for l in &ledgers {
+            assert_eq!(l.ring.len(), 1);
+            assert_eq!(l.ring[0].per_part(), [n; 3]);
+        }
+    }
+
+    /// Against the definition: of prover `j`'s two cross terms, `x_j
+    /// y_(j+1)` and `y_j x_(j+1)`, a term can be nonzero only if each of its
+    /// factors' components may be; `term` names the one that can.
     #[test]
     fn the_kept_term_is_the_one_not_zero_by_construction() {
         let may = |f: Option<usize>, c: usize| f.is_none_or(|k| k == c);
