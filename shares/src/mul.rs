@@ -53,10 +53,10 @@ pub(crate) fn mul_in_bytes<T: Transport>(
 /// [`mul_in_bytes`] of factors whose stretches (`shapes`: lengths that
 /// add up to the whole, and the [`Shape`] of each) may be sharings of one
 /// component, as `crate::convert::component_sharings` makes them. Such a
-/// product has one cross term per party that is not zero by construction,
-/// and its proof covers only that term: the same message, half the proof.
-/// The shapes must be true: a factor called one component must be zero in
-/// the other two at every party.
+/// product has at most one cross term per party that is not zero by
+/// construction, and its proof covers only that term. The shapes must be
+/// true: a factor called one component must be zero in the other two at
+/// every party.
 ///
 /// A party whose part of a stretch's product is zero by construction
 /// ([`Shape::sends`]) sends nothing for it. The zero-sharing loses the

@@ -334,6 +334,26 @@ impl Monomials {
     }
 }
 
+/// `C_v`, the number of elements in the buckets below `v`, from
+/// element-major one-hot components (one component of it).
+pub(crate) fn bucket_offsets(e: &[u32], buckets: usize) -> Vec<u32> {
+    let mut total = vec![0u32; buckets];
+    for el in e.chunks(buckets) {
+        for (t, x) in total.iter_mut().zip(el) {
+            *t = t.wrapping_add(*x);
+        }
+    }
+    let mut acc = 0u32;
+    total
+        .into_iter()
+        .map(|t| {
+            let c = acc;
+            acc = acc.wrapping_add(t);
+            c
+        })
+        .collect()
+}
+
 /// The stable counting-sort position of every element by its digit: one
 /// round. Returns this party's components, correct mod `2^(8 bytes)`.
 pub(crate) fn positions<T: Transport>(
@@ -345,23 +365,9 @@ pub(crate) fn positions<T: Transport>(
     let n = e.own.len() / b;
     let me = party.id();
     // C_v: the elements in buckets below v (both components).
-    let (mut co, mut cn) = (vec![0u32; b], vec![0u32; b]);
-    for (eo, en) in e.own.chunks(b).zip(e.next.chunks(b)) {
-        for v in 0..b {
-            co[v] = co[v].wrapping_add(eo[v]);
-            cn[v] = cn[v].wrapping_add(en[v]);
-        }
-    }
-    let (mut acc_o, mut acc_n) = (0u32, 0u32);
-    for v in 0..b {
-        let (to, tn) = (co[v], cn[v]);
-        co[v] = acc_o;
-        cn[v] = acc_n;
-        acc_o = acc_o.wrapping_add(to);
-        acc_n = acc_n.wrapping_add(tn);
-    }
+    let (co, cn) = (bucket_offsets(&e.own, b), bucket_offsets(&e.next, b));
     // Running C_v + P_v[k], element by element.
-    let (mut po, mut pn) = (co, cn);
+    let (mut po, mut pn) = (co.clone(), cn.clone());
     let mut z = vec![0u32; n];
     // Abort mode: the successor's local term sum_v e_v p_v from the next
     // components, for its proof (see `crate::verify::ledger`).
@@ -450,6 +456,7 @@ pub(crate) fn positions<T: Transport>(
             b,
             reduced,
             (e.own.clone(), e.next.clone()),
+            (co, cn),
             left_claim,
             right_claim,
         ));

@@ -231,43 +231,29 @@ pub(crate) struct Positions {
 }
 
 impl Positions {
-    /// The positions message of one-hot components `e_own`, `e_next`
-    /// (element-major) and its claims.
+    /// The positions message of one-hot components `e` (element-major,
+    /// own and next), their bucket offsets `below`
+    /// (`crate::onehot::bucket_offsets`) and its claims.
     pub(crate) fn new(
         shift: u32,
         buckets: usize,
         reduced: bool,
         e: (Vec<u32>, Vec<u32>),
+        below: (Vec<u32>, Vec<u32>),
         left_claim: Vec<u64>,
         right_claim: Vec<u64>,
     ) -> Positions {
-        let below = |e: &[u32]| {
-            let mut total = vec![0u32; buckets];
-            for el in e.chunks(buckets) {
-                for (t, x) in total.iter_mut().zip(el) {
-                    *t = t.wrapping_add(*x);
-                }
-            }
-            let mut acc = 0u32;
-            total
-                .into_iter()
-                .map(|t| {
-                    let c = acc;
-                    acc = acc.wrapping_add(t);
-                    c
-                })
-                .collect()
-        };
+        debug_assert_eq!((below.0.len(), below.1.len()), (buckets, buckets));
         Positions {
             shift,
             buckets,
             reduced,
-            below_own: below(&e.0),
-            below_next: below(&e.1),
             e_own: e.0,
             e_next: e.1,
             left_claim,
             right_claim,
+            below_own: below.0,
+            below_next: below.1,
         }
     }
 }

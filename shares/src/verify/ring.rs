@@ -759,15 +759,8 @@ mod tests {
         };
         p.left_claim[5] = p.left_claim[5].wrapping_add(p.y_own[5].wrapping_mul(p.x_next[5]));
         let all = vec![RingGates::Products(p)];
-        let cut = parts(&all).concat();
-        let l = fold_factor(&cut);
-        let w = weights(&cut, &mut Prg::new([9; 16]));
-        let c = gr::add(&claim::<u64>(&cut, &w, true), &claim(&cut, &w, false));
-        let h = coefficients::<u64>(&cut, &w, l);
-        let r = gr::challenge_mask(&mut Prg::new([3; 16]));
-        let (u, v) = fold::<u64>(&cut, &w, l, r, Role::Prover);
-        let want = laurent_claim::<Ring<u64>>(&h, &c, &gr::from_mask(r), l);
-        assert_ne!(Ring::<u64>::dot(&u, &v), want);
+        let round = first_round::<u64>(&parts(&all).concat(), 3);
+        assert_ne!(round.dot, round.want);
     }
 
     /// The positions' terms, for every role and several bucket counts,
@@ -789,6 +782,10 @@ mod tests {
                 buckets,
                 reduced,
                 (e_own.clone(), e_next.clone()),
+                (
+                    crate::onehot::bucket_offsets(&e_own, buckets),
+                    crate::onehot::bucket_offsets(&e_next, buckets),
+                ),
                 vec![0; n],
                 vec![0; n],
             ));
@@ -894,35 +891,54 @@ mod tests {
         };
         p.left_claim[7] = p.left_claim[7].wrapping_add(1);
         let all = vec![g];
-        let cut = parts(&all).concat();
-        let l = fold_factor(&cut);
-        let w = weights(&cut, &mut Prg::new([9; 16]));
-        let c = gr::add(&claim::<u32>(&cut, &w, true), &claim(&cut, &w, false));
-        let h = coefficients::<u32>(&cut, &w, l);
-        let r = gr::challenge_mask(&mut Prg::new([3; 16]));
-        let (u, v) = fold::<u32>(&cut, &w, l, r, Role::Prover);
-        let want = laurent_claim::<Ring<u32>>(&h, &c, &gr::from_mask(r), l);
-        assert_ne!(Ring::<u32>::dot(&u, &v), want);
+        let round = first_round::<u32>(&parts(&all).concat(), 3);
+        assert_ne!(round.dot, round.want);
     }
 
     /// For honest gates the first round's vectors have the inner product
     /// `h(r)` whose middle coefficient is the claim; another claim gives
     /// another `h(r)`.
-    fn keeps_claims<W: Word>(gates: &[Part<'_>], seed: u8) {
+    /// The prover's first round over `gates` (weights from seed 9, the
+    /// challenge from `seed`), as the checks below read it.
+    struct FirstRound<W: Word> {
+        l: usize,
+        len: usize,
+        h: Vec<Gr<W>>,
+        c: Gr<W>,
+        r: u64,
+        /// The folded vectors' inner product, and `h(r)` for the claim.
+        dot: Gr<W>,
+        want: Gr<W>,
+    }
+
+    fn first_round<W: Word>(gates: &[Part<'_>], seed: u8) -> FirstRound<W> {
         let l = fold_factor(gates);
         let w = weights(gates, &mut Prg::new([9; 16]));
         let c = gr::add(&claim::<W>(gates, &w, true), &claim(gates, &w, false));
         let h = coefficients::<W>(gates, &w, l);
         let r = gr::challenge_mask(&mut Prg::new([seed; 16]));
         let (u, v) = fold::<W>(gates, &w, l, r, Role::Prover);
-        assert_eq!(u.len(), output_len(gates, l));
         let want = laurent_claim::<Ring<W>>(&h, &c, &gr::from_mask(r), l);
-        assert_eq!(Ring::<W>::dot(&u, &v), want, "seed {seed}");
-        let mut bad = c;
+        FirstRound {
+            l,
+            len: u.len(),
+            dot: Ring::<W>::dot(&u, &v),
+            h,
+            c,
+            r,
+            want,
+        }
+    }
+
+    fn keeps_claims<W: Word>(gates: &[Part<'_>], seed: u8) {
+        let round = first_round::<W>(gates, seed);
+        assert_eq!(round.len, output_len(gates, round.l));
+        assert_eq!(round.dot, round.want, "seed {seed}");
+        let mut bad = round.c;
         bad[3] = bad[3].add(W::ONE);
         assert_ne!(
-            laurent_claim::<Ring<W>>(&h, &bad, &gr::from_mask(r), l),
-            want
+            laurent_claim::<Ring<W>>(&round.h, &bad, &gr::from_mask(round.r), round.l),
+            round.want
         );
     }
 

@@ -109,6 +109,7 @@ fn kept_positions_prove(
             p.buckets,
             p.reduced,
             (p.e_own.clone(), p.e_next.clone()),
+            (p.below_own.clone(), p.below_next.clone()),
             p.left_claim.clone(),
             p.right_claim.clone(),
         ))]
