@@ -715,6 +715,20 @@ impl<T: Transport> Party<T> {
             .expect("everyone receives"))
     }
 
+    /// [`Party::open_packed`] for XOR-shared words: values below
+    /// `2^(8 bytes)` (permutation indices) sent in `bytes` bytes.
+    pub(crate) fn open_packed_xor(
+        &mut self,
+        label: &'static str,
+        own: &[u64],
+        next: &[u64],
+        bytes: usize,
+    ) -> Result<Vec<u64>> {
+        Ok(self
+            .open_words(label, None, own.len(), own, next, true, bytes)?
+            .expect("everyone receives"))
+    }
+
     /// [`Party::open_packed`], running `then` (which may send further
     /// messages) between sending this party's component and receiving the
     /// missing one: those messages travel in the opening's round.

@@ -12,7 +12,8 @@
 //!    position `rho` of every element ([`crate::onehot`]: two rounds for
 //!    the one-hot vector, one for the positions);
 //! 2. unless it is the last digit, the key words (shifted past the digit),
-//!    the original indices and `rho` itself go through a fresh secret
+//!    the original indices (XOR-shared: they are only moved and opened) and
+//!    `rho` itself go through a fresh secret
 //!    shuffle `pi` ([`crate::shuffle`], three rounds); `rho . pi^-1` is
 //!    opened and every column is moved by it, locally: the elements are now
 //!    sorted by the digits so far. Party 0's first one-hot message for the
@@ -74,7 +75,7 @@ use crate::onehot;
 use crate::share::ArithShares;
 use crate::shuffle::{Column, Shuffle};
 use crate::transport::Transport;
-use crate::{Error, Party, Result, Security};
+use crate::{Error, Party, PartyId, Result, Security};
 
 mod checked;
 
@@ -350,9 +351,7 @@ pub fn sorting_permutation_digits<T: Transport>(
     let mut key_own = planes(&|p| p.components().0.to_vec());
     let mut key_next = planes(&|p| p.components().1.to_vec());
     drop(bits);
-    // The original index of every element (public to begin with).
-    let iota: Vec<u64> = (0..n as u64).collect();
-    let (mut idx_own, mut idx_next) = ArithShares::public(me, &iota).into_components();
+    let (mut idx_own, mut idx_next) = original_indices(me, n);
     // The key bits below `shift` have been sorted on and shifted out.
     let mut shift = 0;
     let mut pending = None;
@@ -427,7 +426,7 @@ pub fn sorting_permutation_digits<T: Transport>(
                     Column {
                         own: &idx_own,
                         next: &idx_next,
-                        xor: false,
+                        xor: true,
                         bytes: b,
                     },
                 ],
@@ -455,6 +454,20 @@ pub fn sorting_permutation_digits<T: Transport>(
     unreachable!("the last digit returns")
 }
 
+/// This party's components of the original indices `0..n`, public to
+/// begin with, as an XOR sharing: nothing is ever added to them, they are
+/// only moved and opened, and an XOR column costs a shuffle's proofs a
+/// fraction of an arithmetic one (its words are field elements already, and
+/// need no first fold). A public value sits in component 0.
+fn original_indices(me: PartyId, n: usize) -> (Vec<u64>, Vec<u64>) {
+    let iota = (0..n as u64).collect();
+    match me.index() {
+        0 => (iota, vec![0; n]),
+        1 => (vec![0; n], vec![0; n]),
+        _ => (vec![0; n], iota),
+    }
+}
+
 /// After the last digit: the original indices moved into sorted order, and
 /// opened under one more fresh shuffle.
 fn finish_sort<T: Transport>(
@@ -471,7 +484,7 @@ fn finish_sort<T: Transport>(
             ROUND_LABEL,
             &party.open_packed(ROUND_LABEL, &rho.0, &rho.1, b)?,
         )?;
-        let sorted = ArithShares::from_components(
+        let sorted = (
             scatter_words(&idx.0, &opened),
             scatter_words(&idx.1, &opened),
         );
@@ -491,7 +504,7 @@ fn finish_sort<T: Transport>(
                 Column {
                     own: &idx.0,
                     next: &idx.1,
-                    xor: false,
+                    xor: true,
                     bytes: b,
                 },
             ],
@@ -505,29 +518,29 @@ fn finish_sort<T: Transport>(
         ROUND_LABEL,
         &party.open_packed(ROUND_LABEL, &r_own, &r_next, b)?,
     )?;
-    let sorted = ArithShares::from_components(
+    let sorted = (
         scatter_words(&i_own, &opened),
         scatter_words(&i_next, &opened),
     );
     index_permutation(party, n, b, &sorted)
 }
 
-/// The [`SortPermutation`] from the original indices in sorted order.
+/// The [`SortPermutation`] from the original indices in sorted order
+/// (this party's XOR components).
 fn index_permutation<T: Transport>(
     party: &mut Party<T>,
     n: usize,
     b: usize,
-    sorted_idx: &ArithShares,
+    sorted_idx: &(Vec<u64>, Vec<u64>),
 ) -> Result<SortPermutation> {
     let shuffle = Shuffle::random(party, n);
-    let (o, x) = sorted_idx.components();
     let (s_own, s_next) = shuffle
         .run(
             party,
             &[Column {
-                own: o,
-                next: x,
-                xor: false,
+                own: &sorted_idx.0,
+                next: &sorted_idx.1,
+                xor: true,
                 bytes: b,
             }],
             false,
@@ -537,7 +550,7 @@ fn index_permutation<T: Transport>(
     let opened = to_perm(
         party.security(),
         INDEX_LABEL,
-        &party.open_packed(INDEX_LABEL, &s_own, &s_next, b)?,
+        &party.open_packed_xor(INDEX_LABEL, &s_own, &s_next, b)?,
     )?;
     Ok(SortPermutation { shuffle, opened })
 }

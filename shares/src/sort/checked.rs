@@ -17,7 +17,11 @@
 //!   positions message since the previous opening, so nothing a deviation
 //!   changed is ever opened. Columns travel in the bytes that matter: the
 //!   positions and the indices in the index bytes, the key words (shifted
-//!   past the sorted digits) in the bytes of the key bits left.
+//!   past the sorted digits) in the bytes of the key bits left. The
+//!   indices are XOR-shared, like the key words: they are only moved and
+//!   opened, and an XOR column's proofs cost a fraction of an arithmetic
+//!   one's (on the sugar-beet market, the sort took a tenth less time than
+//!   with arithmetic indices).
 //! - The injection and the monomials only have to hold mod `2^(8 b)`, `b`
 //!   the index bytes: the one-hot vector they make only goes into the
 //!   positions, which are counts below `n <= 2^(8 b)` and travel in `b`
@@ -30,7 +34,10 @@
 //! and the opening with its verification; after the last digit, the two
 //! shuffles and openings of [`super::finish_sort`].
 
-use super::{ROUND_LABEL, SortPermutation, finish_sort, index_bytes, scatter_words, to_perm};
+use super::{
+    ROUND_LABEL, SortPermutation, finish_sort, index_bytes, original_indices, scatter_words,
+    to_perm,
+};
 use crate::bits::from_planes;
 use crate::convert::{Injection, a2b, products_in_bytes};
 use crate::onehot::{self, Monomials};
@@ -90,8 +97,7 @@ pub(super) fn sorting_permutation<T: Transport>(
     };
     let mut keys = (words(&|p| p.components().0), words(&|p| p.components().1));
     drop(bits);
-    let iota: Vec<u64> = (0..n as u64).collect();
-    let mut idx = ArithShares::public(me, &iota).into_components();
+    let mut idx = original_indices(me, n);
     // The key bits below `shift` have been sorted on and shifted out.
     let mut shift = 0;
     for (t, &(lo, width)) in digits.iter().enumerate() {
@@ -131,7 +137,7 @@ pub(super) fn sorting_permutation<T: Transport>(
         let cols = [
             column(&rho, false, b),
             column(&keys, true, key_bytes),
-            column(&idx, false, b),
+            column(&idx, true, b),
         ];
         let mut out = sh.run(party, &cols, false)?;
         idx = out.pop().expect("indices");
