@@ -100,7 +100,7 @@ fn combine<A: Algebra>(x: &mut Vec<A::E>, l: usize, r: &A::E, rev: bool) {
 /// The `2 l - 2` outer coefficients of `h = <f, g>` for the Laurent fold
 /// of factor `l`: coefficient `e` gathers `<u^(i), v^(m)>` with
 /// `i - m + l - 1 = e`.
-fn outer<A: Algebra>(u: &[A::E], v: &[A::E], l: usize) -> Vec<A::E> {
+pub(crate) fn outer<A: Algebra>(u: &[A::E], v: &[A::E], l: usize) -> Vec<A::E> {
     let k = u.len() / l;
     let mut h = vec![A::zero(); 2 * l - 1];
     for i in 0..l {

@@ -15,7 +15,8 @@
 //! - XOR columns: each word *is* an element of `GF(2^64)` (XOR is its
 //!   addition), so `theta_k` is one uniformly random field element per row
 //!   and column and a nonzero error survives the weighting with probability
-//!   at most `2^-64`. The vectors go to the recursion as they are.
+//!   at most `2^-64`. A first round folds by [`XOR_FOLD`] slices of rows
+//!   over the field, which saves the recursion four binary rounds.
 //! - Arithmetic columns whose low `b` bytes matter: `theta_k = E_k`, one
 //!   uniformly random `{0, 1}`-coefficient element of the Galois ring per
 //!   row and column (an error `e != 0` gives `E e = R` for at most one `E`,
@@ -38,8 +39,8 @@
 //! elements, `1 / L` as many as rows.
 
 use super::arch::{WordTask, dispatch_words};
-use super::core::{Pad, ROOM};
-use super::gf::Gf;
+use super::core::{self, Pad, ROOM};
+use super::gf::{self, Gf};
 use super::gr::{self, D, Gr, Ring, Word};
 use super::ledger::Moved;
 use super::proof::{Challenges, First, Folded};
@@ -133,8 +134,11 @@ fn claim_rows(m: &Moved, cols: &[(usize, usize)], cut: impl Fn(u64, usize) -> u6
     out
 }
 
-/// The first round of the XOR columns of `m`, if it has any: no fold, the
-/// message is the pad's.
+/// The first round of the XOR columns of `m`, if it has any: a Laurent
+/// fold of factor [`XOR_FOLD`] (fewer for short vectors) over
+/// `GF(2^64)`, whose coefficients are `L (L - 1)` inner products of the
+/// slices. It costs the prover about `L - 1` field products per row and
+/// column, and saves the recursion `log2 L` binary rounds.
 pub(crate) fn xor_first(
     m: &Moved,
     weights: &mut Prg,
@@ -145,26 +149,62 @@ pub(crate) fn xor_first(
     if cols.is_empty() || m.n == 0 {
         return None;
     }
-    let theta = weights.words(m.n * cols.len());
+    let n = m.n * cols.len();
+    let theta = weights.words(n);
     let cut = |x: u64, bytes: usize| x & low(bytes);
     let Sides { w, d } = sides(m, &cols, &theta, cut);
     let claim = (m.part != Role::Prover).then(|| Gf::dot(&theta, &claim_rows(m, &cols, cut)));
     drop(theta);
-    let message = (m.part == Role::Prover).then(|| {
-        let pad = Pad::<Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
-        (vec![pad.message()], pad)
-    });
-    let (part, permutation_left) = (m.part, m.permutation_left);
-    let fold = Box::new(move |_: &Challenges<Gf>| -> Folded<Gf> {
+    let l = xor_fold_factor(n);
+    let permutation_left = m.permutation_left;
+    // The permutation holder's side is the left vector (f) if it is on the
+    // left, the right one (g) if not.
+    let oriented = move |w: Vec<u64>, d: Vec<u64>| {
+        if permutation_left { (w, d) } else { (d, w) }
+    };
+    let (w, d, message) = match (w, d) {
+        (Some(w), Some(d)) => {
+            let (mut u, mut v) = oriented(w, d);
+            let parts = n.div_ceil(l) * l;
+            u.resize(parts, 0);
+            v.resize(parts, 0);
+            let mut msg: Vec<u64> = core::outer::<Gf>(&u, &v, l)
+                .iter()
+                .map(|x| x ^ Gf::uniform(&mut streams.prover_shares))
+                .collect();
+            let pad = Pad::<Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
+            msg.push(pad.message());
+            let (w, d) = if permutation_left { (u, v) } else { (v, u) };
+            (Some(w), Some(d), Some((msg, pad)))
+        }
+        (w, d) => (w, d, None),
+    };
+    let part = m.part;
+    let fold = Box::new(move |r: &Challenges<Gf>| -> Folded<Gf> {
         let mut out = Folded {
             prover: None,
             left: None,
             right: None,
         };
+        let r = match part {
+            Role::Prover => r.prover,
+            Role::Left => r.left,
+            Role::Right => r.right,
+        }
+        .expect("a challenge for the part this party plays");
+        // The left vector folds with r^i, the right one with r^(L-1-i).
+        let folded = |x: Option<Vec<u64>>, left: bool| {
+            x.map(|mut x| {
+                gf::fold_by(&mut x, l, r, !left);
+                x
+            })
+        };
+        let (w_left, d_left) = (permutation_left, !permutation_left);
+        let (w, d) = (folded(w, w_left), folded(d, d_left));
         match part {
             Role::Prover => {
                 let (w, d) = (w.expect("prover"), d.expect("prover"));
-                out.prover = Some(if permutation_left { (w, d) } else { (d, w) });
+                out.prover = Some(oriented(w, d));
             }
             Role::Left => out.left = w.or(d),
             Role::Right => out.right = w.or(d),
@@ -172,13 +212,23 @@ pub(crate) fn xor_first(
         out
     });
     Some(First {
-        l: 1,
+        l,
         message,
         left_claim: claim.filter(|_| m.part == Role::Left),
         right_claim: claim.filter(|_| m.part == Role::Right),
         fold,
         padded,
     })
+}
+
+/// Slices folded together in the first round of XOR columns (at most): a
+/// power of two.
+pub(crate) const XOR_FOLD: usize = 16;
+
+/// The fold factor of XOR columns of `n` entries: [`XOR_FOLD`], or the
+/// power of two at or above `n` if smaller (at least 2).
+fn xor_fold_factor(n: usize) -> usize {
+    n.next_power_of_two().clamp(2, XOR_FOLD)
 }
 
 /// The fold factor for `n` entries.
