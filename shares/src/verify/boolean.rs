@@ -223,7 +223,7 @@ impl ClmulTask for FoldU<'_> {
 /// order pair, chunk, word (any order will do, the same on both sides).
 pub(crate) fn fold_u(alpha: &[u64], u: [&[u64]; 2], t: &Tables) -> Vec<u64> {
     let n = alpha.len();
-    // Room for the pad and an even length ([`ROOM`]): no copy later.
+    // Room for the pad and whole parts ([`ROOM`]): no copy later.
     let mut out = Vec::with_capacity(2 * CHUNKS * n + ROOM);
     out.resize(2 * CHUNKS * n, 0u64);
     let mut chunks = vec![0u64; n];

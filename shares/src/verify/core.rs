@@ -41,28 +41,33 @@ pub(crate) const SHORT: usize = 64;
 /// The fold factor for short vectors.
 pub(crate) const SHORT_FOLD: usize = 8;
 
-/// The fold factor of the round that starts at length `n > 1`: binary
-/// while the vectors are long, [`SHORT_FOLD`] (or `n`, if smaller) once
-/// they are at most [`SHORT`].
-pub(crate) fn factor(n: usize) -> usize {
-    if n > SHORT { 2 } else { n.min(SHORT_FOLD) }
+/// The fold factor of the round that starts at length `n > 1`: the
+/// algebra's [`Algebra::LONG_FOLD`] while the vectors are long,
+/// [`SHORT_FOLD`] (or `n`, if smaller) once they are at most [`SHORT`].
+pub(crate) fn factor<A: Algebra>(n: usize) -> usize {
+    if n > SHORT {
+        A::LONG_FOLD
+    } else {
+        n.min(SHORT_FOLD)
+    }
 }
 
 /// Rounds until a vector of length `n` is folded to length one.
-pub(crate) fn rounds(mut n: usize) -> usize {
+pub(crate) fn rounds<A: Algebra>(mut n: usize) -> usize {
     let mut r = 0;
     while n > 1 {
-        n = n.div_ceil(factor(n));
+        n = n.div_ceil(factor::<A>(n));
         r += 1;
     }
     r
 }
 
 /// Entries of room a first round leaves past its output vectors: one for
-/// the pad the proof appends, one for the zero [`parts`] may append to make
-/// the length even for the first binary fold. Without it that fold would
-/// copy the whole vector into a larger one.
-pub(crate) const ROOM: usize = 2;
+/// the pad the proof appends, the rest for the zeros [`parts`] may append
+/// to make whole parts for the next fold (by at most 16: the first fold of
+/// XOR columns, `verify/moved.rs`). Without it that fold would copy the
+/// whole vector into a larger one.
+pub(crate) const ROOM: usize = 16;
 
 /// Pads `x` with zeros to a multiple of `l`; returns the part length.
 fn parts<A: Algebra>(x: &mut Vec<A::E>, l: usize) -> usize {
@@ -71,12 +76,30 @@ fn parts<A: Algebra>(x: &mut Vec<A::E>, l: usize) -> usize {
     k
 }
 
-/// `sum_i c_i x^(i)` over the `l` parts of `x` (each `k` long), written
-/// into the first part: binary folds by the algebra's own kernel, wider
-/// ones with the coefficients `c`.
-fn combine<A: Algebra>(x: &mut Vec<A::E>, l: usize, r: &A::E, rev: bool) {
+/// `sum_i c_i x^(i)` over the `l` parts of `x` (each `k` long, padded
+/// with zeros), written into the first part, with `c_i = r^i` (`r^(l-1-i)`
+/// if `rev`). Binary folds are the algebra's own kernel; so is a fold by a
+/// power of two where the kernel takes any element ([`Algebra::FOLDS_ANY`]):
+/// a chain of binary folds with `r^(l/2)`, `r^(l/4)`, ..., `r` gives part
+/// `i` the product of `r^(2^b)` over the set bits `b` of `i` (over its
+/// clear bits if `rev`), which is `c_i`. Other folds take the coefficients
+/// one by one.
+pub(crate) fn combine<A: Algebra>(x: &mut Vec<A::E>, l: usize, r: &A::E, rev: bool) {
     if l == 2 {
+        parts::<A>(x, 2);
         A::fold(x, r, rev);
+        return;
+    }
+    if A::FOLDS_ANY && l.is_power_of_two() {
+        parts::<A>(x, l);
+        let mut pows = vec![*r];
+        while pows.len() < l.trailing_zeros() as usize {
+            let last = pows[pows.len() - 1];
+            pows.push(A::mul(&last, &last));
+        }
+        for c in pows.iter().rev() {
+            A::fold(x, c, rev);
+        }
         return;
     }
     let k = parts::<A>(x, l);
@@ -144,7 +167,7 @@ pub(crate) struct Prover<A: Algebra> {
 impl<A: Algebra> Prover<A> {
     /// Rounds left.
     pub(crate) fn rounds(&self) -> usize {
-        rounds(self.u.len())
+        rounds::<A>(self.u.len())
     }
 
     /// This round's message to the left verifier: the `2 l - 2` outer
@@ -152,7 +175,7 @@ impl<A: Algebra> Prover<A> {
     /// each minus a share drawn from `shares` (the key shared with the
     /// right verifier).
     pub(crate) fn message(&mut self, shares: &mut Prg) -> Vec<A::E> {
-        let l = factor(self.u.len());
+        let l = factor::<A>(self.u.len());
         let h = if l == 2 {
             let h = parts::<A>(&mut self.u, 2);
             parts::<A>(&mut self.v, 2);
@@ -171,7 +194,7 @@ impl<A: Algebra> Prover<A> {
     /// Folds with the challenge (after [`Prover::message`], which padded
     /// the vectors to whole parts).
     pub(crate) fn fold(&mut self, r: &A::E) {
-        let l = factor(self.u.len());
+        let l = factor::<A>(self.u.len());
         combine::<A>(&mut self.u, l, r, false);
         combine::<A>(&mut self.v, l, r, true);
     }
@@ -195,7 +218,7 @@ impl<A: Algebra> Left<A> {
 
     /// This round's fold factor.
     pub(crate) fn factor(&self) -> usize {
-        factor(self.u.len())
+        factor::<A>(self.u.len())
     }
 
     /// The final `u*` and claim share, sent to the right verifier.
@@ -214,7 +237,7 @@ pub(crate) struct Right<A: Algebra> {
 impl<A: Algebra> Right<A> {
     /// Draws its shares of the prover's message and takes the challenge.
     pub(crate) fn absorb(&mut self, shares: &mut Prg, r: &A::E) {
-        let l = factor(self.v.len());
+        let l = factor::<A>(self.v.len());
         let s: Vec<A::E> = (0..2 * l - 2).map(|_| A::uniform(shares)).collect();
         self.c = laurent_claim::<A>(&s, &self.c, r, l);
         parts::<A>(&mut self.v, l);
@@ -299,7 +322,7 @@ mod tests {
         let mut right = Right::<A> { v, c: c_right };
         let mut n = 0;
         while prover.rounds() > 0 {
-            assert_eq!(left.factor(), factor(right.v.len()));
+            assert_eq!(left.factor(), factor::<A>(right.v.len()));
             let msg = prover.message(&mut shares_p);
             assert_eq!(msg.len(), 2 * left.factor() - 2);
             let r = A::challenge(&mut coins);
@@ -326,20 +349,57 @@ mod tests {
             let v: Vec<_> = (0..n).map(|_| Ring::uniform(&mut p)).collect();
             let (ok, r) = prove::<Ring>(u.clone(), v.clone(), Ring::zero(), n as u8);
             assert!(ok, "ring, length {n}");
-            assert_eq!(r, rounds(n));
+            assert_eq!(r, rounds::<Ring>(n));
             let (ok, _) = prove::<Ring>(u, v, Ring::one(), n as u8);
             assert!(!ok, "ring, length {n}: a false claim passed");
             let u: Vec<u64> = p.words(n);
             let v: Vec<u64> = p.words(n);
-            assert!(
-                prove::<Gf>(u.clone(), v.clone(), 0, n as u8).0,
-                "field, length {n}"
-            );
+            let (ok, r) = prove::<Gf>(u.clone(), v.clone(), 0, n as u8);
+            assert!(ok, "field, length {n}");
+            assert_eq!(r, rounds::<Gf>(n));
             assert!(!prove::<Gf>(u, v, 1 << 40, n as u8).0, "field, length {n}");
         }
-        // Long vectors fold in halves down to SHORT, then by SHORT_FOLD.
-        assert_eq!(rounds(1 << 16), 10 + 2);
-        assert_eq!(rounds(SHORT), 2);
-        assert_eq!(rounds(5), 1);
+        // Long vectors fold in halves (the field's in quarters) down to
+        // SHORT, then by SHORT_FOLD.
+        assert_eq!(rounds::<Ring>(1 << 16), 10 + 2);
+        assert_eq!(rounds::<Gf>(1 << 16), 5 + 2);
+        assert_eq!(rounds::<Gf>(1 << 17), 6 + 2);
+        assert_eq!(rounds::<Ring>(SHORT), 2);
+        assert_eq!(rounds::<Gf>(SHORT), 2);
+        assert_eq!(rounds::<Ring>(5), 1);
+    }
+
+    /// A fold by a power of two as a chain of binary ones gives part `i`
+    /// the coefficient `r^i` (`r^(l-1-i)` reversed), as the definition
+    /// does, the vector padded with zeros to whole parts.
+    #[test]
+    fn a_chain_of_binary_folds_is_the_laurent_fold() {
+        let mut p = Prg::new([4; 16]);
+        for l in [2usize, 4, 8, 16, 32] {
+            for len in [1usize, l - 1, l, 3 * l + 1, 100] {
+                let x: Vec<u64> = p.words(len);
+                let r = Gf::challenge(&mut p);
+                for rev in [false, true] {
+                    let k = len.div_ceil(l);
+                    let mut padded = x.clone();
+                    padded.resize(k * l, 0);
+                    let mut pow = vec![Gf::one()];
+                    for i in 1..l {
+                        pow.push(Gf::mul(&pow[i - 1], &r));
+                    }
+                    let want: Vec<u64> = (0..k)
+                        .map(|j| {
+                            (0..l).fold(0, |acc, i| {
+                                let c = pow[if rev { l - 1 - i } else { i }];
+                                Gf::add(&acc, &Gf::mul(&c, &padded[i * k + j]))
+                            })
+                        })
+                        .collect();
+                    let mut got = x.clone();
+                    combine::<Gf>(&mut got, l, &r, rev);
+                    assert_eq!(got, want, "l {l}, length {len}, rev {rev}");
+                }
+            }
+        }
     }
 }

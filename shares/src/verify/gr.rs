@@ -545,6 +545,11 @@ impl<W: Word> super::Algebra for Ring<W> {
     type E = Gr<W>;
     const BYTES: usize = D * W::BITS as usize / 8;
     const CHECK: &'static str = "mul";
+    // Every recursion round costs a product of ring elements per entry:
+    // binary folds are the cheapest, and fold only by challenges, which
+    // have coefficients 0 and 1.
+    const LONG_FOLD: usize = 2;
+    const FOLDS_ANY: bool = false;
 
     fn zero() -> Gr<W> {
         zero()

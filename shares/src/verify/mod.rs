@@ -54,6 +54,14 @@ pub(crate) trait Algebra {
     /// For `x = (x0, x1)` of even length, `x0 + r x1` element-wise
     /// (`rev`: `r x0 + x1`), in place: `x` becomes half as long.
     fn fold(x: &mut Vec<Self::E>, r: &Self::E, rev: bool);
+    /// The fold factor of the recursion while the vectors are long
+    /// ([`core::factor`]): 2, or 4 where products are cheap, for half the
+    /// rounds.
+    const LONG_FOLD: usize;
+    /// True if [`Algebra::fold`] takes any element as the challenge, so
+    /// that a wider fold by a power of two is a chain of binary ones
+    /// (`core::combine`); false if only challenges themselves.
+    const FOLDS_ANY: bool;
 }
 
 /// A stream derived from a seed drawn from a pairwise key, for one use.

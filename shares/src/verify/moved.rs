@@ -16,7 +16,7 @@
 //!   addition), so `theta_k` is one uniformly random field element per row
 //!   and column and a nonzero error survives the weighting with probability
 //!   at most `2^-64`. A first round folds by [`XOR_FOLD`] slices of rows
-//!   over the field, which saves the recursion four binary rounds.
+//!   over the field, which saves the recursion two of its folds by 4.
 //! - Arithmetic columns whose low `b` bytes matter: `theta_k = E_k`, one
 //!   uniformly random `{0, 1}`-coefficient element of the Galois ring per
 //!   row and column (an error `e != 0` gives `E e = R` for at most one `E`,
@@ -40,7 +40,7 @@
 
 use super::arch::{WordTask, dispatch_words};
 use super::core::{self, Pad, ROOM};
-use super::gf::{self, Gf};
+use super::gf::Gf;
 use super::gr::{self, D, Gr, Ring, Word};
 use super::ledger::Moved;
 use super::proof::{Challenges, First, Folded};
@@ -105,7 +105,7 @@ fn sides(
 ) -> Sides {
     let n = m.n;
     let w = m.perm.as_ref().map(|(perm, inverse)| {
-        // Room for the pad and an even length in each side ([`ROOM`]).
+        // Room for the pad and whole parts in each side ([`ROOM`]).
         let mut w = Vec::with_capacity(theta.len() + ROOM);
         w.resize(theta.len(), 0u64);
         for (t, o) in theta.chunks(n).zip(w.chunks_mut(n)) {
@@ -138,7 +138,7 @@ fn claim_rows(m: &Moved, cols: &[(usize, usize)], cut: impl Fn(u64, usize) -> u6
 /// fold of factor [`XOR_FOLD`] (fewer for short vectors) over
 /// `GF(2^64)`, whose coefficients are `L (L - 1)` inner products of the
 /// slices. It costs the prover about `L - 1` field products per row and
-/// column, and saves the recursion `log2 L` binary rounds.
+/// column, and saves the recursion `log4 L` of its folds by 4.
 pub(crate) fn xor_first(
     m: &Moved,
     weights: &mut Prg,
@@ -195,7 +195,7 @@ pub(crate) fn xor_first(
         // The left vector folds with r^i, the right one with r^(L-1-i).
         let folded = |x: Option<Vec<u64>>, left: bool| {
             x.map(|mut x| {
-                gf::fold_by(&mut x, l, r, !left);
+                core::combine::<Gf>(&mut x, l, &r, !left);
                 x
             })
         };
@@ -510,7 +510,7 @@ impl<W: Word> WordTask for FoldWeights<'_, W> {
         let (w, p, l) = (self.w, self.p, self.l);
         let n = w.len();
         let s = n.div_ceil(l);
-        // Room for the pad and an even length ([`ROOM`]).
+        // Room for the pad and whole parts ([`ROOM`]).
         let mut out = Vec::with_capacity(s + ROOM);
         out.resize(s, gr::zero::<W>());
         // table[16 q + v]: p_i times the weight whose bits 4q.. are v.

@@ -186,8 +186,8 @@ impl<'a, A: Algebra> Proof<'a, A> {
                 right,
             } => match (prover, left, right) {
                 (Some(p), _, _) => p.rounds(),
-                (_, Some(l), _) => core::rounds(l.u.len()),
-                (_, _, Some(r)) => core::rounds(r.v.len()),
+                (_, Some(l), _) => core::rounds::<A>(l.u.len()),
+                (_, _, Some(r)) => core::rounds::<A>(r.v.len()),
                 _ => 0,
             },
             _ => 0,

@@ -599,7 +599,7 @@ fn fold_with<W: Word>(
     let rev: Vec<Gr<W>> = rp.iter().rev().copied().collect();
     let (want_u, want_v) = (role != Role::Right, role != Role::Left);
     let len = output_len(gates, l);
-    // Room for the pad and an even length ([`ROOM`]): no copy later.
+    // Room for the pad and whole parts ([`ROOM`]): no copy later.
     let mut out_u = Vec::with_capacity(if want_u { len + ROOM } else { 0 });
     let mut out_v = Vec::with_capacity(if want_v { len + ROOM } else { 0 });
     for (g, w) in gates.iter().zip(weights) {
