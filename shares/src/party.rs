@@ -700,6 +700,29 @@ impl<T: Transport> Party<T> {
             .expect("everyone receives"))
     }
 
+    /// Opens arithmetic shares of values below `2^(8 bytes)` (`bytes` in
+    /// `1..=8`) whose components agree between their holders only in
+    /// those bytes (after [`crate::sort::SortPermutation::undo_mod`]):
+    /// each component travels in `bytes` bytes, and the values come back
+    /// mod `2^(8 bytes)`.
+    pub fn open_arith_mod(
+        &mut self,
+        label: &'static str,
+        x: &ArithShares,
+        bytes: usize,
+    ) -> Result<Vec<u64>> {
+        if bytes == 0 || bytes > 8 {
+            return Err(Error::Parameter {
+                what: "opening bytes",
+                value: bytes as u64,
+                range: "1..=8",
+            });
+        }
+        Ok(self
+            .open_words(label, None, x.len(), &x.own, &x.next, false, bytes)?
+            .expect("everyone receives"))
+    }
+
     /// Opens values defined mod `2^(8 bytes)` only (permutation indices)
     /// to all, sending `bytes` bytes per element; `own` and `next` are this
     /// party's components.

@@ -97,6 +97,18 @@ impl Shuffle {
         self.run_arith(party, cols, false, 8)
     }
 
+    /// [`Shuffle::apply`] for values that matter mod `2^(8 bytes)` only
+    /// (`bytes` in `1..=8`): each message carries those bytes, and the
+    /// output's components agree between their holders only in them.
+    pub(crate) fn apply_mod<T: Transport>(
+        &self,
+        party: &mut Party<T>,
+        cols: &[&ArithShares],
+        bytes: usize,
+    ) -> Result<Vec<ArithShares>> {
+        self.run_arith(party, cols, false, bytes)
+    }
+
     /// Applies the inverse: `out[k] = in[pi(k)]`.
     pub fn unapply<T: Transport>(
         &self,

@@ -202,8 +202,30 @@ impl SortPermutation {
         party: &mut Party<T>,
         cols: &[&ArithShares],
     ) -> Result<Vec<ArithShares>> {
+        self.undo_mod(party, cols, 8)
+    }
+
+    /// [`SortPermutation::undo`] for values that matter mod `2^(8 bytes)`
+    /// only (`bytes` in `1..=8`): the shuffle's messages carry those bytes
+    /// (under [`Security::Abort`] they are proven mod `2^(8 bytes)`, in a
+    /// narrower ring for four bytes or fewer), and the output's components
+    /// agree between their holders only in them. Fit for values that are
+    /// then only added up and opened with [`Party::open_arith_mod`].
+    pub fn undo_mod<T: Transport>(
+        &self,
+        party: &mut Party<T>,
+        cols: &[&ArithShares],
+        bytes: usize,
+    ) -> Result<Vec<ArithShares>> {
         self.check(cols, "undo sort column")?;
-        let shuffled = self.shuffle.apply(party, cols)?;
+        if bytes == 0 || bytes > 8 {
+            return Err(Error::Parameter {
+                what: "undo sort column bytes",
+                value: bytes as u64,
+                range: "1..=8",
+            });
+        }
+        let shuffled = self.shuffle.apply_mod(party, cols, bytes)?;
         Ok(shuffled.iter().map(|c| scatter(c, &self.opened)).collect())
     }
 

@@ -13,8 +13,8 @@ use common::*;
 use proptest::prelude::*;
 use shares::transport::{Deviating, Deviation};
 use shares::{
-    BitShares, MemTransport, Party, PartyId, Security, Stats, Tag, Transport, TransportError,
-    compare, convert, select, sort,
+    BitShares, Error, MemTransport, Party, PartyId, Security, Stats, Tag, Transport,
+    TransportError, compare, convert, select, sort,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -316,6 +316,56 @@ fn sorts_agree_in_every_index_width() {
     };
     check_sort(&keys(300), 6, 3, 7);
     check_sort(&keys((1 << 16) + 37), 6, 3, 8);
+}
+
+/// A column moved back in `b` bytes only, as the clearing moves its fills,
+/// opens exactly in those bytes, alone and added up in pairs, at both
+/// levels; a width outside `1..=8` is refused.
+#[test]
+fn a_column_undone_in_fewer_bytes_opens_exactly_in_them() {
+    let n = 150u64;
+    let keys: Vec<u64> = (0..n).map(|i| (i * 89) % 61).collect();
+    for (case, bytes) in [1usize, 2, 3, 4, 5, 8].into_iter().enumerate() {
+        // Below 2^(8 bytes - 1), so that a pair's sum fits too.
+        let top = 8 * bytes as u32 - 1;
+        let values: Vec<u64> = (0..n)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - top))
+            .collect();
+        let seed = 40 + case as u64;
+        let (bk, bv) = (share(&keys, seed), share(&values, seed + 1));
+        let (alone, pairs) = both(seed, true, |p, i| {
+            let (k, v) = (mine(&bk, i), mine(&bv, i));
+            let perm = sort::sorting_permutation_digits(p, &k, 6, 3, &mut |_, _| {}).unwrap();
+            let sorted = perm.apply(p, &[&v]).unwrap();
+            let back = perm
+                .undo_mod(p, &[&sorted[0]], bytes)
+                .unwrap()
+                .pop()
+                .unwrap();
+            let half = n as usize / 2;
+            let sums = back.slice(0..half).add(&back.slice(half..2 * half));
+            (
+                p.open_arith_mod("t", &back, bytes).unwrap(),
+                p.open_arith_mod("t", &sums, bytes).unwrap(),
+            )
+        });
+        assert_eq!(alone, values, "{bytes} bytes");
+        let half = n as usize / 2;
+        let want: Vec<u64> = (0..half).map(|t| values[t] + values[t + half]).collect();
+        assert_eq!(pairs, want, "{bytes} bytes, pairs");
+    }
+    let (bk, bv) = (share(&keys, 50), share(&keys, 51));
+    let refused = both(50, true, |p, i| {
+        let (k, v) = (mine(&bk, i), mine(&bv, i));
+        let perm = sort::sorting_permutation_digits(p, &k, 6, 3, &mut |_, _| {}).unwrap();
+        (
+            matches!(perm.undo_mod(p, &[&v], 0), Err(Error::Parameter { .. })),
+            matches!(perm.undo_mod(p, &[&v], 9), Err(Error::Parameter { .. })),
+            matches!(p.open_arith_mod("t", &v, 0), Err(Error::Parameter { .. })),
+            matches!(p.open_arith_mod("t", &v, 9), Err(Error::Parameter { .. })),
+        )
+    });
+    assert_eq!(refused, (true, true, true, true));
 }
 
 #[test]

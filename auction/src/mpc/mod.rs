@@ -18,11 +18,11 @@
 //! | label | count | when | what |
 //! | --- | --- | --- | --- |
 //! | [`LABEL_VALIDITY`] | `N` | `N > 0`, `K > 0` | one validity bit per bid: the published output "excluded, reason `invalid bid`" (nothing more about an invalid bid is computed); at the semi-honest level opened as one masked word per bid, zero exactly when the bid is valid and otherwise uniformly random ([`validation`]) |
-//! | `sort: positions by one digit under a fresh secret shuffle …` | `n`, `ceil(w / d)` times (`d` = 4, or 3 above 2^18 slots) | `n > 0`, `w > 0` | masked: each digit's stable positions composed with a fresh secret shuffle, a uniformly random permutation |
+//! | `sort: positions by one digit under a fresh secret shuffle …` | `n`, `ceil(w / d)` times (`d` = 4, or 3 above 2^18 slots and at the abort level) | `n > 0`, `w > 0` | masked: each digit's stable positions composed with a fresh secret shuffle, a uniformly random permutation |
 //! | `sort: original indices in sorted order under a fresh secret shuffle …` | `n` | `n > 0`, `w > 0` | masked: the inverse sorting permutation composed with a fresh secret shuffle, a uniformly random permutation |
 //! | [`LABEL_VOLUME`] | 1 | `n > 0` | `V*`; zero means no trade |
 //! | [`LABEL_PRICE`] | 1 | `V* > 0` | `p*` |
-//! | [`LABEL_ALLOCATION`] | `2 N_v` | `V* > 0` | each valid bid's bought and sold totals |
+//! | [`LABEL_ALLOCATION`] | `2 N_v` | `V* > 0` | each valid bid's bought and sold totals (opened mod `2^(8 b)`, `b` the fewest bytes that hold `K max_quantity`, which no total exceeds) |
 //!
 //! The published outputs are the validity bits, `V*`, `p*` and the
 //! allocations; the sort's openings are masked values. Nothing else is
@@ -469,11 +469,18 @@ fn clear_steps<T: Transport>(
         let f = fills::fills(party, volume, &curves, w_volume)?;
         clock.stop(party, "fills", &mut report);
 
-        // 5. Back to the slots, summed per bid.
+        // 5. Back to the slots, summed per bid. A bid's allocation on one
+        // side is at most K fills of at most max_quantity each: the fills
+        // only matter, travel and are opened in the bytes that hold that.
         observe(Progress::Allocations);
         let clock = Clock::start(party);
+        let most = u128::from(params.max_orders_per_side) * max_q;
+        let alloc_bytes = bits_of(most).div_ceil(8).clamp(1, 8);
         let f = match &perm {
-            Some(perm) => perm.undo(party, &[&f])?.pop().expect("one column"),
+            Some(perm) => perm
+                .undo_mod(party, &[&f], alloc_bytes)?
+                .pop()
+                .expect("one column"),
             None => f,
         };
         let (fo, fnx) = f.components();
@@ -488,8 +495,11 @@ fn clear_steps<T: Transport>(
             own[at] = own[at].wrapping_add(fo[t]);
             next[at] = next[at].wrapping_add(fnx[t]);
         }
-        let opened =
-            party.open_arith(LABEL_ALLOCATION, &ArithShares::from_components(own, next))?;
+        let opened = party.open_arith_mod(
+            LABEL_ALLOCATION,
+            &ArithShares::from_components(own, next),
+            alloc_bytes,
+        )?;
         for (r, &v) in valid.iter().enumerate() {
             bought[v as usize] = opened[2 * r];
             sold[v as usize] = opened[2 * r + 1];
