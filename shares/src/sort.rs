@@ -63,9 +63,11 @@
 //! precedes the next opening. See `sort/checked.rs` for the schedule; an
 //! opened vector that is not a permutation is [`Error::Cheating`]. Digits
 //! are three bits wide there ([`ABORT_DIGIT_BITS`]). For 4,096 elements and
-//! 24-bit keys: 334 rounds instead of 34 (a verification of some 30 rounds
-//! before each of the nine openings), 2.4 times the bytes (the one-hot
-//! products and the proofs).
+//! 24-bit keys, with the application to three columns: 238 rounds instead
+//! of 36 (a verification of some 20 rounds before each of the nine
+//! openings), 1.4 times the bytes (`SHUFFLE_COST_N=4096
+//! SHUFFLE_COST_KIND=sort cargo test --release -p shares --test
+//! abort_protocols cost_of_the_shuffle_and_the_sort -- --nocapture`).
 
 use crate::bits::from_planes;
 use crate::compare::VALUE_BITS;
