@@ -718,37 +718,22 @@ impl<T: Transport> Party<T> {
                 range: "1..=8",
             });
         }
-        Ok(self
-            .open_words(label, None, x.len(), &x.own, &x.next, false, bytes)?
-            .expect("everyone receives"))
+        self.open_packed(label, &x.own, &x.next, false, bytes)
     }
 
     /// Opens values defined mod `2^(8 bytes)` only (permutation indices)
     /// to all, sending `bytes` bytes per element; `own` and `next` are this
-    /// party's components.
+    /// party's components, of an XOR sharing if `xor`.
     pub(crate) fn open_packed(
         &mut self,
         label: &'static str,
         own: &[u64],
         next: &[u64],
+        xor: bool,
         bytes: usize,
     ) -> Result<Vec<u64>> {
         Ok(self
-            .open_words(label, None, own.len(), own, next, false, bytes)?
-            .expect("everyone receives"))
-    }
-
-    /// [`Party::open_packed`] for XOR-shared words: values below
-    /// `2^(8 bytes)` (permutation indices) sent in `bytes` bytes.
-    pub(crate) fn open_packed_xor(
-        &mut self,
-        label: &'static str,
-        own: &[u64],
-        next: &[u64],
-        bytes: usize,
-    ) -> Result<Vec<u64>> {
-        Ok(self
-            .open_words(label, None, own.len(), own, next, true, bytes)?
+            .open_words(label, None, own.len(), own, next, xor, bytes)?
             .expect("everyone receives"))
     }
 

@@ -508,7 +508,7 @@ fn finish_sort<T: Transport>(
         let opened = to_perm(
             party.security(),
             ROUND_LABEL,
-            &party.open_packed(ROUND_LABEL, &rho.0, &rho.1, b)?,
+            &party.open_packed(ROUND_LABEL, &rho.0, &rho.1, false, b)?,
         )?;
         let sorted = (
             scatter_words(&idx.0, &opened),
@@ -542,7 +542,7 @@ fn finish_sort<T: Transport>(
     let opened = to_perm(
         party.security(),
         ROUND_LABEL,
-        &party.open_packed(ROUND_LABEL, &r_own, &r_next, b)?,
+        &party.open_packed(ROUND_LABEL, &r_own, &r_next, false, b)?,
     )?;
     let sorted = (
         scatter_words(&i_own, &opened),
@@ -576,7 +576,7 @@ fn index_permutation<T: Transport>(
     let opened = to_perm(
         party.security(),
         INDEX_LABEL,
-        &party.open_packed_xor(INDEX_LABEL, &s_own, &s_next, b)?,
+        &party.open_packed(INDEX_LABEL, &s_own, &s_next, true, b)?,
     )?;
     Ok(SortPermutation { shuffle, opened })
 }

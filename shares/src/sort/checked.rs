@@ -143,7 +143,7 @@ pub(super) fn sorting_permutation<T: Transport>(
         idx = out.pop().expect("indices");
         keys = out.pop().expect("key words");
         let rho = out.pop().expect("positions");
-        let opened = party.open_packed(ROUND_LABEL, &rho.0, &rho.1, b)?;
+        let opened = party.open_packed(ROUND_LABEL, &rho.0, &rho.1, false, b)?;
         let opened = to_perm(security, ROUND_LABEL, &opened)?;
         keys = scatter(&keys, &opened);
         idx = scatter(&idx, &opened);
