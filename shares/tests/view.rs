@@ -1064,6 +1064,55 @@ fn view_of_sort_with_apply_and_undo_on_other_columns() {
     });
 }
 
+/// The sort under abort: its shuffles carry the key words and the original
+/// indices as XOR columns and the positions as an arithmetic one, every
+/// step proven (the XOR columns with a first fold of their own) before each
+/// opening, and the application and undoing of its permutation after.
+#[test]
+fn view_of_the_sort_in_abort_mode_with_its_proofs() {
+    check(Case {
+        name: "sort, abort",
+        secrets: [
+            vec![
+                Col::Arith(vec![5, 3, 7, 0, 2, 6, 1, 4]),
+                Col::Arith(values(13, 8, 64)),
+            ],
+            vec![
+                Col::Arith(vec![1, 6, 0, 4, 7, 2, 5, 3]),
+                Col::Arith(values(14, 8, 64)),
+            ],
+        ],
+        run: |p, h| {
+            p.set_security(Security::Abort);
+            let (key, pay) = (h[0].a(), h[1].a());
+            let perm = sort::sorting_permutation_digits(p, key, 3, 2, &mut |_, _| {}).unwrap();
+            let mut cols = perm.apply(p, &[key, pay]).unwrap();
+            let sorted_pay = cols.pop().unwrap();
+            let sorted_key = cols.pop().unwrap();
+            let back = perm.undo(p, &[&sorted_pay]).unwrap().pop().unwrap();
+            p.verify().unwrap();
+            vec![
+                Out::Arith(sorted_key),
+                Out::Arith(sorted_pay),
+                Out::Arith(back),
+            ]
+        },
+        check: |s, r| {
+            let (key, pay) = (arith(&s[0]), arith(&s[1]));
+            let mut idx: Vec<usize> = (0..key.len()).collect();
+            idx.sort_by_key(|&i| key[i]);
+            assert_eq!(r[0], idx.iter().map(|&i| key[i]).collect::<Vec<_>>());
+            assert_eq!(r[1], idx.iter().map(|&i| pay[i]).collect::<Vec<_>>());
+            assert_eq!(r[2], pay);
+        },
+        leaks: &[
+            Leak::ShuffleSkipsPair,
+            Leak::SortOpensUnshuffled,
+            Leak::ProofWithoutPad,
+        ],
+    });
+}
+
 #[test]
 fn view_of_openings_of_masked_values() {
     // Opening `x + r` (to all, and to each party in turn) and `b ^ r` for
