@@ -483,8 +483,8 @@ pub fn sorting_permutation_digits<T: Transport>(
 /// This party's components of the original indices `0..n`, public to
 /// begin with, as an XOR sharing: nothing is ever added to them, they are
 /// only moved and opened, and an XOR column costs a shuffle's proofs a
-/// fraction of an arithmetic one (its words are field elements already, and
-/// need no first fold). A public value sits in component 0.
+/// fraction of an arithmetic one (its words are field elements already,
+/// proven without the Galois ring). A public value sits in component 0.
 fn original_indices(me: PartyId, n: usize) -> (Vec<u64>, Vec<u64>) {
     let iota = (0..n as u64).collect();
     match me.index() {

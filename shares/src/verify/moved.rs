@@ -173,11 +173,12 @@ pub(crate) fn xor_first(
             v.resize(parts, 0);
             let mut msg: Vec<u64> = core::outer::<Gf>(&u, &v, l)
                 .iter()
-                .map(|x| x ^ Gf::uniform(&mut streams.prover_shares))
+                .map(|x| Gf::sub(x, &Gf::uniform(&mut streams.prover_shares)))
                 .collect();
             let pad = Pad::<Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
             msg.push(pad.message());
-            let (w, d) = if permutation_left { (u, v) } else { (v, u) };
+            // The same swap takes the vectors back.
+            let (w, d) = oriented(u, v);
             (Some(w), Some(d), Some((msg, pad)))
         }
         (w, d) => (w, d, None),
