@@ -711,13 +711,7 @@ impl<T: Transport> Party<T> {
         x: &ArithShares,
         bytes: usize,
     ) -> Result<Vec<u64>> {
-        if bytes == 0 || bytes > 8 {
-            return Err(Error::Parameter {
-                what: "opening bytes",
-                value: bytes as u64,
-                range: "1..=8",
-            });
-        }
+        check_bytes("opening bytes", bytes)?;
         self.open_packed(label, &x.own, &x.next, false, bytes)
     }
 
@@ -987,6 +981,19 @@ fn unpack_fixed<const B: usize>(b: &[u8]) -> Vec<u64> {
             u64::from_le_bytes(w)
         })
         .collect()
+}
+
+/// [`Error::Parameter`] unless `bytes`, a width in bytes of values that
+/// matter mod `2^(8 bytes)` (`what` names it), is in `1..=8`.
+pub(crate) fn check_bytes(what: &'static str, bytes: usize) -> Result<()> {
+    if bytes == 0 || bytes > 8 {
+        return Err(Error::Parameter {
+            what,
+            value: bytes as u64,
+            range: "1..=8",
+        });
+    }
+    Ok(())
 }
 
 /// The mask of the low `bytes` bytes.

@@ -222,13 +222,7 @@ impl SortPermutation {
         bytes: usize,
     ) -> Result<Vec<ArithShares>> {
         self.check(cols, "undo sort column")?;
-        if bytes == 0 || bytes > 8 {
-            return Err(Error::Parameter {
-                what: "undo sort column bytes",
-                value: bytes as u64,
-                range: "1..=8",
-            });
-        }
+        crate::party::check_bytes("undo sort column bytes", bytes)?;
         let shuffled = self.shuffle.apply_mod(party, cols, bytes)?;
         Ok(shuffled.iter().map(|c| scatter(c, &self.opened)).collect())
     }

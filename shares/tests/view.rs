@@ -1015,44 +1015,54 @@ fn view_of_the_shuffle_in_abort_mode_with_its_proofs() {
     });
 }
 
+/// Keys 0..8 in two orders, and a payload from `seed`.
+fn sort_secrets(seed: u64) -> [Vec<Col>; 2] {
+    [
+        vec![
+            Col::Arith(vec![5, 3, 7, 0, 2, 6, 1, 4]),
+            Col::Arith(values(seed, 8, 64)),
+        ],
+        vec![
+            Col::Arith(vec![1, 6, 0, 4, 7, 2, 5, 3]),
+            Col::Arith(values(seed + 1, 8, 64)),
+        ],
+    ]
+}
+
+/// Sorts by the first column (3-bit keys in digits of two bits: two
+/// digits, so one move of the key between them and the next one-hot
+/// message in its opening's round), moves both columns into sorted order
+/// and the payload back.
+fn sort_apply_and_undo(p: &mut Party<Recording>, h: &[Held]) -> Vec<Out> {
+    let (key, pay) = (h[0].a(), h[1].a());
+    let perm = sort::sorting_permutation_digits(p, key, 3, 2, &mut |_, _| {}).unwrap();
+    let mut cols = perm.apply(p, &[key, pay]).unwrap();
+    let sorted_pay = cols.pop().unwrap();
+    let sorted_key = cols.pop().unwrap();
+    let back = perm.undo(p, &[&sorted_pay]).unwrap().pop().unwrap();
+    vec![
+        Out::Arith(sorted_key),
+        Out::Arith(sorted_pay),
+        Out::Arith(back),
+    ]
+}
+
+fn check_sort_apply_and_undo(s: &[Col], r: &[Vec<u64>]) {
+    let (key, pay) = (arith(&s[0]), arith(&s[1]));
+    let mut idx: Vec<usize> = (0..key.len()).collect();
+    idx.sort_by_key(|&i| key[i]);
+    assert_eq!(r[0], idx.iter().map(|&i| key[i]).collect::<Vec<_>>());
+    assert_eq!(r[1], idx.iter().map(|&i| pay[i]).collect::<Vec<_>>());
+    assert_eq!(r[2], pay);
+}
+
 #[test]
 fn view_of_sort_with_apply_and_undo_on_other_columns() {
     check(Case {
         name: "sort",
-        secrets: [
-            vec![
-                Col::Arith(vec![5, 3, 7, 0, 2, 6, 1, 4]),
-                Col::Arith(values(11, 8, 64)),
-            ],
-            vec![
-                Col::Arith(vec![1, 6, 0, 4, 7, 2, 5, 3]),
-                Col::Arith(values(12, 8, 64)),
-            ],
-        ],
-        run: |p, h| {
-            let (key, pay) = (h[0].a(), h[1].a());
-            // Digits of two bits: two digits, so one move of the key
-            // between them and the next one-hot message in its opening's
-            // round.
-            let perm = sort::sorting_permutation_digits(p, key, 3, 2, &mut |_, _| {}).unwrap();
-            let mut cols = perm.apply(p, &[key, pay]).unwrap();
-            let sorted_pay = cols.pop().unwrap();
-            let sorted_key = cols.pop().unwrap();
-            let back = perm.undo(p, &[&sorted_pay]).unwrap().pop().unwrap();
-            vec![
-                Out::Arith(sorted_key),
-                Out::Arith(sorted_pay),
-                Out::Arith(back),
-            ]
-        },
-        check: |s, r| {
-            let (key, pay) = (arith(&s[0]), arith(&s[1]));
-            let mut idx: Vec<usize> = (0..key.len()).collect();
-            idx.sort_by_key(|&i| key[i]);
-            assert_eq!(r[0], idx.iter().map(|&i| key[i]).collect::<Vec<_>>());
-            assert_eq!(r[1], idx.iter().map(|&i| pay[i]).collect::<Vec<_>>());
-            assert_eq!(r[2], pay);
-        },
+        secrets: sort_secrets(11),
+        run: sort_apply_and_undo,
+        check: check_sort_apply_and_undo,
         // The sort uses every step a leak is planted in but the bit
         // injection.
         leaks: &[
@@ -1072,39 +1082,14 @@ fn view_of_sort_with_apply_and_undo_on_other_columns() {
 fn view_of_the_sort_in_abort_mode_with_its_proofs() {
     check(Case {
         name: "sort, abort",
-        secrets: [
-            vec![
-                Col::Arith(vec![5, 3, 7, 0, 2, 6, 1, 4]),
-                Col::Arith(values(13, 8, 64)),
-            ],
-            vec![
-                Col::Arith(vec![1, 6, 0, 4, 7, 2, 5, 3]),
-                Col::Arith(values(14, 8, 64)),
-            ],
-        ],
+        secrets: sort_secrets(13),
         run: |p, h| {
             p.set_security(Security::Abort);
-            let (key, pay) = (h[0].a(), h[1].a());
-            let perm = sort::sorting_permutation_digits(p, key, 3, 2, &mut |_, _| {}).unwrap();
-            let mut cols = perm.apply(p, &[key, pay]).unwrap();
-            let sorted_pay = cols.pop().unwrap();
-            let sorted_key = cols.pop().unwrap();
-            let back = perm.undo(p, &[&sorted_pay]).unwrap().pop().unwrap();
+            let out = sort_apply_and_undo(p, h);
             p.verify().unwrap();
-            vec![
-                Out::Arith(sorted_key),
-                Out::Arith(sorted_pay),
-                Out::Arith(back),
-            ]
+            out
         },
-        check: |s, r| {
-            let (key, pay) = (arith(&s[0]), arith(&s[1]));
-            let mut idx: Vec<usize> = (0..key.len()).collect();
-            idx.sort_by_key(|&i| key[i]);
-            assert_eq!(r[0], idx.iter().map(|&i| key[i]).collect::<Vec<_>>());
-            assert_eq!(r[1], idx.iter().map(|&i| pay[i]).collect::<Vec<_>>());
-            assert_eq!(r[2], pay);
-        },
+        check: check_sort_apply_and_undo,
         leaks: &[
             Leak::ShuffleSkipsPair,
             Leak::SortOpensUnshuffled,
