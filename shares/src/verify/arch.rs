@@ -450,6 +450,201 @@ pub(crate) mod ring {
     }
 }
 
+/// Galois-ring loops on elements of 16-bit or 32-bit words with AVX-512:
+/// an element's 56 words are whole vectors of 512 bits, then one of 256
+/// and one of 128 bits where the element ends (no masked access: a masked
+/// store is slow on some CPUs). Left to the compiler, these loops use
+/// vectors of eight words, the only width that divides 56.
+#[cfg(target_arch = "x86_64")]
+macro_rules! narrow_ring {
+    (
+        $name:ident, $t:ty, $feat:literal,
+        $z:literal, $y:literal, $x:literal,
+        ($set1:ident, $mul:ident, $add:ident),
+        ($set1y:ident, $muly:ident, $addy:ident),
+        ($set1x:ident, $mulx:ident, $addx:ident)
+    ) => {
+        pub(crate) mod $name {
+            use std::arch::x86_64::*;
+
+            /// Words of an element.
+            pub(crate) const LANES: usize = 56;
+            /// Words of a vector of 512, 256 and 128 bits.
+            const PZ: usize = 512 / <$t>::BITS as usize;
+            const PY: usize = PZ / 2;
+            const PX: usize = PZ / 4;
+            const _: () = assert!($z * PZ + $y * PY + $x * PX == LANES);
+
+            /// An element in registers.
+            #[derive(Clone, Copy)]
+            struct E {
+                z: [__m512i; $z],
+                y: [__m256i; $y],
+                x: [__m128i; $x],
+            }
+
+            #[target_feature(enable = $feat)]
+            #[inline]
+            fn zero() -> E {
+                E {
+                    z: std::array::from_fn(|_| _mm512_setzero_si512()),
+                    y: std::array::from_fn(|_| _mm256_setzero_si256()),
+                    x: std::array::from_fn(|_| _mm_setzero_si128()),
+                }
+            }
+
+            #[target_feature(enable = $feat)]
+            #[inline]
+            fn load(p: &[$t; LANES]) -> E {
+                let q = p.as_ptr();
+                // SAFETY: the vectors cover words 0..LANES of `p`, each
+                // inside it.
+                unsafe {
+                    E {
+                        z: std::array::from_fn(|j| _mm512_loadu_si512(q.add(PZ * j) as _)),
+                        y: std::array::from_fn(
+                            |j| _mm256_loadu_si256(q.add($z * PZ + PY * j) as _),
+                        ),
+                        x: std::array::from_fn(|j| {
+                            _mm_loadu_si128(q.add($z * PZ + $y * PY + PX * j) as _)
+                        }),
+                    }
+                }
+            }
+
+            #[target_feature(enable = $feat)]
+            #[inline]
+            fn store(p: &mut [$t; LANES], e: &E) {
+                let q = p.as_mut_ptr();
+                // SAFETY: as in `load`.
+                unsafe {
+                    for (j, v) in e.z.iter().enumerate() {
+                        _mm512_storeu_si512(q.add(PZ * j) as _, *v);
+                    }
+                    for (j, v) in e.y.iter().enumerate() {
+                        _mm256_storeu_si256(q.add($z * PZ + PY * j) as _, *v);
+                    }
+                    for (j, v) in e.x.iter().enumerate() {
+                        _mm_storeu_si128(q.add($z * PZ + $y * PY + PX * j) as _, *v);
+                    }
+                }
+            }
+
+            /// `acc + e w`.
+            #[target_feature(enable = $feat)]
+            #[inline]
+            fn mul_add(acc: &mut E, e: &E, w: $t) {
+                let (bz, by, bx) = ($set1(w as _), $set1y(w as _), $set1x(w as _));
+                for (a, v) in acc.z.iter_mut().zip(&e.z) {
+                    *a = $add(*a, $mul(*v, bz));
+                }
+                for (a, v) in acc.y.iter_mut().zip(&e.y) {
+                    *a = $addy(*a, $muly(*v, by));
+                }
+                for (a, v) in acc.x.iter_mut().zip(&e.x) {
+                    *a = $addx(*a, $mulx(*v, bx));
+                }
+            }
+
+            /// `out_k = sum_i g_i w(x_(k + i stride))`, `w(x)` the top
+            /// bits of `x` if `scaled`, else its low bits.
+            pub(crate) fn combine(
+                g: &[[$t; LANES]],
+                x: &[u64],
+                stride: usize,
+                out: &mut [[$t; LANES]],
+                scaled: bool,
+            ) {
+                assert!(
+                    super::ring::available() && out.len() <= stride && x.len() >= stride * g.len()
+                );
+                // SAFETY: the CPU has the features, checked just above.
+                unsafe { combine_inner(g, x, stride, out, scaled) }
+            }
+
+            #[target_feature(enable = $feat)]
+            fn combine_inner(
+                g: &[[$t; LANES]],
+                x: &[u64],
+                stride: usize,
+                out: &mut [[$t; LANES]],
+                scaled: bool,
+            ) {
+                let shift = if scaled { 64 - <$t>::BITS } else { 0 };
+                // Four outputs at a time: each g_i is loaded once for them.
+                let done = out.len() / 4 * 4;
+                let mut quads = out.chunks_exact_mut(4);
+                for (q, o) in (&mut quads).enumerate() {
+                    let k = 4 * q;
+                    let mut acc = [zero(); 4];
+                    for (i, gi) in g.iter().enumerate() {
+                        let e = load(gi);
+                        let xs = &x[k + i * stride..k + i * stride + 4];
+                        for (a, &xi) in acc.iter_mut().zip(xs) {
+                            mul_add(a, &e, (xi >> shift) as $t);
+                        }
+                    }
+                    for (oj, a) in o.iter_mut().zip(&acc) {
+                        store(oj, a);
+                    }
+                }
+                for (j, o) in quads.into_remainder().iter_mut().enumerate() {
+                    let k = done + j;
+                    let mut acc = zero();
+                    for (i, gi) in g.iter().enumerate() {
+                        mul_add(&mut acc, &load(gi), (x[k + i * stride] >> shift) as $t);
+                    }
+                    store(o, &acc);
+                }
+            }
+
+            /// `m[i] += sum_k a_k[i] b_k` for the rows `i` of `m`.
+            pub(crate) fn dot(a: &[[$t; LANES]], b: &[[$t; LANES]], m: &mut [[$t; LANES]]) {
+                assert!(super::ring::available() && a.len() == b.len() && m.len() <= LANES);
+                // SAFETY: the CPU has the features, checked just above.
+                unsafe { dot_inner(a, b, m) }
+            }
+
+            #[target_feature(enable = $feat)]
+            fn dot_inner(a: &[[$t; LANES]], b: &[[$t; LANES]], m: &mut [[$t; LANES]]) {
+                // Row by row, the row's sum kept in registers.
+                for (i, row) in m.iter_mut().enumerate() {
+                    let mut acc = load(row);
+                    for (ak, bk) in a.iter().zip(b) {
+                        mul_add(&mut acc, &load(bk), ak[i]);
+                    }
+                    store(row, &acc);
+                }
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+narrow_ring!(
+    ring16,
+    u16,
+    "avx512f,avx512bw,avx2",
+    1,
+    1,
+    1,
+    (_mm512_set1_epi16, _mm512_mullo_epi16, _mm512_add_epi16),
+    (_mm256_set1_epi16, _mm256_mullo_epi16, _mm256_add_epi16),
+    (_mm_set1_epi16, _mm_mullo_epi16, _mm_add_epi16)
+);
+#[cfg(target_arch = "x86_64")]
+narrow_ring!(
+    ring32,
+    u32,
+    "avx512f,avx2",
+    3,
+    1,
+    0,
+    (_mm512_set1_epi32, _mm512_mullo_epi32, _mm512_add_epi32),
+    (_mm256_set1_epi32, _mm256_mullo_epi32, _mm256_add_epi32),
+    (_mm_set1_epi32, _mm_mullo_epi32, _mm_add_epi32)
+);
+
 /// A loop of word arithmetic.
 pub(crate) trait WordTask {
     /// What the computation returns.

@@ -46,7 +46,15 @@ pub(crate) trait Word:
     fn fill(prg: &mut Prg, out: &mut [Self]);
     /// `out_k = sum_i g_i x_(k + i stride)` with vector instructions
     /// written for this word, if the CPU has them (false: not done).
-    fn combine_fast(_g: &[Gr<Self>], _x: &[u64], _stride: usize, _out: &mut [Gr<Self>]) -> bool {
+    /// `scaled` says which word of an `x` is meant: [`Word::scaled`] or
+    /// [`Word::low`].
+    fn combine_fast(
+        _g: &[Gr<Self>],
+        _x: &[u64],
+        _stride: usize,
+        _out: &mut [Gr<Self>],
+        _scaled: bool,
+    ) -> bool {
         false
     }
     /// `m[i] += sum_k a_k[i] b_k` the same way.
@@ -101,7 +109,7 @@ impl Word for u64 {
         prg.fill(out);
     }
     #[inline(always)]
-    fn combine_fast(g: &[Gr], x: &[u64], stride: usize, out: &mut [Gr]) -> bool {
+    fn combine_fast(g: &[Gr], x: &[u64], stride: usize, out: &mut [Gr], _scaled: bool) -> bool {
         #[cfg(target_arch = "x86_64")]
         if super::arch::ring::available() {
             super::arch::ring::combine(g, x, stride, out);
@@ -127,12 +135,64 @@ impl Word for u32 {
     fn fill(prg: &mut Prg, out: &mut [u32]) {
         prg.fill_u32(out);
     }
+    #[inline(always)]
+    fn combine_fast(
+        g: &[Gr<u32>],
+        x: &[u64],
+        stride: usize,
+        out: &mut [Gr<u32>],
+        scaled: bool,
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if super::arch::ring::available() {
+            super::arch::ring32::combine(g, x, stride, out, scaled);
+            return true;
+        }
+        let _ = (g, x, stride, out, scaled);
+        false
+    }
+    #[inline(always)]
+    fn dot_fast(a: &[Gr<u32>], b: &[Gr<u32>], m: &mut [Gr<u32>]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if super::arch::ring::available() {
+            super::arch::ring32::dot(a, b, m);
+            return true;
+        }
+        let _ = (a, b, m);
+        false
+    }
 }
 
 impl Word for u16 {
     word_arithmetic!(u16);
     fn fill(prg: &mut Prg, out: &mut [u16]) {
         prg.fill_u16(out);
+    }
+    #[inline(always)]
+    fn combine_fast(
+        g: &[Gr<u16>],
+        x: &[u64],
+        stride: usize,
+        out: &mut [Gr<u16>],
+        scaled: bool,
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if super::arch::ring::available() {
+            super::arch::ring16::combine(g, x, stride, out, scaled);
+            return true;
+        }
+        let _ = (g, x, stride, out, scaled);
+        false
+    }
+    #[inline(always)]
+    fn dot_fast(a: &[Gr<u16>], b: &[Gr<u16>], m: &mut [Gr<u16>]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if super::arch::ring::available() {
+            super::arch::ring16::dot(a, b, m);
+            return true;
+        }
+        let _ = (a, b, m);
+        false
     }
 }
 
@@ -778,21 +838,28 @@ mod tests {
 
     #[test]
     fn inner_products_are_sums_of_products() {
-        let mut r = prg(3);
-        let a: Vec<Gr> = (0..5).map(|_| uniform(&mut r)).collect();
-        let b: Vec<Gr> = (0..5).map(|_| uniform(&mut r)).collect();
+        inner_products::<u64>(3);
+        inner_products::<u32>(4);
+        inner_products::<u16>(5);
+    }
+
+    /// An odd number of terms: the vector kernels take two at a time.
+    fn inner_products<W: Word>(seed: u8) {
+        let mut r = prg(seed);
+        let a: Vec<Gr<W>> = (0..5).map(|_| uniform(&mut r)).collect();
+        let b: Vec<Gr<W>> = (0..5).map(|_| uniform(&mut r)).collect();
         let want = a
             .iter()
             .zip(&b)
-            .fold(ZERO, |acc, (x, y)| add(&acc, &mul(x, y)));
-        assert_eq!(<Ring as crate::verify::Algebra>::dot(&a, &b), want);
+            .fold(zero(), |acc, (x, y)| add(&acc, &mul(x, y)));
+        assert_eq!(<Ring<W> as crate::verify::Algebra>::dot(&a, &b), want);
         // The portable rows, folded the same way.
-        let mut m = vec![ZERO; D];
+        let mut m = vec![zero::<W>(); D];
         dot_rows(&a, &b, &mut m);
-        let mut w = [0u64; WIDE];
+        let mut w = [W::ZERO; WIDE];
         for (i, row) in m.iter().enumerate() {
             for (o, c) in w[i..i + LANES].iter_mut().zip(row) {
-                *o = o.wrapping_add(*c);
+                *o = o.add(*c);
             }
         }
         assert_eq!(reduce(&w), want);

@@ -504,11 +504,12 @@ impl<W: Word> WordTask for Claim<'_, W> {
     }
 }
 
-/// `out_k = sum_i g_i word(x_(k + i stride))`, `word` the word of a `U`
-/// ([`Word::scaled`]) or of a `V` ([`Word::low`]).
+/// `out_k = sum_i g_i word(x_(k + i stride))`, the word of a `U`
+/// ([`Word::scaled`]) if `scaled`, else of a `V` ([`Word::low`]).
 #[inline(always)]
-fn combine<W: Word>(g: &[Gr<W>], x: &[u64], stride: usize, out: &mut [Gr<W>], word: fn(u64) -> W) {
-    if !W::combine_fast(g, x, stride, out) {
+fn combine<W: Word>(g: &[Gr<W>], x: &[u64], stride: usize, out: &mut [Gr<W>], scaled: bool) {
+    if !W::combine_fast(g, x, stride, out, scaled) {
+        let word = if scaled { W::scaled } else { W::low };
         combine_portable(g, x, stride, out, word);
     }
 }
@@ -620,7 +621,7 @@ fn fold_with<W: Word>(
             if want_u {
                 let at = out_u.len();
                 out_u.resize(at + count, gr::zero());
-                combine(&gs, &sb.u, D * m, &mut out_u[at..], W::scaled);
+                combine(&gs, &sb.u, D * m, &mut out_u[at..], true);
                 // u'_(pos, t) carries X^pos.
                 for (k, o) in out_u[at..].iter_mut().enumerate() {
                     *o = gr::shift(o, k / m);
@@ -629,7 +630,7 @@ fn fold_with<W: Word>(
             if want_v {
                 let at = out_v.len();
                 out_v.resize(at + count, gr::zero());
-                combine(&rev, &sb.v, D * m, &mut out_v[at..], W::low);
+                combine(&rev, &sb.v, D * m, &mut out_v[at..], false);
             }
         }
     }
@@ -671,23 +672,34 @@ mod tests {
 
     #[test]
     fn combinations_agree_with_and_without_vector_instructions() {
+        combinations_agree::<u64>();
+        combinations_agree::<u32>();
+        combinations_agree::<u16>();
+    }
+
+    /// [`combine`] (the vector kernel of `W` where the CPU has it) equals
+    /// the portable loop and the ring's own arithmetic, for the words of
+    /// both kinds.
+    fn combinations_agree<W: Word>() {
         let mut p = Prg::new([4; 16]);
-        let g: Vec<Gr> = (0..6).map(|_| gr::uniform(&mut p)).collect();
+        let g: Vec<Gr<W>> = (0..6).map(|_| gr::uniform(&mut p)).collect();
         // Six rows of nine words: entry k of row i at k + 9 i.
         let x = p.words(6 * 9);
-        let (mut a, mut b) = (vec![gr::ZERO; 9], vec![gr::ZERO; 9]);
-        combine(&g, &x, 9, &mut a, u64::scaled);
-        combine_portable(&g, &x, 9, &mut b, u64::scaled);
-        assert!(a == b);
-        // And both are the ring's own arithmetic.
-        for (k, o) in a.iter().enumerate() {
-            let mut want = gr::ZERO;
-            for (i, gi) in g.iter().enumerate() {
-                let mut s = gr::ZERO;
-                s[0] = x[k + i * 9];
-                want = gr::add(&want, &gr::mul(gi, &s));
+        for scaled in [true, false] {
+            let word = if scaled { W::scaled } else { W::low };
+            let (mut a, mut b) = (vec![gr::zero::<W>(); 9], vec![gr::zero::<W>(); 9]);
+            combine(&g, &x, 9, &mut a, scaled);
+            combine_portable(&g, &x, 9, &mut b, word);
+            assert!(a == b);
+            for (k, o) in a.iter().enumerate() {
+                let mut want = gr::zero::<W>();
+                for (i, gi) in g.iter().enumerate() {
+                    let mut s = gr::zero::<W>();
+                    s[0] = word(x[k + i * 9]);
+                    want = gr::add(&want, &gr::mul(gi, &s));
+                }
+                assert!(*o == want);
             }
-            assert!(*o == want);
         }
     }
 
