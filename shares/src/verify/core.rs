@@ -17,6 +17,25 @@
 //! from an exceptional set `S` (elements whose pairwise differences are
 //! units).
 //!
+//! While the vectors are longer than [`SHORT`], a round folds by `2^t`
+//! with `t` challenges ([`Algebra::LONG_BITS`]), which is `t` binary
+//! rounds in one: with the parts `u^(i)`, `i = sum_j i_j 2^j`,
+//! `f(R) = sum_i prod_j R_j^(i_j) u^(i)`,
+//! `g(R) = sum_m prod_j R_j^(1 - m_j) v^(m)` and `h = <f, g>` of degree 2
+//! in each variable, whose coefficient of `prod_j R_j` is the claim; the
+//! prover sends the other `3^t - 1`, and for challenges `r` the claim
+//! becomes `h(r)`, the vectors `u' = f(r)`, `v' = g(r)`. A false claim
+//! changes the coefficient of `prod_j R_j`, so `h` minus the true
+//! polynomial is nonzero of total degree at most `2 t` and vanishes at `r`
+//! with probability at most `2 t / |S|` (Schwartz-Zippel over an
+//! exceptional set), the bound of `t` binary rounds. The folds are `t`
+//! binary ones, one per challenge: a ring fold multiplies only by
+//! challenges (`{0, 1}`-coefficient elements), where a Laurent fold by
+//! `2^t` would need their powers in general products. The prover computes
+//! `4^t - 2^t` inner products of a part's length: `(2^t - 1) n` products
+//! for vectors of length `n`, against `2 n` (less and less) for the `t`
+//! binary rounds.
+//!
 //! Once the vectors are at most [`SHORT`] entries long, a round folds by
 //! [`SHORT_FOLD`] instead ([`factor`]): `L` parts, `f(Y) = sum_i Y^i u^(i)`,
 //! `g(Y) = sum_m Y^(L-1-m) v^(m)`, the prover sending the `2L - 2` outer
@@ -41,14 +60,38 @@ pub(crate) const SHORT: usize = 64;
 /// The fold factor for short vectors.
 pub(crate) const SHORT_FOLD: usize = 8;
 
-/// The fold factor of the round that starts at length `n > 1`: the
-/// algebra's [`Algebra::LONG_FOLD`] while the vectors are long,
-/// [`SHORT_FOLD`] (or `n`, if smaller) once they are at most [`SHORT`].
+/// The most challenges a round folds with ([`Algebra::LONG_BITS`]).
+pub(crate) const MOST_BITS: usize = 3;
+
+/// A round's challenges: `r_0` alone in a Laurent fold, `r_0 .. r_t` in a
+/// fold by `2^t`.
+pub(crate) type Draw<A> = [<A as Algebra>::E; MOST_BITS];
+
+/// The fold factor of the round that starts at length `n > 1`:
+/// `2^LONG_BITS` while the vectors are long, [`SHORT_FOLD`] (or `n`, if
+/// smaller) once they are at most [`SHORT`].
 pub(crate) fn factor<A: Algebra>(n: usize) -> usize {
-    if n > SHORT {
-        A::LONG_FOLD
+    if long(n) {
+        1 << A::LONG_BITS
     } else {
         n.min(SHORT_FOLD)
+    }
+}
+
+/// True if the round that starts at length `n` folds with
+/// [`Algebra::LONG_BITS`] challenges.
+fn long(n: usize) -> bool {
+    n > SHORT
+}
+
+/// Elements of the prover's message in the round that starts at length
+/// `n`: the `3^t - 1` coefficients of a fold with `t` challenges, or the
+/// `2 l - 2` outer ones of a Laurent fold of factor `l`.
+pub(crate) fn message_len<A: Algebra>(n: usize) -> usize {
+    if long(n) {
+        3usize.pow(A::LONG_BITS as u32) - 1
+    } else {
+        2 * factor::<A>(n) - 2
     }
 }
 
@@ -158,6 +201,79 @@ pub(crate) fn laurent_claim<A: Algebra>(msg: &[A::E], c: &A::E, r: &A::E, l: usi
     acc
 }
 
+/// The `3^t - 1` coefficients of `h(R)` but the claim's (`prod_j R_j`),
+/// for the fold by `2^t` with `t` challenges: coefficient
+/// `prod_j R_j^(a_j)` gathers `<u^(i), v^(m)>` with
+/// `a_j = i_j - m_j + 1`, in the order of `sum_j a_j 3^j`.
+pub(crate) fn multilinear_coefficients<A: Algebra>(u: &[A::E], v: &[A::E], t: usize) -> Vec<A::E> {
+    let l = 1 << t;
+    let k = u.len() / l;
+    let mut h = vec![A::zero(); 3usize.pow(t as u32)];
+    for i in 0..l {
+        for m in 0..l {
+            if i == m {
+                continue;
+            }
+            let d = A::dot(&u[i * k..(i + 1) * k], &v[m * k..(m + 1) * k]);
+            let e: usize = (0..t)
+                .map(|j| ((i >> j & 1) + 1 - (m >> j & 1)) * 3usize.pow(j as u32))
+                .sum();
+            h[e] = A::add(&h[e], &d);
+        }
+    }
+    h.remove(h.len() / 2);
+    h
+}
+
+/// `h(r)` for the coefficients `msg` of [`multilinear_coefficients`] and
+/// the claim `c` (the coefficient of `prod_j R_j`, in the middle).
+pub(crate) fn multilinear_claim<A: Algebra>(msg: &[A::E], c: &A::E, r: &[A::E]) -> A::E {
+    // The monomials prod_j r_j^(a_j), in the coefficients' order.
+    let mut w = vec![A::one()];
+    for rj in r {
+        let sq = A::mul(rj, rj);
+        let mut next = Vec::with_capacity(3 * w.len());
+        for p in [A::one(), *rj, sq] {
+            next.extend(w.iter().map(|x| A::mul(x, &p)));
+        }
+        w = next;
+    }
+    debug_assert_eq!(msg.len() + 1, w.len());
+    let mid = msg.len() / 2;
+    let coefs = msg[..mid].iter().chain([c]).chain(&msg[mid..]);
+    coefs
+        .zip(&w)
+        .fold(A::zero(), |acc, (h, x)| A::add(&acc, &A::mul(h, x)))
+}
+
+/// `f(r)` (`rev`: `g(r)`) of the fold by `2^t` with the `t` challenges
+/// `r`, in place: a binary fold per challenge, the parts' high bit first.
+pub(crate) fn fold_multilinear<A: Algebra>(x: &mut Vec<A::E>, r: &[A::E], rev: bool) {
+    parts::<A>(x, 1 << r.len());
+    for rj in r.iter().rev() {
+        A::fold(x, rj, rev);
+    }
+}
+
+/// One round's fold of a vector that starts it at its length.
+fn fold_round<A: Algebra>(x: &mut Vec<A::E>, r: &Draw<A>, rev: bool) {
+    let n = x.len();
+    if long(n) {
+        fold_multilinear::<A>(x, &r[..A::LONG_BITS], rev);
+    } else {
+        combine::<A>(x, factor::<A>(n), &r[0], rev);
+    }
+}
+
+/// One round's claim for vectors of length `n`.
+fn claim_round<A: Algebra>(n: usize, msg: &[A::E], c: &A::E, r: &Draw<A>) -> A::E {
+    if long(n) {
+        multilinear_claim::<A>(msg, c, &r[..A::LONG_BITS])
+    } else {
+        laurent_claim::<A>(msg, c, &r[0], factor::<A>(n))
+    }
+}
+
 /// The prover's vectors.
 pub(crate) struct Prover<A: Algebra> {
     pub(crate) u: Vec<A::E>,
@@ -170,33 +286,35 @@ impl<A: Algebra> Prover<A> {
         rounds::<A>(self.u.len())
     }
 
-    /// This round's message to the left verifier: the `2 l - 2` outer
-    /// coefficients of the fold of factor `l` ([`factor`] of the length),
-    /// each minus a share drawn from `shares` (the key shared with the
-    /// right verifier).
+    /// This round's message to the left verifier ([`message_len`]
+    /// elements): the coefficients of the fold with several challenges,
+    /// or the `2 l - 2` outer ones of the Laurent fold of factor `l`
+    /// ([`factor`] of the length), each minus a share drawn from `shares`
+    /// (the key shared with the right verifier).
     pub(crate) fn message(&mut self, shares: &mut Prg) -> Vec<A::E> {
-        let l = factor::<A>(self.u.len());
-        let h = if l == 2 {
-            let h = parts::<A>(&mut self.u, 2);
-            parts::<A>(&mut self.v, 2);
+        let n = self.u.len();
+        let l = factor::<A>(n);
+        parts::<A>(&mut self.u, l);
+        parts::<A>(&mut self.v, l);
+        let h = if long(n) {
+            multilinear_coefficients::<A>(&self.u, &self.v, A::LONG_BITS)
+        } else if l == 2 {
+            let h = self.u.len() / 2;
             vec![
                 A::dot(&self.u[..h], &self.v[h..]),
                 A::dot(&self.u[h..], &self.v[..h]),
             ]
         } else {
-            parts::<A>(&mut self.u, l);
-            parts::<A>(&mut self.v, l);
             outer::<A>(&self.u, &self.v, l)
         };
         h.iter().map(|x| A::sub(x, &A::uniform(shares))).collect()
     }
 
-    /// Folds with the challenge (after [`Prover::message`], which padded
-    /// the vectors to whole parts).
-    pub(crate) fn fold(&mut self, r: &A::E) {
-        let l = factor::<A>(self.u.len());
-        combine::<A>(&mut self.u, l, r, false);
-        combine::<A>(&mut self.v, l, r, true);
+    /// Folds with the challenges after [`Prover::message`] (its padding to
+    /// whole parts changes neither the kind of fold nor its factor).
+    pub(crate) fn fold(&mut self, r: &Draw<A>) {
+        fold_round::<A>(&mut self.u, r, false);
+        fold_round::<A>(&mut self.v, r, true);
     }
 }
 
@@ -207,18 +325,16 @@ pub(crate) struct Left<A: Algebra> {
 }
 
 impl<A: Algebra> Left<A> {
-    /// Takes the prover's message (`2 l - 2` elements for the fold factor
-    /// `l` of [`Left::factor`]) and the challenge.
-    pub(crate) fn absorb(&mut self, msg: &[A::E], r: &A::E) {
-        let l = self.factor();
-        self.c = laurent_claim::<A>(msg, &self.c, r, l);
-        parts::<A>(&mut self.u, l);
-        combine::<A>(&mut self.u, l, r, false);
+    /// Takes the prover's message ([`Left::message_len`] elements) and the
+    /// challenges.
+    pub(crate) fn absorb(&mut self, msg: &[A::E], r: &Draw<A>) {
+        self.c = claim_round::<A>(self.u.len(), msg, &self.c, r);
+        fold_round::<A>(&mut self.u, r, false);
     }
 
-    /// This round's fold factor.
-    pub(crate) fn factor(&self) -> usize {
-        factor::<A>(self.u.len())
+    /// Elements of this round's message.
+    pub(crate) fn message_len(&self) -> usize {
+        message_len::<A>(self.u.len())
     }
 
     /// The final `u*` and claim share, sent to the right verifier.
@@ -235,13 +351,14 @@ pub(crate) struct Right<A: Algebra> {
 }
 
 impl<A: Algebra> Right<A> {
-    /// Draws its shares of the prover's message and takes the challenge.
-    pub(crate) fn absorb(&mut self, shares: &mut Prg, r: &A::E) {
-        let l = factor::<A>(self.v.len());
-        let s: Vec<A::E> = (0..2 * l - 2).map(|_| A::uniform(shares)).collect();
-        self.c = laurent_claim::<A>(&s, &self.c, r, l);
-        parts::<A>(&mut self.v, l);
-        combine::<A>(&mut self.v, l, r, true);
+    /// Draws its shares of the prover's message and takes the challenges.
+    pub(crate) fn absorb(&mut self, shares: &mut Prg, r: &Draw<A>) {
+        let n = self.v.len();
+        let s: Vec<A::E> = (0..message_len::<A>(n))
+            .map(|_| A::uniform(shares))
+            .collect();
+        self.c = claim_round::<A>(n, &s, &self.c, r);
+        fold_round::<A>(&mut self.v, r, true);
     }
 
     /// The final `v*` and claim share, sent to the left verifier.
@@ -322,10 +439,10 @@ mod tests {
         let mut right = Right::<A> { v, c: c_right };
         let mut n = 0;
         while prover.rounds() > 0 {
-            assert_eq!(left.factor(), factor::<A>(right.v.len()));
+            assert_eq!(left.message_len(), message_len::<A>(right.v.len()));
             let msg = prover.message(&mut shares_p);
-            assert_eq!(msg.len(), 2 * left.factor() - 2);
-            let r = A::challenge(&mut coins);
+            assert_eq!(msg.len(), left.message_len());
+            let r: Draw<A> = std::array::from_fn(|_| A::challenge(&mut coins));
             prover.fold(&r);
             left.absorb(&msg, &r);
             right.absorb(&mut shares_r, &r);
@@ -359,14 +476,68 @@ mod tests {
             assert_eq!(r, rounds::<Gf>(n));
             assert!(!prove::<Gf>(u, v, 1 << 40, n as u8).0, "field, length {n}");
         }
-        // Long vectors fold in halves (the field's in quarters) down to
-        // SHORT, then by SHORT_FOLD.
-        assert_eq!(rounds::<Ring>(1 << 16), 10 + 2);
-        assert_eq!(rounds::<Gf>(1 << 16), 5 + 2);
-        assert_eq!(rounds::<Gf>(1 << 17), 6 + 2);
+        // Long vectors fold by 2^LONG_BITS down to SHORT, then by
+        // SHORT_FOLD.
+        assert_eq!(rounds::<Ring>(1 << 16), 5 + 2);
+        assert_eq!(rounds::<Ring>(1 << 17), 6 + 2);
+        assert_eq!(rounds::<Gf>(1 << 16), 4 + 2);
+        assert_eq!(rounds::<Gf>(1 << 18), 4 + 2);
         assert_eq!(rounds::<Ring>(SHORT), 2);
         assert_eq!(rounds::<Gf>(SHORT), 2);
         assert_eq!(rounds::<Ring>(5), 1);
+    }
+
+    /// The fold by `2^t` with `t` challenges: the claim `h(r)` from the
+    /// coefficients is the inner product of the folded vectors, for each
+    /// `t` up to [`MOST_BITS`], both algebras and lengths that leave
+    /// partial parts.
+    #[test]
+    fn a_fold_with_several_challenges_keeps_the_inner_product() {
+        multilinear_keeps::<Gf>(1);
+        multilinear_keeps::<Ring>(2);
+    }
+
+    fn multilinear_keeps<A: Algebra>(seed: u8) {
+        let mut p = Prg::new([seed; 16]);
+        for t in 1..=MOST_BITS {
+            for n in [1usize, 7, 8, 9, 30] {
+                let u: Vec<A::E> = (0..n).map(|_| A::uniform(&mut p)).collect();
+                let v: Vec<A::E> = (0..n).map(|_| A::uniform(&mut p)).collect();
+                let r: Vec<A::E> = (0..t).map(|_| A::challenge(&mut p)).collect();
+                let (mut pu, mut pv) = (u.clone(), v.clone());
+                parts::<A>(&mut pu, 1 << t);
+                parts::<A>(&mut pv, 1 << t);
+                let h = multilinear_coefficients::<A>(&pu, &pv, t);
+                assert_eq!(h.len(), 3usize.pow(t as u32) - 1);
+                let c = A::dot(&u, &v);
+                let (mut fu, mut fv) = (u.clone(), v.clone());
+                fold_multilinear::<A>(&mut fu, &r, false);
+                fold_multilinear::<A>(&mut fv, &r, true);
+                assert!(fu.len() == n.div_ceil(1 << t));
+                assert!(
+                    multilinear_claim::<A>(&h, &c, &r) == A::dot(&fu, &fv),
+                    "t {t}, length {n}"
+                );
+                // The folded vectors are the definition's f(r) and g(r).
+                let k = fu.len();
+                for j in 0..k {
+                    let (mut f, mut g) = (A::zero(), A::zero());
+                    for i in 0..1usize << t {
+                        let (mut cu, mut cv) = (A::one(), A::one());
+                        for (b, rb) in r.iter().enumerate() {
+                            if i >> b & 1 == 1 {
+                                cu = A::mul(&cu, rb);
+                            } else {
+                                cv = A::mul(&cv, rb);
+                            }
+                        }
+                        f = A::add(&f, &A::mul(&cu, &pu[i * k + j]));
+                        g = A::add(&g, &A::mul(&cv, &pv[i * k + j]));
+                    }
+                    assert!(f == fu[j] && g == fv[j], "t {t}, length {n}, entry {j}");
+                }
+            }
+        }
     }
 
     /// A fold by a power of two as a chain of binary ones gives part `i`

@@ -54,10 +54,10 @@ pub(crate) trait Algebra {
     /// For `x = (x0, x1)` of even length, `x0 + r x1` element-wise
     /// (`rev`: `r x0 + x1`), in place: `x` becomes half as long.
     fn fold(x: &mut Vec<Self::E>, r: &Self::E, rev: bool);
-    /// The fold factor of the recursion while the vectors are long
-    /// ([`core::factor`]): 2, or 4 where products are cheap, for half the
-    /// rounds.
-    const LONG_FOLD: usize;
+    /// Challenges of a round of the recursion while the vectors are long
+    /// (`core`): a fold by `2^LONG_BITS`, `LONG_BITS` binary rounds in one,
+    /// whose prover computes `2^LONG_BITS - 1` products per entry.
+    const LONG_BITS: usize;
     /// True if [`Algebra::fold`] takes any element as the challenge, so
     /// that a wider fold by a power of two is a chain of binary ones
     /// (`core::combine`); false if only challenges themselves.
@@ -263,13 +263,12 @@ fn log_label() -> Sha256 {
 pub(crate) struct Seeds([[u8; 16]; 3]);
 
 impl Seeds {
-    /// The challenge of the proof `label` for the part `k` (0 prover, 1
-    /// left verifier, 2 right verifier).
-    pub(crate) fn challenge<A: Algebra>(&self, k: usize, label: &str) -> A::E {
-        A::challenge(&mut derive(
-            &seed32(&self.0[k]),
-            &format!("{label}/challenge"),
-        ))
+    /// The challenges of the proof `label` for the part `k` (0 prover, 1
+    /// left verifier, 2 right verifier): as many as a round may use
+    /// (`core::Draw`), the first round and a Laurent fold using the first.
+    pub(crate) fn challenges<A: Algebra>(&self, k: usize, label: &str) -> core::Draw<A> {
+        let mut prg = derive(&seed32(&self.0[k]), &format!("{label}/challenge"));
+        std::array::from_fn(|_| A::challenge(&mut prg))
     }
 }
 

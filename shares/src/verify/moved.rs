@@ -16,7 +16,8 @@
 //!   addition), so `theta_k` is one uniformly random field element per row
 //!   and column and a nonzero error survives the weighting with probability
 //!   at most `2^-64`. A first round folds by [`XOR_FOLD`] slices of rows
-//!   over the field, which saves the recursion two of its folds by 4.
+//!   over the field, which saves the recursion more than one of its folds
+//!   by 8.
 //! - Arithmetic columns whose low `b` bytes matter: `theta_k = E_k`, one
 //!   uniformly random `{0, 1}`-coefficient element of the Galois ring per
 //!   row and column (an error `e != 0` gives `E e = R` for at most one `E`,
@@ -141,7 +142,7 @@ fn claim_rows(m: &Moved, cols: &[(usize, usize)], cut: impl Fn(u64, usize) -> u6
 /// fold of factor [`XOR_FOLD`] (fewer for short vectors) over
 /// `GF(2^64)`, whose coefficients are `L (L - 1)` inner products of the
 /// slices. It costs the prover about `L - 1` field products per row and
-/// column, and saves the recursion `log4 L` of its folds by 4.
+/// column, and saves the recursion `log8 L` of its folds by 8.
 pub(crate) fn xor_first(
     m: &Moved,
     weights: &mut Prg,

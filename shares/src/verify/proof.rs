@@ -152,8 +152,9 @@ pub(crate) struct Proof<'a, A: Algebra> {
     parts: Parts,
     streams: Streams,
     state: State<'a, A>,
-    /// This round's challenges as prover, left and right verifier.
-    drawn: [Option<A::E>; 3],
+    /// This round's challenges as prover, left and right verifier (the
+    /// first round uses the first alone).
+    drawn: [Option<core::Draw<A>>; 3],
     active: bool,
 }
 
@@ -268,7 +269,7 @@ impl<A: Algebra> Slot for Proof<'_, A> {
         let parts = [self.parts.prover, self.parts.left, self.parts.right];
         for (k, plays) in parts.into_iter().enumerate() {
             if plays {
-                self.drawn[k] = Some(seeds.challenge::<A>(k, &self.label));
+                self.drawn[k] = Some(seeds.challenges::<A>(k, &self.label));
             }
         }
     }
@@ -280,7 +281,7 @@ impl<A: Algebra> Slot for Proof<'_, A> {
         let (l, padded) = (first.l, first.padded);
         let k = 2 * l - 2;
         let message = self.parts.left.then(|| from_next.read_n::<A>(k + 1));
-        let [prover, left, right] = self.drawn;
+        let [prover, left, right] = self.drawn.map(|c| c.map(|r| r[0]));
         let challenges = Challenges {
             prover,
             left,
@@ -349,7 +350,7 @@ impl<A: Algebra> Slot for Proof<'_, A> {
     fn round_in(&self) -> usize {
         match &self.state {
             State::Folding { left: Some(l), .. } if self.active && self.parts.left => {
-                (2 * l.factor() - 2) * A::BYTES
+                l.message_len() * A::BYTES
             }
             _ => 0,
         }
@@ -365,7 +366,7 @@ impl<A: Algebra> Slot for Proof<'_, A> {
             p.fold(&r);
         }
         if let (Some(l), Some(r)) = (f.left, r_left) {
-            let msg = from_next.read_n::<A>(2 * l.factor() - 2);
+            let msg = from_next.read_n::<A>(l.message_len());
             l.absorb(&msg, &r);
         }
         if let (Some(rt), Some(r)) = (f.right, r_right) {
