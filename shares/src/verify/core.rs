@@ -18,7 +18,8 @@
 //! units).
 //!
 //! While the vectors are longer than [`SHORT`], a round folds by `2^t`
-//! with `t` challenges ([`Algebra::LONG_BITS`]), which is `t` binary
+//! with `t` challenges ([`Algebra::LONG_BITS`] while they are longer than
+//! [`WIDE_BELOW`], [`MOST_BITS`] below), which is `t` binary
 //! rounds in one: with the parts `u^(i)`, `i = sum_j i_j 2^j`,
 //! `f(R) = sum_i prod_j R_j^(i_j) u^(i)`,
 //! `g(R) = sum_m prod_j R_j^(1 - m_j) v^(m)` and `h = <f, g>` of degree 2
@@ -72,9 +73,22 @@ pub(crate) type Draw<A> = [<A as Algebra>::E; MOST_BITS];
 /// smaller) once they are at most [`SHORT`].
 pub(crate) fn factor<A: Algebra>(n: usize) -> usize {
     if long(n) {
-        1 << A::LONG_BITS
+        1 << bits::<A>(n)
     } else {
         n.min(SHORT_FOLD)
+    }
+}
+
+/// Vectors at most this long fold with [`MOST_BITS`] challenges, whatever
+/// the algebra: the prover's products there are few.
+pub(crate) const WIDE_BELOW: usize = 4096;
+
+/// Challenges of a long round that starts at length `n`.
+fn bits<A: Algebra>(n: usize) -> usize {
+    if n > WIDE_BELOW {
+        A::LONG_BITS
+    } else {
+        MOST_BITS
     }
 }
 
@@ -89,7 +103,7 @@ fn long(n: usize) -> bool {
 /// `2 l - 2` outer ones of a Laurent fold of factor `l`.
 pub(crate) fn message_len<A: Algebra>(n: usize) -> usize {
     if long(n) {
-        3usize.pow(A::LONG_BITS as u32) - 1
+        3usize.pow(bits::<A>(n) as u32) - 1
     } else {
         2 * factor::<A>(n) - 2
     }
@@ -259,7 +273,7 @@ pub(crate) fn fold_multilinear<A: Algebra>(x: &mut Vec<A::E>, r: &[A::E], rev: b
 fn fold_round<A: Algebra>(x: &mut Vec<A::E>, r: &Draw<A>, rev: bool) {
     let n = x.len();
     if long(n) {
-        fold_multilinear::<A>(x, &r[..A::LONG_BITS], rev);
+        fold_multilinear::<A>(x, &r[..bits::<A>(n)], rev);
     } else {
         combine::<A>(x, factor::<A>(n), &r[0], rev);
     }
@@ -268,7 +282,7 @@ fn fold_round<A: Algebra>(x: &mut Vec<A::E>, r: &Draw<A>, rev: bool) {
 /// One round's claim for vectors of length `n`.
 fn claim_round<A: Algebra>(n: usize, msg: &[A::E], c: &A::E, r: &Draw<A>) -> A::E {
     if long(n) {
-        multilinear_claim::<A>(msg, c, &r[..A::LONG_BITS])
+        multilinear_claim::<A>(msg, c, &r[..bits::<A>(n)])
     } else {
         laurent_claim::<A>(msg, c, &r[0], factor::<A>(n))
     }
@@ -297,7 +311,7 @@ impl<A: Algebra> Prover<A> {
         parts::<A>(&mut self.u, l);
         parts::<A>(&mut self.v, l);
         let h = if long(n) {
-            multilinear_coefficients::<A>(&self.u, &self.v, A::LONG_BITS)
+            multilinear_coefficients::<A>(&self.u, &self.v, bits::<A>(n))
         } else if l == 2 {
             let h = self.u.len() / 2;
             vec![
@@ -461,7 +475,7 @@ mod tests {
     #[test]
     fn every_length_folds_to_one_and_only_true_claims_pass() {
         let mut p = Prg::new([9; 16]);
-        for n in (1..=140).chain([255, 256, 257, 1000]) {
+        for n in (1..=140).chain([255, 256, 257, 1000, 5000]) {
             let u: Vec<_> = (0..n).map(|_| Ring::uniform(&mut p)).collect();
             let v: Vec<_> = (0..n).map(|_| Ring::uniform(&mut p)).collect();
             let (ok, r) = prove::<Ring>(u.clone(), v.clone(), Ring::zero(), n as u8);
@@ -478,8 +492,9 @@ mod tests {
         }
         // Long vectors fold by 2^LONG_BITS down to SHORT, then by
         // SHORT_FOLD.
-        assert_eq!(rounds::<Ring>(1 << 16), 5 + 2);
-        assert_eq!(rounds::<Ring>(1 << 17), 6 + 2);
+        // The ring's in quarters down to WIDE_BELOW, by 8 below.
+        assert_eq!(rounds::<Ring>(1 << 16), 4 + 2);
+        assert_eq!(rounds::<Ring>(1 << 17), 5 + 2);
         assert_eq!(rounds::<Gf>(1 << 16), 4 + 2);
         assert_eq!(rounds::<Gf>(1 << 18), 4 + 2);
         assert_eq!(rounds::<Ring>(SHORT), 2);
