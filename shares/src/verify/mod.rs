@@ -272,13 +272,20 @@ impl Seeds {
     }
 }
 
+/// Draws this round's seeds as left and right verifier (the right one
+/// logged for the prover).
+fn draw_seeds(coins: &mut Coins) -> ([u8; 16], [u8; 16]) {
+    let left: [u8; 16] = seed_of(coins.left.words(2))[..16].try_into().expect("16");
+    let right: [u8; 16] = seed_of(coins.right.words(2))[..16].try_into().expect("16");
+    coins.right_log.update(right);
+    (left, right)
+}
+
 /// Draws this round's seeds, sends the left one to the successor and
 /// receives this party's own from the predecessor.
 fn exchange_seeds<T: Transport>(party: &mut Party<T>, coins: &mut Coins) -> Result<Seeds> {
     let me = party.id();
-    let left: [u8; 16] = seed_of(coins.left.words(2))[..16].try_into().expect("16");
-    let right: [u8; 16] = seed_of(coins.right.words(2))[..16].try_into().expect("16");
-    coins.right_log.update(right);
+    let (left, right) = draw_seeds(coins);
     party.transport_mut().send(me.next(), Tag::VERIFY, &left)?;
     let got = recv_exact(party, me.prev(), 16)?;
     coins.prover_log.update(&got);
@@ -538,16 +545,14 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: &Ledger) -> Result
     Ok(())
 }
 
-/// One round of all proofs in step: each prover's message to its left
-/// verifier (the predecessor), what the successor's prover sent this party,
-/// the round's challenges, then each proof takes its part of the message.
-/// The `first` round has its own message and intake.
-fn prover_round<T: Transport>(
+/// The first hop of a round of all proofs in step: each prover's message
+/// to its left verifier (the predecessor), and what the successor's prover
+/// sent this party. The `first` round has its own message and intake.
+fn round_messages<T: Transport>(
     party: &mut Party<T>,
     slots: &mut [Box<dyn Slot + '_>],
-    coins: &mut Coins,
     first: bool,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let me = party.id();
     let mut out = Vec::new();
     let mut in_len = 0;
@@ -562,17 +567,40 @@ fn prover_round<T: Transport>(
         }
     }
     party.transport_mut().send(me.prev(), Tag::VERIFY, &out)?;
-    let from_next = recv_exact(party, me.next(), in_len)?;
-    let seeds = exchange_seeds(party, coins)?;
-    let mut at_next = Reader::new(&from_next);
+    recv_exact(party, me.next(), in_len)
+}
+
+/// Each proof takes the round's challenges (the prover's too if
+/// `prover`) and its part of the successor's message.
+fn absorb_round(
+    slots: &mut [Box<dyn Slot + '_>],
+    seeds: &Seeds,
+    from_next: &[u8],
+    first: bool,
+    prover: bool,
+) {
+    let mut at_next = Reader::new(from_next);
     for s in slots.iter_mut() {
-        s.challenges(&seeds);
+        s.challenges(seeds, prover);
         if first {
             s.start(&mut at_next);
         } else {
             s.absorb(&mut at_next);
         }
     }
+}
+
+/// One round of all proofs in step: the messages, the round's challenges,
+/// then each proof takes its part of the message.
+fn prover_round<T: Transport>(
+    party: &mut Party<T>,
+    slots: &mut [Box<dyn Slot + '_>],
+    coins: &mut Coins,
+    first: bool,
+) -> Result<()> {
+    let from_next = round_messages(party, slots, first)?;
+    let seeds = exchange_seeds(party, coins)?;
+    absorb_round(slots, &seeds, &from_next, first, true);
     Ok(())
 }
 
@@ -580,6 +608,12 @@ fn prover_round<T: Transport>(
 /// exchange: each proof's failures `(right, left)`, and whether the
 /// prover's challenges differed from what its right verifier drew (checked
 /// in the `last` wave, over all of them).
+///
+/// The final values travel in the second hop of the last recursion round,
+/// with its challenge seeds: a verifier draws the challenges it uses, so
+/// both verifiers have their final values once the left one has the
+/// prover's last message, and the prover, whose last message is sent, no
+/// longer folds.
 fn run_wave<T: Transport>(
     party: &mut Party<T>,
     slots: &mut [Box<dyn Slot + '_>],
@@ -591,10 +625,26 @@ fn run_wave<T: Transport>(
 
     // First round: the prover's messages, then the challenges.
     prover_round(party, slots, coins, true)?;
-    // Recursive rounds, all proofs in step.
+    // Recursive rounds, all proofs in step, the last one's second hop
+    // apart.
     let rounds = slots.iter().map(|s| s.rounds()).max().unwrap_or(0);
-    for _ in 0..rounds {
+    for _ in 1..rounds {
         prover_round(party, slots, coins, false)?;
+    }
+    let mut to_next = Vec::new();
+    let mut seed_len = 0;
+    if rounds > 0 {
+        let from_next = round_messages(party, slots, false)?;
+        let (left, right) = draw_seeds(coins);
+        absorb_round(
+            slots,
+            &Seeds([[0; 16], left, right]),
+            &from_next,
+            false,
+            false,
+        );
+        to_next.extend_from_slice(&left);
+        seed_len = 16;
     }
 
     // Final exchange: u* and the left share to the right verifier (the
@@ -603,7 +653,6 @@ fn run_wave<T: Transport>(
     // in the last wave the hash of the coins to the predecessor, whose
     // right verifier this party is.
     let mut to_prev = Vec::new();
-    let mut to_next = Vec::new();
     let (mut from_next_len, mut from_prev_len) = (0, 0);
     for s in slots.iter() {
         s.last(&mut to_prev, &mut to_next);
@@ -618,9 +667,10 @@ fn run_wave<T: Transport>(
     party.transport_mut().send(prev, Tag::VERIFY, &to_prev)?;
     party.transport_mut().send(next, Tag::VERIFY, &to_next)?;
     let from_next = recv_exact(party, next, from_next_len + hash)?;
-    let from_prev = recv_exact(party, prev, from_prev_len)?;
+    let from_prev = recv_exact(party, prev, seed_len + from_prev_len)?;
+    coins.prover_log.update(&from_prev[..seed_len]);
 
-    let (mut at_next, mut at_prev) = (Reader::new(&from_next), Reader::new(&from_prev));
+    let (mut at_next, mut at_prev) = (Reader::new(&from_next), Reader::new(&from_prev[seed_len..]));
     let failed = slots
         .iter()
         .map(|s| s.check(&mut at_next, &mut at_prev))
