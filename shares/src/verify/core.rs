@@ -47,7 +47,7 @@
 //!
 //! At length one the verifiers exchange `u*`, `v*` and their shares of the
 //! claim and both check `u* v* = c`. Every entry of `u*` (and `v*`) is a
-//! product of `1`s and `r`s times an input entry: a unit times the pad
+//! product of `1`s and challenges times an input entry: a unit times the pad
 //! that the prover appended before the first round, which the receiving
 //! verifier does not know (see [`super`]).
 
@@ -64,8 +64,8 @@ pub(crate) const SHORT_FOLD: usize = 8;
 /// The most challenges a round folds with ([`Algebra::LONG_BITS`]).
 pub(crate) const MOST_BITS: usize = 3;
 
-/// A round's challenges: `r_0` alone in a Laurent fold, `r_0 .. r_t` in a
-/// fold by `2^t`.
+/// A round's challenges: `r_0` alone in a Laurent fold, `r_0 .. r_(t-1)`
+/// in a fold by `2^t`.
 pub(crate) type Draw<A> = [<A as Algebra>::E; MOST_BITS];
 
 /// The fold factor of the round that starts at length `n > 1`:

@@ -130,37 +130,45 @@ impl Word for u64 {
     }
 }
 
+/// [`Word::combine_fast`] and [`Word::dot_fast`] of a narrow word: the
+/// kernels of its module in `arch` where the CPU has AVX-512.
+macro_rules! narrow_kernels {
+    ($t:ty, $kernels:ident) => {
+        #[inline(always)]
+        fn combine_fast(
+            g: &[Gr<$t>],
+            x: &[u64],
+            stride: usize,
+            out: &mut [Gr<$t>],
+            scaled: bool,
+        ) -> bool {
+            #[cfg(target_arch = "x86_64")]
+            if super::arch::ring::available() {
+                super::arch::$kernels::combine(g, x, stride, out, scaled);
+                return true;
+            }
+            let _ = (g, x, stride, out, scaled);
+            false
+        }
+        #[inline(always)]
+        fn dot_fast(a: &[Gr<$t>], b: &[Gr<$t>], m: &mut [Gr<$t>]) -> bool {
+            #[cfg(target_arch = "x86_64")]
+            if super::arch::ring::available() {
+                super::arch::$kernels::dot(a, b, m);
+                return true;
+            }
+            let _ = (a, b, m);
+            false
+        }
+    };
+}
+
 impl Word for u32 {
     word_arithmetic!(u32);
     fn fill(prg: &mut Prg, out: &mut [u32]) {
         prg.fill_u32(out);
     }
-    #[inline(always)]
-    fn combine_fast(
-        g: &[Gr<u32>],
-        x: &[u64],
-        stride: usize,
-        out: &mut [Gr<u32>],
-        scaled: bool,
-    ) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if super::arch::ring::available() {
-            super::arch::ring32::combine(g, x, stride, out, scaled);
-            return true;
-        }
-        let _ = (g, x, stride, out, scaled);
-        false
-    }
-    #[inline(always)]
-    fn dot_fast(a: &[Gr<u32>], b: &[Gr<u32>], m: &mut [Gr<u32>]) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if super::arch::ring::available() {
-            super::arch::ring32::dot(a, b, m);
-            return true;
-        }
-        let _ = (a, b, m);
-        false
-    }
+    narrow_kernels!(u32, ring32);
 }
 
 impl Word for u16 {
@@ -168,32 +176,7 @@ impl Word for u16 {
     fn fill(prg: &mut Prg, out: &mut [u16]) {
         prg.fill_u16(out);
     }
-    #[inline(always)]
-    fn combine_fast(
-        g: &[Gr<u16>],
-        x: &[u64],
-        stride: usize,
-        out: &mut [Gr<u16>],
-        scaled: bool,
-    ) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if super::arch::ring::available() {
-            super::arch::ring16::combine(g, x, stride, out, scaled);
-            return true;
-        }
-        let _ = (g, x, stride, out, scaled);
-        false
-    }
-    #[inline(always)]
-    fn dot_fast(a: &[Gr<u16>], b: &[Gr<u16>], m: &mut [Gr<u16>]) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if super::arch::ring::available() {
-            super::arch::ring16::dot(a, b, m);
-            return true;
-        }
-        let _ = (a, b, m);
-        false
-    }
+    narrow_kernels!(u16, ring16);
 }
 
 /// The extension degree.
