@@ -259,16 +259,19 @@ fn log_label() -> Sha256 {
 /// right verifier of the predecessor (and logs for it). Every proof draws
 /// its challenge from the seed under its own label, so a round's
 /// challenges on the wire are 16 uniformly random bytes whatever the sets
-/// they are drawn from and however many proofs run.
-pub(crate) struct Seeds([[u8; 16]; 3]);
+/// they are drawn from and however many proofs run. The own seed is
+/// missing in the last round of a wave: it arrives with the final values,
+/// when the prover has nothing left to fold.
+pub(crate) struct Seeds([Option<[u8; 16]>; 3]);
 
 impl Seeds {
     /// The challenges of the proof `label` for the part `k` (0 prover, 1
     /// left verifier, 2 right verifier): as many as a round may use
     /// (`core::Draw`), the first round and a Laurent fold using the first.
-    pub(crate) fn challenges<A: Algebra>(&self, k: usize, label: &str) -> core::Draw<A> {
-        let mut prg = derive(&seed32(&self.0[k]), &format!("{label}/challenge"));
-        std::array::from_fn(|_| A::challenge(&mut prg))
+    pub(crate) fn challenges<A: Algebra>(&self, k: usize, label: &str) -> Option<core::Draw<A>> {
+        let seed = self.0[k]?;
+        let mut prg = derive(&seed32(&seed), &format!("{label}/challenge"));
+        Some(std::array::from_fn(|_| A::challenge(&mut prg)))
     }
 }
 
@@ -290,7 +293,7 @@ fn exchange_seeds<T: Transport>(party: &mut Party<T>, coins: &mut Coins) -> Resu
     let got = recv_exact(party, me.prev(), 16)?;
     coins.prover_log.update(&got);
     let own: [u8; 16] = got.as_slice().try_into().expect("16");
-    Ok(Seeds([own, left, right]))
+    Ok(Seeds([Some(own), Some(left), Some(right)]))
 }
 
 /// One proof to make, before its first round: what it covers.
@@ -570,18 +573,12 @@ fn round_messages<T: Transport>(
     recv_exact(party, me.next(), in_len)
 }
 
-/// Each proof takes the round's challenges (the prover's too if
-/// `prover`) and its part of the successor's message.
-fn absorb_round(
-    slots: &mut [Box<dyn Slot + '_>],
-    seeds: &Seeds,
-    from_next: &[u8],
-    first: bool,
-    prover: bool,
-) {
+/// Each proof takes the round's challenges and its part of the
+/// successor's message.
+fn absorb_round(slots: &mut [Box<dyn Slot + '_>], seeds: &Seeds, from_next: &[u8], first: bool) {
     let mut at_next = Reader::new(from_next);
     for s in slots.iter_mut() {
-        s.challenges(seeds, prover);
+        s.challenges(seeds);
         if first {
             s.start(&mut at_next);
         } else {
@@ -600,7 +597,7 @@ fn prover_round<T: Transport>(
 ) -> Result<()> {
     let from_next = round_messages(party, slots, first)?;
     let seeds = exchange_seeds(party, coins)?;
-    absorb_round(slots, &seeds, &from_next, first, true);
+    absorb_round(slots, &seeds, &from_next, first);
     Ok(())
 }
 
@@ -638,9 +635,8 @@ fn run_wave<T: Transport>(
         let (left, right) = draw_seeds(coins);
         absorb_round(
             slots,
-            &Seeds([[0; 16], left, right]),
+            &Seeds([None, Some(left), Some(right)]),
             &from_next,
-            false,
             false,
         );
         to_next.extend_from_slice(&left);

@@ -84,10 +84,8 @@ pub(crate) trait Slot {
     /// proof still folds.
     fn begin_round(&mut self) -> bool;
     /// Takes this round's challenges, each drawn from its seed (see
-    /// [`Seeds`]); the prover's only if `prover` (in the last round of a
-    /// wave its seed arrives after the verifiers are done, and its vectors
-    /// are not used again).
-    fn challenges(&mut self, seeds: &Seeds, prover: bool);
+    /// [`Seeds`]; without its own seed, the prover does not fold).
+    fn challenges(&mut self, seeds: &Seeds);
     /// Ends the first round: the successor's first message is read, the
     /// vectors folded and padded.
     fn start(&mut self, from_next: &mut Reader<'_>);
@@ -263,19 +261,15 @@ impl<A: Algebra> Slot for Proof<'_, A> {
         self.active
     }
 
-    fn challenges(&mut self, seeds: &Seeds, prover: bool) {
+    fn challenges(&mut self, seeds: &Seeds) {
         self.drawn = [None; 3];
         if !self.active {
             return;
         }
-        let parts = [
-            self.parts.prover && prover,
-            self.parts.left,
-            self.parts.right,
-        ];
+        let parts = [self.parts.prover, self.parts.left, self.parts.right];
         for (k, plays) in parts.into_iter().enumerate() {
             if plays {
-                self.drawn[k] = Some(seeds.challenges::<A>(k, &self.label));
+                self.drawn[k] = seeds.challenges::<A>(k, &self.label);
             }
         }
     }
