@@ -10,6 +10,7 @@
 //! a buy curve runs from the highest price down and a sell curve from the
 //! lowest price up; totals never fall along that order.
 
+use crate::auction_file::MAX_ORDERS_PER_SIDE;
 use crate::{Order, Price, Quantity, Side, Volume};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -51,8 +52,14 @@ pub enum CurveError {
         /// The larger total before it.
         previous: Volume,
     },
-    /// One step is larger than an order's quantity can be.
-    #[error("{side} curve: the step of {step} at price {price} is more than one order can hold ({max})", max = u32::MAX)]
+    /// A step larger than the orders of one side can hold, at most
+    /// [`MAX_ORDERS_PER_SIDE`] orders of at most `u32::MAX` each.
+    #[error(
+        "{side} curve: the step of {step} at price {price} is more than the orders of one side \
+         can hold ({MAX_ORDERS_PER_SIDE} orders of at most {max} each, with the side's other \
+         steps)",
+        max = u32::MAX
+    )]
     StepTooLarge {
         /// The side of the curve.
         side: Side,
@@ -73,12 +80,18 @@ fn canonical<T>(side: Side, v: &mut [T], price: impl Fn(&T) -> Price) {
 }
 
 /// Turns a cumulative curve into orders, one per breakpoint where the total
-/// grows, in canonical order. The breakpoints may come in any order.
+/// grows, in canonical order. The breakpoints may come in any order. A step
+/// larger than one order's quantity (`u32::MAX`) becomes several orders at
+/// its price, as many as it takes: the curve of a valid bid with several
+/// large orders at one price reads back as the same bid. A step that would
+/// take the side past [`MAX_ORDERS_PER_SIDE`] orders is refused, whatever
+/// the auction.
 pub fn curve_to_orders(side: Side, points: &[CurvePoint]) -> Result<Vec<Order>, CurveError> {
     let mut pts = points.to_vec();
     canonical(side, &mut pts, |p| p.price);
     let mut orders = Vec::with_capacity(pts.len());
     let mut previous: Option<CurvePoint> = None;
+    let whole = u64::from(u32::MAX);
     for p in pts {
         let before = previous.map_or(0, |q| q.total.0);
         if previous.is_some_and(|q| q.price == p.price) {
@@ -96,15 +109,21 @@ pub fn curve_to_orders(side: Side, points: &[CurvePoint]) -> Result<Vec<Order>, 
             });
         }
         let step = p.total.0 - before;
-        if step > 0 {
-            let q = u32::try_from(step).map_err(|_| CurveError::StepTooLarge {
+        let pieces = step.div_ceil(whole);
+        // A step of one order is left to the auction's own order limit.
+        if pieces > 1 && orders.len() as u64 + pieces > u64::from(MAX_ORDERS_PER_SIDE) {
+            return Err(CurveError::StepTooLarge {
                 side,
                 price: p.price,
                 step: Volume(step),
-            })?;
+            });
+        }
+        // Whole orders of u32::MAX, the rest in the last.
+        for k in 0..pieces {
+            let q = whole.min(step - k * whole);
             orders.push(Order {
                 price: p.price,
-                quantity: Quantity(q),
+                quantity: Quantity(u32::try_from(q).expect("at most u32::MAX")),
             });
         }
         previous = Some(p);
@@ -201,8 +220,52 @@ mod tests {
             Err(CurveError::DuplicatePrice { .. })
         ));
         assert!(matches!(
-            curve_to_orders(Side::Sell, &[pt(5, 1 << 33)]),
+            curve_to_orders(Side::Sell, &[pt(5, 1 << 45)]),
             Err(CurveError::StepTooLarge { .. })
         ));
+        // The other steps count too; many steps of one order each are left
+        // to the auction's order limit.
+        let many: Vec<CurvePoint> = (0..1100).map(|i| pt(i, u64::from(i) + 1)).collect();
+        assert_eq!(curve_to_orders(Side::Sell, &many).unwrap().len(), 1100);
+        let most = u64::from(MAX_ORDERS_PER_SIDE) * u64::from(u32::MAX);
+        assert!(curve_to_orders(Side::Sell, &[pt(5, most)]).is_ok());
+        assert!(matches!(
+            curve_to_orders(Side::Sell, &[pt(4, 1), pt(5, most + 1)]),
+            Err(CurveError::StepTooLarge { .. })
+        ));
+    }
+
+    /// A step above one order's quantity (several large orders at one
+    /// price, as a valid bid may have) becomes orders that trade the same
+    /// at every price.
+    #[test]
+    fn a_step_too_large_for_one_order_becomes_several() {
+        let big = u32::MAX;
+        let orders = vec![
+            ord(20, 30),
+            ord(28, big),
+            ord(28, big),
+            ord(28, 11),
+            ord(79, 14),
+        ];
+        let curve = orders_to_curve(Side::Sell, &orders);
+        assert_eq!(curve[1], pt(28, 30 + 2 * u64::from(big) + 11));
+        let back = curve_to_orders(Side::Sell, &curve).unwrap();
+        assert_eq!(
+            back,
+            vec![
+                ord(20, 30),
+                ord(28, big),
+                ord(28, big),
+                ord(28, 11),
+                ord(79, 14)
+            ]
+        );
+        for x in [0, 19, 20, 27, 28, 29, 79, u32::MAX] {
+            assert_eq!(
+                quantity_at(Side::Sell, &orders, Price(x)),
+                quantity_at(Side::Sell, &back, Price(x))
+            );
+        }
     }
 }

@@ -11,7 +11,8 @@
 //!   curve. `#` starts a comment; blank lines are skipped.
 //!
 //! Curves become orders with `auction::curve::curve_to_orders`: one order
-//! per breakpoint where the total grows. `fixtures/bids/` holds an example
+//! per breakpoint where the total grows (several where the step is larger
+//! than one order's quantity). `fixtures/bids/` holds an example
 //! of each form, all four the same bid.
 //!
 //! A bid with no orders (or only orders of quantity 0) is valid and trades
@@ -362,6 +363,48 @@ mod tests {
 
     fn ro(price: i128, quantity: i128) -> RawOrder {
         RawOrder { price, quantity }
+    }
+
+    /// A valid bid with several orders at one price whose sum exceeds one
+    /// order's quantity (found by the `bid_file` fuzz target): the curves
+    /// `bidder check --json` prints for it read back, in JSON and in CSV, as
+    /// orders that trade the same at every price.
+    #[test]
+    fn the_curves_of_large_orders_at_one_price_read_back() {
+        let largest = AuctionParams {
+            id: "a".into(),
+            max_price: u32::MAX,
+            max_quantity: u32::MAX,
+            max_orders_per_side: 8,
+        };
+        let csv =
+            "side,price,quantity\nsell,28,4294967295\nsell,28,4294967295\nsell,28,5\nsell,79,14\n";
+        let raw = parse_bid(csv)
+            .unwrap()
+            .for_bidder(Path::new("bid"), Some(&BidderId("f1".into())))
+            .unwrap();
+        let bid = check_bid(&largest, &raw).unwrap();
+        let curves = curves_json(&bid);
+        let json = serde_json::json!({"buy_curve": curves["buy_curve"], "sell_curve": curves["sell_curve"]});
+        let mut csv_curve = String::from("side,price,total\n");
+        for p in curves["sell_curve"].as_array().unwrap() {
+            csv_curve.push_str(&format!("sell,{},{}\n", p["price"], p["total"]));
+        }
+        for text in [json.to_string(), csv_curve] {
+            let back = parse_bid(&text).unwrap();
+            assert!(back.buy.is_empty());
+            let q = |orders: &[RawOrder], x: i128| -> i128 {
+                orders
+                    .iter()
+                    .filter(|o| o.price <= x)
+                    .map(|o| o.quantity)
+                    .sum()
+            };
+            for x in [0, 27, 28, 29, 78, 79, 80] {
+                assert_eq!(q(&back.sell, x), q(&raw.sell, x), "{text}: at {x}");
+            }
+            assert!(back.sell.iter().all(|o| o.quantity <= i128::from(u32::MAX)));
+        }
     }
 
     #[test]
