@@ -4,6 +4,7 @@
 //! (one validity bit per bid in the computation, the volume, the price when
 //! there is trade, the allocations when there is trade) plus the masked
 //! values: the sort's openings of permutations under a fresh secret shuffle
+//! (uniformly random) and, under abort, of digits XOR fresh random bits
 //! (uniformly random), in number and kind. Nothing about why a bid is
 //! invalid is opened: every excluded bid's published reason is `invalid
 //! bid`. Opening anything else fails these tests.
@@ -40,11 +41,25 @@ fn permitted(market: &MarketFile, security: Security) -> Vec<(String, usize)> {
     // The sort opens one masked permutation per digit of the price key and
     // one more (the original indices in sorted order), each under a fresh
     // shuffle; with a one-value price range there is nothing to sort.
+    // Under abort, a digit may instead be opened XOR fresh random bits
+    // (one value per slot), in the round of the previous digit's
+    // permutation.
     let key_bits = layout::key_bits(market.auction.max_price) as usize;
     if key_bits > 0 {
-        for _ in 0..shares::sort::opened_permutations(slots, key_bits, security) {
+        let masked = shares::sort::masked_digits(slots, key_bits, security);
+        assert_eq!(
+            masked.len() + 1,
+            shares::sort::opened_permutations(slots, key_bits, security)
+        );
+        assert!(!masked[0], "the first digit has no opening before it");
+        for m in &masked[1..] {
             list.push(("sort permutation".to_string(), slots));
+            if *m {
+                list.push(("sort masked digit".to_string(), slots));
+            }
         }
+        list.push(("sort permutation".to_string(), slots));
+        list.push(("sort permutation".to_string(), slots));
     }
     list.push((LABEL_VOLUME.to_string(), 1));
     if outcome.price.is_some() {
@@ -67,6 +82,11 @@ fn kinds(opened: &[Opening]) -> Vec<(String, usize)> {
                     .ends_with("under a fresh secret shuffle (uniformly random permutation)")
             {
                 "sort permutation".to_string()
+            } else if o.label.starts_with("sort: ")
+                && o.label
+                    .ends_with("XOR fresh random bits (uniformly random)")
+            {
+                "sort masked digit".to_string()
             } else {
                 o.label.to_string()
             };

@@ -1,4 +1,4 @@
-//! Planted leaks: deliberately insecure variants of six protocol steps,
+//! Planted leaks: deliberately insecure variants of seven protocol steps,
 //! each of which keeps every output correct. They exist so that the view
 //! tests (`tests/view.rs`) can show that they catch what no correctness
 //! test can: a party learning more than its view should allow.
@@ -40,16 +40,21 @@ pub enum Leak {
     /// fixed combinations of the prover's components, with weights and
     /// challenges the receiving verifier knows.
     ProofWithoutPad,
+    /// The random digits that mask each digit the abort-level sort opens
+    /// leave out component 2 (drawn from `K_2`): party 0 holds the other
+    /// two components and reads every opened digit.
+    DigitMaskWithoutK2,
 }
 
 impl Leak {
     /// All planted leaks.
-    pub const ALL: [Leak; 6] = [
+    pub const ALL: [Leak; 7] = [
         Leak::InjectWithoutMask,
         Leak::ShuffleSkipsPair,
         Leak::ReshareMaskKnownToReceiver,
         Leak::SortOpensUnshuffled,
         Leak::OneHotWithoutMask,
         Leak::ProofWithoutPad,
+        Leak::DigitMaskWithoutK2,
     ];
 }

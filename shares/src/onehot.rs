@@ -68,6 +68,37 @@ pub(crate) struct OneHot {
     unit_sum: bool,
 }
 
+impl OneHot {
+    /// The one-hot vectors of the digits `r_k ^ c_k`, from these of the
+    /// digits `r_k` and the public `c_k`: bucket `v` of element `k` is
+    /// bucket `v ^ c_k` of this one, as `[r_k ^ c_k = v]` is
+    /// `[r_k = v ^ c_k]`. Element `k` moves to `to[k]`. Local; every
+    /// component of every element only has its buckets renamed, so a unit
+    /// sum stays one.
+    pub(crate) fn xor_moved(&self, c: &[u64], to: &[u32]) -> OneHot {
+        let b = self.buckets;
+        debug_assert!(b.is_power_of_two());
+        let mut own = vec![0u32; self.own.len()];
+        let mut next = vec![0u32; self.next.len()];
+        for (k, (&ck, &dst)) in c.iter().zip(to).enumerate() {
+            let ck = ck as usize & (b - 1);
+            let (src, dst) = (k * b..(k + 1) * b, dst as usize * b..(dst as usize + 1) * b);
+            let (so, sn) = (&self.own[src.clone()], &self.next[src]);
+            let (o, x) = (&mut own[dst.clone()], &mut next[dst]);
+            for v in 0..b {
+                o[v] = so[v ^ ck];
+                x[v] = sn[v ^ ck];
+            }
+        }
+        OneHot {
+            own,
+            next,
+            buckets: b,
+            unit_sum: self.unit_sum,
+        }
+    }
+}
+
 /// The state between the two rounds of the one-hot protocol.
 pub(crate) enum Pending {
     /// Party 0 has sent its message.
@@ -462,4 +493,59 @@ pub(crate) fn positions<T: Transport>(
         ));
     party.kept()?;
     Ok((z, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One component of the one-hot vectors of `digits`, element-major.
+    fn plain(digits: &[u64], buckets: usize) -> Vec<u32> {
+        let mut e = vec![0u32; digits.len() * buckets];
+        for (k, &d) in digits.iter().enumerate() {
+            e[k * buckets + d as usize] = 1;
+        }
+        e
+    }
+
+    /// Renaming the buckets by `c` and moving the elements gives the
+    /// one-hot vectors of `r ^ c` in the new order, in both components
+    /// (here a second component of arbitrary words, renamed alike).
+    #[test]
+    fn renamed_buckets_are_the_one_hot_vectors_of_the_masked_digits() {
+        for width in 1..=4 {
+            let buckets = 1usize << width;
+            let n = 37;
+            let r: Vec<u64> = (0..n as u64)
+                .map(|k| (k * 7 + 3) % buckets as u64)
+                .collect();
+            let c: Vec<u64> = (0..n as u64)
+                .map(|k| (k * 5 + 1) % buckets as u64)
+                .collect();
+            let to: Vec<u32> = (0..n as u32).map(|k| (k * 11) % n as u32).collect();
+            let next: Vec<u32> = (0..(n * buckets) as u32)
+                .map(|i| i.wrapping_mul(2_654_435_761))
+                .collect();
+            let e = OneHot {
+                own: plain(&r, buckets),
+                next: next.clone(),
+                buckets,
+                unit_sum: true,
+            };
+            let moved = e.xor_moved(&c, &to);
+            let mut want = vec![0u64; n];
+            for k in 0..n {
+                want[to[k] as usize] = r[k] ^ c[k];
+            }
+            assert_eq!(moved.own, plain(&want, buckets), "width {width}");
+            for k in 0..n {
+                for v in 0..buckets {
+                    let at = to[k] as usize * buckets + v;
+                    let from = k * buckets + (v ^ c[k] as usize);
+                    assert_eq!(moved.next[at], next[from], "width {width}");
+                }
+            }
+            assert!(moved.unit_sum);
+        }
+    }
 }

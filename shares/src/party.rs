@@ -23,6 +23,16 @@ pub struct Opening {
     pub count: usize,
 }
 
+/// One value to open in `bytes` bytes per element (packed components of
+/// an XOR sharing if `xor`), for [`Party::open_packed_pair`].
+pub(crate) struct Packed<'a> {
+    pub(crate) label: &'static str,
+    pub(crate) own: &'a [u64],
+    pub(crate) next: &'a [u64],
+    pub(crate) xor: bool,
+    pub(crate) bytes: usize,
+}
+
 /// One party's state in a three-party session.
 ///
 /// `prev_prg` is keyed by `K_i`, shared with the predecessor (the other
@@ -592,11 +602,24 @@ impl<T: Transport> Party<T> {
             return Ok(None);
         }
         let missing = self.receive_opening(index, to, own.len(), bytes)?;
+        Ok(Some(self.combined(own, next, &missing, xor, bytes)))
+    }
+
+    /// The opened value: the two held components joined to the `missing`
+    /// one, cut to `bytes` bytes (and kept, if asked for).
+    fn combined(
+        &mut self,
+        own: &[u64],
+        next: &[u64],
+        missing: &[u64],
+        xor: bool,
+        bytes: usize,
+    ) -> Vec<u64> {
         let width = width_mask(bytes);
         let v: Vec<u64> = own
             .iter()
             .zip(next)
-            .zip(&missing)
+            .zip(missing)
             .map(|((a, b), c)| {
                 if xor {
                     a ^ b ^ c
@@ -609,7 +632,7 @@ impl<T: Transport> Party<T> {
         if let Some(kept) = &mut self.opened_values {
             kept.push(v.clone());
         }
-        Ok(Some(v))
+        v
     }
 
     /// Sends this party's parts of opening number `index`; true if it
@@ -752,17 +775,33 @@ impl<T: Transport> Party<T> {
         self.send_opening(index, None, own, next, bytes)?;
         let r = then(self)?;
         let missing = self.receive_opening(index, None, own.len(), bytes)?;
-        let width = width_mask(bytes);
-        let v: Vec<u64> = own
-            .iter()
-            .zip(next)
-            .zip(&missing)
-            .map(|((a, b), c)| a.wrapping_add(*b).wrapping_add(*c) & width)
-            .collect();
-        if let Some(kept) = &mut self.opened_values {
-            kept.push(v.clone());
+        Ok((self.combined(own, next, &missing, false, bytes), r))
+    }
+
+    /// Two openings to all in one round, as [`Party::open_packed`] each:
+    /// both are sent before either is received.
+    pub(crate) fn open_packed_pair(
+        &mut self,
+        first: Packed<'_>,
+        second: Packed<'_>,
+    ) -> Result<(Vec<u64>, Vec<u64>)> {
+        self.verify()?;
+        let index = self.opened.len();
+        for (k, o) in [&first, &second].into_iter().enumerate() {
+            self.opened.push(Opening {
+                label: o.label,
+                to: None,
+                count: o.own.len(),
+            });
+            self.send_opening(index + k, None, o.own, o.next, o.bytes)?;
         }
-        Ok((v, r))
+        let mut out = Vec::with_capacity(2);
+        for (k, o) in [&first, &second].into_iter().enumerate() {
+            let missing = self.receive_opening(index + k, None, o.own.len(), o.bytes)?;
+            out.push(self.combined(o.own, o.next, &missing, o.xor, o.bytes));
+        }
+        let second = out.pop().expect("two");
+        Ok((out.pop().expect("two"), second))
     }
 
     /// Opens words held as three XOR parts, one per party, each already

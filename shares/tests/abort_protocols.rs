@@ -866,6 +866,51 @@ fn shuffle_checked_arith() {
     }
 }
 
+/// The abort-level sort opens its masked digits with the permutation
+/// before them (12-bit keys in three-bit digits: the first computed
+/// directly, the other three masked). A party that changes its component
+/// of a masked digit, or its hash of one, is caught by the receiver.
+#[test]
+fn a_changed_masked_digit_is_caught_by_its_receiver() {
+    let keys: Vec<u64> = (0..40u64).map(|i| (i * 1237) % 4096).collect();
+    assert_eq!(
+        sort::masked_digits(keys.len(), 12, Security::Abort),
+        [false, true, true, true]
+    );
+    let bk = share(&keys, 8);
+    for liar in 0..3 {
+        let me = PartyId::new(liar).unwrap();
+        for to in [me.next(), me.prev()] {
+            // To each peer, per digit but the last: the permutation's
+            // message, then the masked digit's.
+            for nth in [1, 3, 5] {
+                let deviation = Deviation {
+                    tag: Some(Tag::OPEN),
+                    to: Some(to),
+                    nth,
+                    at: 2,
+                    xor: 1,
+                };
+                let out = run3_deviating(9, Security::Abort, liar, deviation, |p, i| {
+                    sort::sorting_permutation_digits(p, &mine(&bk, i), 12, 3, &mut |_, _| {})
+                        .map(|_| ())
+                });
+                assert!(
+                    matches!(
+                        out[to.index()],
+                        Err(shares::Error::Cheating {
+                            check: "opening",
+                            peer: None
+                        })
+                    ),
+                    "party {liar}, message {nth} to {to}: {:?}",
+                    out[to.index()]
+                );
+            }
+        }
+    }
+}
+
 /// An opened vector of the sort that is no permutation: `NotAPermutation`
 /// in semi-honest mode. Party 0's component of the first digit's positions
 /// reaches party 1 with one bit flipped: two elements then claim one place.

@@ -13,13 +13,14 @@
 //! clearing of `N` bids in the computation, of which `N_v` are valid, with
 //! `n = 2 K N_v` valid order slots and `w` bits in the price key (enough for
 //! `0..=max_price`), exactly these values are opened, all to all three
-//! parties, in this order:
+//! parties, in this order (the sort's interleaved as the row says):
 //!
 //! | label | count | when | what |
 //! | --- | --- | --- | --- |
 //! | [`LABEL_VALIDITY`] | `N` | `N > 0`, `K > 0` | one validity bit per bid: the published output "excluded, reason `invalid bid`" (nothing more about an invalid bid is computed); at the semi-honest level opened as one masked word per bid, zero exactly when the bid is valid and otherwise uniformly random ([`validation`]) |
 //! | `sort: positions by one digit under a fresh secret shuffle …` | `n`, `ceil(w / d)` times (`d` = 4, or 3 above 2^18 slots and at the abort level) | `n > 0`, `w > 0` | masked: each digit's stable positions composed with a fresh secret shuffle, a uniformly random permutation |
 //! | `sort: original indices in sorted order under a fresh secret shuffle …` | `n` | `n > 0`, `w > 0` | masked: the inverse sorting permutation composed with a fresh secret shuffle, a uniformly random permutation |
+//! | `sort: the next digit's bits XOR fresh random bits …` | `n`, for the digits [`shares::sort::masked_digits`] names (only at the abort level below about 54,000 slots: all digits but the first of each group, groups of four digits on the sugar-beet market), each right after the positions opening before it | `n > 0`, `w > 0` | masked: a digit of each slot, in the order of the fresh secret shuffle before it, XOR a fresh random digit no party knows, uniformly random |
 //! | [`LABEL_VOLUME`] | 1 | `n > 0` | `V*`; zero means no trade |
 //! | [`LABEL_PRICE`] | 1 | `V* > 0` | `p*` |
 //! | [`LABEL_ALLOCATION`] | `2 N_v` | `V* > 0` | each valid bid's bought and sold totals (opened mod `2^(8 b)`, `b` the fewest bytes that hold `K max_quantity`, which no total exceeds) |
