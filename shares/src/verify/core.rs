@@ -17,7 +17,7 @@
 //! from an exceptional set `S` (elements whose pairwise differences are
 //! units).
 //!
-//! While the vectors are longer than [`SHORT`], a round folds by `2^t`
+//! While the vectors are longer than [`FINAL`], a round folds by `2^t`
 //! with `t` challenges ([`Algebra::LONG_BITS`] while they are longer than
 //! [`WIDE_BELOW`], [`MOST_BITS`] below), which is `t` binary
 //! rounds in one: with the parts `u^(i)`, `i = sum_j i_j 2^j`,
@@ -35,31 +35,30 @@
 //! `2^t` would need their powers in general products. The prover computes
 //! `4^t - 2^t` inner products of a part's length: `(2^t - 1) n` products
 //! for vectors of length `n`, against `2 n` (less and less) for the `t`
-//! binary rounds.
+//! binary rounds. Every part is padded with zeros to a multiple of
+//! [`FINAL`] entries, so an entry at position `p` ends in final entry
+//! `p mod FINAL`.
 //!
-//! Once the vectors are at most [`SHORT`] entries long, a round folds by
-//! [`SHORT_FOLD`] instead ([`factor`]): `L` parts, `f(Y) = sum_i Y^i u^(i)`,
-//! `g(Y) = sum_m Y^(L-1-m) v^(m)`, the prover sending the `2L - 2` outer
-//! coefficients of `h`, a false claim surviving with probability at most
-//! `(2L - 2) / |S|`. The prover's work is `L^2` short inner products, and
-//! two such rounds replace six binary ones: across a wide-area link the
-//! rounds cost more than the products.
-//!
-//! At length one the verifiers exchange `u*`, `v*` and their shares of the
-//! claim and both check `u* v* = c`. Every entry of `u*` (and `v*`) is a
-//! product of `1`s and challenges times an input entry: a unit times the pad
-//! that the prover appended before the first round, which the receiving
-//! verifier does not know (see [`super`]).
+//! At [`FINAL`] entries the verifiers exchange `u*`, `v*` and their shares
+//! of the claim and both check `<u*, v*> = c`: no more rounds, where
+//! folding on to one entry would take two more. Every entry of a folded
+//! vector is a sum of products of `1`s and challenges (units) times input
+//! entries, and the [`FINAL`] pad entries the proof appends before the
+//! recursion sit at consecutive positions, so each final entry holds
+//! exactly one of them times a unit: `u*` is uniformly random to a party
+//! that does not know the pads (the right verifier), and so is `v*` to the
+//! left one (see [`super`]).
 
 use super::Algebra;
 use crate::prg::Prg;
 
-/// Vectors at most this long are folded by [`SHORT_FOLD`] at a time: the
-/// prover's work there is a few thousand products, and each such round
-/// replaces three binary ones.
-pub(crate) const SHORT: usize = 64;
-/// The fold factor for short vectors.
-pub(crate) const SHORT_FOLD: usize = 8;
+/// The recursion stops at this many entries: the verifiers exchange the
+/// final vectors whole. Every fold pads its parts with zeros to a multiple
+/// of it, so that an entry at position `p` ends in entry `p mod FINAL`,
+/// and the proof appends as many pad pairs, one for each final entry.
+/// Stopping here rather than at one entry saves the two rounds of folds by
+/// 8 that would follow, for a few kilobytes more per proof.
+pub(crate) const FINAL: usize = 64;
 
 /// The most challenges a round folds with ([`Algebra::LONG_BITS`]).
 pub(crate) const MOST_BITS: usize = 3;
@@ -67,17 +66,6 @@ pub(crate) const MOST_BITS: usize = 3;
 /// A round's challenges: `r_0` alone in a Laurent fold, `r_0 .. r_(t-1)`
 /// in a fold by `2^t`.
 pub(crate) type Draw<A> = [<A as Algebra>::E; MOST_BITS];
-
-/// The fold factor of the round that starts at length `n > 1`:
-/// `2^LONG_BITS` while the vectors are long, [`SHORT_FOLD`] (or `n`, if
-/// smaller) once they are at most [`SHORT`].
-pub(crate) fn factor<A: Algebra>(n: usize) -> usize {
-    if long(n) {
-        1 << bits::<A>(n)
-    } else {
-        n.min(SHORT_FOLD)
-    }
-}
 
 /// Vectors at most this long fold with [`MOST_BITS`] challenges, whatever
 /// the algebra: the prover's products there are few.
@@ -92,45 +80,46 @@ fn bits<A: Algebra>(n: usize) -> usize {
     }
 }
 
-/// True if the round that starts at length `n` folds with
-/// [`Algebra::LONG_BITS`] challenges.
-fn long(n: usize) -> bool {
-    n > SHORT
-}
-
 /// Elements of the prover's message in the round that starts at length
-/// `n`: the `3^t - 1` coefficients of a fold with `t` challenges, or the
-/// `2 l - 2` outer ones of a Laurent fold of factor `l`.
+/// `n`: the `3^t - 1` coefficients of a fold with `t` challenges.
 pub(crate) fn message_len<A: Algebra>(n: usize) -> usize {
-    if long(n) {
-        3usize.pow(bits::<A>(n) as u32) - 1
-    } else {
-        2 * factor::<A>(n) - 2
-    }
+    3usize.pow(bits::<A>(n) as u32) - 1
 }
 
-/// Rounds until a vector of length `n` is folded to length one.
+/// Part length of a fold by `l` of a vector of length `n`: a multiple of
+/// [`FINAL`].
+fn part_len(n: usize, l: usize) -> usize {
+    n.div_ceil(l).div_ceil(FINAL) * FINAL
+}
+
+/// Rounds until a vector of length `n` is folded to [`FINAL`] entries.
 pub(crate) fn rounds<A: Algebra>(mut n: usize) -> usize {
     let mut r = 0;
-    while n > 1 {
-        n = n.div_ceil(factor::<A>(n));
+    while n > FINAL {
+        n = part_len(n, 1 << bits::<A>(n));
         r += 1;
     }
     r
 }
 
-/// Entries of room a first round leaves past its output vectors: one for
-/// the pad the proof appends, the rest for the zeros [`parts`] may append
-/// to make whole parts for the next fold (by at most 16: the first fold of
-/// XOR columns, `verify/moved.rs`). Without it that fold would copy the
-/// whole vector into a larger one.
-pub(crate) const ROOM: usize = 16;
+/// Entries of room a first round leaves past its output vectors: the
+/// [`FINAL`] pad entries the proof appends, and the zeros [`parts`] may
+/// append to make whole parts for the next fold (fewer than `8 FINAL`).
+/// Without it that fold would copy the whole vector into a larger one.
+pub(crate) const ROOM: usize = 9 * FINAL;
 
 /// Pads `x` with zeros to a multiple of `l`; returns the part length.
 fn parts<A: Algebra>(x: &mut Vec<A::E>, l: usize) -> usize {
     let k = x.len().div_ceil(l);
     x.resize(k * l, A::zero());
     k
+}
+
+/// Pads `x` with zeros to `l` parts whose length is a multiple of
+/// [`FINAL`] ([`part_len`]).
+fn final_parts<A: Algebra>(x: &mut Vec<A::E>, l: usize) {
+    let k = part_len(x.len(), l);
+    x.resize(k * l, A::zero());
 }
 
 /// `sum_i c_i x^(i)` over the `l` parts of `x` (each `k` long, padded
@@ -269,23 +258,17 @@ pub(crate) fn fold_multilinear<A: Algebra>(x: &mut Vec<A::E>, r: &[A::E], rev: b
     }
 }
 
-/// One round's fold of a vector that starts it at its length.
+/// One round's fold of a vector that starts it at its length, into parts
+/// whose length is a multiple of [`FINAL`].
 fn fold_round<A: Algebra>(x: &mut Vec<A::E>, r: &Draw<A>, rev: bool) {
-    let n = x.len();
-    if long(n) {
-        fold_multilinear::<A>(x, &r[..bits::<A>(n)], rev);
-    } else {
-        combine::<A>(x, factor::<A>(n), &r[0], rev);
-    }
+    let t = bits::<A>(x.len());
+    final_parts::<A>(x, 1 << t);
+    fold_multilinear::<A>(x, &r[..t], rev);
 }
 
 /// One round's claim for vectors of length `n`.
 fn claim_round<A: Algebra>(n: usize, msg: &[A::E], c: &A::E, r: &Draw<A>) -> A::E {
-    if long(n) {
-        multilinear_claim::<A>(msg, c, &r[..bits::<A>(n)])
-    } else {
-        laurent_claim::<A>(msg, c, &r[0], factor::<A>(n))
-    }
+    multilinear_claim::<A>(msg, c, &r[..bits::<A>(n)])
 }
 
 /// The prover's vectors.
@@ -302,25 +285,13 @@ impl<A: Algebra> Prover<A> {
 
     /// This round's message to the left verifier ([`message_len`]
     /// elements): the coefficients of the fold with several challenges,
-    /// or the `2 l - 2` outer ones of the Laurent fold of factor `l`
-    /// ([`factor`] of the length), each minus a share drawn from `shares`
-    /// (the key shared with the right verifier).
+    /// each minus a share drawn from `shares` (the key shared with the
+    /// right verifier).
     pub(crate) fn message(&mut self, shares: &mut Prg) -> Vec<A::E> {
-        let n = self.u.len();
-        let l = factor::<A>(n);
-        parts::<A>(&mut self.u, l);
-        parts::<A>(&mut self.v, l);
-        let h = if long(n) {
-            multilinear_coefficients::<A>(&self.u, &self.v, bits::<A>(n))
-        } else if l == 2 {
-            let h = self.u.len() / 2;
-            vec![
-                A::dot(&self.u[..h], &self.v[h..]),
-                A::dot(&self.u[h..], &self.v[..h]),
-            ]
-        } else {
-            outer::<A>(&self.u, &self.v, l)
-        };
+        let t = bits::<A>(self.u.len());
+        final_parts::<A>(&mut self.u, 1 << t);
+        final_parts::<A>(&mut self.v, 1 << t);
+        let h = multilinear_coefficients::<A>(&self.u, &self.v, t);
         h.iter().map(|x| A::sub(x, &A::uniform(shares))).collect()
     }
 
@@ -351,10 +322,11 @@ impl<A: Algebra> Left<A> {
         message_len::<A>(self.u.len())
     }
 
-    /// The final `u*` and claim share, sent to the right verifier.
-    pub(crate) fn last(&self) -> (A::E, A::E) {
-        debug_assert_eq!(self.u.len(), 1);
-        (self.u[0], self.c)
+    /// The final `u*` ([`FINAL`] entries) and claim share, sent to the
+    /// right verifier.
+    pub(crate) fn last(&self) -> (&[A::E], A::E) {
+        debug_assert_eq!(self.u.len(), FINAL);
+        (&self.u, self.c)
     }
 }
 
@@ -375,26 +347,27 @@ impl<A: Algebra> Right<A> {
         fold_round::<A>(&mut self.v, r, true);
     }
 
-    /// The final `v*` and claim share, sent to the left verifier.
-    pub(crate) fn last(&self) -> (A::E, A::E) {
-        debug_assert_eq!(self.v.len(), 1);
-        (self.v[0], self.c)
+    /// The final `v*` ([`FINAL`] entries) and claim share, sent to the
+    /// left verifier.
+    pub(crate) fn last(&self) -> (&[A::E], A::E) {
+        debug_assert_eq!(self.v.len(), FINAL);
+        (&self.v, self.c)
     }
 }
 
-/// The final check, run by both verifiers: `u* v* = c_left + c_right`.
-pub(crate) fn check<A: Algebra>(u: &A::E, v: &A::E, c_left: &A::E, c_right: &A::E) -> bool {
-    A::mul(u, v) == A::add(c_left, c_right)
+/// The final check, run by both verifiers: `<u*, v*> = c_left + c_right`.
+pub(crate) fn check<A: Algebra>(u: &[A::E], v: &[A::E], c_left: &A::E, c_right: &A::E) -> bool {
+    u.len() == v.len() && A::dot(u, v) == A::add(c_left, c_right)
 }
 
-/// The zero-knowledge pad: one entry pair appended before the first round.
-/// `u_pad` comes from the key the prover shares with the left verifier,
-/// `v_pad` and the right verifier's share `s` of `u_pad v_pad` from the one
-/// it shares with the right verifier; the left verifier receives
-/// `u_pad v_pad - s`.
+/// The zero-knowledge pad: [`FINAL`] entry pairs appended before the
+/// recursion, one for each entry of the final vectors. `u_pad` comes from
+/// the key the prover shares with the left verifier, `v_pad` and the right
+/// verifier's share `s` of `<u_pad, v_pad>` from the one it shares with the
+/// right verifier; the left verifier receives `<u_pad, v_pad> - s`.
 pub(crate) struct Pad<A: Algebra> {
-    pub(crate) u: A::E,
-    pub(crate) v: A::E,
+    pub(crate) u: Vec<A::E>,
+    pub(crate) v: Vec<A::E>,
     pub(crate) s: A::E,
 }
 
@@ -402,30 +375,29 @@ impl<A: Algebra> Pad<A> {
     /// The prover's pad: `u` from `left_pad`, `v` then `s` from `shares`
     /// (`padded` false: the same draws, a zero pad; a planted leak).
     pub(crate) fn draw(left_pad: &mut Prg, shares: &mut Prg, padded: bool) -> Pad<A> {
-        let u = A::uniform(left_pad);
-        let v = A::uniform(shares);
-        let s = A::uniform(shares);
-        if padded {
-            Pad { u, v, s }
-        } else {
-            Pad {
-                u: A::zero(),
-                v: A::zero(),
-                s,
-            }
-        }
+        let u = Pad::<A>::left(left_pad, padded);
+        let (v, s) = Pad::<A>::right(shares, padded);
+        Pad { u, v, s }
     }
 
     /// What the prover sends the left verifier.
     pub(crate) fn message(&self) -> A::E {
-        A::sub(&A::mul(&self.u, &self.v), &self.s)
+        A::sub(&A::dot(&self.u, &self.v), &self.s)
     }
 
-    /// The right verifier's part: `(v_pad, s)`.
-    pub(crate) fn right(shares: &mut Prg) -> (A::E, A::E) {
-        let v = A::uniform(shares);
+    /// The left verifier's part: `u_pad` (zeros, after the same draws, if
+    /// not `padded`).
+    pub(crate) fn left(left_pad: &mut Prg, padded: bool) -> Vec<A::E> {
+        let u: Vec<A::E> = (0..FINAL).map(|_| A::uniform(left_pad)).collect();
+        if padded { u } else { vec![A::zero(); FINAL] }
+    }
+
+    /// The right verifier's part: `(v_pad, s)` (`v_pad` zeros, after the
+    /// same draws, if not `padded`).
+    pub(crate) fn right(shares: &mut Prg, padded: bool) -> (Vec<A::E>, A::E) {
+        let v: Vec<A::E> = (0..FINAL).map(|_| A::uniform(shares)).collect();
         let s = A::uniform(shares);
-        (v, s)
+        (if padded { v } else { vec![A::zero(); FINAL] }, s)
     }
 }
 
@@ -436,7 +408,20 @@ mod tests {
 
     /// Runs the recursion on `<u, v> = c + error` with the three parts
     /// side by side: whether both final checks pass, and the rounds.
-    fn prove<A: Algebra>(u: Vec<A::E>, v: Vec<A::E>, error: A::E, seed: u8) -> (bool, usize) {
+    fn prove<A: Algebra>(
+        mut u: Vec<A::E>,
+        mut v: Vec<A::E>,
+        error: A::E,
+        seed: u8,
+    ) -> (bool, usize) {
+        // The pads a proof appends, as its first round does.
+        let pad = Pad::<A>::draw(
+            &mut Prg::new([seed ^ 0x77; 16]),
+            &mut Prg::new([seed ^ 0x78; 16]),
+            true,
+        );
+        u.extend(&pad.u);
+        v.extend(&pad.v);
         let c = A::add(&A::dot(&u, &v), &error);
         let mut shares_p = Prg::new([seed; 16]);
         let mut shares_r = Prg::new([seed; 16]);
@@ -469,37 +454,61 @@ mod tests {
         }
         let (u, cl) = left.last();
         let (v, cr) = right.last();
-        (check::<A>(&u, &v, &cl, &cr), n)
+        (check::<A>(u, v, &cl, &cr), n)
     }
 
     #[test]
-    fn every_length_folds_to_one_and_only_true_claims_pass() {
+    fn every_length_folds_to_the_final_length_and_only_true_claims_pass() {
         let mut p = Prg::new([9; 16]);
         for n in (1..=140).chain([255, 256, 257, 1000, 5000]) {
+            let len = n + FINAL;
             let u: Vec<_> = (0..n).map(|_| Ring::uniform(&mut p)).collect();
             let v: Vec<_> = (0..n).map(|_| Ring::uniform(&mut p)).collect();
             let (ok, r) = prove::<Ring>(u.clone(), v.clone(), Ring::zero(), n as u8);
             assert!(ok, "ring, length {n}");
-            assert_eq!(r, rounds::<Ring>(n));
+            assert_eq!(r, rounds::<Ring>(len));
             let (ok, _) = prove::<Ring>(u, v, Ring::one(), n as u8);
             assert!(!ok, "ring, length {n}: a false claim passed");
             let u: Vec<u64> = p.words(n);
             let v: Vec<u64> = p.words(n);
             let (ok, r) = prove::<Gf>(u.clone(), v.clone(), 0, n as u8);
             assert!(ok, "field, length {n}");
-            assert_eq!(r, rounds::<Gf>(n));
+            assert_eq!(r, rounds::<Gf>(len));
             assert!(!prove::<Gf>(u, v, 1 << 40, n as u8).0, "field, length {n}");
         }
-        // Long vectors fold by 2^LONG_BITS down to SHORT, then by
-        // SHORT_FOLD.
-        // The ring's in quarters down to WIDE_BELOW, by 8 below.
-        assert_eq!(rounds::<Ring>(1 << 16), 4 + 2);
-        assert_eq!(rounds::<Ring>(1 << 17), 5 + 2);
-        assert_eq!(rounds::<Gf>(1 << 16), 4 + 2);
-        assert_eq!(rounds::<Gf>(1 << 18), 4 + 2);
-        assert_eq!(rounds::<Ring>(SHORT), 2);
-        assert_eq!(rounds::<Gf>(SHORT), 2);
-        assert_eq!(rounds::<Ring>(5), 1);
+        // Long vectors fold by 2^LONG_BITS, the ring's in quarters down to
+        // WIDE_BELOW and by 8 below, down to FINAL entries (with the pads,
+        // a proof's vectors are longer than FINAL).
+        assert_eq!(rounds::<Ring>((1 << 16) + FINAL), 5);
+        assert_eq!(rounds::<Ring>((1 << 17) + FINAL), 5);
+        assert_eq!(rounds::<Gf>((1 << 16) + FINAL), 4);
+        assert_eq!(rounds::<Gf>((1 << 18) + FINAL), 5);
+        assert_eq!(rounds::<Ring>(2 * FINAL), 1);
+        assert_eq!(rounds::<Gf>(FINAL + 1), 1);
+        assert_eq!(rounds::<Ring>(FINAL), 0);
+    }
+
+    /// Part lengths are multiples of FINAL, so the FINAL entries at any
+    /// run of consecutive positions end in distinct final entries, each
+    /// times a unit: a pad placed there masks every final entry.
+    #[test]
+    fn consecutive_entries_end_in_distinct_final_entries() {
+        for n in [1usize, 5, 63, 64, 65, 200, 4097, 70_000] {
+            let len = n + FINAL;
+            let mut at: Vec<usize> = (n..len).collect();
+            let mut l = len;
+            while l > FINAL {
+                let t = bits::<Gf>(l);
+                let k = part_len(l, 1 << t);
+                at = at.iter().map(|p| p % k).collect();
+                l = k;
+            }
+            assert_eq!(l, FINAL);
+            let mut seen = at.clone();
+            seen.sort();
+            seen.dedup();
+            assert_eq!(seen.len(), FINAL, "length {n}");
+        }
     }
 
     /// The fold by `2^t` with `t` challenges: the claim `h(r)` from the

@@ -291,8 +291,8 @@ impl<A: Algebra> Slot for Proof<'_, A> {
         let streams = &mut self.streams;
         let prover = match (folded.prover, first.message) {
             (Some((mut u, mut v)), Some((_, pad))) => {
-                u.push(pad.u);
-                v.push(pad.v);
+                u.extend(&pad.u);
+                v.extend(&pad.v);
                 Some(core::Prover { u, v })
             }
             _ => None,
@@ -301,8 +301,7 @@ impl<A: Algebra> Slot for Proof<'_, A> {
         let left = match (folded.left, message, first.left_claim, challenges.left) {
             (Some(mut u), Some(msg), Some(c), Some(r)) => {
                 let c = core::laurent_claim::<A>(&msg[..k], &c, &r, l);
-                let u_pad = A::uniform(&mut streams.left_pad);
-                u.push(if padded { u_pad } else { A::zero() });
+                u.extend(core::Pad::<A>::left(&mut streams.left_pad, padded));
                 Some(core::Left {
                     u,
                     c: A::add(&c, &msg[k]),
@@ -315,8 +314,8 @@ impl<A: Algebra> Slot for Proof<'_, A> {
             (Some(mut v), Some(c), Some(r)) => {
                 let s = uniforms::<A>(&mut streams.right_shares, k);
                 let c = core::laurent_claim::<A>(&s, &c, &r, l);
-                let (v_pad, s_pad) = core::Pad::<A>::right(&mut streams.right_shares);
-                v.push(if padded { v_pad } else { A::zero() });
+                let (v_pad, s_pad) = core::Pad::<A>::right(&mut streams.right_shares, padded);
+                v.extend(v_pad);
                 Some(core::Right {
                     v,
                     c: A::add(&c, &s_pad),
@@ -380,18 +379,22 @@ impl<A: Algebra> Slot for Proof<'_, A> {
         };
         if let Some(l) = left {
             let (u, c) = l.last();
-            write::<A>(&u, to_prev);
+            for e in u {
+                write::<A>(e, to_prev);
+            }
             write::<A>(&c, to_prev);
         }
         if let Some(r) = right {
             let (v, c) = r.last();
-            write::<A>(&v, to_next);
+            for e in v {
+                write::<A>(e, to_next);
+            }
             write::<A>(&c, to_next);
         }
     }
 
     fn last_in(&self) -> (usize, usize) {
-        let pair = 2 * A::BYTES;
+        let pair = (core::FINAL + 1) * A::BYTES;
         (
             if self.parts.right { pair } else { 0 },
             if self.parts.left { pair } else { 0 },
@@ -404,14 +407,14 @@ impl<A: Algebra> Slot for Proof<'_, A> {
         };
         let mut failed = (false, false);
         if let Some(r) = right {
-            let (u_in, cl_in) = (from_next.read::<A>(), from_next.read::<A>());
+            let (u_in, cl_in) = (from_next.read_n::<A>(core::FINAL), from_next.read::<A>());
             let (v, cr) = r.last();
-            failed.0 = !core::check::<A>(&u_in, &v, &cl_in, &cr);
+            failed.0 = !core::check::<A>(&u_in, v, &cl_in, &cr);
         }
         if let Some(l) = left {
-            let (v_in, cr_in) = (from_prev.read::<A>(), from_prev.read::<A>());
+            let (v_in, cr_in) = (from_prev.read_n::<A>(core::FINAL), from_prev.read::<A>());
             let (u, cl) = l.last();
-            failed.1 = !core::check::<A>(&u, &v_in, &cl, &cr_in);
+            failed.1 = !core::check::<A>(u, &v_in, &cl, &cr_in);
         }
         failed
     }
