@@ -30,7 +30,7 @@
 //!   verification, so only as many are made as fit the ledger at once (a
 //!   verification the ledger's limit starts early adds a wave of rounds):
 //!   three per directly computed digit at the sugar-beet market's size, 16
-//!   rounds fewer at the same CPU time; none from about 54,000 elements.
+//!   rounds fewer at the same CPU time; none from about 50,000 elements.
 //! - Every shuffle is three proven steps ([`crate::shuffle`]); the opening
 //!   of each digit's positions proves them first, with every product and
 //!   positions message since the previous opening, so nothing a deviation
@@ -70,9 +70,10 @@ use crate::{Party, Result};
 use std::collections::VecDeque;
 
 /// Ledger words per element that a digit keeps besides its one-hot
-/// vector until its opening: its positions (ten) and room for its
-/// shuffle's steps.
-const REST_WORDS: usize = 30;
+/// vectors until its opening: its positions (ten), its shuffle's steps
+/// (about twenty) and, before the first digit, the key's bit
+/// decomposition (about ten more).
+const REST_WORDS: usize = 40;
 
 /// How many digits after a directly computed one are masked (see the
 /// module documentation): the one-hot vectors of that digit and the masks
@@ -81,7 +82,7 @@ const REST_WORDS: usize = 30;
 /// between them and add a wave of rounds. If fewer than two masks fit,
 /// none: one mask saves a few rounds for some 5% more CPU time (a sort of
 /// `2^16` elements). Three for the sugar-beet market's 39,328 elements;
-/// none from about 54,000.
+/// none from about 50,000.
 pub(super) fn masks_ahead(n: usize, width: usize) -> usize {
     let per_digit = 6 * ((1usize << width) - 1);
     let room = (LEDGER_LIMIT / n.max(1)).saturating_sub(REST_WORDS);

@@ -35,27 +35,26 @@
 //! `2^t` would need their powers in general products. The prover computes
 //! `4^t - 2^t` inner products of a part's length: `(2^t - 1) n` products
 //! for vectors of length `n`, against `2 n` (less and less) for the `t`
-//! binary rounds. Every part is padded with zeros to a multiple of
-//! [`FINAL`] entries, so an entry at position `p` ends in final entry
-//! `p mod FINAL`.
+//! binary rounds.
 //!
-//! At [`FINAL`] entries the verifiers exchange `u*`, `v*` and their shares
-//! of the claim and both check `<u*, v*> = c`: no more rounds, where
-//! folding on to one entry would take two more. Every entry of a folded
-//! vector is a sum of products of `1`s and challenges (units) times input
-//! entries, and the [`FINAL`] pad entries the proof appends before the
-//! recursion sit at consecutive positions, so each final entry holds
-//! exactly one of them times a unit: `u*` is uniformly random to a party
-//! that does not know the pads (the right verifier), and so is `v*` to the
-//! left one (see [`super`]).
+//! At [`FINAL`] entries or fewer the verifiers exchange `u*`, `v*` and
+//! their shares of the claim and both check `<u*, v*> = c`: no more
+//! rounds, where folding on to one entry would take two more. A fold adds
+//! the entry at position `p` of each part, times `1` or a product of
+//! challenges (a unit), into position `p` of the result. The proof puts its
+//! [`FINAL`] pad entries at the first [`FINAL`] positions ([`with_pads`]);
+//! every fold but the last leaves more than [`FINAL`] entries, so they stay
+//! there, and the last one, to `m <= FINAL` entries, sends position `p` to
+//! `p mod m`: every final entry holds at least one pad entry times a unit,
+//! each pad entry in one final entry only. So `u*` is uniformly random to a
+//! party that does not know the pads (the right verifier), and so is `v*`
+//! to the left one (see [`super`]).
 
 use super::Algebra;
 use crate::prg::Prg;
 
-/// The recursion stops at this many entries: the verifiers exchange the
-/// final vectors whole. Every fold pads its parts with zeros to a multiple
-/// of it, so that an entry at position `p` ends in entry `p mod FINAL`,
-/// and the proof appends as many pad pairs, one for each final entry.
+/// The recursion stops at this many entries or fewer: the verifiers
+/// exchange the final vectors whole, and the proof has as many pad pairs.
 /// Stopping here rather than at one entry saves the two rounds of folds by
 /// 8 that would follow, for a few kilobytes more per proof.
 pub(crate) const FINAL: usize = 64;
@@ -86,27 +85,23 @@ pub(crate) fn message_len<A: Algebra>(n: usize) -> usize {
     3usize.pow(bits::<A>(n) as u32) - 1
 }
 
-/// Part length of a fold by `l` of a vector of length `n`: a multiple of
-/// [`FINAL`].
-fn part_len(n: usize, l: usize) -> usize {
-    n.div_ceil(l).div_ceil(FINAL) * FINAL
-}
-
-/// Rounds until a vector of length `n` is folded to [`FINAL`] entries.
+/// Rounds until a vector of length `n` is folded to at most [`FINAL`]
+/// entries.
 pub(crate) fn rounds<A: Algebra>(mut n: usize) -> usize {
     let mut r = 0;
     while n > FINAL {
-        n = part_len(n, 1 << bits::<A>(n));
+        n = n.div_ceil(1 << bits::<A>(n));
         r += 1;
     }
     r
 }
 
 /// Entries of room a first round leaves past its output vectors: the
-/// [`FINAL`] pad entries the proof appends, and the zeros [`parts`] may
-/// append to make whole parts for the next fold (fewer than `8 FINAL`).
-/// Without it that fold would copy the whole vector into a larger one.
-pub(crate) const ROOM: usize = 9 * FINAL;
+/// [`FINAL`] entries [`with_pads`] moves to the end, and the zeros
+/// [`parts`] may append to make whole parts for the next fold (by at most
+/// 16: the first fold of XOR columns, `verify/moved.rs`). Without it that
+/// fold would copy the whole vector into a larger one.
+pub(crate) const ROOM: usize = FINAL + 16;
 
 /// Pads `x` with zeros to a multiple of `l`; returns the part length.
 fn parts<A: Algebra>(x: &mut Vec<A::E>, l: usize) -> usize {
@@ -115,11 +110,20 @@ fn parts<A: Algebra>(x: &mut Vec<A::E>, l: usize) -> usize {
     k
 }
 
-/// Pads `x` with zeros to `l` parts whose length is a multiple of
-/// [`FINAL`] ([`part_len`]).
-fn final_parts<A: Algebra>(x: &mut Vec<A::E>, l: usize) {
-    let k = part_len(x.len(), l);
-    x.resize(k * l, A::zero());
+/// `x` with the [`FINAL`] entries of `pads` in its first [`FINAL`]
+/// positions, and the entries that were there moved to the end (the same
+/// order for both vectors of a proof and at all three parts, so the inner
+/// product is the same as with the pads appended).
+pub(crate) fn with_pads<A: Algebra>(mut x: Vec<A::E>, pads: &[A::E]) -> Vec<A::E> {
+    debug_assert_eq!(pads.len(), FINAL);
+    if x.len() < FINAL {
+        let mut out = pads.to_vec();
+        out.extend(x);
+        return out;
+    }
+    x.extend_from_within(..FINAL);
+    x[..FINAL].copy_from_slice(pads);
+    x
 }
 
 /// `sum_i c_i x^(i)` over the `l` parts of `x` (each `k` long, padded
@@ -258,11 +262,9 @@ pub(crate) fn fold_multilinear<A: Algebra>(x: &mut Vec<A::E>, r: &[A::E], rev: b
     }
 }
 
-/// One round's fold of a vector that starts it at its length, into parts
-/// whose length is a multiple of [`FINAL`].
+/// One round's fold of a vector that starts it at its length.
 fn fold_round<A: Algebra>(x: &mut Vec<A::E>, r: &Draw<A>, rev: bool) {
     let t = bits::<A>(x.len());
-    final_parts::<A>(x, 1 << t);
     fold_multilinear::<A>(x, &r[..t], rev);
 }
 
@@ -289,8 +291,8 @@ impl<A: Algebra> Prover<A> {
     /// right verifier).
     pub(crate) fn message(&mut self, shares: &mut Prg) -> Vec<A::E> {
         let t = bits::<A>(self.u.len());
-        final_parts::<A>(&mut self.u, 1 << t);
-        final_parts::<A>(&mut self.v, 1 << t);
+        parts::<A>(&mut self.u, 1 << t);
+        parts::<A>(&mut self.v, 1 << t);
         let h = multilinear_coefficients::<A>(&self.u, &self.v, t);
         h.iter().map(|x| A::sub(x, &A::uniform(shares))).collect()
     }
@@ -322,10 +324,10 @@ impl<A: Algebra> Left<A> {
         message_len::<A>(self.u.len())
     }
 
-    /// The final `u*` ([`FINAL`] entries) and claim share, sent to the
-    /// right verifier.
+    /// The final `u*` (at most [`FINAL`] entries) and claim share, sent to
+    /// the right verifier.
     pub(crate) fn last(&self) -> (&[A::E], A::E) {
-        debug_assert_eq!(self.u.len(), FINAL);
+        debug_assert!(self.u.len() <= FINAL);
         (&self.u, self.c)
     }
 }
@@ -347,10 +349,10 @@ impl<A: Algebra> Right<A> {
         fold_round::<A>(&mut self.v, r, true);
     }
 
-    /// The final `v*` ([`FINAL`] entries) and claim share, sent to the
-    /// left verifier.
+    /// The final `v*` (at most [`FINAL`] entries) and claim share, sent to
+    /// the left verifier.
     pub(crate) fn last(&self) -> (&[A::E], A::E) {
-        debug_assert_eq!(self.v.len(), FINAL);
+        debug_assert!(self.v.len() <= FINAL);
         (&self.v, self.c)
     }
 }
@@ -360,8 +362,9 @@ pub(crate) fn check<A: Algebra>(u: &[A::E], v: &[A::E], c_left: &A::E, c_right: 
     u.len() == v.len() && A::dot(u, v) == A::add(c_left, c_right)
 }
 
-/// The zero-knowledge pad: [`FINAL`] entry pairs appended before the
-/// recursion, one for each entry of the final vectors. `u_pad` comes from
+/// The zero-knowledge pad: [`FINAL`] entry pairs put in front of the
+/// vectors before the recursion ([`with_pads`]), which reach every entry
+/// of the final vectors. `u_pad` comes from
 /// the key the prover shares with the left verifier, `v_pad` and the right
 /// verifier's share `s` of `<u_pad, v_pad>` from the one it shares with the
 /// right verifier; the left verifier receives `<u_pad, v_pad> - s`.
@@ -414,14 +417,14 @@ mod tests {
         error: A::E,
         seed: u8,
     ) -> (bool, usize) {
-        // The pads a proof appends, as its first round does.
+        // The pads, placed as after a first round.
         let pad = Pad::<A>::draw(
             &mut Prg::new([seed ^ 0x77; 16]),
             &mut Prg::new([seed ^ 0x78; 16]),
             true,
         );
-        u.extend(&pad.u);
-        v.extend(&pad.v);
+        u = with_pads::<A>(u, &pad.u);
+        v = with_pads::<A>(v, &pad.v);
         let c = A::add(&A::dot(&u, &v), &error);
         let mut shares_p = Prg::new([seed; 16]);
         let mut shares_r = Prg::new([seed; 16]);
@@ -477,37 +480,47 @@ mod tests {
             assert!(!prove::<Gf>(u, v, 1 << 40, n as u8).0, "field, length {n}");
         }
         // Long vectors fold by 2^LONG_BITS, the ring's in quarters down to
-        // WIDE_BELOW and by 8 below, down to FINAL entries (with the pads,
-        // a proof's vectors are longer than FINAL).
+        // WIDE_BELOW and by 8 below, down to FINAL entries or fewer (with
+        // the pads, a proof's vectors are longer than FINAL).
         assert_eq!(rounds::<Ring>((1 << 16) + FINAL), 5);
         assert_eq!(rounds::<Ring>((1 << 17) + FINAL), 5);
         assert_eq!(rounds::<Gf>((1 << 16) + FINAL), 4);
         assert_eq!(rounds::<Gf>((1 << 18) + FINAL), 5);
-        assert_eq!(rounds::<Ring>(2 * FINAL), 1);
+        assert_eq!(rounds::<Ring>(8 * FINAL), 1);
         assert_eq!(rounds::<Gf>(FINAL + 1), 1);
         assert_eq!(rounds::<Ring>(FINAL), 0);
     }
 
-    /// Part lengths are multiples of FINAL, so the FINAL entries at any
-    /// run of consecutive positions end in distinct final entries, each
-    /// times a unit: a pad placed there masks every final entry.
+    /// The first FINAL positions, where the pads sit, stay there through
+    /// every fold but the last, and the last sends them onto every final
+    /// entry: for every length, each final entry receives a pad.
     #[test]
-    fn consecutive_entries_end_in_distinct_final_entries() {
-        for n in [1usize, 5, 63, 64, 65, 200, 4097, 70_000] {
-            let len = n + FINAL;
-            let mut at: Vec<usize> = (n..len).collect();
-            let mut l = len;
+    fn the_pads_reach_every_final_entry() {
+        for n in [1usize, 5, 63, 64, 65, 200, 513, 4097, 70_000, 300_000] {
+            let mut at: Vec<usize> = (0..FINAL).collect();
+            let mut l = n + FINAL;
             while l > FINAL {
-                let t = bits::<Gf>(l);
-                let k = part_len(l, 1 << t);
+                let k = l.div_ceil(1 << bits::<Ring>(l));
+                if k > FINAL {
+                    assert!(at.iter().all(|&p| p < k), "length {n}");
+                }
                 at = at.iter().map(|p| p % k).collect();
                 l = k;
             }
-            assert_eq!(l, FINAL);
             let mut seen = at.clone();
             seen.sort();
             seen.dedup();
-            assert_eq!(seen.len(), FINAL, "length {n}");
+            assert_eq!(seen.len(), l, "length {n}");
+        }
+        // And `with_pads` puts them there, keeping every entry.
+        let pads: Vec<u64> = (1000..1000 + FINAL as u64).collect();
+        for n in [3usize, 64, 100] {
+            let x: Vec<u64> = (0..n as u64).collect();
+            let y = with_pads::<Gf>(x, &pads);
+            assert_eq!(&y[..FINAL], &pads[..]);
+            let mut rest = y[FINAL..].to_vec();
+            rest.sort();
+            assert_eq!(rest, (0..n as u64).collect::<Vec<_>>());
         }
     }
 

@@ -290,20 +290,19 @@ impl<A: Algebra> Slot for Proof<'_, A> {
         let folded = (first.fold)(&challenges);
         let streams = &mut self.streams;
         let prover = match (folded.prover, first.message) {
-            (Some((mut u, mut v)), Some((_, pad))) => {
-                u.extend(&pad.u);
-                v.extend(&pad.v);
-                Some(core::Prover { u, v })
-            }
+            (Some((u, v)), Some((_, pad))) => Some(core::Prover {
+                u: core::with_pads::<A>(u, &pad.u),
+                v: core::with_pads::<A>(v, &pad.v),
+            }),
             _ => None,
         };
         // Left: its coefficient shares came in the message, then the pad's.
         let left = match (folded.left, message, first.left_claim, challenges.left) {
-            (Some(mut u), Some(msg), Some(c), Some(r)) => {
+            (Some(u), Some(msg), Some(c), Some(r)) => {
                 let c = core::laurent_claim::<A>(&msg[..k], &c, &r, l);
-                u.extend(core::Pad::<A>::left(&mut streams.left_pad, padded));
+                let u_pad = core::Pad::<A>::left(&mut streams.left_pad, padded);
                 Some(core::Left {
-                    u,
+                    u: core::with_pads::<A>(u, &u_pad),
                     c: A::add(&c, &msg[k]),
                 })
             }
@@ -311,13 +310,12 @@ impl<A: Algebra> Slot for Proof<'_, A> {
         };
         // Right: the same shares from the key it shares with the prover.
         let right = match (folded.right, first.right_claim, challenges.right) {
-            (Some(mut v), Some(c), Some(r)) => {
+            (Some(v), Some(c), Some(r)) => {
                 let s = uniforms::<A>(&mut streams.right_shares, k);
                 let c = core::laurent_claim::<A>(&s, &c, &r, l);
                 let (v_pad, s_pad) = core::Pad::<A>::right(&mut streams.right_shares, padded);
-                v.extend(v_pad);
                 Some(core::Right {
-                    v,
+                    v: core::with_pads::<A>(v, &v_pad),
                     c: A::add(&c, &s_pad),
                 })
             }
@@ -394,10 +392,13 @@ impl<A: Algebra> Slot for Proof<'_, A> {
     }
 
     fn last_in(&self) -> (usize, usize) {
-        let pair = (core::FINAL + 1) * A::BYTES;
+        let State::Folding { left, right, .. } = &self.state else {
+            panic!("not in the recursion");
+        };
+        // The other verifier's final vector is as long as this one's.
         (
-            if self.parts.right { pair } else { 0 },
-            if self.parts.left { pair } else { 0 },
+            right.as_ref().map_or(0, |r| (r.v.len() + 1) * A::BYTES),
+            left.as_ref().map_or(0, |l| (l.u.len() + 1) * A::BYTES),
         )
     }
 
@@ -407,12 +408,12 @@ impl<A: Algebra> Slot for Proof<'_, A> {
         };
         let mut failed = (false, false);
         if let Some(r) = right {
-            let (u_in, cl_in) = (from_next.read_n::<A>(core::FINAL), from_next.read::<A>());
+            let (u_in, cl_in) = (from_next.read_n::<A>(r.v.len()), from_next.read::<A>());
             let (v, cr) = r.last();
             failed.0 = !core::check::<A>(&u_in, v, &cl_in, &cr);
         }
         if let Some(l) = left {
-            let (v_in, cr_in) = (from_prev.read_n::<A>(core::FINAL), from_prev.read::<A>());
+            let (v_in, cr_in) = (from_prev.read_n::<A>(l.u.len()), from_prev.read::<A>());
             let (u, cl) = l.last();
             failed.1 = !core::check::<A>(u, &v_in, &cl, &cr_in);
         }
