@@ -323,10 +323,10 @@ pub fn opened_permutations(n: usize, key_bits: usize, security: Security) -> usi
 pub fn masked_digits(n: usize, key_bits: usize, security: Security) -> Vec<bool> {
     let width = digit_bits_for(n, security);
     let digits = key_bits.div_ceil(width);
-    let ahead = checked::masks_ahead(n, width);
-    (0..digits)
-        .map(|t| security == Security::Abort && t % (ahead + 1) != 0)
-        .collect()
+    if security != Security::Abort {
+        return vec![false; digits];
+    }
+    checked::masked_plan(n, width, digits)
 }
 
 /// The number of bytes an index below `n` (and a count up to `n`) needs.

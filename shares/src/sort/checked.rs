@@ -83,13 +83,22 @@ const REST_WORDS: usize = 40;
 /// none: one mask saves a few rounds for some 5% more CPU time (a sort of
 /// `2^16` elements). Three for the sugar-beet market's 39,328 elements;
 /// none from about 50,000.
-pub(super) fn masks_ahead(n: usize, width: usize) -> usize {
+fn masks_ahead(n: usize, width: usize) -> usize {
     let per_digit = 6 * ((1usize << width) - 1);
     let room = (LEDGER_LIMIT / n.max(1)).saturating_sub(REST_WORDS);
     match room / per_digit {
         fit @ 3.. => fit - 1,
         _ => 0,
     }
+}
+
+/// Per digit of a sort of `n` elements in `digits` digits of `width` bits,
+/// whether it is masked: every digit but the first of each group of
+/// [`masks_ahead`]` + 1`. The one plan the sort follows and
+/// [`super::masked_digits`] reports.
+pub(super) fn masked_plan(n: usize, width: usize, digits: usize) -> Vec<bool> {
+    let ahead = masks_ahead(n, width);
+    (0..digits).map(|t| t % (ahead + 1) != 0).collect()
 }
 
 /// A digit of fresh random bits, shared like the key words (one word per
@@ -223,6 +232,7 @@ pub(super) fn sorting_permutation<T: Transport>(
     let mut shift = 0;
     // The masks of the digits ahead, and this digit's one-hot vector if it
     // was masked.
+    let plan = masked_plan(n, digits[0].1, digits.len());
     let mut masks: VecDeque<Mask> = VecDeque::new();
     let mut masked: Option<OneHot> = None;
     for (t, &(lo, width)) in digits.iter().enumerate() {
@@ -232,10 +242,12 @@ pub(super) fn sorting_permutation<T: Transport>(
         let e = match masked.take() {
             Some(e) => e,
             None => {
+                // The masks of the masked digits that follow.
                 let ahead: Vec<usize> = digits[t + 1..]
                     .iter()
-                    .take(masks_ahead(n, width))
-                    .map(|&(_, w)| w)
+                    .zip(&plan[t + 1..])
+                    .take_while(|&(_, &m)| m)
+                    .map(|(&(_, w), _)| w)
                     .collect();
                 let (e, m) = one_hots(party, &keys, (lo - shift, width), &ahead, b)?;
                 masks.extend(m);
