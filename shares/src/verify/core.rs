@@ -18,10 +18,8 @@
 //! units).
 //!
 //! While the vectors are longer than [`FINAL`], a round folds by `2^t`
-//! with `t` challenges ([`Algebra::LONG_BITS`] while they are longer than
-//! [`WIDE_BELOW`], [`MOST_BITS`] below), which is `t` binary
-//! rounds in one: with the parts `u^(i)`, `i = sum_j i_j 2^j`,
-//! `f(R) = sum_i prod_j R_j^(i_j) u^(i)`,
+//! with `t` challenges, which is `t` binary rounds in one: with the parts
+//! `u^(i)`, `i = sum_j i_j 2^j`, `f(R) = sum_i prod_j R_j^(i_j) u^(i)`,
 //! `g(R) = sum_m prod_j R_j^(1 - m_j) v^(m)` and `h = <f, g>` of degree 2
 //! in each variable, whose coefficient of `prod_j R_j` is the claim; the
 //! prover sends the other `3^t - 1`, and for challenges `r` the claim
@@ -32,10 +30,23 @@
 //! exceptional set), the bound of `t` binary rounds. The folds are `t`
 //! binary ones, one per challenge: a ring fold multiplies only by
 //! challenges (`{0, 1}`-coefficient elements), where a Laurent fold by
-//! `2^t` would need their powers in general products. The prover computes
-//! `4^t - 2^t` inner products of a part's length: `(2^t - 1) n` products
-//! for vectors of length `n`, against `2 n` (less and less) for the `t`
-//! binary rounds.
+//! `2^t` would need their powers in general products.
+//!
+//! The prover finds the coefficients from the values of `h` at the `3^t`
+//! points of `{0, 1, inf}^t` (`inf` standing for the leading coefficient
+//! in that variable): `f` and `g` there are sums of parts, and a value is
+//! one inner product of vectors of a part's length, `(3/2)^t n` products
+//! in all for vectors of length `n`, where taking the parts pair by pair
+//! costs `(2^t - 1) n`. A variable's three coefficients are then
+//! `h(0)`, `h(1) - h(0) - h(inf)` and `h(inf)`: additions only, so the
+//! same over the ring.
+//!
+//! How many challenges each round takes ([`bits`]): the binary folds down
+//! to [`FINAL`] entries are counted, the last round takes up to
+//! [`Algebra::LAST_BITS`] of them and the rounds before it split the rest
+//! evenly, at most [`Algebra::LONG_BITS`] each. A fold's cost is its
+//! length times `(3/2)^t`, so the wide fold is the last, on the shortest
+//! vectors; the rounds are as few as those two limits allow.
 //!
 //! At [`FINAL`] entries or fewer the verifiers exchange `u*`, `v*` and
 //! their shares of the claim and both check `<u*, v*> = c`: no more
@@ -55,28 +66,37 @@ use crate::prg::Prg;
 
 /// The recursion stops at this many entries or fewer: the verifiers
 /// exchange the final vectors whole, and the proof has as many pad pairs.
-/// Stopping here rather than at one entry saves the two rounds of folds by
-/// 8 that would follow, for a few kilobytes more per proof.
+/// Stopping here rather than at one entry saves six binary folds, for up
+/// to 25 kB more per proof.
 pub(crate) const FINAL: usize = 64;
 
-/// The most challenges a round folds with ([`Algebra::LONG_BITS`]).
-pub(crate) const MOST_BITS: usize = 3;
+/// The most challenges a round folds with: [`Algebra::LAST_BITS`] of
+/// either algebra at most.
+pub(crate) const MOST_BITS: usize = 7;
 
 /// A round's challenges: `r_0` alone in a Laurent fold, `r_0 .. r_(t-1)`
 /// in a fold by `2^t`.
 pub(crate) type Draw<A> = [<A as Algebra>::E; MOST_BITS];
 
-/// Vectors at most this long fold with [`MOST_BITS`] challenges, whatever
-/// the algebra: the prover's products there are few.
-pub(crate) const WIDE_BELOW: usize = 4096;
+/// The binary folds that take a vector of length `n` to at most [`FINAL`]
+/// entries: the least `b` with `n <= FINAL 2^b`. A fold by `2^t` leaves
+/// `ceil(n / 2^t)` entries, which needs exactly `b - t` more.
+fn folds_needed(n: usize) -> usize {
+    n.div_ceil(FINAL).next_power_of_two().trailing_zeros() as usize
+}
 
-/// Challenges of a long round that starts at length `n`.
+/// Challenges of the round that starts at length `n` (`n > FINAL`): all
+/// the binary folds left if they are at most [`Algebra::LAST_BITS`];
+/// otherwise the rounds before the last split the rest evenly, at most
+/// [`Algebra::LONG_BITS`] each, and this one takes its share, rounded up.
+/// Every round but the last leaves more than [`FINAL`] entries.
 fn bits<A: Algebra>(n: usize) -> usize {
-    if n > WIDE_BELOW {
-        A::LONG_BITS
-    } else {
-        MOST_BITS
+    let need = folds_needed(n);
+    if need <= A::LAST_BITS {
+        return need;
     }
+    let rest = need - A::LAST_BITS;
+    rest.div_ceil(rest.div_ceil(A::LONG_BITS))
 }
 
 /// Elements of the prover's message in the round that starts at length
@@ -211,25 +231,49 @@ pub(crate) fn laurent_claim<A: Algebra>(msg: &[A::E], c: &A::E, r: &A::E, l: usi
 /// The `3^t - 1` coefficients of `h(R)` but the claim's (`prod_j R_j`),
 /// for the fold by `2^t` with `t` challenges: coefficient
 /// `prod_j R_j^(a_j)` gathers `<u^(i), v^(m)>` with
-/// `a_j = i_j - m_j + 1`, in the order of `sum_j a_j 3^j`.
+/// `a_j = i_j - m_j + 1`, in the order of `sum_j a_j 3^j`. Computed from
+/// the values of `h` at `{0, 1, inf}^t` (see the module's text).
 pub(crate) fn multilinear_coefficients<A: Algebra>(u: &[A::E], v: &[A::E], t: usize) -> Vec<A::E> {
-    let l = 1 << t;
-    let k = u.len() / l;
     let mut h = vec![A::zero(); 3usize.pow(t as u32)];
-    for i in 0..l {
-        for m in 0..l {
-            if i == m {
+    values::<A>(u, v, t, 0, &mut h);
+    // Value index digit j: 0 at R_j = 0, 1 at R_j = 1, 2 at infinity; to
+    // coefficient digit j: R_j^0, R_j^1, R_j^2.
+    for j in 0..t {
+        let w = 3usize.pow(j as u32);
+        for base in 0..h.len() {
+            if !(base / w).is_multiple_of(3) {
                 continue;
             }
-            let d = A::dot(&u[i * k..(i + 1) * k], &v[m * k..(m + 1) * k]);
-            let e: usize = (0..t)
-                .map(|j| ((i >> j & 1) + 1 - (m >> j & 1)) * 3usize.pow(j as u32))
-                .sum();
-            h[e] = A::add(&h[e], &d);
+            let (at0, at1, inf) = (h[base], h[base + w], h[base + 2 * w]);
+            h[base + w] = A::sub(&A::sub(&at1, &at0), &inf);
         }
     }
     h.remove(h.len() / 2);
     h
+}
+
+/// The values of `h` at the points of `{0, 1, inf}^t` for the variables
+/// `0 .. t` of the parts in `u` and `v` (`2^t` parts each), added into
+/// `out` at `at + sum_j e_j 3^j` (`e_j` 0, 1 or 2 for infinity). The last
+/// variable splits the vectors in halves: in `R_(t-1)`,
+/// `f = f_0 + R f_1` (`f_0` the first half of `u`) and `g = g_1 + R g_0`
+/// (`g_0` the first half of `v`), so `f`, `g` are `f_0`, `g_1` at 0,
+/// `f_0 + f_1`, `g_0 + g_1` at 1, and the leading terms `f_1`, `g_0` at
+/// infinity. Only the sums at 1 are new vectors.
+fn values<A: Algebra>(u: &[A::E], v: &[A::E], t: usize, at: usize, out: &mut [A::E]) {
+    if t == 0 {
+        out[at] = A::add(&out[at], &A::dot(u, v));
+        return;
+    }
+    let w = 3usize.pow(t as u32 - 1);
+    let half = u.len() / 2;
+    let (u0, u1) = u.split_at(half);
+    let (v0, v1) = v.split_at(half);
+    values::<A>(u0, v1, t - 1, at, out);
+    values::<A>(u1, v0, t - 1, at + 2 * w, out);
+    let su: Vec<A::E> = u0.iter().zip(u1).map(|(a, b)| A::add(a, b)).collect();
+    let sv: Vec<A::E> = v0.iter().zip(v1).map(|(a, b)| A::add(a, b)).collect();
+    values::<A>(&su, &sv, t - 1, at + w, out);
 }
 
 /// `h(r)` for the coefficients `msg` of [`multilinear_coefficients`] and
@@ -463,7 +507,7 @@ mod tests {
     #[test]
     fn every_length_folds_to_the_final_length_and_only_true_claims_pass() {
         let mut p = Prg::new([9; 16]);
-        for n in (1..=140).chain([255, 256, 257, 1000, 5000]) {
+        for n in (1..=140).chain([255, 256, 257, 1000, 1984, 1985, 5000, 8129, 20_000]) {
             let len = n + FINAL;
             let u: Vec<_> = (0..n).map(|_| Ring::uniform(&mut p)).collect();
             let v: Vec<_> = (0..n).map(|_| Ring::uniform(&mut p)).collect();
@@ -479,16 +523,92 @@ mod tests {
             assert_eq!(r, rounds::<Gf>(len));
             assert!(!prove::<Gf>(u, v, 1 << 40, n as u8).0, "field, length {n}");
         }
-        // Long vectors fold by 2^LONG_BITS, the ring's in quarters down to
-        // WIDE_BELOW and by 8 below, down to FINAL entries or fewer (with
-        // the pads, a proof's vectors are longer than FINAL).
-        assert_eq!(rounds::<Ring>((1 << 16) + FINAL), 5);
-        assert_eq!(rounds::<Ring>((1 << 17) + FINAL), 5);
-        assert_eq!(rounds::<Gf>((1 << 16) + FINAL), 4);
-        assert_eq!(rounds::<Gf>((1 << 18) + FINAL), 5);
-        assert_eq!(rounds::<Ring>(8 * FINAL), 1);
-        assert_eq!(rounds::<Gf>(FINAL + 1), 1);
+        // Long vectors fold by up to 2^LONG_BITS, evenly, and the last
+        // round by up to 2^LAST_BITS, down to FINAL entries or fewer (with
+        // the pads, a proof's vectors are longer than FINAL): 2^16 + FINAL
+        // entries need 11 binary folds, by 8, 8 and 32 over the ring, by
+        // 16 and 128 over the field.
+        assert_eq!(rounds::<Ring>((1 << 16) + FINAL), 3);
+        assert_eq!(rounds::<Ring>((1 << 17) + FINAL), 4);
+        assert_eq!(rounds::<Gf>((1 << 16) + FINAL), 2);
+        assert_eq!(rounds::<Gf>((1 << 18) + FINAL), 3);
+        assert_eq!(rounds::<Ring>(32 * FINAL), 1);
+        assert_eq!(rounds::<Ring>(32 * FINAL + 1), 2);
+        assert_eq!(rounds::<Gf>(128 * FINAL), 1);
+        assert_eq!(rounds::<Gf>(128 * FINAL + 1), 2);
         assert_eq!(rounds::<Ring>(FINAL), 0);
+    }
+
+    /// Each round takes as many challenges as [`bits`] says: the binary
+    /// folds add up to the least that reach FINAL entries, only the last
+    /// round takes more than LONG_BITS, none more than LAST_BITS, and there
+    /// are no fewer rounds than those limits allow.
+    #[test]
+    fn the_rounds_split_the_binary_folds_as_few_as_the_limits_allow() {
+        fn schedule<A: Algebra>() {
+            assert!(A::LAST_BITS <= MOST_BITS && A::LONG_BITS <= A::LAST_BITS);
+            for n in (FINAL + 1..5000).chain((13..26).map(|e| (1 << e) + 3)) {
+                let need = folds_needed(n);
+                assert!(n <= FINAL << need && n > FINAL << (need - 1), "length {n}");
+                let (mut l, mut ts) = (n, Vec::new());
+                while l > FINAL {
+                    let t = bits::<A>(l);
+                    ts.push(t);
+                    l = l.div_ceil(1 << t);
+                }
+                assert_eq!(ts.iter().sum::<usize>(), need, "length {n}: {ts:?}");
+                let (last, before) = ts.split_last().expect("a round");
+                assert!(*last <= A::LAST_BITS, "length {n}: {ts:?}");
+                assert!(
+                    before.iter().all(|&t| t <= A::LONG_BITS),
+                    "length {n}: {ts:?}"
+                );
+                let fewest = 1 + need.saturating_sub(A::LAST_BITS).div_ceil(A::LONG_BITS);
+                assert_eq!(ts.len(), fewest, "length {n}: {ts:?}");
+                assert_eq!(ts.len(), rounds::<A>(n), "length {n}");
+            }
+        }
+        schedule::<Ring>();
+        schedule::<Gf>();
+    }
+
+    /// The coefficients from the values at `{0, 1, inf}^t` are those of the
+    /// definition: the sums of the inner products of the parts, pair by
+    /// pair.
+    #[test]
+    fn the_coefficients_from_values_are_the_pairwise_sums() {
+        fn pairwise<A: Algebra>(u: &[A::E], v: &[A::E], t: usize) -> Vec<A::E> {
+            let l = 1 << t;
+            let k = u.len() / l;
+            let mut h = vec![A::zero(); 3usize.pow(t as u32)];
+            for i in 0..l {
+                for m in 0..l {
+                    let d = A::dot(&u[i * k..(i + 1) * k], &v[m * k..(m + 1) * k]);
+                    let e: usize = (0..t)
+                        .map(|j| ((i >> j & 1) + 1 - (m >> j & 1)) * 3usize.pow(j as u32))
+                        .sum();
+                    h[e] = A::add(&h[e], &d);
+                }
+            }
+            h.remove(h.len() / 2);
+            h
+        }
+        fn compare<A: Algebra>(seed: u8) {
+            let mut p = Prg::new([seed; 16]);
+            for t in 1..=MOST_BITS {
+                for k in [1usize, 3] {
+                    let n = k << t;
+                    let u: Vec<A::E> = (0..n).map(|_| A::uniform(&mut p)).collect();
+                    let v: Vec<A::E> = (0..n).map(|_| A::uniform(&mut p)).collect();
+                    assert!(
+                        multilinear_coefficients::<A>(&u, &v, t) == pairwise::<A>(&u, &v, t),
+                        "t {t}, part length {k}"
+                    );
+                }
+            }
+        }
+        compare::<Gf>(5);
+        compare::<Ring>(6);
     }
 
     /// The first FINAL positions, where the pads sit, stay there through
@@ -496,11 +616,17 @@ mod tests {
     /// entry: for every length, each final entry receives a pad.
     #[test]
     fn the_pads_reach_every_final_entry() {
-        for n in [1usize, 5, 63, 64, 65, 200, 513, 4097, 70_000, 300_000] {
+        for (n, ring) in [
+            1usize, 5, 63, 64, 65, 200, 513, 2000, 4097, 9000, 70_000, 300_000,
+        ]
+        .into_iter()
+        .flat_map(|n| [(n, true), (n, false)])
+        {
             let mut at: Vec<usize> = (0..FINAL).collect();
             let mut l = n + FINAL;
             while l > FINAL {
-                let k = l.div_ceil(1 << bits::<Ring>(l));
+                let t = if ring { bits::<Ring>(l) } else { bits::<Gf>(l) };
+                let k = l.div_ceil(1 << t);
                 if k > FINAL {
                     assert!(at.iter().all(|&p| p < k), "length {n}");
                 }

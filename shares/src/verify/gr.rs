@@ -588,13 +588,14 @@ impl<W: Word> super::Algebra for Ring<W> {
     type E = Gr<W>;
     const BYTES: usize = D * W::BITS as usize / 8;
     const CHECK: &'static str = "mul";
-    // A round's products are general ring products: a fold by 4 costs
-    // 3 per entry, against 1.5 for two binary rounds; by 8 (below
-    // `core::WIDE_BELOW` entries) 7. Folding by 8 from the first round on
-    // took the sugar-beet market's clearing a few percent more time for
-    // no fewer rounds; by 8 below 4,096 entries, 1% to 2% more for 14
-    // rounds fewer.
-    const LONG_BITS: usize = 2;
+    // A round's products are general ring products (about `49 * 56` word
+    // products each): a fold by 8 costs 3.4 per entry, as two binary
+    // rounds in one (by 4, 2.25) and three binary rounds (1.5 each) cost
+    // per binary fold. The last, on at most 2,048 entries, folds by up to
+    // 32: 7.6 products per entry, at most 15,552 in all, and a message of
+    // 242 elements.
+    const LONG_BITS: usize = 3;
+    const LAST_BITS: usize = 5;
     const FOLDS_ANY: bool = false;
 
     fn zero() -> Gr<W> {

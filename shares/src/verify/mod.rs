@@ -54,10 +54,15 @@ pub(crate) trait Algebra {
     /// For `x = (x0, x1)` of even length, `x0 + r x1` element-wise
     /// (`rev`: `r x0 + x1`), in place: `x` becomes half as long.
     fn fold(x: &mut Vec<Self::E>, r: &Self::E, rev: bool);
-    /// Challenges of a round of the recursion while the vectors are long
-    /// (`core`): a fold by `2^LONG_BITS`, `LONG_BITS` binary rounds in one,
-    /// whose prover computes `2^LONG_BITS - 1` products per entry.
+    /// The most challenges of a round of the recursion (`core`) before its
+    /// last: a fold by `2^LONG_BITS`, `LONG_BITS` binary rounds in one,
+    /// whose prover computes `(3/2)^LONG_BITS` products per entry.
     const LONG_BITS: usize;
+    /// The most challenges of the recursion's last round, whose vectors are
+    /// at most `core::FINAL 2^LAST_BITS` long: it costs the prover at most
+    /// `core::FINAL 3^LAST_BITS` products, and its message has
+    /// `3^LAST_BITS - 1` elements.
+    const LAST_BITS: usize;
     /// True if [`Algebra::fold`] takes any element as the challenge, so
     /// that a wider fold by a power of two is a chain of binary ones
     /// (`core::combine`); false if only challenges themselves.

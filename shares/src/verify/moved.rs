@@ -142,7 +142,7 @@ fn claim_rows(m: &Moved, cols: &[(usize, usize)], cut: impl Fn(u64, usize) -> u6
 /// fold of factor [`XOR_FOLD`] (fewer for short vectors) over
 /// `GF(2^64)`, whose coefficients are `L (L - 1)` inner products of the
 /// slices. It costs the prover about `L - 1` field products per row and
-/// column, and saves the recursion `log8 L` of its folds by 8.
+/// column, and saves the recursion `log2 L` of its binary folds.
 pub(crate) fn xor_first(
     m: &Moved,
     weights: &mut Prg,
