@@ -118,9 +118,11 @@ pub(crate) fn rounds<A: Algebra>(mut n: usize) -> usize {
 
 /// Entries of room a first round leaves past its output vectors: the
 /// [`FINAL`] entries [`with_pads`] moves to the end, and the zeros
-/// [`parts`] may append to make whole parts for the next fold (by at most
-/// 16: the first fold of XOR columns, `verify/moved.rs`). Without it that
-/// fold would copy the whole vector into a larger one.
+/// [`parts`] may append to make whole parts for the next fold (fewer than
+/// 16: the first fold of XOR columns, `verify/moved.rs`, and every round
+/// but the last, which folds by at most `2^LONG_BITS <= 16`). Without it
+/// that fold would copy the whole vector into a larger one; a recursion's
+/// last round may still copy, on at most `FINAL 2^LAST_BITS` entries.
 pub(crate) const ROOM: usize = FINAL + 16;
 
 /// Pads `x` with zeros to a multiple of `l`; returns the part length.

@@ -589,11 +589,10 @@ impl<W: Word> super::Algebra for Ring<W> {
     const BYTES: usize = D * W::BITS as usize / 8;
     const CHECK: &'static str = "mul";
     // A round's products are general ring products (about `49 * 56` word
-    // products each): a fold by 8 costs 3.4 per entry, as two binary
-    // rounds in one (by 4, 2.25) and three binary rounds (1.5 each) cost
-    // per binary fold. The last, on at most 2,048 entries, folds by up to
-    // 32: 7.6 products per entry, at most 15,552 in all, and a message of
-    // 242 elements.
+    // products each): a fold by 8 costs 3.4 per entry and one by 4 2.25,
+    // 1.125 per binary fold either way (a binary round alone costs 1.5).
+    // The last, on at most 2,048 entries, folds by up to 32: 7.6 products
+    // per entry, at most 15,552 in all, and a message of 242 elements.
     const LONG_BITS: usize = 3;
     const LAST_BITS: usize = 5;
     const FOLDS_ANY: bool = false;
