@@ -38,8 +38,8 @@
 //! proof here, the sender as prover, its two peers as verifiers
 //! (`verify/moved.rs` builds the vectors; the receiver is the left verifier
 //! of `B`, sent to the sender's predecessor, and the right one of `A`).
-//! Arithmetic columns are checked over `GR(2^64, 49)` (over `GR(2^32, 49)`
-//! or `GR(2^16, 49)` if none matters in more than four or two bytes) with
+//! Arithmetic columns are checked over `GR(2^64, 48)` (over `GR(2^32, 48)`
+//! or `GR(2^16, 48)` if none matters in more than four or two bytes) with
 //! one `{0, 1}`-coefficient weight per row, narrow ones mod `2^(8 bytes)`; XOR
 //! columns over `GF(2^64)`, each word one field element. Each message is a
 //! proof of its own (see "Failures" in [`crate::verify`]).
@@ -51,8 +51,8 @@
 //! them, the error is nonzero in some row and column (modulo the bytes that
 //! matter); the weights are drawn from the key of the two verifiers after
 //! the message was sent, so the weighted error vanishes with probability at
-//! most `2^-49` (ring) or `2^-64` (field), and the proof then fails but with
-//! the probability its recursion leaves (below `2^-41` in all). This holds
+//! most `2^-48` (ring) or `2^-64` (field), and the proof then fails but with
+//! the probability its recursion leaves (below `2^-40` in all). This holds
 //! in either role: as the sender of `A` it may use another permutation,
 //! other components or another mask, but the receiver checks against the
 //! permutation of the pair's key, the third party against its own

@@ -346,14 +346,14 @@ pub(crate) mod wide {
     }
 }
 
-/// Galois-ring loops on whole elements (56 words, seven vectors) with
+/// Galois-ring loops on whole elements (48 words, six vectors) with
 /// AVX-512's 64-bit lane multiplication, sums kept in registers.
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod ring {
     use std::arch::x86_64::*;
 
     /// Words of an element.
-    pub(crate) const LANES: usize = 56;
+    pub(crate) const LANES: usize = super::super::gr::LANES;
     const V: usize = LANES / 8;
 
     /// True if this CPU has the instructions of this module, checked once.
@@ -364,7 +364,7 @@ pub(crate) mod ring {
     #[target_feature(enable = "avx512f")]
     #[inline]
     fn load(p: &[u64; LANES]) -> [__m512i; V] {
-        // SAFETY: each of the seven loads reads eight words inside `p`.
+        // SAFETY: each of the six loads reads eight words inside `p`.
         std::array::from_fn(|j| unsafe { _mm512_loadu_epi64(p.as_ptr().add(8 * j) as *const i64) })
     }
 
@@ -372,7 +372,7 @@ pub(crate) mod ring {
     #[inline]
     fn store(p: &mut [u64; LANES], v: &[__m512i; V]) {
         for (j, x) in v.iter().enumerate() {
-            // SAFETY: each of the seven stores writes eight words inside
+            // SAFETY: each of the six stores writes eight words inside
             // `p`.
             unsafe { _mm512_storeu_epi64(p.as_mut_ptr().add(8 * j) as *mut i64, *x) }
         }
@@ -451,10 +451,10 @@ pub(crate) mod ring {
 }
 
 /// Galois-ring loops on elements of 16-bit or 32-bit words with AVX-512:
-/// an element's 56 words are whole vectors of 512 bits, then one of 256
-/// and one of 128 bits where the element ends (no masked access: a masked
-/// store is slow on some CPUs). Left to the compiler, these loops use
-/// vectors of eight words, the only width that divides 56.
+/// an element's 48 words are whole vectors of 512 bits, then (16-bit
+/// words) one of 256 bits where the element ends (no masked access: a
+/// masked store is slow on some CPUs). Left to the compiler, these loops
+/// use vectors of 16 words, the widest that divides 48.
 #[cfg(target_arch = "x86_64")]
 macro_rules! narrow_ring {
     (
@@ -468,7 +468,7 @@ macro_rules! narrow_ring {
             use std::arch::x86_64::*;
 
             /// Words of an element.
-            pub(crate) const LANES: usize = 56;
+            pub(crate) const LANES: usize = super::super::gr::LANES;
             /// Words of a vector of 512, 256 and 128 bits.
             const PZ: usize = 512 / <$t>::BITS as usize;
             const PY: usize = PZ / 2;
@@ -627,7 +627,7 @@ narrow_ring!(
     "avx512f,avx512bw,avx2",
     1,
     1,
-    1,
+    0,
     (_mm512_set1_epi16, _mm512_mullo_epi16, _mm512_add_epi16),
     (_mm256_set1_epi16, _mm256_mullo_epi16, _mm256_add_epi16),
     (_mm_set1_epi16, _mm_mullo_epi16, _mm_add_epi16)
@@ -638,7 +638,7 @@ narrow_ring!(
     u32,
     "avx512f,avx2",
     3,
-    1,
+    0,
     0,
     (_mm512_set1_epi32, _mm512_mullo_epi32, _mm512_add_epi32),
     (_mm256_set1_epi32, _mm256_mullo_epi32, _mm256_add_epi32),
@@ -799,7 +799,7 @@ mod tests {
         };
         let mut elem = || {
             let mut e = [0u64; ring::LANES];
-            for c in e[..49].iter_mut() {
+            for c in e[..super::super::gr::D].iter_mut() {
                 *c = next();
             }
             e
@@ -820,9 +820,10 @@ mod tests {
             }
         }
         let b: Vec<[u64; ring::LANES]> = (0..k).map(|_| elem()).collect();
-        let mut m = vec![[0u64; ring::LANES]; 49];
-        ring::dot(&a, &b, 49, &mut m);
-        for i in 0..49 {
+        let d = super::super::gr::D;
+        let mut m = vec![[0u64; ring::LANES]; d];
+        ring::dot(&a, &b, d, &mut m);
+        for i in 0..d {
             for c in 0..ring::LANES {
                 let want = (0..k).fold(0u64, |acc, t| {
                     acc.wrapping_add(a[t][i].wrapping_mul(b[t][c]))

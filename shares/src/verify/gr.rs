@@ -1,19 +1,29 @@
-//! The Galois rings `GR(2^k, 49) = Z_2^k[X] / (X^49 + X^9 + 1)` for
-//! `k = 64, 32, 16`: elements as 49 coefficients mod `2^k` (coefficient
-//! `i` of `X^i`), stored in 56 words of `k` bits whose last seven are
-//! always zero, so that every loop over an element is whole vectors. A
-//! relation that only has to hold mod `2^32` (or `2^16`) is proven in the
-//! narrower ring: the same proof with a half (a quarter) of the bytes and
-//! twice (four times) the lanes per vector instruction.
+//! The Galois rings `GR(2^k, 48) = Z_2^k[X] / (X^48 + X^5 + X^3 + X^2 + 1)`
+//! for `k = 64, 32, 16`: elements as 48 coefficients mod `2^k`
+//! (coefficient `i` of `X^i`), which are whole vectors of every width: six
+//! of 512 bits for 64-bit words, three for 32-bit ones, one of 512 and one
+//! of 256 bits for 16-bit ones. A relation that only has to hold mod
+//! `2^32` (or `2^16`) is proven in the narrower ring: the same proof with a
+//! half (a quarter) of the bytes and twice (four times) the lanes per
+//! vector instruction.
 //!
-//! `X^49 + X^9 + 1` is irreducible mod 2 (checked in the tests), so the
-//! ring is a local ring whose elements outside `2 GR` are units, and its
-//! quotient by `2` is the field `GF(2^49)`. Two elements whose difference
-//! is a unit are "exceptionally" distinct: the `2^49` elements with
-//! coefficients in `{0, 1}` differ pairwise by units (their difference is
-//! nonzero mod 2). Batching weights and challenges are drawn from that set,
-//! written as 49-bit masks; multiplying by such an element is a sum of
-//! shifted copies, with no multiplication at all.
+//! The degree is 48 rather than the 49 a trinomial allows (`X^49 + X^9 +
+//! 1`): 49 coefficients take a seventh vector of 64-bit words, a fourth of
+//! 32-bit ones and a third of 16-bit ones, and every product and fold of
+//! the proofs pays for it. Degree 48 has no irreducible trinomial (none
+//! exists in degrees divisible by 8), so the modulus has five terms and a
+//! reduction subtracts each high coefficient four times instead of twice;
+//! the soundness of a proof over the ring changes from about `2^-41.8` to
+//! `2^-40.8` (`docs/verify.md`).
+//!
+//! The modulus is irreducible mod 2 (checked in the tests), so the ring is
+//! a local ring whose elements outside `2 GR` are units, and its quotient
+//! by `2` is the field `GF(2^48)`. Two elements whose difference is a unit
+//! are "exceptionally" distinct: the `2^48` elements with coefficients in
+//! `{0, 1}` differ pairwise by units (their difference is nonzero mod 2).
+//! Batching weights and challenges are drawn from that set, written as
+//! 48-bit masks; multiplying by such an element is a sum of shifted
+//! copies, with no multiplication at all.
 
 use std::marker::PhantomData;
 
@@ -180,14 +190,16 @@ impl Word for u16 {
 }
 
 /// The extension degree.
-pub(crate) const D: usize = 49;
+pub(crate) const D: usize = 48;
 /// Words an element is stored in: `D` rounded up to whole vectors.
 pub(crate) const LANES: usize = D.div_ceil(8) * 8;
-/// `X^D = -X^TAP - 1`.
-const TAP: usize = 9;
+/// The modulus's middle terms: `X^D = -X^5 - X^3 - X^2 - 1`. The highest
+/// coefficient of a product is `2 D - 2`, so one fold lands below
+/// `2 D - 2 - D + 5 < D + 8`, and a second one below `D`.
+const TAPS: [usize; 3] = [2, 3, 5];
 /// Words of an unreduced product: coefficients up to `2D - 2`, padded to
-/// what a gather of 32-bit or 16-bit words touches (`16 * 3 + 80`,
-/// `32 + 96`, see [`mask_gather_acc`]).
+/// at least what a gather touches (`32 + 80` words for 16-bit words, see
+/// [`mask_gather_acc`]).
 pub(crate) const WIDE: usize = 128;
 /// The masks of the `{0, 1}`-coefficient elements.
 pub(crate) const MASK: u64 = (1 << D) - 1;
@@ -197,7 +209,7 @@ pub(crate) type Gr<W = u64> = [W; LANES];
 /// An unreduced product or sum of products.
 pub(crate) type Wide<W = u64> = [W; WIDE];
 
-/// Zero of `GR(2^64, 49)` (tests).
+/// Zero of `GR(2^64, 48)` (tests).
 #[cfg(test)]
 pub(crate) const ZERO: Gr = [0; LANES];
 
@@ -214,9 +226,10 @@ pub(crate) fn one<W: Word>() -> Gr<W> {
     a
 }
 
-/// Reduces a wide element mod `X^D + X^TAP + 1`: the high coefficients
-/// `h_k` (`k = D + i`) are subtracted at `i` and `i + TAP` in whole vectors;
-/// the last eight of those land at `D..D + 8` and are folded once more.
+/// Reduces a wide element mod `X^D + X^5 + X^3 + X^2 + 1`: the high
+/// coefficients `h_k` (`k = D + i`) are subtracted at `i` and at `i + t`
+/// for every tap `t` in whole vectors; the last eight of those land at
+/// `D..D + 8` and are folded once more.
 #[inline(always)]
 pub(crate) fn reduce<W: Word>(w: &Wide<W>) -> Gr<W> {
     let mut ext = [W::ZERO; LANES + 16];
@@ -226,13 +239,17 @@ pub(crate) fn reduce<W: Word>(w: &Wide<W>) -> Gr<W> {
     for (o, h) in ext[..LANES].iter_mut().zip(&hi) {
         *o = o.sub(*h);
     }
-    for (o, h) in ext[TAP..TAP + LANES].iter_mut().zip(&hi) {
-        *o = o.sub(*h);
+    for tap in TAPS {
+        for (o, h) in ext[tap..tap + LANES].iter_mut().zip(&hi) {
+            *o = o.sub(*h);
+        }
     }
     for q in 0..8 {
         let c = ext[D + q];
         ext[q] = ext[q].sub(c);
-        ext[q + TAP] = ext[q + TAP].sub(c);
+        for tap in TAPS {
+            ext[q + tap] = ext[q + tap].sub(c);
+        }
     }
     let mut out = zero();
     out[..D].copy_from_slice(&ext[..D]);
@@ -310,21 +327,19 @@ pub(crate) fn mask_gather_acc<W: Word>(w: &mut Wide<W>, m: u64, a: &Gr<W>) {
 fn mask_gather_padded<W: Word>(w: &mut Wide<W>, m: u64, padded: &[W; 3 * LANES]) {
     let m = m & MASK;
     if W::BITS == 16 {
-        gather_group::<0, 32, 96, W>(w, padded, m);
-        gather_group::<1, 32, 96, W>(w, padded, m);
+        gather_group::<0, 32, 80, W>(w, padded, m);
+        gather_group::<1, 32, 80, W>(w, padded, m);
     } else if W::BITS == 64 {
-        gather_group::<0, 8, 64, W>(w, padded, m);
-        gather_group::<1, 8, 64, W>(w, padded, m);
-        gather_group::<2, 8, 64, W>(w, padded, m);
-        gather_group::<3, 8, 64, W>(w, padded, m);
-        gather_group::<4, 8, 64, W>(w, padded, m);
-        gather_group::<5, 8, 64, W>(w, padded, m);
-        gather_group::<6, 8, 64, W>(w, padded, m);
+        gather_group::<0, 8, 56, W>(w, padded, m);
+        gather_group::<1, 8, 56, W>(w, padded, m);
+        gather_group::<2, 8, 56, W>(w, padded, m);
+        gather_group::<3, 8, 56, W>(w, padded, m);
+        gather_group::<4, 8, 56, W>(w, padded, m);
+        gather_group::<5, 8, 56, W>(w, padded, m);
     } else {
-        gather_group::<0, 16, 80, W>(w, padded, m);
-        gather_group::<1, 16, 80, W>(w, padded, m);
-        gather_group::<2, 16, 80, W>(w, padded, m);
-        gather_group::<3, 16, 80, W>(w, padded, m);
+        gather_group::<0, 16, 64, W>(w, padded, m);
+        gather_group::<1, 16, 64, W>(w, padded, m);
+        gather_group::<2, 16, 64, W>(w, padded, m);
     }
 }
 
@@ -395,21 +410,19 @@ pub(crate) fn sums_of_four<W: Word>(table: &mut Table<W>, p: &[Gr<W>; 4]) {
 #[inline(always)]
 pub(crate) fn table_gather_acc<W: Word>(w: &mut Wide<W>, nibbles: &[u8; D], table: &Table<W>) {
     if W::BITS == 16 {
-        table_group::<0, 32, 96, W>(w, nibbles, table);
-        table_group::<1, 32, 96, W>(w, nibbles, table);
+        table_group::<0, 32, 80, W>(w, nibbles, table);
+        table_group::<1, 32, 80, W>(w, nibbles, table);
     } else if W::BITS == 64 {
-        table_group::<0, 8, 64, W>(w, nibbles, table);
-        table_group::<1, 8, 64, W>(w, nibbles, table);
-        table_group::<2, 8, 64, W>(w, nibbles, table);
-        table_group::<3, 8, 64, W>(w, nibbles, table);
-        table_group::<4, 8, 64, W>(w, nibbles, table);
-        table_group::<5, 8, 64, W>(w, nibbles, table);
-        table_group::<6, 8, 64, W>(w, nibbles, table);
+        table_group::<0, 8, 56, W>(w, nibbles, table);
+        table_group::<1, 8, 56, W>(w, nibbles, table);
+        table_group::<2, 8, 56, W>(w, nibbles, table);
+        table_group::<3, 8, 56, W>(w, nibbles, table);
+        table_group::<4, 8, 56, W>(w, nibbles, table);
+        table_group::<5, 8, 56, W>(w, nibbles, table);
     } else {
-        table_group::<0, 16, 80, W>(w, nibbles, table);
-        table_group::<1, 16, 80, W>(w, nibbles, table);
-        table_group::<2, 16, 80, W>(w, nibbles, table);
-        table_group::<3, 16, 80, W>(w, nibbles, table);
+        table_group::<0, 16, 64, W>(w, nibbles, table);
+        table_group::<1, 16, 64, W>(w, nibbles, table);
+        table_group::<2, 16, 64, W>(w, nibbles, table);
     }
 }
 
@@ -518,7 +531,7 @@ pub(crate) fn challenge_mask(prg: &mut Prg) -> u64 {
     }
 }
 
-/// `GR(2^64, 49)` (or `GR(2^32, 49)`, `W = u32`, or `GR(2^16, 49)`,
+/// `GR(2^64, 48)` (or `GR(2^32, 48)`, `W = u32`, or `GR(2^16, 48)`,
 /// `W = u16`) as the algebra of the proofs of ring multiplications.
 pub(crate) struct Ring<W = u64>(PhantomData<W>);
 
@@ -588,7 +601,7 @@ impl<W: Word> super::Algebra for Ring<W> {
     type E = Gr<W>;
     const BYTES: usize = D * W::BITS as usize / 8;
     const CHECK: &'static str = "mul";
-    // A round's products are general ring products (about `49 * 56` word
+    // A round's products are general ring products (`48 * 48` word
     // products each): a fold by 8 costs 3.4 per entry and one by 4 2.25,
     // 1.125 per binary fold either way (a binary round alone costs 1.5).
     // The last, on at most 2,048 entries, folds by up to 32: 7.6 products
@@ -657,7 +670,9 @@ mod tests {
         for k in (D..2 * D - 1).rev() {
             let c = w[k];
             w[k - D] = w[k - D].wrapping_sub(c);
-            w[k - D + TAP] = w[k - D + TAP].wrapping_sub(c);
+            for tap in TAPS {
+                w[k - D + tap] = w[k - D + tap].wrapping_sub(c);
+            }
         }
         let mut out = ZERO;
         out[..D].copy_from_slice(&w[..D]);
@@ -674,7 +689,7 @@ mod tests {
             }
             assert_eq!(reduce(&w), reduce_one_by_one(&w));
         }
-        // Each power X^k alone, as X^D = -X^TAP - 1 folds it.
+        // Each power X^k alone, as X^D = -X^5 - X^3 - X^2 - 1 folds it.
         for k in 0..2 * D - 1 {
             let mut w = [0u64; WIDE];
             w[k] = 1;
@@ -684,18 +699,22 @@ mod tests {
 
     #[test]
     fn the_modulus_is_irreducible_mod_2() {
-        let f = (1u128 << D) | (1u128 << TAP) | 1;
+        let f = TAPS.iter().fold((1u128 << D) | 1, |f, &t| f | (1u128 << t));
+        assert_eq!(f.count_ones(), 5);
         assert!(poly2::irreducible(f, D as u32));
     }
 
     #[test]
     fn reduction_is_the_remainder() {
-        // X^D reduces to -X^TAP - 1; X^(2D-2) consistently with X^D X^(D-2).
+        // X^D reduces to -X^5 - X^3 - X^2 - 1; X^(2D-2) consistently with
+        // X^D X^(D-2).
         let mut w = [0u64; WIDE];
         w[D] = 1;
         let mut want = ZERO;
         want[0] = u64::MAX;
-        want[TAP] = u64::MAX;
+        for t in TAPS {
+            want[t] = u64::MAX;
+        }
         assert_eq!(reduce(&w), want);
         let mut xd = ZERO;
         xd[D - 1] = 1;
@@ -801,7 +820,7 @@ mod tests {
         }
     }
 
-    /// `GR(2^32, 49)` is `GR(2^64, 49)` mod `2^32`: the narrow ring's
+    /// `GR(2^32, 48)` is `GR(2^64, 48)` mod `2^32`: the narrow ring's
     /// products are the low halves of the wide ring's.
     #[test]
     fn the_narrow_ring_is_the_wide_one_mod_2_32() {
@@ -865,10 +884,10 @@ mod tests {
         }
     }
 
-    /// The inverse of a unit (tests only): invert mod 2 in `GF(2^49)` by
+    /// The inverse of a unit (tests only): invert mod 2 in `GF(2^48)` by
     /// exponentiation, then lift.
     fn inverse(a: &Gr) -> Gr {
-        // a^(2^49 - 2) mod 2 is the inverse there.
+        // a^(2^48 - 2) mod 2 is the inverse there.
         let mut y = one();
         let mut base = a.map(|c| c & 1);
         let mut e = (1u64 << D) - 2;

@@ -177,7 +177,7 @@ fn first_and<'a>(
 }
 
 /// The first round of one part of a stretch's ring gates ([`ring`]), in
-/// `GR(2^64, 49)` or, for gates that hold mod `2^32`, `GR(2^32, 49)`.
+/// `GR(2^64, 48)` or, for gates that hold mod `2^32`, `GR(2^32, 48)`.
 fn first_ring<'a, W: gr::Word>(
     gates: Vec<ledger::Part<'a>>,
     mut weights: [Prg; 3],

@@ -1,18 +1,18 @@
 //! The first round of the proof of ring gates: from products over `Z_2^64`
-//! to vectors over `GR(2^64, 49)`, or over `GR(2^32, 49)` for gates that
-//! only have to hold mod `2^32`, `GR(2^16, 49)` mod `2^16` ([`width`];
+//! to vectors over `GR(2^64, 48)`, or over `GR(2^32, 48)` for gates that
+//! only have to hold mod `2^32`, `GR(2^16, 48)` mod `2^16` ([`width`];
 //! everything below is the same with narrower words, see [`gr::Word`]).
 //!
 //! A gate is an inner product `sum_t U_t V_t` of `m` terms (`m = 2` for a
 //! multiplication, 1 for one with a factor that is a sharing of one
 //! component, `2 buckets` for a counting-sort position) that must
 //! equal `A + B` (see [`super::ledger`]). The gates of one kind are cut
-//! into blocks of `D = 49`, gate `l` of block `a` weighted by
+//! into blocks of `D = 48`, gate `l` of block `a` weighted by
 //! `theta = E_a X^l` with one random `{0, 1}`-coefficient `E_a` per block:
 //! the weighted errors of a block, `E_a sum_l X^l e_(a, l)`, are `E_a`
-//! times the block's errors *packed* into the 49 coefficients of one ring
+//! times the block's errors *packed* into the 48 coefficients of one ring
 //! element, nonzero if any error is, and a sum over blocks vanishes for at
-//! most one `E_a` of the `2^49` (their differences are units).
+//! most one `E_a` of the `2^48` (their differences are units).
 //!
 //! This round is a Laurent fold of factor `L` ([`FOLD`], [`FOLD_PRODUCTS`]
 //! when every gate is one product, fewer for small ledgers) over the blocks
@@ -256,8 +256,8 @@ pub(crate) fn width_of(shift: u32) -> u32 {
 }
 
 /// The words of the ring the proof of `gates` runs in ([`gr::Word`]): the
-/// narrowest in which all of them hold, `GR(2^16, 49)` if every gate only
-/// has to hold mod `2^16`, `GR(2^32, 49)` mod `2^32`, else `GR(2^64, 49)`.
+/// narrowest in which all of them hold, `GR(2^16, 48)` if every gate only
+/// has to hold mod `2^16`, `GR(2^32, 48)` mod `2^32`, else `GR(2^64, 48)`.
 pub(crate) fn width(gates: &[Part<'_>]) -> u32 {
     gates
         .iter()
@@ -384,7 +384,7 @@ fn coefficients_with<W: Word>(gates: &[Part<'_>], weights: &[Vec<u64>], l: usize
         let m = g.terms();
         let mut cur = Cursor::new(g);
         let mut sb = Superblock::new(l, m);
-        // Term-major copies: entry `i m + t` holds term `t` of the 49
+        // Term-major copies: entry `i m + t` holds term `t` of the 48
         // gates of block `i`, so that a packed product is whole vectors.
         let mut ut = vec![gr::zero::<W>(); l * m];
         let mut vt = vec![gr::zero::<W>(); l * m];
@@ -707,7 +707,7 @@ mod tests {
     /// algebra of the round, not who knows what.
     #[test]
     fn first_round_keeps_honest_claims_and_breaks_false_ones() {
-        for n in [1usize, 49, 50, 800, 1700] {
+        for n in [1usize, D, D + 1, 800, 1700] {
             let all = vec![products(n, 1, 0), products(n / 2 + 1, 2, 32)];
             // The whole ledger, and the first kind cut in two.
             let whole = parts(&all).concat();
