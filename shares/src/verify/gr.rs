@@ -228,8 +228,8 @@ pub(crate) fn one<W: Word>() -> Gr<W> {
 
 /// Reduces a wide element mod `X^D + X^5 + X^3 + X^2 + 1`: the high
 /// coefficients `h_k` (`k = D + i`) are subtracted at `i` and at `i + t`
-/// for every tap `t` in whole vectors; the last eight of those land at
-/// `D..D + 8` and are folded once more.
+/// for every tap `t` in whole vectors; those that land at `D..D + 8` are
+/// folded once more, as one vector of eight words.
 #[inline(always)]
 pub(crate) fn reduce<W: Word>(w: &Wide<W>) -> Gr<W> {
     let mut ext = [W::ZERO; LANES + 16];
@@ -244,11 +244,14 @@ pub(crate) fn reduce<W: Word>(w: &Wide<W>) -> Gr<W> {
             *o = o.sub(*h);
         }
     }
-    for q in 0..8 {
-        let c = ext[D + q];
-        ext[q] = ext[q].sub(c);
-        for tap in TAPS {
-            ext[q + tap] = ext[q + tap].sub(c);
+    let mut top = [W::ZERO; 8];
+    top.copy_from_slice(&ext[D..D + 8]);
+    for (o, c) in ext[..8].iter_mut().zip(&top) {
+        *o = o.sub(*c);
+    }
+    for tap in TAPS {
+        for (o, c) in ext[tap..tap + 8].iter_mut().zip(&top) {
+            *o = o.sub(*c);
         }
     }
     let mut out = zero();
