@@ -242,7 +242,7 @@ fn start_counts(e: &[u32], below: &[u32], from: usize) -> Vec<u32> {
 
 /// Entries of the vectors after the first round (per side) at most per
 /// proof: a larger ledger is proven in parts, one after another. Four such
-/// vectors of 56-word elements live at once: about 117 MB.
+/// vectors of 48-word elements live at once: about 100 MB.
 pub(crate) const ENTRIES: usize = 1 << 16;
 
 /// The words a gate that holds mod `2^(64 - shift)` is proven in: 16,
