@@ -308,6 +308,34 @@ pub(crate) fn mul<W: Word>(a: &Gr<W>, b: &Gr<W>) -> Gr<W> {
     reduce(&w)
 }
 
+/// Calls `$group::<G, GROUP, SPAN, W>(args)` for every group `G` of the
+/// bits of a `{0, 1}`-coefficient mask, by the width of `W`: a group is
+/// one vector's words (`GROUP`: 8 of `u64`, 16 of `u32`, 32 of `u16`), and
+/// its copies span the element and one group more (`SPAN = LANES +
+/// GROUP`). The one place that ties the groups to [`D`] and [`LANES`].
+macro_rules! for_each_group {
+    ($w:ident, $group:ident($($arg:expr),*)) => {
+        if <$w as Word>::BITS == 16 {
+            $group::<0, 32, 80, $w>($($arg),*);
+            $group::<1, 32, 80, $w>($($arg),*);
+        } else if <$w as Word>::BITS == 64 {
+            $group::<0, 8, 56, $w>($($arg),*);
+            $group::<1, 8, 56, $w>($($arg),*);
+            $group::<2, 8, 56, $w>($($arg),*);
+            $group::<3, 8, 56, $w>($($arg),*);
+            $group::<4, 8, 56, $w>($($arg),*);
+            $group::<5, 8, 56, $w>($($arg),*);
+        } else {
+            $group::<0, 16, 64, $w>($($arg),*);
+            $group::<1, 16, 64, $w>($($arg),*);
+            $group::<2, 16, 64, $w>($($arg),*);
+        }
+    };
+}
+// The groups above cover every bit of a mask and the spans every copy.
+const _: () = assert!(D <= 2 * 32 && D <= 6 * 8 && D <= 3 * 16);
+const _: () = assert!(LANES + 32 == 80 && LANES + 8 == 56 && LANES + 16 == 64);
+
 /// Adds `m * a` to `w`, unreduced, for the `{0, 1}`-coefficient element
 /// with mask `m`: every shifted copy is read from a padded copy of `a` and
 /// added to whole aligned vectors of `w`, which stay in registers (a
@@ -329,21 +357,7 @@ pub(crate) fn mask_gather_acc<W: Word>(w: &mut Wide<W>, m: u64, a: &Gr<W>) {
 #[inline(always)]
 fn mask_gather_padded<W: Word>(w: &mut Wide<W>, m: u64, padded: &[W; 3 * LANES]) {
     let m = m & MASK;
-    if W::BITS == 16 {
-        gather_group::<0, 32, 80, W>(w, padded, m);
-        gather_group::<1, 32, 80, W>(w, padded, m);
-    } else if W::BITS == 64 {
-        gather_group::<0, 8, 56, W>(w, padded, m);
-        gather_group::<1, 8, 56, W>(w, padded, m);
-        gather_group::<2, 8, 56, W>(w, padded, m);
-        gather_group::<3, 8, 56, W>(w, padded, m);
-        gather_group::<4, 8, 56, W>(w, padded, m);
-        gather_group::<5, 8, 56, W>(w, padded, m);
-    } else {
-        gather_group::<0, 16, 64, W>(w, padded, m);
-        gather_group::<1, 16, 64, W>(w, padded, m);
-        gather_group::<2, 16, 64, W>(w, padded, m);
-    }
+    for_each_group!(W, gather_group(w, padded, m));
 }
 
 /// The copies of [`mask_gather_acc`] for bits `GROUP G .. GROUP (G + 1)`
@@ -412,21 +426,7 @@ pub(crate) fn sums_of_four<W: Word>(table: &mut Table<W>, p: &[Gr<W>; 4]) {
 /// groups of [`mask_gather_acc`], read from the padded table entries.
 #[inline(always)]
 pub(crate) fn table_gather_acc<W: Word>(w: &mut Wide<W>, nibbles: &[u8; D], table: &Table<W>) {
-    if W::BITS == 16 {
-        table_group::<0, 32, 80, W>(w, nibbles, table);
-        table_group::<1, 32, 80, W>(w, nibbles, table);
-    } else if W::BITS == 64 {
-        table_group::<0, 8, 56, W>(w, nibbles, table);
-        table_group::<1, 8, 56, W>(w, nibbles, table);
-        table_group::<2, 8, 56, W>(w, nibbles, table);
-        table_group::<3, 8, 56, W>(w, nibbles, table);
-        table_group::<4, 8, 56, W>(w, nibbles, table);
-        table_group::<5, 8, 56, W>(w, nibbles, table);
-    } else {
-        table_group::<0, 16, 64, W>(w, nibbles, table);
-        table_group::<1, 16, 64, W>(w, nibbles, table);
-        table_group::<2, 16, 64, W>(w, nibbles, table);
-    }
+    for_each_group!(W, table_group(w, nibbles, table));
 }
 
 /// The copies of [`table_gather_acc`] for bits `GROUP G .. GROUP (G + 1)`.
