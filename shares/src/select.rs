@@ -9,13 +9,15 @@
 //! `c a = c01 (a - 2 c2 a) + c2 a`. One round multiplies the
 //! single-component sharings `[c0] [c1]` and `[c2] a`, a second one `c01`
 //! by `a - 2 c2 a`: still two rounds, 9 elements sent in total per product
-//! instead of 5.
+//! instead of 5. A call of more products than the ledger holds goes in
+//! chunks of two rounds each, verified between them.
 
-use crate::convert::{component_sharings, unpacked_bits};
+use crate::convert::component_sharings;
 use crate::mul::{Shape, mul_ring, mul_shaped};
 use crate::share::{ArithShares, BitShares};
 use crate::transport::{Tag, Transport};
 use crate::{Party, PartyId, Result, Security};
+use std::ops::Range;
 
 /// `c[k] ? a[k] : b[k]` element-wise.
 pub fn select<T: Transport>(
@@ -69,7 +71,7 @@ pub fn bit_times_many<T: Transport>(
     }
     let lens: Vec<usize> = pairs.iter().map(|(_, a)| a.len()).collect();
     if party.security() == Security::Abort {
-        return bit_times_by_products(party, pairs, &lens);
+        return bit_times_by_products(party, pairs, CHUNK);
     }
     let n: usize = lens.iter().sum();
     // Bit `e` of a packed vector as a ring element.
@@ -164,19 +166,92 @@ pub fn bit_times_many<T: Transport>(
         .collect())
 }
 
+/// Elements [`bit_times_by_products`] multiplies in one go. Each keeps
+/// twelve words in the ledger until the next verification (six for the
+/// first round's two single-component products, six for the second's), so
+/// one chunk fills the ledger about once. A larger call goes chunk after
+/// chunk, the ledger verified between them when full: two rounds more per
+/// chunk, but the memory of one chunk at a time, not of the whole call (on
+/// 2^20 order slots the price step multiplies four million).
+const CHUNK: usize = crate::verify::LEDGER_LIMIT / 12;
+
 /// [`bit_times_many`] from multiplications of replicated sharings only:
-/// `c a = c01 (a - 2 c2 a) + c2 a` with `c01 = c0 + c1 - 2 c0 c1`.
+/// `c a = c01 (a - 2 c2 a) + c2 a` with `c01 = c0 + c1 - 2 c0 c1`, at most
+/// `chunk` elements at a time.
 fn bit_times_by_products<T: Transport>(
     party: &mut Party<T>,
     pairs: &[(&BitShares, &ArithShares)],
-    lens: &[usize],
+    chunk: usize,
 ) -> Result<Vec<ArithShares>> {
+    // The pairs' elements cut into pieces, in order, `chunk` to a call.
+    let mut calls: Vec<Vec<Piece<'_>>> = vec![Vec::new()];
+    let mut room = chunk;
+    for (pair, &(c, a)) in pairs.iter().enumerate() {
+        let mut from = 0;
+        while from < a.len() {
+            if room == 0 {
+                calls.push(Vec::new());
+                room = chunk;
+            }
+            let to = a.len().min(from + room);
+            calls.last_mut().expect("a call").push(Piece {
+                pair,
+                c,
+                a,
+                range: from..to,
+            });
+            room -= to - from;
+            from = to;
+        }
+    }
+    let mut out: Vec<Vec<ArithShares>> = pairs.iter().map(|_| Vec::new()).collect();
+    for pieces in &calls {
+        for (piece, prod) in pieces.iter().zip(bit_times_pieces(party, pieces)?) {
+            out[piece.pair].push(prod);
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|parts| match parts.len() {
+            0 => ArithShares::zeros(0),
+            1 => parts.into_iter().next().expect("one part"),
+            _ => ArithShares::concat(&parts.iter().collect::<Vec<_>>()),
+        })
+        .collect())
+}
+
+/// A range of one pair of [`bit_times_by_products`].
+struct Piece<'a> {
+    pair: usize,
+    c: &'a BitShares,
+    a: &'a ArithShares,
+    range: Range<usize>,
+}
+
+/// The products of some pieces, in two rounds: one per piece.
+fn bit_times_pieces<T: Transport>(
+    party: &mut Party<T>,
+    pieces: &[Piece<'_>],
+) -> Result<Vec<ArithShares>> {
+    let lens: Vec<usize> = pieces.iter().map(|p| p.range.len()).collect();
     let n: usize = lens.iter().sum();
-    let bits: Vec<&BitShares> = pairs.iter().map(|(c, _)| *c).collect();
-    let (own, next) = unpacked_bits(&bits);
+    // The bits of the pieces, one ring element each, and their values.
+    let (mut own, mut next) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for p in pieces {
+        let (co, cx) = p.c.components();
+        let bit = |w: &[u64], e: usize| (w[e / 64] >> (e % 64)) & 1;
+        own.extend(p.range.clone().map(|e| bit(co, e)));
+        next.extend(p.range.clone().map(|e| bit(cx, e)));
+    }
     let [c0, c1, c2] = component_sharings(party.id().index(), own, next);
-    let values: Vec<&ArithShares> = pairs.iter().map(|(_, a)| *a).collect();
-    let a = ArithShares::concat(&values);
+    let a = if let [p] = pieces
+        && p.range.len() == p.a.len()
+    {
+        p.a.clone()
+    } else {
+        let slices: Vec<ArithShares> = pieces.iter().map(|p| p.a.slice(p.range.clone())).collect();
+        ArithShares::concat(&slices.iter().collect::<Vec<_>>())
+    };
     // One round: c0 c1 and c2 a (each with a factor of one component).
     let both = mul_shaped(
         party,
@@ -207,7 +282,7 @@ fn bit_times_by_products<T: Transport>(
     );
     let c01 = c0.add(&c1).sub(&c0c1.scale(2));
     let prod = mul_ring(party, &c01, &a.sub(&c2a.scale(2)), false)?;
-    Ok(prod.add(&c2a).split(lens))
+    Ok(prod.add(&c2a).split(&lens))
 }
 
 /// The masks of [`bit_times_many`] (`r` then `r'`), zeroed under the
@@ -216,5 +291,96 @@ fn bit_times_by_products<T: Transport>(
 fn zero_if_planted<T: Transport>(party: &Party<T>, masks: &mut [u64]) {
     if party.leaks(crate::leak::Leak::InjectWithoutMask) {
         masks.fill(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemTransport;
+    use crate::client::{share_arith, share_bits};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+    use std::time::Duration;
+
+    /// Pairs cut into chunks of many sizes, across pair boundaries and
+    /// inside pairs, with an empty pair and a bit vector in two pairs: the
+    /// products of one go, every chunk verified.
+    #[test]
+    fn products_in_chunks_are_the_products() {
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let lens = [130usize, 7, 0, 250, 64];
+        // Pair k multiplies bit vector `which[k]`.
+        let which = [0usize, 1, 2, 3, 4, 0];
+        let bits: Vec<Vec<bool>> = lens
+            .iter()
+            .map(|&n| (0..n).map(|_| rng.r#gen()).collect())
+            .collect();
+        let values: Vec<Vec<u64>> = which
+            .iter()
+            .map(|&b| (0..lens[b]).map(|_| rng.r#gen()).collect())
+            .collect();
+        let packed = |b: &[bool]| {
+            let mut w = vec![0u64; b.len().div_ceil(64)];
+            for (e, &x) in b.iter().enumerate() {
+                w[e / 64] |= u64::from(x) << (e % 64);
+            }
+            w
+        };
+        let bit_shares: Vec<_> = bits
+            .iter()
+            .map(|b| share_bits(&packed(b), &mut rng))
+            .collect();
+        let value_shares: Vec<_> = values.iter().map(|v| share_arith(v, &mut rng)).collect();
+        let keys = [[1u8; 16], [2u8; 16], [3u8; 16]];
+        for chunk in [1, 63, 64, 100, 451, 1000] {
+            let opened: Vec<Vec<Vec<u64>>> = std::thread::scope(|s| {
+                let hs: Vec<_> = MemTransport::triple(Duration::from_secs(10))
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        let (bit_shares, value_shares) = (&bit_shares, &value_shares);
+                        let (lens, which) = (&lens, &which);
+                        s.spawn(move || {
+                            let mut p = Party::with_keys(t, keys[i], keys[(i + 1) % 3]);
+                            p.set_security(Security::Abort);
+                            let c: Vec<BitShares> = bit_shares
+                                .iter()
+                                .zip(lens)
+                                .map(|(b, &n)| {
+                                    BitShares::from_components(b[i].0.clone(), b[i].1.clone(), n)
+                                })
+                                .collect();
+                            let a: Vec<ArithShares> = value_shares
+                                .iter()
+                                .map(|v| {
+                                    ArithShares::from_components(
+                                        v[i].own.clone(),
+                                        v[i].next.clone(),
+                                    )
+                                })
+                                .collect();
+                            let pairs: Vec<(&BitShares, &ArithShares)> =
+                                which.iter().map(|&b| &c[b]).zip(&a).collect();
+                            let prods = bit_times_by_products(&mut p, &pairs, chunk).unwrap();
+                            prods
+                                .iter()
+                                .map(|x| p.open_arith("t", x).unwrap())
+                                .collect()
+                        })
+                    })
+                    .collect();
+                hs.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            for (i, out) in opened.iter().enumerate() {
+                assert_eq!(out.len(), which.len());
+                for (k, &b) in which.iter().enumerate() {
+                    let want: Vec<u64> = (0..lens[b])
+                        .map(|e| if bits[b][e] { values[k][e] } else { 0 })
+                        .collect();
+                    assert_eq!(out[k], want, "chunk {chunk}, party {i}, pair {k}");
+                }
+            }
+        }
     }
 }

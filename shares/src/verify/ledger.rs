@@ -346,19 +346,27 @@ pub(crate) struct Ledger {
 }
 
 impl Ledger {
-    /// Forgets every kept message, keeping the memory of the products and
-    /// AND gates for the next ones.
+    /// Forgets every kept message. The memory of the kinds of gates that
+    /// held any is kept for the next ones, up to the room
+    /// [`reserve_up_to_limit`] makes (no fresh pages for them); the rest
+    /// goes back, so that neither a kind no longer used nor one protocol
+    /// call's overshoot of the limit stays resident.
     pub(crate) fn clear(&mut self) {
         self.earlier.clear();
+        let room = super::LEDGER_LIMIT / 6;
+        let used = !self.bits.x_own.is_empty();
         for v in self.bits.vectors() {
             v.clear();
+            v.shrink_to(if used { room } else { 0 });
         }
         self.ring.retain_mut(|g| match g {
             RingGates::Products(p) => {
+                let used = !(p.x_own.is_empty() && p.x_next.is_empty() && p.y_own.is_empty());
                 for v in p.vectors() {
                     v.clear();
+                    v.shrink_to(room);
                 }
-                true
+                used
             }
             RingGates::Positions(_) => false,
         });
