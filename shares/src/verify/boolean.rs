@@ -24,7 +24,7 @@
 use super::arch::{Clmul, ClmulTask, dispatch};
 use super::core::ROOM;
 use super::gf::{self, Wide};
-use super::ledger::Bits;
+use super::ledger::BitsPart;
 
 /// Bits folded together in the first round: a whole word, one field
 /// element per word and side after it. Smaller chunks cost fewer products
@@ -75,25 +75,25 @@ pub(crate) struct Pairs<'a> {
 
 impl<'a> Pairs<'a> {
     /// Party `i` as the prover: `U = (x_i, y_i)`, `V = (y_{i+1}, x_{i+1})`.
-    pub(crate) fn prover(l: &'a Bits) -> Pairs<'a> {
+    pub(crate) fn prover(l: &BitsPart<'a>) -> Pairs<'a> {
         Pairs {
-            u0: &l.x_own,
-            v0: &l.y_next,
-            u1: &l.y_own,
-            v1: &l.x_next,
+            u0: l.x_own,
+            v0: l.y_next,
+            u1: l.y_own,
+            v1: l.x_next,
         }
     }
 }
 
 /// The `U` words the left verifier of the successor holds: `x_{i+1}`,
 /// `y_{i+1}`.
-pub(crate) fn left_u(l: &Bits) -> [&[u64]; 2] {
-    [&l.x_next, &l.y_next]
+pub(crate) fn left_u<'a>(l: &BitsPart<'a>) -> [&'a [u64]; 2] {
+    [l.x_next, l.y_next]
 }
 
 /// The `V` words the right verifier of the predecessor holds: `y_i`, `x_i`.
-pub(crate) fn right_v(l: &Bits) -> [&[u64]; 2] {
-    [&l.y_own, &l.x_own]
+pub(crate) fn right_v<'a>(l: &BitsPart<'a>) -> [&'a [u64]; 2] {
+    [l.y_own, l.x_own]
 }
 
 struct Cross<'a> {

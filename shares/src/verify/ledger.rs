@@ -37,7 +37,39 @@ pub(crate) struct Bits {
     pub(crate) right_claim: Vec<u64>,
 }
 
+/// A range of [`Bits`]' words: what one AND proof covers (a large ledger
+/// is proven in several, one after another, to bound memory).
+#[derive(Clone, Copy)]
+pub(crate) struct BitsPart<'a> {
+    pub(crate) x_own: &'a [u64],
+    pub(crate) x_next: &'a [u64],
+    pub(crate) y_own: &'a [u64],
+    pub(crate) y_next: &'a [u64],
+    pub(crate) left_claim: &'a [u64],
+    pub(crate) right_claim: &'a [u64],
+}
+
 impl Bits {
+    /// The gates cut into ranges of at most `words` words, in order (none
+    /// if there are none).
+    pub(crate) fn parts(&self, words: usize) -> Vec<BitsPart<'_>> {
+        let n = self.x_own.len();
+        (0..n)
+            .step_by(words.max(1))
+            .map(|from| {
+                let r = from..n.min(from + words.max(1));
+                BitsPart {
+                    x_own: &self.x_own[r.clone()],
+                    x_next: &self.x_next[r.clone()],
+                    y_own: &self.y_own[r.clone()],
+                    y_next: &self.y_next[r.clone()],
+                    left_claim: &self.left_claim[r.clone()],
+                    right_claim: &self.right_claim[r],
+                }
+            })
+            .collect()
+    }
+
     /// Its six vectors.
     fn vectors(&mut self) -> [&mut Vec<u64>; 6] {
         [

@@ -125,14 +125,14 @@ fn slot_weights(weights: [&[u8; 16]; 3], kind: &str, index: usize) -> [Prg; 3] {
 /// The first round of a batch of AND gates: a Laurent fold of [`boolean::CHUNK`]
 /// bits.
 fn first_and<'a>(
-    bits: &'a ledger::Bits,
+    bits: ledger::BitsPart<'a>,
     mut weights: [Prg; 3],
     streams: &mut Streams,
     padded: bool,
 ) -> First<'a, gf::Gf> {
     let n = bits.x_own.len();
     let alpha = weights.each_mut().map(|w| w.words(n));
-    let h = boolean::coefficients(&boolean::Pairs::prover(bits), &alpha[0]);
+    let h = boolean::coefficients(&boolean::Pairs::prover(&bits), &alpha[0]);
     let mut message: Vec<u64> = h
         .iter()
         .map(|x| x ^ <gf::Gf as Algebra>::uniform(&mut streams.prover_shares))
@@ -140,15 +140,15 @@ fn first_and<'a>(
     let pad =
         core::Pad::<gf::Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
     message.push(pad.message());
-    let left_claim = boolean::claim(&alpha[1], &bits.left_claim);
-    let right_claim = boolean::claim(&alpha[2], &bits.right_claim);
+    let left_claim = boolean::claim(&alpha[1], bits.left_claim);
+    let right_claim = boolean::claim(&alpha[2], bits.right_claim);
     let fold = Box::new(move |r: &Challenges<gf::Gf>| {
         let (r_prover, r_left, r_right) = (
             r.prover.expect("all parts"),
             r.left.expect("all parts"),
             r.right.expect("all parts"),
         );
-        let pairs = boolean::Pairs::prover(bits);
+        let pairs = boolean::Pairs::prover(&bits);
         let t = boolean::Tables::new(r_prover);
         let prover = (
             boolean::fold_u(&alpha[0], [pairs.u0, pairs.u1], &t),
@@ -156,10 +156,10 @@ fn first_and<'a>(
         );
         let lu = boolean::fold_u(
             &alpha[1],
-            boolean::left_u(bits),
+            boolean::left_u(&bits),
             &boolean::Tables::new(r_left),
         );
-        let rv = boolean::fold_v(boolean::right_v(bits), &boolean::Tables::new(r_right));
+        let rv = boolean::fold_v(boolean::right_v(&bits), &boolean::Tables::new(r_right));
         Folded {
             prover: Some(prover),
             left: Some(lu),
@@ -303,8 +303,8 @@ fn exchange_seeds<T: Transport>(party: &mut Party<T>, coins: &mut Coins) -> Resu
 
 /// One proof to make, before its first round: what it covers.
 enum Job<'a> {
-    /// A stretch's AND gates.
-    And(&'a ledger::Bits),
+    /// A range of a stretch's AND gates.
+    And(ledger::BitsPart<'a>),
     /// One part of a stretch's ring gates.
     Ring(Vec<ledger::Part<'a>>),
     /// The XOR columns of a permutation step's message.
@@ -321,14 +321,27 @@ struct Planned<'a> {
     job: Job<'a>,
 }
 
+/// Words of AND gates one wave proves at most: its first round leaves
+/// four vectors of two field elements per word at each party (its
+/// prover's two and one of each verifier's), 128 MiB for a wave this full.
+/// A verification the ledger's limit starts holds less; a single round of
+/// ANDs may hold more (the validation's first, on 2^20 order slots, four
+/// million words), and is proven in several waves. Half as many words a
+/// wave took that clearing's peak from 1,000 to 916 MiB per party, but
+/// added 138 rounds to its 1,168 (measured with `clearing-node bench
+/// clearing --only slots20 --security abort`).
+const AND_WORDS: usize = 1 << 21;
+
 /// The proofs of everything kept, in the order of the session, cut into
 /// waves run one after another: a wave holds ring gates of at most
 /// [`ring::ENTRIES`] entries after the first round (a part of a large
-/// stretch fills one alone), so the memory of a verification stays
-/// bounded however much was kept.
-fn plan<'a>(kept: &[Kept<'a>]) -> Vec<Vec<Planned<'a>>> {
+/// stretch fills one alone) and at most `and_limit` ([`AND_WORDS`]) words
+/// of AND gates, so the memory of a verification stays bounded however
+/// much was kept.
+fn plan<'a>(kept: &[Kept<'a>], and_limit: usize) -> Vec<Vec<Planned<'a>>> {
     let mut waves: Vec<Vec<Planned<'a>>> = vec![Vec::new()];
     let mut entries = 0;
+    let mut and_words = 0;
     let mut index = 0;
     let mut push = |waves: &mut Vec<Vec<Planned<'a>>>, stretch: usize, job: Job<'a>| {
         waves.last_mut().expect("a wave").push(Planned {
@@ -341,14 +354,20 @@ fn plan<'a>(kept: &[Kept<'a>]) -> Vec<Vec<Planned<'a>>> {
     for (stretch, k) in kept.iter().enumerate() {
         match *k {
             Kept::Gates(bits, ring_gates) => {
-                if !bits.x_own.is_empty() {
-                    push(&mut waves, stretch, Job::And(bits));
+                for part in bits.parts(and_limit) {
+                    let words = part.x_own.len();
+                    if and_words > 0 && and_words + words > and_limit {
+                        waves.push(Vec::new());
+                        (entries, and_words) = (0, 0);
+                    }
+                    and_words += words;
+                    push(&mut waves, stretch, Job::And(part));
                 }
                 for part in ring::parts(ring_gates) {
                     let cost = ring::output_len(&part, ring::fold_factor(&part));
                     if entries > 0 && entries + cost > ring::ENTRIES {
                         waves.push(Vec::new());
-                        entries = 0;
+                        (entries, and_words) = (0, 0);
                     }
                     entries += cost;
                     push(&mut waves, stretch, Job::Ring(part));
@@ -387,7 +406,7 @@ fn slot<'a>(p: &Planned<'a>, d: &Draws<'_>) -> Option<Box<dyn Slot + 'a>> {
     let label = format!("{kind}/{k}");
     Some(match &p.job {
         Job::And(bits) => {
-            let first = first_and(bits, weights, &mut streams, d.padded);
+            let first = first_and(*bits, weights, &mut streams, d.padded);
             Box::new(Proof::new(gf::Gf::CHECK, label, Parts::ALL, streams, first))
         }
         Job::Ring(part) => match ring::width(part) {
@@ -460,6 +479,15 @@ fn moved_ring_proof<'a, W: gr::Word>(
 /// messages and verifies those of its peers, the proofs of a wave (see
 /// [`plan`]) side by side, the waves one after another.
 pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: &Ledger) -> Result<()> {
+    run_in_waves(party, ledger, AND_WORDS)
+}
+
+/// [`run`] with waves of at most `and_words` words of AND gates.
+fn run_in_waves<T: Transport>(
+    party: &mut Party<T>,
+    ledger: &Ledger,
+    and_words: usize,
+) -> Result<()> {
     // Every proof's parts cover the same gates at the prover and its two
     // verifiers only if every prover has as many (`Ledger::balanced`).
     assert!(
@@ -504,7 +532,7 @@ pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: &Ledger) -> Result
 
     // Every proof's stretch, name and failures (right, left), in order.
     let mut outcomes: Vec<(usize, &'static str, (bool, bool))> = Vec::new();
-    let waves = plan(&kept);
+    let waves = plan(&kept, and_words);
     let last = waves.len() - 1;
     let mut challenges_differ = false;
     for (w, wave) in waves.iter().enumerate() {

@@ -208,3 +208,85 @@ fn a_changed_narrow_product_is_named() {
         }
     }
 }
+
+/// Party `i`'s components of `words` packed bit words whose component `j`
+/// is word `k` is a mix of `j` and `k`.
+fn bit_components(i: usize, words: usize, salt: u64) -> (Vec<u64>, Vec<u64>) {
+    let c = |j: usize| -> Vec<u64> {
+        (0..words as u64)
+            .map(|k| (k ^ salt ^ (j as u64) << 32).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect()
+    };
+    (c(i), c((i + 1) % 3))
+}
+
+/// Two rounds of ANDs, 20 words, proven three words to a wave: seven
+/// waves, every one of them checked. Honest parties pass; a bit flipped in
+/// any word of either round is caught by both other parties and blamed on
+/// its sender.
+#[cfg(feature = "deviations")]
+#[test]
+fn and_gates_proven_in_several_waves_catch_a_flip_in_any() {
+    use crate::transport::{Deviating, Deviation};
+    let ands = |p: &mut Party<Deviating<MemTransport>>| {
+        let me = p.id().index();
+        let (xo, xn) = bit_components(me, 10, 1);
+        let (yo, yn) = bit_components(me, 10, 2);
+        let (zo, zn) = crate::mul::and_words(p, &xo, &xn, &yo, &yn).unwrap();
+        crate::mul::and_words(p, &zo, &zn, &xo, &xn).unwrap();
+        let ledger = std::mem::take(p.ledger_mut());
+        assert_eq!(ledger.bits.x_own.len(), 20);
+        assert_eq!(super::plan(&ledger.in_order(), 3).len(), 7);
+        super::run_in_waves(p, &ledger, 3)
+    };
+    let honest = |t| {
+        Deviating::new(
+            t,
+            Deviation {
+                tag: Some(Tag(0)),
+                to: None,
+                nth: 0,
+                at: 0,
+                xor: 1,
+            },
+        )
+    };
+    let [a, b, c] = triple();
+    for r in run3([honest(a), honest(b), honest(c)], ands) {
+        r.unwrap();
+    }
+    // (deviator, which of its two AND messages, byte): the first and the
+    // last word of a round, and words in the middle waves.
+    for (deviator, nth, at) in [
+        (0usize, 0usize, 0usize),
+        (1, 0, 79),
+        (2, 1, 8 * 5 + 3),
+        (0, 1, 79),
+    ] {
+        let [a, b, c] = triple();
+        let d = |i: usize, t| {
+            if i != deviator {
+                return honest(t);
+            }
+            Deviating::new(
+                t,
+                Deviation {
+                    tag: Some(Tag::MUL),
+                    to: None,
+                    nth,
+                    at,
+                    xor: 0x10,
+                },
+            )
+        };
+        let out = run3([d(0, a), d(1, b), d(2, c)], ands);
+        for (i, r) in out.iter().enumerate() {
+            if i != deviator {
+                assert!(
+                    matches!(r, Err(Error::Cheating { check: "and", peer }) if *peer == PartyId::new(deviator)),
+                    "deviator {deviator}, message {nth}, byte {at}: party {i}: {r:?}"
+                );
+            }
+        }
+    }
+}
