@@ -289,18 +289,6 @@ fn draw_seeds(coins: &mut Coins) -> ([u8; 16], [u8; 16]) {
     (left, right)
 }
 
-/// Draws this round's seeds, sends the left one to the successor and
-/// receives this party's own from the predecessor.
-fn exchange_seeds<T: Transport>(party: &mut Party<T>, coins: &mut Coins) -> Result<Seeds> {
-    let me = party.id();
-    let (left, right) = draw_seeds(coins);
-    party.transport_mut().send(me.next(), Tag::VERIFY, &left)?;
-    let got = recv_exact(party, me.prev(), 16)?;
-    coins.prover_log.update(&got);
-    let own: [u8; 16] = got.as_slice().try_into().expect("16");
-    Ok(Seeds([Some(own), Some(left), Some(right)]))
-}
-
 /// One proof to make, before its first round: what it covers.
 enum Job<'a> {
     /// A range of a stretch's AND gates.
@@ -323,17 +311,19 @@ struct Planned<'a> {
 
 /// Words of AND gates one wave proves at most: its first round leaves
 /// four vectors of two field elements per word at each party (its
-/// prover's two and one of each verifier's), 128 MiB for a wave this full.
-/// A verification the ledger's limit starts holds less; a single round of
-/// ANDs may hold more (the validation's first, on 2^20 order slots, four
-/// million words), and is proven in several waves. Half as many words a
-/// wave took that clearing's peak from 1,000 to 916 MiB per party, but
-/// added 138 rounds to its 1,168 (measured with `clearing-node bench
-/// clearing --only slots20 --security abort`).
-const AND_WORDS: usize = 1 << 21;
+/// prover's two and one of each verifier's), 64 MiB for a wave this full.
+/// A verification the ledger's limit starts holds about this much; a
+/// single round of ANDs may hold more (the validation's first, on 2^20
+/// order slots, four million words), and is proven in several waves. With
+/// the waves run side by side ([`step`]) a wave costs two hops: on 2^20
+/// slots at the abort level, 822 rounds and 1,093 MiB peak per party,
+/// against 812 rounds and 1,138 MiB with waves of 2^21 words (measured
+/// with `clearing-node bench clearing --only slots20 --security abort`).
+const AND_WORDS: usize = 1 << 20;
 
 /// The proofs of everything kept, in the order of the session, cut into
-/// waves run one after another: a wave holds ring gates of at most
+/// waves that start one step after another ([`step`]): a wave holds ring
+/// gates of at most
 /// [`ring::ENTRIES`] entries after the first round (a part of a large
 /// stretch fills one alone) and at most `and_limit` ([`AND_WORDS`]) words
 /// of AND gates, so the memory of a verification stays bounded however
@@ -374,8 +364,17 @@ fn plan<'a>(kept: &[Kept<'a>], and_limit: usize) -> Vec<Vec<Planned<'a>>> {
                 }
             }
             Kept::Moved(m) => {
-                push(&mut waves, stretch, Job::MovedXor(m));
-                push(&mut waves, stretch, Job::MovedRing(m));
+                // A proof for each kind of column the message has.
+                for xor in [true, false] {
+                    if m.n > 0 && m.kinds.iter().any(|k| k.0 == xor) {
+                        let job = if xor {
+                            Job::MovedXor(m)
+                        } else {
+                            Job::MovedRing(m)
+                        };
+                        push(&mut waves, stretch, job);
+                    }
+                }
             }
         }
     }
@@ -477,7 +476,8 @@ fn moved_ring_proof<'a, W: gr::Word>(
 
 /// Runs the proofs of everything in `ledger`: every party proves its
 /// messages and verifies those of its peers, the proofs of a wave (see
-/// [`plan`]) side by side, the waves one after another.
+/// [`plan`]) side by side, each wave joining one step after the one before
+/// ([`step`]).
 pub(crate) fn run<T: Transport>(party: &mut Party<T>, ledger: &Ledger) -> Result<()> {
     run_in_waves(party, ledger, AND_WORDS)
 }
@@ -530,26 +530,35 @@ fn run_in_waves<T: Transport>(
         padded,
     };
 
-    // Every proof's stretch, name and failures (right, left), in order.
-    let mut outcomes: Vec<(usize, &'static str, (bool, bool))> = Vec::new();
-    let waves = plan(&kept, and_words);
-    let last = waves.len() - 1;
+    // Every proof's place, stretch, name and failures (right, left).
+    let mut outcomes: Vec<(usize, usize, &'static str, (bool, bool))> = Vec::new();
+    let mut waves = plan(&kept, and_words).into_iter();
+    let mut running: Vec<Running<'_>> = Vec::new();
     let mut challenges_differ = false;
-    for (w, wave) in waves.iter().enumerate() {
-        let mut stretches = Vec::new();
-        let mut slots: Vec<Box<dyn Slot + '_>> = Vec::new();
-        for p in wave {
-            if let Some(s) = slot(p, &draws) {
-                stretches.push(p.stretch);
-                slots.push(s);
+    loop {
+        // The next wave joins with its first round.
+        if let Some(wave) = waves.next() {
+            for p in &wave {
+                let slot = slot(p, &draws).expect("planned jobs have a proof");
+                running.push(Running {
+                    stretch: p.stretch,
+                    index: p.index,
+                    slot,
+                    first: true,
+                });
             }
         }
-        let (failed, differ) = run_wave(party, &mut slots, &mut coins, w == last)?;
-        challenges_differ |= differ;
-        for ((stretch, s), f) in stretches.into_iter().zip(&slots).zip(failed) {
-            outcomes.push((stretch, s.check_name(), f));
+        if running.is_empty() {
+            break;
         }
+        let last = waves.len() == 0 && running.iter().all(Running::finishes);
+        let (done, differ) = step(party, &mut running, &mut coins, last)?;
+        challenges_differ |= differ;
+        outcomes.extend(done);
     }
+    outcomes.sort_by_key(|o| o.0);
+    let outcomes: Vec<(usize, &'static str, (bool, bool))> =
+        outcomes.into_iter().map(|(_, s, n, f)| (s, n, f)).collect();
 
     // The first stretch of the session with a failed proof decides (see
     // "Failures"); within it, the right verifier's check first.
@@ -581,129 +590,135 @@ fn run_in_waves<T: Transport>(
     Ok(())
 }
 
-/// The first hop of a round of all proofs in step: each prover's message
-/// to its left verifier (the predecessor), and what the successor's prover
-/// sent this party. The `first` round has its own message and intake.
-fn round_messages<T: Transport>(
-    party: &mut Party<T>,
-    slots: &mut [Box<dyn Slot + '_>],
+/// A proof under way: its place in the plan and whether its first round is
+/// still to come.
+struct Running<'a> {
+    stretch: usize,
+    index: usize,
+    slot: Box<dyn Slot + 'a>,
     first: bool,
-) -> Result<Vec<u8>> {
-    let me = party.id();
-    let mut out = Vec::new();
-    let mut in_len = 0;
-    for s in slots.iter_mut() {
-        s.begin_round();
-        if first {
-            s.first_out(&mut out);
-            in_len += s.first_in();
-        } else {
-            s.round_out(&mut out);
-            in_len += s.round_in();
-        }
-    }
-    party.transport_mut().send(me.prev(), Tag::VERIFY, &out)?;
-    recv_exact(party, me.next(), in_len)
 }
 
-/// Each proof takes the round's challenges and its part of the
-/// successor's message.
-fn absorb_round(slots: &mut [Box<dyn Slot + '_>], seeds: &Seeds, from_next: &[u8], first: bool) {
-    let mut at_next = Reader::new(from_next);
-    for s in slots.iter_mut() {
-        s.challenges(seeds);
-        if first {
-            s.start(&mut at_next);
-        } else {
-            s.absorb(&mut at_next);
-        }
+impl Running<'_> {
+    /// True if this step is its last: its last recursion round, whose
+    /// challenges the prover does not need, or none left after the first.
+    fn finishes(&self) -> bool {
+        !self.first && self.slot.rounds() <= 1
     }
 }
 
-/// One round of all proofs in step: the messages, the round's challenges,
-/// then each proof takes its part of the message.
-fn prover_round<T: Transport>(
-    party: &mut Party<T>,
-    slots: &mut [Box<dyn Slot + '_>],
-    coins: &mut Coins,
-    first: bool,
-) -> Result<()> {
-    let from_next = round_messages(party, slots, first)?;
-    let seeds = exchange_seeds(party, coins)?;
-    absorb_round(slots, &seeds, &from_next, first);
-    Ok(())
-}
-
-/// One wave of proofs side by side, from the first round to the final
-/// exchange: each proof's failures `(right, left)`, and whether the
-/// prover's challenges differed from what its right verifier drew (checked
-/// in the `last` wave, over all of them).
+/// One step of the proofs under way, two hops. First hop: each prover's
+/// message to its left verifier (the predecessor), the first round's of the
+/// proofs that just joined, the next recursion round's of the others.
+/// Second hop: the round's challenge seeds to the successor, with the final
+/// values of the proofs this step ends (see [`Running::finishes`]), and
+/// those to the predecessor. A wave joins at every step, so the waves'
+/// recursions run side by side (a wave's vectors shrink by eight or more
+/// each round: the memory stays that of about one wave) and a verification
+/// of many waves takes two hops per wave, not two per round of each.
 ///
-/// The final values travel in the second hop of the last recursion round,
-/// with its challenge seeds: a verifier draws the challenges it uses, so
-/// both verifiers have their final values once the left one has the
-/// prover's last message, and the prover, whose last message is sent, no
-/// longer folds.
-fn run_wave<T: Transport>(
+/// Returns the ended proofs' outcomes and, in the `last` step, whether the
+/// prover's challenges differed from what its right verifier drew.
+#[allow(clippy::type_complexity)]
+fn step<'a, T: Transport>(
     party: &mut Party<T>,
-    slots: &mut [Box<dyn Slot + '_>],
+    running: &mut Vec<Running<'a>>,
     coins: &mut Coins,
     last: bool,
-) -> Result<(Vec<(bool, bool)>, bool)> {
+) -> Result<(Vec<(usize, usize, &'static str, (bool, bool))>, bool)> {
     let me = party.id();
     let (prev, next) = (me.prev(), me.next());
+    let ending: Vec<bool> = running.iter().map(Running::finishes).collect();
 
-    // First round: the prover's messages, then the challenges.
-    prover_round(party, slots, coins, true)?;
-    // Recursive rounds, all proofs in step, the last one's second hop
-    // apart.
-    let rounds = slots.iter().map(|s| s.rounds()).max().unwrap_or(0);
-    for _ in 1..rounds {
-        prover_round(party, slots, coins, false)?;
+    // First hop.
+    let mut out = Vec::new();
+    let mut in_len = 0;
+    for r in running.iter_mut() {
+        r.slot.begin_round();
+        if r.first {
+            r.slot.first_out(&mut out);
+            in_len += r.slot.first_in();
+        } else {
+            r.slot.round_out(&mut out);
+            in_len += r.slot.round_in();
+        }
     }
-    let mut to_next = Vec::new();
-    let mut seed_len = 0;
-    if rounds > 0 {
-        let from_next = round_messages(party, slots, false)?;
-        let (left, right) = draw_seeds(coins);
-        absorb_round(
-            slots,
-            &Seeds([None, Some(left), Some(right)]),
-            &from_next,
-            false,
-        );
-        to_next.extend_from_slice(&left);
-        seed_len = 16;
-    }
+    party.transport_mut().send(prev, Tag::VERIFY, &out)?;
+    let from_next = recv_exact(party, next, in_len)?;
 
-    // Final exchange: u* and the left share to the right verifier (the
-    // predecessor, for the successor's proof), v* and the right share to
-    // the left verifier (the successor, for the predecessor's proof), and
-    // in the last wave the hash of the coins to the predecessor, whose
-    // right verifier this party is.
+    // The round's seeds as verifier; the proofs that end take their last
+    // challenges now and write their final values.
+    let (left, right) = draw_seeds(coins);
+    let verifier_seeds = Seeds([None, Some(left), Some(right)]);
+    let mut at_next = Reader::new(&from_next);
+    let mut to_next = left.to_vec();
     let mut to_prev = Vec::new();
     let (mut from_next_len, mut from_prev_len) = (0, 0);
-    for s in slots.iter() {
-        s.last(&mut to_prev, &mut to_next);
-        let (a, b) = s.last_in();
-        from_next_len += a;
-        from_prev_len += b;
+    let mut lengths = Vec::with_capacity(running.len());
+    for (r, &ends) in running.iter_mut().zip(&ending) {
+        let before = at_next.at();
+        if ends {
+            r.slot.challenges(&verifier_seeds);
+            r.slot.absorb(&mut at_next);
+            r.slot.last(&mut to_prev, &mut to_next);
+            let (a, b) = r.slot.last_in();
+            from_next_len += a;
+            from_prev_len += b;
+        } else {
+            // Read after the own seed has come: skip its part for now.
+            let len = if r.first {
+                r.slot.first_in()
+            } else {
+                r.slot.round_in()
+            };
+            at_next.skip(len);
+        }
+        lengths.push(before);
     }
+    let any_end = ending.iter().any(|&e| e);
     let hash = if last { 32 } else { 0 };
     if last {
         to_prev.extend_from_slice(&coins.right_log.clone().finalize());
     }
-    party.transport_mut().send(prev, Tag::VERIFY, &to_prev)?;
-    party.transport_mut().send(next, Tag::VERIFY, &to_next)?;
-    let from_next = recv_exact(party, next, from_next_len + hash)?;
-    let from_prev = recv_exact(party, prev, seed_len + from_prev_len)?;
-    coins.prover_log.update(&from_prev[..seed_len]);
 
-    let (mut at_next, mut at_prev) = (Reader::new(&from_next), Reader::new(&from_prev[seed_len..]));
-    let failed = slots
-        .iter()
-        .map(|s| s.check(&mut at_next, &mut at_prev))
-        .collect();
-    let differ = last && from_next[from_next_len..] != coins.prover_log.clone().finalize()[..];
-    Ok((failed, differ))
+    // Second hop.
+    if any_end {
+        party.transport_mut().send(prev, Tag::VERIFY, &to_prev)?;
+    }
+    party.transport_mut().send(next, Tag::VERIFY, &to_next)?;
+    let finals_next = if any_end {
+        recv_exact(party, next, from_next_len + hash)?
+    } else {
+        Vec::new()
+    };
+    let from_prev = recv_exact(party, prev, 16 + from_prev_len)?;
+    coins.prover_log.update(&from_prev[..16]);
+    let own: [u8; 16] = from_prev[..16].try_into().expect("16");
+    let seeds = Seeds([Some(own), Some(left), Some(right)]);
+
+    // The others take this round's challenges and their part of the first
+    // hop; the ended ones are checked and leave.
+    let (mut at_finals_next, mut at_finals_prev) =
+        (Reader::new(&finals_next), Reader::new(&from_prev[16..]));
+    let mut done = Vec::new();
+    let mut kept = Vec::with_capacity(running.len());
+    for ((mut r, ends), at) in std::mem::take(running).into_iter().zip(ending).zip(lengths) {
+        if ends {
+            let failed = r.slot.check(&mut at_finals_next, &mut at_finals_prev);
+            done.push((r.index, r.stretch, r.slot.check_name(), failed));
+            continue;
+        }
+        let mut part = Reader::new(&from_next[at..]);
+        r.slot.challenges(&seeds);
+        if r.first {
+            r.slot.start(&mut part);
+            r.first = false;
+        } else {
+            r.slot.absorb(&mut part);
+        }
+        kept.push(r);
+    }
+    *running = kept;
+    let differ = last && finals_next[from_next_len..] != coins.prover_log.clone().finalize()[..];
+    Ok((done, differ))
 }
