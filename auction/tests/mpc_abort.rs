@@ -68,14 +68,7 @@ fn run(inputs: &[PartyInput; 3], deviation: Option<(usize, Deviation)>, seed: u6
                 let log = Arc::new(Mutex::new(Vec::new()));
                 let d = match deviation {
                     Some((who, d)) if who == i => d,
-                    // A deviation that never matches: tag 0 is never sent.
-                    _ => Deviation {
-                        tag: Some(Tag(0)),
-                        to: None,
-                        nth: 0,
-                        at: 0,
-                        xor: 1,
-                    },
+                    _ => Deviation::NONE,
                 };
                 let t = Deviating::new(
                     Logged {

@@ -212,10 +212,12 @@ fn bit_times_by_products<T: Transport>(
     }
     Ok(out
         .into_iter()
-        .map(|parts| match parts.len() {
-            0 => ArithShares::zeros(0),
-            1 => parts.into_iter().next().expect("one part"),
-            _ => ArithShares::concat(&parts.iter().collect::<Vec<_>>()),
+        .map(|mut parts| {
+            if parts.len() == 1 {
+                parts.pop().expect("one part")
+            } else {
+                ArithShares::concat(&parts.iter().collect::<Vec<_>>())
+            }
         })
         .collect())
 }
@@ -237,21 +239,17 @@ fn bit_times_pieces<T: Transport>(
     let n: usize = lens.iter().sum();
     // The bits of the pieces, one ring element each, and their values.
     let (mut own, mut next) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut a_own, mut a_next) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let bit = |w: &[u64], e: usize| (w[e / 64] >> (e % 64)) & 1;
     for p in pieces {
-        let (co, cx) = p.c.components();
-        let bit = |w: &[u64], e: usize| (w[e / 64] >> (e % 64)) & 1;
+        let ((co, cx), (ao, ax)) = (p.c.components(), p.a.components());
         own.extend(p.range.clone().map(|e| bit(co, e)));
         next.extend(p.range.clone().map(|e| bit(cx, e)));
+        a_own.extend_from_slice(&ao[p.range.clone()]);
+        a_next.extend_from_slice(&ax[p.range.clone()]);
     }
     let [c0, c1, c2] = component_sharings(party.id().index(), own, next);
-    let a = if let [p] = pieces
-        && p.range.len() == p.a.len()
-    {
-        p.a.clone()
-    } else {
-        let slices: Vec<ArithShares> = pieces.iter().map(|p| p.a.slice(p.range.clone())).collect();
-        ArithShares::concat(&slices.iter().collect::<Vec<_>>())
-    };
+    let a = ArithShares::from_components(a_own, a_next);
     // One round: c0 c1 and c2 a (each with a factor of one component).
     let both = mul_shaped(
         party,

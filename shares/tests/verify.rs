@@ -20,17 +20,6 @@ use std::time::Duration;
 
 type P = Party<Deviating<MemTransport>>;
 
-/// A deviation that never fires (no message carries tag 0).
-fn honest() -> Deviation {
-    Deviation {
-        tag: Some(Tag(0)),
-        to: None,
-        nth: 0,
-        at: 0,
-        xor: 1,
-    }
-}
-
 /// Runs `f` as the three parties at `security`, party `deviator` (if any)
 /// deviating as `d`.
 fn run3_as<R: Send>(
@@ -48,7 +37,7 @@ fn run3_as<R: Send>(
                 let f = &f;
                 let d = match deviation {
                     Some((who, d)) if who == i => d,
-                    _ => honest(),
+                    _ => Deviation::NONE,
                 };
                 s.spawn(move || {
                     let mut p = Party::with_seed(Deviating::new(t, d), seed);

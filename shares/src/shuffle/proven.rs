@@ -242,13 +242,6 @@ mod tests {
     /// message `d` names.
     fn run3<R: Send>(liar: Option<(usize, Deviation)>, f: impl Fn(&mut P) -> R + Sync) -> Vec<R> {
         let ts = MemTransport::triple(Duration::from_secs(10));
-        let never = Deviation {
-            tag: Some(Tag(0)),
-            to: None,
-            nth: 0,
-            at: 0,
-            xor: 1,
-        };
         std::thread::scope(|s| {
             let hs: Vec<_> = ts
                 .into_iter()
@@ -257,7 +250,7 @@ mod tests {
                     let f = &f;
                     let d = match liar {
                         Some((who, d)) if who == i => d,
-                        _ => never,
+                        _ => Deviation::NONE,
                     };
                     s.spawn(move || {
                         let mut p = Party::with_seed(Deviating::new(t, d), 5);

@@ -23,6 +23,18 @@ pub struct Deviation {
     pub xor: u8,
 }
 
+impl Deviation {
+    /// A deviation that never fires: no message carries tag 0. For the
+    /// honest parties of a test that has one deviate.
+    pub const NONE: Deviation = Deviation {
+        tag: Some(Tag(0)),
+        to: None,
+        nth: 0,
+        at: 0,
+        xor: 1,
+    };
+}
+
 impl fmt::Display for Deviation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tag = self.tag.map_or("any".to_string(), |t| t.0.to_string());

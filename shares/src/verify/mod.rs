@@ -366,7 +366,7 @@ fn plan<'a>(kept: &[Kept<'a>], and_limit: usize) -> Vec<Vec<Planned<'a>>> {
             Kept::Moved(m) => {
                 // A proof for each kind of column the message has.
                 for xor in [true, false] {
-                    if m.n > 0 && m.kinds.iter().any(|k| k.0 == xor) {
+                    if moved::proves(m, xor) {
                         let job = if xor {
                             Job::MovedXor(m)
                         } else {
@@ -530,8 +530,7 @@ fn run_in_waves<T: Transport>(
         padded,
     };
 
-    // Every proof's place, stretch, name and failures (right, left).
-    let mut outcomes: Vec<(usize, usize, &'static str, (bool, bool))> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
     let mut waves = plan(&kept, and_words).into_iter();
     let mut running: Vec<Running<'_>> = Vec::new();
     let mut challenges_differ = false;
@@ -590,6 +589,10 @@ fn run_in_waves<T: Transport>(
     Ok(())
 }
 
+/// An ended proof: its place in the plan, its stretch, the name of its
+/// check and its failures `(right, left)`.
+type Outcome = (usize, usize, &'static str, (bool, bool));
+
 /// A proof under way: its place in the plan and whether its first round is
 /// still to come.
 struct Running<'a> {
@@ -619,22 +622,23 @@ impl Running<'_> {
 ///
 /// Returns the ended proofs' outcomes and, in the `last` step, whether the
 /// prover's challenges differed from what its right verifier drew.
-#[allow(clippy::type_complexity)]
 fn step<'a, T: Transport>(
     party: &mut Party<T>,
     running: &mut Vec<Running<'a>>,
     coins: &mut Coins,
     last: bool,
-) -> Result<(Vec<(usize, usize, &'static str, (bool, bool))>, bool)> {
+) -> Result<(Vec<Outcome>, bool)> {
     let me = party.id();
     let (prev, next) = (me.prev(), me.next());
     let ending: Vec<bool> = running.iter().map(Running::finishes).collect();
 
-    // First hop.
+    // First hop; where each proof's part of the successor's message starts.
     let mut out = Vec::new();
+    let mut starts = Vec::with_capacity(running.len());
     let mut in_len = 0;
     for r in running.iter_mut() {
         r.slot.begin_round();
+        starts.push(in_len);
         if r.first {
             r.slot.first_out(&mut out);
             in_len += r.slot.first_in();
@@ -650,30 +654,18 @@ fn step<'a, T: Transport>(
     // challenges now and write their final values.
     let (left, right) = draw_seeds(coins);
     let verifier_seeds = Seeds([None, Some(left), Some(right)]);
-    let mut at_next = Reader::new(&from_next);
     let mut to_next = left.to_vec();
     let mut to_prev = Vec::new();
     let (mut from_next_len, mut from_prev_len) = (0, 0);
-    let mut lengths = Vec::with_capacity(running.len());
-    for (r, &ends) in running.iter_mut().zip(&ending) {
-        let before = at_next.at();
+    for ((r, &ends), &at) in running.iter_mut().zip(&ending).zip(&starts) {
         if ends {
             r.slot.challenges(&verifier_seeds);
-            r.slot.absorb(&mut at_next);
+            r.slot.absorb(&mut Reader::new(&from_next[at..]));
             r.slot.last(&mut to_prev, &mut to_next);
             let (a, b) = r.slot.last_in();
             from_next_len += a;
             from_prev_len += b;
-        } else {
-            // Read after the own seed has come: skip its part for now.
-            let len = if r.first {
-                r.slot.first_in()
-            } else {
-                r.slot.round_in()
-            };
-            at_next.skip(len);
         }
-        lengths.push(before);
     }
     let any_end = ending.iter().any(|&e| e);
     let hash = if last { 32 } else { 0 };
@@ -702,7 +694,7 @@ fn step<'a, T: Transport>(
         (Reader::new(&finals_next), Reader::new(&from_prev[16..]));
     let mut done = Vec::new();
     let mut kept = Vec::with_capacity(running.len());
-    for ((mut r, ends), at) in std::mem::take(running).into_iter().zip(ending).zip(lengths) {
+    for ((mut r, ends), at) in std::mem::take(running).into_iter().zip(ending).zip(starts) {
         if ends {
             let failed = r.slot.check(&mut at_finals_next, &mut at_finals_prev);
             done.push((r.index, r.stretch, r.slot.check_name(), failed));

@@ -91,6 +91,12 @@ fn columns(m: &Moved, xor: bool) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// True if the message has rows and columns of the kind (`xor` or not):
+/// then it has a proof of that kind ([`xor_first`], [`ring_first`]).
+pub(crate) fn proves(m: &Moved, xor: bool) -> bool {
+    m.n > 0 && m.kinds.iter().any(|k| k.0 == xor)
+}
+
 /// The two vectors of the inner product as this party holds them:
 /// the permuted weights (`W`) if it knows the permutation, the data (`D`)
 /// if it knows `d`.
@@ -149,10 +155,10 @@ pub(crate) fn xor_first(
     streams: &mut Streams,
     padded: bool,
 ) -> Option<First<'static, Gf>> {
-    let cols = columns(m, true);
-    if cols.is_empty() || m.n == 0 {
+    if !proves(m, true) {
         return None;
     }
+    let cols = columns(m, true);
     let n = m.n * cols.len();
     let theta = weights.words(n);
     let cut = |x: u64, bytes: usize| x & low(bytes);
@@ -264,10 +270,10 @@ pub(crate) fn ring_first<W: Word>(
     streams: &mut Streams,
     padded: bool,
 ) -> Option<First<'static, Ring<W>>> {
-    let cols = columns(m, false);
-    if cols.is_empty() || m.n == 0 {
+    if !proves(m, false) {
         return None;
     }
+    let cols = columns(m, false);
     let n = m.n * cols.len();
     let theta: Vec<u64> = weights.words(n).into_iter().map(|w| w & gr::MASK).collect();
     // Everything times 2^(64 - 8 bytes): what matters of a narrow column

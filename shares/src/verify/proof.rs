@@ -118,16 +118,6 @@ impl<'a> Reader<'a> {
         Reader { bytes, at: 0 }
     }
 
-    /// Bytes read so far.
-    pub(crate) fn at(&self) -> usize {
-        self.at
-    }
-
-    /// Passes over `n` bytes.
-    pub(crate) fn skip(&mut self, n: usize) {
-        self.at += n;
-    }
-
     fn read<A: Algebra>(&mut self) -> A::E {
         let e = A::read(&self.bytes[self.at..self.at + A::BYTES]);
         self.at += A::BYTES;

@@ -239,18 +239,7 @@ fn and_gates_proven_in_several_waves_catch_a_flip_in_any() {
         assert_eq!(super::plan(&ledger.in_order(), 3).len(), 7);
         super::run_in_waves(p, &ledger, 3)
     };
-    let honest = |t| {
-        Deviating::new(
-            t,
-            Deviation {
-                tag: Some(Tag(0)),
-                to: None,
-                nth: 0,
-                at: 0,
-                xor: 1,
-            },
-        )
-    };
+    let honest = |t| Deviating::new(t, Deviation::NONE);
     let [a, b, c] = triple();
     for r in run3([honest(a), honest(b), honest(c)], ands) {
         r.unwrap();
