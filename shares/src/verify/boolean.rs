@@ -22,7 +22,7 @@
 //! chunk's bits, read from tables of 256 entries per byte.
 
 use super::arch::{Clmul, ClmulTask, dispatch};
-use super::core::ROOM;
+use super::core::room;
 use super::gf::{self, Wide};
 use super::ledger::BitsPart;
 
@@ -33,7 +33,7 @@ use super::ledger::BitsPart;
 /// is the cheapest (measured: 16, 32 and 64).
 pub(crate) const CHUNK: usize = 64;
 /// Chunks per word.
-const CHUNKS: usize = 64 / CHUNK;
+pub(crate) const CHUNKS: usize = 64 / CHUNK;
 
 /// Bits `b` of a word whose offset `l = b mod CHUNK` satisfies `keep(l)`.
 const fn chunk_mask(d: usize, up: bool) -> u64 {
@@ -223,8 +223,8 @@ impl ClmulTask for FoldU<'_> {
 /// order pair, chunk, word (any order will do, the same on both sides).
 pub(crate) fn fold_u(alpha: &[u64], u: [&[u64]; 2], t: &Tables) -> Vec<u64> {
     let n = alpha.len();
-    // Room for the pad and whole parts ([`ROOM`]): no copy later.
-    let mut out = Vec::with_capacity(2 * CHUNKS * n + ROOM);
+    // Room for the pad and whole parts ([`room`]): no copy later.
+    let mut out = Vec::with_capacity(2 * CHUNKS * n + room::<gf::Gf>(2 * CHUNKS * n));
     out.resize(2 * CHUNKS * n, 0u64);
     let mut chunks = vec![0u64; n];
     for (k, side) in u.iter().enumerate() {
@@ -252,7 +252,7 @@ pub(crate) fn fold_u(alpha: &[u64], u: [&[u64]; 2], t: &Tables) -> Vec<u64> {
 /// The right side after the first round: `v'` from `V = (y_{j+1}, x_{j+1})`.
 pub(crate) fn fold_v(v: [&[u64]; 2], t: &Tables) -> Vec<u64> {
     let n = v[0].len();
-    let mut out = Vec::with_capacity(n * 2 * CHUNKS + ROOM);
+    let mut out = Vec::with_capacity(n * 2 * CHUNKS + room::<gf::Gf>(n * 2 * CHUNKS));
     for side in v {
         for q in 0..CHUNKS {
             out.extend(side.iter().map(|&w| Tables::chunk(&t.v, w, q)));

@@ -17,7 +17,8 @@
 //! from an exceptional set `S` (elements whose pairwise differences are
 //! units).
 //!
-//! While the vectors are longer than [`FINAL`], a round folds by `2^t`
+//! While the vectors are longer than the proof's final length (at least
+//! [`FINAL`], see [`final_len`]), a round folds by `2^t`
 //! with `t` challenges, which is `t` binary rounds in one: with the parts
 //! `u^(i)`, `i = sum_j i_j 2^j`, `f(R) = sum_i prod_j R_j^(i_j) u^(i)`,
 //! `g(R) = sum_m prod_j R_j^(1 - m_j) v^(m)` and `h = <f, g>` of degree 2
@@ -42,20 +43,24 @@
 //! same over the ring.
 //!
 //! How many challenges each round takes ([`bits`]): the binary folds down
-//! to [`FINAL`] entries are counted, the last round takes up to
+//! to the final length are counted, the last round takes up to
 //! [`Algebra::LAST_BITS`] of them and the rounds before it split the rest
 //! evenly, at most [`Algebra::LONG_BITS`] each. A fold's cost is its
 //! length times `(3/2)^t`, so the wide fold is the last, on the shortest
 //! vectors; the rounds are as few as those two limits allow.
 //!
-//! At [`FINAL`] entries or fewer the verifiers exchange `u*`, `v*` and
-//! their shares of the claim and both check `<u*, v*> = c`: no more
-//! rounds, where folding on to one entry would take two more. A fold adds
+//! At the final length `F` or fewer entries the verifiers exchange `u*`,
+//! `v*` and their shares of the claim and both check `<u*, v*> = c`: no
+//! more rounds, where folding on to one entry would take several more.
+//! `F` is [`FINAL`] unless a longer final vector, up to [`FINAL_BYTES`],
+//! saves a round: then the least such ([`final_len`]), a round trip traded
+//! for bytes. It depends only on the vectors' length after the first
+//! round, which every part knows. A fold adds
 //! the entry at position `p` of each part, times `1` or a product of
 //! challenges (a unit), into position `p` of the result. The proof puts its
-//! [`FINAL`] pad entries at the first [`FINAL`] positions ([`with_pads`]);
-//! every fold but the last leaves more than [`FINAL`] entries, so they stay
-//! there, and the last one, to `m <= FINAL` entries, sends position `p` to
+//! `F` pad entries at the first `F` positions ([`with_pads`]);
+//! every fold but the last leaves more than `F` entries, so they stay
+//! there, and the last one, to `m <= F` entries, sends position `p` to
 //! `p mod m`: every final entry holds at least one pad entry times a unit,
 //! each pad entry in one final entry only. So `u*` is uniformly random to a
 //! party that does not know the pads (the right verifier), and so is `v*`
@@ -64,11 +69,43 @@
 use super::Algebra;
 use crate::prg::Prg;
 
-/// The recursion stops at this many entries or fewer: the verifiers
-/// exchange the final vectors whole, and the proof has as many pad pairs.
-/// Stopping here rather than at one entry saves six binary folds, for up
-/// to 25 kB more per proof.
+/// The least final length: the recursion stops at this many entries or
+/// fewer (or at a longer [`final_len`]), the verifiers exchange the final
+/// vectors whole, and the proof has as many pad pairs. Stopping here
+/// rather than at one entry saves six binary folds, for up to 25 kB more
+/// per proof.
 pub(crate) const FINAL: usize = 64;
+
+/// The most bytes a final vector may take when a longer one saves a round
+/// ([`final_len`]): 512 entries of `GR(2^16, 48)`, 256 of `GR(2^32, 48)`,
+/// 128 of `GR(2^64, 48)`, and 1,024 of `GF(2^64)`, whose longer final
+/// vectors would make the last fold cost more products than the rounds
+/// they save are worth on a fast link.
+pub(crate) const FINAL_BYTES: usize = 48 << 10;
+
+/// The longest final length of the algebra: `FINAL 2^k`, at most
+/// [`FINAL_BYTES`] and at most 1,024 entries.
+fn longest_final<A: Algebra>() -> usize {
+    let mut f = FINAL;
+    while 2 * f * A::BYTES <= FINAL_BYTES && 2 * f <= 1024 {
+        f *= 2;
+    }
+    f
+}
+
+/// The final length of a proof whose vectors are `n` long after its first
+/// round (before the pads): the least `FINAL 2^k` whose recursion takes
+/// as few rounds as the longest final length allows. Both verifiers and
+/// the prover find it from `n`, which they all know.
+pub(crate) fn final_len<A: Algebra>(n: usize) -> usize {
+    let most = longest_final::<A>();
+    let fewest = rounds::<A>(n + most, most);
+    let mut f = FINAL;
+    while f < most && rounds::<A>(n + f, f) > fewest {
+        f *= 2;
+    }
+    f
+}
 
 /// The most challenges a round folds with: [`Algebra::LAST_BITS`] of
 /// either algebra at most.
@@ -78,20 +115,21 @@ pub(crate) const MOST_BITS: usize = 7;
 /// in a fold by `2^t`.
 pub(crate) type Draw<A> = [<A as Algebra>::E; MOST_BITS];
 
-/// The binary folds that take a vector of length `n` to at most [`FINAL`]
-/// entries: the least `b` with `n <= FINAL 2^b`. A fold by `2^t` leaves
+/// The binary folds that take a vector of length `n` to at most `last`
+/// entries: the least `b` with `n <= last 2^b`. A fold by `2^t` leaves
 /// `ceil(n / 2^t)` entries, which needs exactly `b - t` more.
-fn folds_needed(n: usize) -> usize {
-    n.div_ceil(FINAL).next_power_of_two().trailing_zeros() as usize
+fn folds_needed(n: usize, last: usize) -> usize {
+    n.div_ceil(last).next_power_of_two().trailing_zeros() as usize
 }
 
-/// Challenges of the round that starts at length `n` (`n > FINAL`): all
-/// the binary folds left if they are at most [`Algebra::LAST_BITS`];
-/// otherwise the rounds before the last split the rest evenly, at most
-/// [`Algebra::LONG_BITS`] each, and this one takes its share, rounded up.
-/// Every round but the last leaves more than [`FINAL`] entries.
-fn bits<A: Algebra>(n: usize) -> usize {
-    let need = folds_needed(n);
+/// Challenges of the round that starts at length `n` (`n > last`, the
+/// final length): all the binary folds left if they are at most
+/// [`Algebra::LAST_BITS`]; otherwise the rounds before the last split the
+/// rest evenly, at most [`Algebra::LONG_BITS`] each, and this one takes its
+/// share, rounded up. Every round but the last leaves more than `last`
+/// entries.
+fn bits<A: Algebra>(n: usize, last: usize) -> usize {
+    let need = folds_needed(n, last);
     if need <= A::LAST_BITS {
         return need;
     }
@@ -100,30 +138,34 @@ fn bits<A: Algebra>(n: usize) -> usize {
 }
 
 /// Elements of the prover's message in the round that starts at length
-/// `n`: the `3^t - 1` coefficients of a fold with `t` challenges.
-pub(crate) fn message_len<A: Algebra>(n: usize) -> usize {
-    3usize.pow(bits::<A>(n) as u32) - 1
+/// `n`, final length `last`: the `3^t - 1` coefficients of a fold with `t`
+/// challenges.
+pub(crate) fn message_len<A: Algebra>(n: usize, last: usize) -> usize {
+    3usize.pow(bits::<A>(n, last) as u32) - 1
 }
 
-/// Rounds until a vector of length `n` is folded to at most [`FINAL`]
+/// Rounds until a vector of length `n` is folded to at most `last`
 /// entries.
-pub(crate) fn rounds<A: Algebra>(mut n: usize) -> usize {
+pub(crate) fn rounds<A: Algebra>(mut n: usize, last: usize) -> usize {
     let mut r = 0;
-    while n > FINAL {
-        n = n.div_ceil(1 << bits::<A>(n));
+    while n > last {
+        n = n.div_ceil(1 << bits::<A>(n, last));
         r += 1;
     }
     r
 }
 
-/// Entries of room a first round leaves past its output vectors: the
-/// [`FINAL`] entries [`with_pads`] moves to the end, and the zeros
-/// [`parts`] may append to make whole parts for the next fold (fewer than
-/// 16: the first fold of XOR columns, `verify/moved.rs`, and every round
-/// but the last, which folds by at most `2^LONG_BITS <= 16`). Without it
-/// that fold would copy the whole vector into a larger one; a recursion's
-/// last round may still copy, on at most `FINAL 2^LAST_BITS` entries.
-pub(crate) const ROOM: usize = FINAL + 16;
+/// Entries of room a first round leaves past its output vectors of length
+/// `n`: the [`final_len`] entries [`with_pads`] moves to the end, and the
+/// zeros [`parts`] may append to make whole parts for the next fold (fewer
+/// than 16: the first fold of XOR columns, `verify/moved.rs`, and every
+/// round but the last, which folds by at most `2^LONG_BITS <= 16`).
+/// Without it that fold would copy the whole vector into a larger one; a
+/// recursion's last round may still copy, on at most `F 2^LAST_BITS`
+/// entries.
+pub(crate) fn room<A: Algebra>(n: usize) -> usize {
+    final_len::<A>(n) + 16
+}
 
 /// Pads `x` with zeros to a multiple of `l`; returns the part length.
 fn parts<A: Algebra>(x: &mut Vec<A::E>, l: usize) -> usize {
@@ -132,19 +174,19 @@ fn parts<A: Algebra>(x: &mut Vec<A::E>, l: usize) -> usize {
     k
 }
 
-/// `x` with the [`FINAL`] entries of `pads` in its first [`FINAL`]
-/// positions, and the entries that were there moved to the end (the same
-/// order for both vectors of a proof and at all three parts, so the inner
-/// product is the same as with the pads appended).
+/// `x` with the `F` entries of `pads` in its first `F` positions, and the
+/// entries that were there moved to the end (the same order for both
+/// vectors of a proof and at all three parts, so the inner product is the
+/// same as with the pads appended).
 pub(crate) fn with_pads<A: Algebra>(mut x: Vec<A::E>, pads: &[A::E]) -> Vec<A::E> {
-    debug_assert_eq!(pads.len(), FINAL);
-    if x.len() < FINAL {
+    let f = pads.len();
+    if x.len() < f {
         let mut out = pads.to_vec();
         out.extend(x);
         return out;
     }
-    x.extend_from_within(..FINAL);
-    x[..FINAL].copy_from_slice(pads);
+    x.extend_from_within(..f);
+    x[..f].copy_from_slice(pads);
     x
 }
 
@@ -309,26 +351,28 @@ pub(crate) fn fold_multilinear<A: Algebra>(x: &mut Vec<A::E>, r: &[A::E], rev: b
 }
 
 /// One round's fold of a vector that starts it at its length.
-fn fold_round<A: Algebra>(x: &mut Vec<A::E>, r: &Draw<A>, rev: bool) {
-    let t = bits::<A>(x.len());
+fn fold_round<A: Algebra>(x: &mut Vec<A::E>, last: usize, r: &Draw<A>, rev: bool) {
+    let t = bits::<A>(x.len(), last);
     fold_multilinear::<A>(x, &r[..t], rev);
 }
 
 /// One round's claim for vectors of length `n`.
-fn claim_round<A: Algebra>(n: usize, msg: &[A::E], c: &A::E, r: &Draw<A>) -> A::E {
-    multilinear_claim::<A>(msg, c, &r[..bits::<A>(n)])
+fn claim_round<A: Algebra>(n: usize, last: usize, msg: &[A::E], c: &A::E, r: &Draw<A>) -> A::E {
+    multilinear_claim::<A>(msg, c, &r[..bits::<A>(n, last)])
 }
 
 /// The prover's vectors.
 pub(crate) struct Prover<A: Algebra> {
     pub(crate) u: Vec<A::E>,
     pub(crate) v: Vec<A::E>,
+    /// The final length (as many pad pairs are in front).
+    pub(crate) last: usize,
 }
 
 impl<A: Algebra> Prover<A> {
     /// Rounds left.
     pub(crate) fn rounds(&self) -> usize {
-        rounds::<A>(self.u.len())
+        rounds::<A>(self.u.len(), self.last)
     }
 
     /// This round's message to the left verifier ([`message_len`]
@@ -336,7 +380,7 @@ impl<A: Algebra> Prover<A> {
     /// each minus a share drawn from `shares` (the key shared with the
     /// right verifier).
     pub(crate) fn message(&mut self, shares: &mut Prg) -> Vec<A::E> {
-        let t = bits::<A>(self.u.len());
+        let t = bits::<A>(self.u.len(), self.last);
         parts::<A>(&mut self.u, 1 << t);
         parts::<A>(&mut self.v, 1 << t);
         let h = multilinear_coefficients::<A>(&self.u, &self.v, t);
@@ -346,8 +390,8 @@ impl<A: Algebra> Prover<A> {
     /// Folds with the challenges after [`Prover::message`] (its padding to
     /// whole parts changes neither the kind of fold nor its factor).
     pub(crate) fn fold(&mut self, r: &Draw<A>) {
-        fold_round::<A>(&mut self.u, r, false);
-        fold_round::<A>(&mut self.v, r, true);
+        fold_round::<A>(&mut self.u, self.last, r, false);
+        fold_round::<A>(&mut self.v, self.last, r, true);
     }
 }
 
@@ -355,25 +399,32 @@ impl<A: Algebra> Prover<A> {
 pub(crate) struct Left<A: Algebra> {
     pub(crate) u: Vec<A::E>,
     pub(crate) c: A::E,
+    /// The final length.
+    pub(crate) last: usize,
 }
 
 impl<A: Algebra> Left<A> {
     /// Takes the prover's message ([`Left::message_len`] elements) and the
     /// challenges.
     pub(crate) fn absorb(&mut self, msg: &[A::E], r: &Draw<A>) {
-        self.c = claim_round::<A>(self.u.len(), msg, &self.c, r);
-        fold_round::<A>(&mut self.u, r, false);
+        self.c = claim_round::<A>(self.u.len(), self.last, msg, &self.c, r);
+        fold_round::<A>(&mut self.u, self.last, r, false);
+    }
+
+    /// Rounds left.
+    pub(crate) fn rounds(&self) -> usize {
+        rounds::<A>(self.u.len(), self.last)
     }
 
     /// Elements of this round's message.
     pub(crate) fn message_len(&self) -> usize {
-        message_len::<A>(self.u.len())
+        message_len::<A>(self.u.len(), self.last)
     }
 
-    /// The final `u*` (at most [`FINAL`] entries) and claim share, sent to
+    /// The final `u*` (at most the final length) and claim share, sent to
     /// the right verifier.
     pub(crate) fn last(&self) -> (&[A::E], A::E) {
-        debug_assert!(self.u.len() <= FINAL);
+        debug_assert!(self.u.len() <= self.last);
         (&self.u, self.c)
     }
 }
@@ -382,23 +433,30 @@ impl<A: Algebra> Left<A> {
 pub(crate) struct Right<A: Algebra> {
     pub(crate) v: Vec<A::E>,
     pub(crate) c: A::E,
+    /// The final length.
+    pub(crate) last: usize,
 }
 
 impl<A: Algebra> Right<A> {
     /// Draws its shares of the prover's message and takes the challenges.
     pub(crate) fn absorb(&mut self, shares: &mut Prg, r: &Draw<A>) {
         let n = self.v.len();
-        let s: Vec<A::E> = (0..message_len::<A>(n))
+        let s: Vec<A::E> = (0..message_len::<A>(n, self.last))
             .map(|_| A::uniform(shares))
             .collect();
-        self.c = claim_round::<A>(n, &s, &self.c, r);
-        fold_round::<A>(&mut self.v, r, true);
+        self.c = claim_round::<A>(n, self.last, &s, &self.c, r);
+        fold_round::<A>(&mut self.v, self.last, r, true);
     }
 
-    /// The final `v*` (at most [`FINAL`] entries) and claim share, sent to
+    /// Rounds left.
+    pub(crate) fn rounds(&self) -> usize {
+        rounds::<A>(self.v.len(), self.last)
+    }
+
+    /// The final `v*` (at most the final length) and claim share, sent to
     /// the left verifier.
     pub(crate) fn last(&self) -> (&[A::E], A::E) {
-        debug_assert!(self.v.len() <= FINAL);
+        debug_assert!(self.v.len() <= self.last);
         (&self.v, self.c)
     }
 }
@@ -408,8 +466,8 @@ pub(crate) fn check<A: Algebra>(u: &[A::E], v: &[A::E], c_left: &A::E, c_right: 
     u.len() == v.len() && A::dot(u, v) == A::add(c_left, c_right)
 }
 
-/// The zero-knowledge pad: [`FINAL`] entry pairs put in front of the
-/// vectors before the recursion ([`with_pads`]), which reach every entry
+/// The zero-knowledge pad: as many entry pairs as the proof's final length
+/// ([`final_len`]) put in front of the vectors before the recursion ([`with_pads`]), which reach every entry
 /// of the final vectors. `u_pad` comes from
 /// the key the prover shares with the left verifier, `v_pad` and the right
 /// verifier's share `s` of `<u_pad, v_pad>` from the one it shares with the
@@ -421,11 +479,12 @@ pub(crate) struct Pad<A: Algebra> {
 }
 
 impl<A: Algebra> Pad<A> {
-    /// The prover's pad: `u` from `left_pad`, `v` then `s` from `shares`
-    /// (`padded` false: the same draws, a zero pad; a planted leak).
-    pub(crate) fn draw(left_pad: &mut Prg, shares: &mut Prg, padded: bool) -> Pad<A> {
-        let u = Pad::<A>::left(left_pad, padded);
-        let (v, s) = Pad::<A>::right(shares, padded);
+    /// The prover's pad of `len` pairs: `u` from `left_pad`, `v` then `s`
+    /// from `shares` (`padded` false: the same draws, a zero pad; a planted
+    /// leak).
+    pub(crate) fn draw(left_pad: &mut Prg, shares: &mut Prg, len: usize, padded: bool) -> Pad<A> {
+        let u = Pad::<A>::left(left_pad, len, padded);
+        let (v, s) = Pad::<A>::right(shares, len, padded);
         Pad { u, v, s }
     }
 
@@ -436,17 +495,17 @@ impl<A: Algebra> Pad<A> {
 
     /// The left verifier's part: `u_pad` (zeros, after the same draws, if
     /// not `padded`).
-    pub(crate) fn left(left_pad: &mut Prg, padded: bool) -> Vec<A::E> {
-        let u: Vec<A::E> = (0..FINAL).map(|_| A::uniform(left_pad)).collect();
-        if padded { u } else { vec![A::zero(); FINAL] }
+    pub(crate) fn left(left_pad: &mut Prg, len: usize, padded: bool) -> Vec<A::E> {
+        let u: Vec<A::E> = (0..len).map(|_| A::uniform(left_pad)).collect();
+        if padded { u } else { vec![A::zero(); len] }
     }
 
     /// The right verifier's part: `(v_pad, s)` (`v_pad` zeros, after the
     /// same draws, if not `padded`).
-    pub(crate) fn right(shares: &mut Prg, padded: bool) -> (Vec<A::E>, A::E) {
-        let v: Vec<A::E> = (0..FINAL).map(|_| A::uniform(shares)).collect();
+    pub(crate) fn right(shares: &mut Prg, len: usize, padded: bool) -> (Vec<A::E>, A::E) {
+        let v: Vec<A::E> = (0..len).map(|_| A::uniform(shares)).collect();
         let s = A::uniform(shares);
-        (if padded { v } else { vec![A::zero(); FINAL] }, s)
+        (if padded { v } else { vec![A::zero(); len] }, s)
     }
 }
 
@@ -464,9 +523,11 @@ mod tests {
         seed: u8,
     ) -> (bool, usize) {
         // The pads, placed as after a first round.
+        let last = final_len::<A>(u.len());
         let pad = Pad::<A>::draw(
             &mut Prg::new([seed ^ 0x77; 16]),
             &mut Prg::new([seed ^ 0x78; 16]),
+            last,
             true,
         );
         u = with_pads::<A>(u, &pad.u);
@@ -479,15 +540,23 @@ mod tests {
         let mut prover = Prover::<A> {
             u: u.clone(),
             v: v.clone(),
+            last,
         };
         let mut left = Left::<A> {
             u,
             c: A::sub(&c, &c_right),
+            last,
         };
-        let mut right = Right::<A> { v, c: c_right };
+        let mut right = Right::<A> {
+            v,
+            c: c_right,
+            last,
+        };
         let mut n = 0;
         while prover.rounds() > 0 {
-            assert_eq!(left.message_len(), message_len::<A>(right.v.len()));
+            assert_eq!(left.rounds(), prover.rounds());
+            assert_eq!(right.rounds(), prover.rounds());
+            assert_eq!(left.message_len(), message_len::<A>(right.v.len(), last));
             let msg = prover.message(&mut shares_p);
             assert_eq!(msg.len(), left.message_len());
             let r: Draw<A> = std::array::from_fn(|_| A::challenge(&mut coins));
@@ -510,19 +579,20 @@ mod tests {
     fn every_length_folds_to_the_final_length_and_only_true_claims_pass() {
         let mut p = Prg::new([9; 16]);
         for n in (1..=140).chain([255, 256, 257, 1000, 1984, 1985, 5000, 8129, 20_000]) {
-            let len = n + FINAL;
             let u: Vec<_> = (0..n).map(|_| Ring::uniform(&mut p)).collect();
             let v: Vec<_> = (0..n).map(|_| Ring::uniform(&mut p)).collect();
             let (ok, r) = prove::<Ring>(u.clone(), v.clone(), Ring::zero(), n as u8);
             assert!(ok, "ring, length {n}");
-            assert_eq!(r, rounds::<Ring>(len));
+            let f = final_len::<Ring>(n);
+            assert_eq!(r, rounds::<Ring>(n + f, f));
             let (ok, _) = prove::<Ring>(u, v, Ring::one(), n as u8);
             assert!(!ok, "ring, length {n}: a false claim passed");
             let u: Vec<u64> = p.words(n);
             let v: Vec<u64> = p.words(n);
             let (ok, r) = prove::<Gf>(u.clone(), v.clone(), 0, n as u8);
             assert!(ok, "field, length {n}");
-            assert_eq!(r, rounds::<Gf>(len));
+            let f = final_len::<Gf>(n);
+            assert_eq!(r, rounds::<Gf>(n + f, f));
             assert!(!prove::<Gf>(u, v, 1 << 40, n as u8).0, "field, length {n}");
         }
         // Long vectors fold by up to 2^LONG_BITS, evenly, and the last
@@ -530,15 +600,62 @@ mod tests {
         // the pads, a proof's vectors are longer than FINAL): 2^16 + FINAL
         // entries need 11 binary folds, by 8, 8 and 32 over the ring, by
         // 16 and 128 over the field.
-        assert_eq!(rounds::<Ring>((1 << 16) + FINAL), 3);
-        assert_eq!(rounds::<Ring>((1 << 17) + FINAL), 4);
-        assert_eq!(rounds::<Gf>((1 << 16) + FINAL), 2);
-        assert_eq!(rounds::<Gf>((1 << 18) + FINAL), 3);
-        assert_eq!(rounds::<Ring>(32 * FINAL), 1);
-        assert_eq!(rounds::<Ring>(32 * FINAL + 1), 2);
-        assert_eq!(rounds::<Gf>(128 * FINAL), 1);
-        assert_eq!(rounds::<Gf>(128 * FINAL + 1), 2);
-        assert_eq!(rounds::<Ring>(FINAL), 0);
+        let rounds_at = |n: usize, ring: bool| {
+            if ring {
+                rounds::<Ring>(n, FINAL)
+            } else {
+                rounds::<Gf>(n, FINAL)
+            }
+        };
+        assert_eq!(rounds_at((1 << 16) + FINAL, true), 3);
+        assert_eq!(rounds_at((1 << 17) + FINAL, true), 4);
+        assert_eq!(rounds_at((1 << 16) + FINAL, false), 2);
+        assert_eq!(rounds_at((1 << 18) + FINAL, false), 3);
+        assert_eq!(rounds_at(32 * FINAL, true), 1);
+        assert_eq!(rounds_at(32 * FINAL + 1, true), 2);
+        assert_eq!(rounds_at(128 * FINAL, false), 1);
+        assert_eq!(rounds_at(128 * FINAL + 1, false), 2);
+        assert_eq!(rounds_at(FINAL, true), 0);
+    }
+
+    /// The final length is the least `FINAL 2^k` that reaches the fewest
+    /// rounds any allowed final length reaches, and a final vector takes at
+    /// most [`FINAL_BYTES`]: over the ring of 64-bit words 128 entries, of
+    /// 16-bit words 512, over the field 1,024.
+    #[test]
+    fn the_final_length_is_the_least_that_saves_every_round_it_can() {
+        fn check<A: Algebra>(longest: usize) {
+            assert_eq!(longest_final::<A>(), longest);
+            assert!(longest * A::BYTES <= FINAL_BYTES.max(FINAL * A::BYTES));
+            let allowed: Vec<usize> = (0..)
+                .map(|k| FINAL << k)
+                .take_while(|&f| f <= longest)
+                .collect();
+            for n in (0..3000).chain((10..24).flat_map(|e| [(1 << e) - 1, (1 << e) + 5, 3 << e])) {
+                let f = final_len::<A>(n);
+                assert!(allowed.contains(&f), "length {n}: {f}");
+                let rounds_with = |g: usize| rounds::<A>(n + g, g);
+                let fewest = allowed.iter().map(|&g| rounds_with(g)).min().expect("one");
+                assert_eq!(rounds_with(f), fewest, "length {n}: {f}");
+                for &g in allowed.iter().filter(|&&g| g < f) {
+                    assert!(rounds_with(g) > fewest, "length {n}: {g} would do");
+                }
+            }
+        }
+        check::<Ring>(128);
+        check::<Ring<u32>>(256);
+        check::<Ring<u16>>(512);
+        check::<Gf>(1024);
+        // The sort's positions on the sugar-beet market, about 8,600 ring
+        // entries of 16-bit words after the first round: one round with
+        // 512 final entries where 64 took two.
+        assert_eq!(rounds::<Ring<u16>>(8600 + FINAL, FINAL), 2);
+        assert_eq!(final_len::<Ring<u16>>(8600), 512);
+        assert_eq!(rounds::<Ring<u16>>(8600 + 512, 512), 1);
+        // Short proofs keep the least.
+        assert_eq!(final_len::<Ring<u16>>(1900), FINAL);
+        assert_eq!(final_len::<Ring<u16>>(2100), 128);
+        assert_eq!(final_len::<Gf>(8000), FINAL);
     }
 
     /// Each round takes as many challenges as [`bits`] says: the binary
@@ -549,25 +666,28 @@ mod tests {
     fn the_rounds_split_the_binary_folds_as_few_as_the_limits_allow() {
         fn schedule<A: Algebra>() {
             assert!(A::LAST_BITS <= MOST_BITS && A::LONG_BITS <= A::LAST_BITS);
-            for n in (FINAL + 1..5000).chain((13..26).map(|e| (1 << e) + 3)) {
-                let need = folds_needed(n);
-                assert!(n <= FINAL << need && n > FINAL << (need - 1), "length {n}");
+            for (n, last) in (FINAL + 1..5000)
+                .chain((13..26).map(|e| (1 << e) + 3))
+                .flat_map(|n| [(n, FINAL), (n + 448, 512)])
+            {
+                let need = folds_needed(n, last);
+                assert!(n <= last << need && n > last << (need - 1), "length {n}");
                 let (mut l, mut ts) = (n, Vec::new());
-                while l > FINAL {
-                    let t = bits::<A>(l);
+                while l > last {
+                    let t = bits::<A>(l, last);
                     ts.push(t);
                     l = l.div_ceil(1 << t);
                 }
                 assert_eq!(ts.iter().sum::<usize>(), need, "length {n}: {ts:?}");
-                let (last, before) = ts.split_last().expect("a round");
-                assert!(*last <= A::LAST_BITS, "length {n}: {ts:?}");
+                let (final_round, before) = ts.split_last().expect("a round");
+                assert!(*final_round <= A::LAST_BITS, "length {n}: {ts:?}");
                 assert!(
                     before.iter().all(|&t| t <= A::LONG_BITS),
                     "length {n}: {ts:?}"
                 );
                 let fewest = 1 + need.saturating_sub(A::LAST_BITS).div_ceil(A::LONG_BITS);
                 assert_eq!(ts.len(), fewest, "length {n}: {ts:?}");
-                assert_eq!(ts.len(), rounds::<A>(n), "length {n}");
+                assert_eq!(ts.len(), rounds::<A>(n, last), "length {n}");
             }
         }
         schedule::<Ring>();
@@ -613,42 +733,56 @@ mod tests {
         compare::<Ring>(6);
     }
 
-    /// The first FINAL positions, where the pads sit, stay there through
-    /// every fold but the last, and the last sends them onto every final
-    /// entry: for every length, each final entry receives a pad.
+    /// The first `F` positions (the final length), where the pads sit, stay
+    /// there through every fold but the last, and the last sends them onto
+    /// every final entry: for every length, each final entry receives a
+    /// pad, whatever final length the proof takes.
     #[test]
     fn the_pads_reach_every_final_entry() {
         for (n, ring) in [
-            1usize, 5, 63, 64, 65, 200, 513, 2000, 4097, 9000, 70_000, 300_000,
+            1usize, 5, 63, 64, 65, 200, 513, 2000, 4097, 8600, 9000, 20_000, 70_000, 300_000,
         ]
         .into_iter()
         .flat_map(|n| [(n, true), (n, false)])
         {
-            let mut at: Vec<usize> = (0..FINAL).collect();
-            let mut l = n + FINAL;
-            while l > FINAL {
-                let t = if ring { bits::<Ring>(l) } else { bits::<Gf>(l) };
-                let k = l.div_ceil(1 << t);
-                if k > FINAL {
-                    assert!(at.iter().all(|&p| p < k), "length {n}");
+            let finals = if ring {
+                [FINAL, final_len::<Ring<u16>>(n), final_len::<Ring>(n)]
+            } else {
+                [FINAL, final_len::<Gf>(n), 512]
+            };
+            for f in finals {
+                let mut at: Vec<usize> = (0..f).collect();
+                let mut l = n + f;
+                while l > f {
+                    let t = if ring {
+                        bits::<Ring<u16>>(l, f)
+                    } else {
+                        bits::<Gf>(l, f)
+                    };
+                    let k = l.div_ceil(1 << t);
+                    if k > f {
+                        assert!(at.iter().all(|&p| p < k), "length {n}, final {f}");
+                    }
+                    at = at.iter().map(|p| p % k).collect();
+                    l = k;
                 }
-                at = at.iter().map(|p| p % k).collect();
-                l = k;
+                let mut seen = at.clone();
+                seen.sort();
+                seen.dedup();
+                assert_eq!(seen.len(), l, "length {n}, final {f}");
             }
-            let mut seen = at.clone();
-            seen.sort();
-            seen.dedup();
-            assert_eq!(seen.len(), l, "length {n}");
         }
         // And `with_pads` puts them there, keeping every entry.
-        let pads: Vec<u64> = (1000..1000 + FINAL as u64).collect();
-        for n in [3usize, 64, 100] {
-            let x: Vec<u64> = (0..n as u64).collect();
-            let y = with_pads::<Gf>(x, &pads);
-            assert_eq!(&y[..FINAL], &pads[..]);
-            let mut rest = y[FINAL..].to_vec();
-            rest.sort();
-            assert_eq!(rest, (0..n as u64).collect::<Vec<_>>());
+        for f in [FINAL, 256] {
+            let pads: Vec<u64> = (1000..1000 + f as u64).collect();
+            for n in [3usize, 64, 100, 300] {
+                let x: Vec<u64> = (0..n as u64).collect();
+                let y = with_pads::<Gf>(x, &pads);
+                assert_eq!(&y[..f], &pads[..]);
+                let mut rest = y[f..].to_vec();
+                rest.sort();
+                assert_eq!(rest, (0..n as u64).collect::<Vec<_>>());
+            }
         }
     }
 

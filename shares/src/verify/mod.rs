@@ -59,8 +59,9 @@ pub(crate) trait Algebra {
     /// whose prover computes `(3/2)^LONG_BITS` products per entry.
     const LONG_BITS: usize;
     /// The most challenges of the recursion's last round, whose vectors are
-    /// at most `core::FINAL 2^LAST_BITS` long: it costs the prover at most
-    /// `core::FINAL 3^LAST_BITS` products, and its message has
+    /// at most `F 2^LAST_BITS` long (`F` the final length, see
+    /// `core::final_len`): it costs the prover at most `F 3^LAST_BITS`
+    /// products, and its message has
     /// `3^LAST_BITS - 1` elements.
     const LAST_BITS: usize;
     /// True if [`Algebra::fold`] takes any element as the challenge, so
@@ -137,8 +138,13 @@ fn first_and<'a>(
         .iter()
         .map(|x| x ^ <gf::Gf as Algebra>::uniform(&mut streams.prover_shares))
         .collect();
-    let pad =
-        core::Pad::<gf::Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
+    let len = 2 * boolean::CHUNKS * n;
+    let pad = core::Pad::<gf::Gf>::draw(
+        &mut streams.prover_pad,
+        &mut streams.prover_shares,
+        core::final_len::<gf::Gf>(len),
+        padded,
+    );
     message.push(pad.message());
     let left_claim = boolean::claim(&alpha[1], bits.left_claim);
     let right_claim = boolean::claim(&alpha[2], bits.right_claim);
@@ -168,6 +174,7 @@ fn first_and<'a>(
     });
     First {
         l: boolean::CHUNK,
+        len,
         message: Some((message, pad)),
         left_claim: Some(left_claim),
         right_claim: Some(right_claim),
@@ -191,8 +198,13 @@ fn first_ring<'a, W: gr::Word>(
         .iter()
         .map(|x| gr::sub(x, &gr::uniform(&mut streams.prover_shares)))
         .collect();
-    let pad =
-        core::Pad::<gr::Ring<W>>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
+    let len = ring::output_len(&gates, l);
+    let pad = core::Pad::<gr::Ring<W>>::draw(
+        &mut streams.prover_pad,
+        &mut streams.prover_shares,
+        core::final_len::<gr::Ring<W>>(len),
+        padded,
+    );
     message.push(pad.message());
     let left_claim = ring::claim(&gates, &w[1], true);
     let right_claim = ring::claim(&gates, &w[2], false);
@@ -213,6 +225,7 @@ fn first_ring<'a, W: gr::Word>(
     });
     First {
         l,
+        len,
         message: Some((message, pad)),
         left_claim: Some(left_claim),
         right_claim: Some(right_claim),

@@ -43,7 +43,7 @@
 //! less time than by four; in the 64-bit ring 2% more.
 
 use super::arch::{WordTask, dispatch_words};
-use super::core::{self, Pad, ROOM};
+use super::core::{self, Pad, room};
 use super::gf::Gf;
 use super::gr::{self, D, Gr, Ring, Word};
 use super::ledger::Moved;
@@ -115,8 +115,8 @@ fn sides(
 ) -> Sides {
     let n = m.n;
     let w = m.perm.as_ref().map(|(perm, inverse)| {
-        // Room for the pad and whole parts in each side ([`ROOM`]).
-        let mut w = Vec::with_capacity(theta.len() + ROOM);
+        // Room for the pad and whole parts in each side ([`room`]).
+        let mut w = Vec::with_capacity(theta.len() + room::<Gf>(theta.len()));
         w.resize(theta.len(), 0u64);
         for (t, o) in theta.chunks(n).zip(w.chunks_mut(n)) {
             moved_back(t, perm, *inverse, o);
@@ -125,7 +125,7 @@ fn sides(
     });
     let holds_data = m.part == Role::Prover || !m.holds_permutation();
     let d = holds_data.then(|| {
-        let mut d = Vec::with_capacity(theta.len() + ROOM);
+        let mut d = Vec::with_capacity(theta.len() + room::<Gf>(theta.len()));
         for &(c, bytes) in cols {
             d.extend(m.data[c * n..(c + 1) * n].iter().map(|&x| cut(x, bytes)));
         }
@@ -182,7 +182,12 @@ pub(crate) fn xor_first(
                 .iter()
                 .map(|x| Gf::sub(x, &Gf::uniform(&mut streams.prover_shares)))
                 .collect();
-            let pad = Pad::<Gf>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
+            let pad = Pad::<Gf>::draw(
+                &mut streams.prover_pad,
+                &mut streams.prover_shares,
+                core::final_len::<Gf>(n.div_ceil(l)),
+                padded,
+            );
             msg.push(pad.message());
             // The same swap takes the vectors back.
             let (w, d) = oriented(u, v);
@@ -224,6 +229,7 @@ pub(crate) fn xor_first(
     });
     Some(First {
         l,
+        len: n.div_ceil(l),
         message,
         left_claim: claim.filter(|_| m.part == Role::Left),
         right_claim: claim.filter(|_| m.part == Role::Right),
@@ -296,8 +302,12 @@ pub(crate) fn ring_first<W: Word>(
                 .filter(|(e, _)| *e != l - 1)
                 .map(|(_, x)| gr::sub(x, &gr::uniform(&mut streams.prover_shares)))
                 .collect();
-            let pad =
-                Pad::<Ring<W>>::draw(&mut streams.prover_pad, &mut streams.prover_shares, padded);
+            let pad = Pad::<Ring<W>>::draw(
+                &mut streams.prover_pad,
+                &mut streams.prover_shares,
+                core::final_len::<Ring<W>>(n.div_ceil(l)),
+                padded,
+            );
             msg.push(pad.message());
             Some((msg, pad))
         }
@@ -350,6 +360,7 @@ pub(crate) fn ring_first<W: Word>(
     });
     Some(First {
         l,
+        len: n.div_ceil(l),
         message,
         left_claim: claim.filter(|_| m.part == Role::Left),
         right_claim: claim.filter(|_| m.part == Role::Right),
@@ -536,8 +547,8 @@ fn fold_weights_by<W: Word, const G: usize>(w: &[u64], p: &[Gr<W>], l: usize) ->
     let block = 2048 >> (8 - G).min(2);
     let n = w.len();
     let s = n.div_ceil(l);
-    // Room for the pad and whole parts ([`ROOM`]).
-    let mut out = Vec::with_capacity(s + ROOM);
+    // Room for the pad and whole parts ([`room`]).
+    let mut out = Vec::with_capacity(s + room::<Ring<W>>(s));
     out.resize(s, gr::zero::<W>());
     // table[size q + v]: p_i times the weight whose bits G q.. are v. The
     // last group has only the bits below D.
@@ -594,7 +605,7 @@ impl<W: Word> WordTask for FoldData<'_, W> {
     fn run(self) -> Vec<Gr<W>> {
         let (d, p, l) = (self.d, self.p, self.l);
         let s = d.len().div_ceil(l);
-        let mut out = Vec::with_capacity(s + ROOM);
+        let mut out = Vec::with_capacity(s + room::<Ring<W>>(s));
         for j in 0..s {
             let mut acc = gr::zero::<W>();
             let mut k = j;

@@ -58,6 +58,9 @@ pub(crate) struct First<'a, A: Algebra> {
     /// Fold factor of the first round (1: the vectors go to the recursion
     /// as they are, and the message is the pad's alone).
     pub(crate) l: usize,
+    /// The length of the vectors after the first round (before the pads),
+    /// from which every part finds the final length (`core::final_len`).
+    pub(crate) len: usize,
     /// The prover's message (all coefficient shares of the first round but
     /// the middle one, then the pad's), and its pad.
     pub(crate) message: Option<(Vec<A::E>, core::Pad<A>)>,
@@ -187,8 +190,8 @@ impl<'a, A: Algebra> Proof<'a, A> {
                 right,
             } => match (prover, left, right) {
                 (Some(p), _, _) => p.rounds(),
-                (_, Some(l), _) => core::rounds::<A>(l.u.len()),
-                (_, _, Some(r)) => core::rounds::<A>(r.v.len()),
+                (_, Some(l), _) => l.rounds(),
+                (_, _, Some(r)) => r.rounds(),
                 _ => 0,
             },
             _ => 0,
@@ -279,6 +282,7 @@ impl<A: Algebra> Slot for Proof<'_, A> {
             panic!("the first round is over");
         };
         let (l, padded) = (first.l, first.padded);
+        let last = core::final_len::<A>(first.len);
         let k = 2 * l - 2;
         let message = self.parts.left.then(|| from_next.read_n::<A>(k + 1));
         let [prover, left, right] = self.drawn.map(|c| c.map(|r| r[0]));
@@ -288,22 +292,38 @@ impl<A: Algebra> Slot for Proof<'_, A> {
             right,
         };
         let folded = (first.fold)(&challenges);
+        let lengths = [
+            folded.prover.as_ref().map(|(u, _)| u.len()),
+            folded.prover.as_ref().map(|(_, v)| v.len()),
+            folded.left.as_ref().map(Vec::len),
+            folded.right.as_ref().map(Vec::len),
+        ];
+        assert!(
+            lengths.iter().flatten().all(|&n| n == first.len),
+            "a first round's vectors are as long as it said: {lengths:?}, {}",
+            first.len
+        );
         let streams = &mut self.streams;
         let prover = match (folded.prover, first.message) {
-            (Some((u, v)), Some((_, pad))) => Some(core::Prover {
-                u: core::with_pads::<A>(u, &pad.u),
-                v: core::with_pads::<A>(v, &pad.v),
-            }),
+            (Some((u, v)), Some((_, pad))) => {
+                assert_eq!(pad.u.len(), last, "the prover's pad has the final length");
+                Some(core::Prover {
+                    u: core::with_pads::<A>(u, &pad.u),
+                    v: core::with_pads::<A>(v, &pad.v),
+                    last,
+                })
+            }
             _ => None,
         };
         // Left: its coefficient shares came in the message, then the pad's.
         let left = match (folded.left, message, first.left_claim, challenges.left) {
             (Some(u), Some(msg), Some(c), Some(r)) => {
                 let c = core::laurent_claim::<A>(&msg[..k], &c, &r, l);
-                let u_pad = core::Pad::<A>::left(&mut streams.left_pad, padded);
+                let u_pad = core::Pad::<A>::left(&mut streams.left_pad, last, padded);
                 Some(core::Left {
                     u: core::with_pads::<A>(u, &u_pad),
                     c: A::add(&c, &msg[k]),
+                    last,
                 })
             }
             _ => None,
@@ -313,10 +333,11 @@ impl<A: Algebra> Slot for Proof<'_, A> {
             (Some(v), Some(c), Some(r)) => {
                 let s = uniforms::<A>(&mut streams.right_shares, k);
                 let c = core::laurent_claim::<A>(&s, &c, &r, l);
-                let (v_pad, s_pad) = core::Pad::<A>::right(&mut streams.right_shares, padded);
+                let (v_pad, s_pad) = core::Pad::<A>::right(&mut streams.right_shares, last, padded);
                 Some(core::Right {
                     v: core::with_pads::<A>(v, &v_pad),
                     c: A::add(&c, &s_pad),
+                    last,
                 })
             }
             _ => None,

@@ -33,7 +33,7 @@
 use super::arch::{WordTask, dispatch_words};
 use std::marker::PhantomData;
 
-use super::core::ROOM;
+use super::core::room;
 use super::gr::{self, D, Gr, WIDE, Wide, Word};
 use super::ledger::{Part, Positions, Products, RingGates};
 use crate::prg::Prg;
@@ -600,9 +600,10 @@ fn fold_with<W: Word>(
     let rev: Vec<Gr<W>> = rp.iter().rev().copied().collect();
     let (want_u, want_v) = (role != Role::Right, role != Role::Left);
     let len = output_len(gates, l);
-    // Room for the pad and whole parts ([`ROOM`]): no copy later.
-    let mut out_u = Vec::with_capacity(if want_u { len + ROOM } else { 0 });
-    let mut out_v = Vec::with_capacity(if want_v { len + ROOM } else { 0 });
+    // Room for the pad and whole parts ([`room`]): no copy later.
+    let extra = room::<gr::Ring<W>>(len);
+    let mut out_u = Vec::with_capacity(if want_u { len + extra } else { 0 });
+    let mut out_v = Vec::with_capacity(if want_v { len + extra } else { 0 });
     for (g, w) in gates.iter().zip(weights) {
         let m = g.terms();
         let n = g.len();
