@@ -73,7 +73,7 @@ use crate::prg::Prg;
 /// fewer (or at a longer [`final_len`]), the verifiers exchange the final
 /// vectors whole, and the proof has as many pad pairs. Stopping here
 /// rather than at one entry saves six binary folds, for up to 25 kB more
-/// per proof.
+/// per proof (a longer final length, up to [`FINAL_BYTES`] per vector).
 pub(crate) const FINAL: usize = 64;
 
 /// The most bytes a final vector may take when a longer one saves a round
