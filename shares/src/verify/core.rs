@@ -467,8 +467,9 @@ pub(crate) fn check<A: Algebra>(u: &[A::E], v: &[A::E], c_left: &A::E, c_right: 
 }
 
 /// The zero-knowledge pad: as many entry pairs as the proof's final length
-/// ([`final_len`]) put in front of the vectors before the recursion ([`with_pads`]), which reach every entry
-/// of the final vectors. `u_pad` comes from
+/// ([`final_len`] of the vectors' length `n` after the first round), put
+/// in front of the vectors before the recursion ([`with_pads`]), which
+/// reach every entry of the final vectors. `u_pad` comes from
 /// the key the prover shares with the left verifier, `v_pad` and the right
 /// verifier's share `s` of `<u_pad, v_pad>` from the one it shares with the
 /// right verifier; the left verifier receives `<u_pad, v_pad> - s`.
@@ -479,12 +480,12 @@ pub(crate) struct Pad<A: Algebra> {
 }
 
 impl<A: Algebra> Pad<A> {
-    /// The prover's pad of `len` pairs: `u` from `left_pad`, `v` then `s`
-    /// from `shares` (`padded` false: the same draws, a zero pad; a planted
-    /// leak).
-    pub(crate) fn draw(left_pad: &mut Prg, shares: &mut Prg, len: usize, padded: bool) -> Pad<A> {
-        let u = Pad::<A>::left(left_pad, len, padded);
-        let (v, s) = Pad::<A>::right(shares, len, padded);
+    /// The prover's pad for vectors of length `n` after the first round:
+    /// `u` from `left_pad`, `v` then `s` from `shares` (`padded` false: the
+    /// same draws, a zero pad; a planted leak).
+    pub(crate) fn draw(left_pad: &mut Prg, shares: &mut Prg, n: usize, padded: bool) -> Pad<A> {
+        let u = Pad::<A>::left(left_pad, n, padded);
+        let (v, s) = Pad::<A>::right(shares, n, padded);
         Pad { u, v, s }
     }
 
@@ -495,14 +496,16 @@ impl<A: Algebra> Pad<A> {
 
     /// The left verifier's part: `u_pad` (zeros, after the same draws, if
     /// not `padded`).
-    pub(crate) fn left(left_pad: &mut Prg, len: usize, padded: bool) -> Vec<A::E> {
+    pub(crate) fn left(left_pad: &mut Prg, n: usize, padded: bool) -> Vec<A::E> {
+        let len = final_len::<A>(n);
         let u: Vec<A::E> = (0..len).map(|_| A::uniform(left_pad)).collect();
         if padded { u } else { vec![A::zero(); len] }
     }
 
     /// The right verifier's part: `(v_pad, s)` (`v_pad` zeros, after the
     /// same draws, if not `padded`).
-    pub(crate) fn right(shares: &mut Prg, len: usize, padded: bool) -> (Vec<A::E>, A::E) {
+    pub(crate) fn right(shares: &mut Prg, n: usize, padded: bool) -> (Vec<A::E>, A::E) {
+        let len = final_len::<A>(n);
         let v: Vec<A::E> = (0..len).map(|_| A::uniform(shares)).collect();
         let s = A::uniform(shares);
         (if padded { v } else { vec![A::zero(); len] }, s)
@@ -527,7 +530,7 @@ mod tests {
         let pad = Pad::<A>::draw(
             &mut Prg::new([seed ^ 0x77; 16]),
             &mut Prg::new([seed ^ 0x78; 16]),
-            last,
+            u.len(),
             true,
         );
         u = with_pads::<A>(u, &pad.u);

@@ -142,7 +142,7 @@ fn first_and<'a>(
     let pad = core::Pad::<gf::Gf>::draw(
         &mut streams.prover_pad,
         &mut streams.prover_shares,
-        core::final_len::<gf::Gf>(len),
+        len,
         padded,
     );
     message.push(pad.message());
@@ -202,7 +202,7 @@ fn first_ring<'a, W: gr::Word>(
     let pad = core::Pad::<gr::Ring<W>>::draw(
         &mut streams.prover_pad,
         &mut streams.prover_shares,
-        core::final_len::<gr::Ring<W>>(len),
+        len,
         padded,
     );
     message.push(pad.message());

@@ -166,6 +166,8 @@ pub(crate) fn xor_first(
     let claim = (m.part != Role::Prover).then(|| Gf::dot(&theta, &claim_rows(m, &cols, cut)));
     drop(theta);
     let l = xor_fold_factor(n);
+    // The vectors' length after the first round.
+    let len = n.div_ceil(l);
     let permutation_left = m.permutation_left;
     // The permutation holder's side is the left vector (f) if it is on the
     // left, the right one (g) if not.
@@ -185,7 +187,7 @@ pub(crate) fn xor_first(
             let pad = Pad::<Gf>::draw(
                 &mut streams.prover_pad,
                 &mut streams.prover_shares,
-                core::final_len::<Gf>(n.div_ceil(l)),
+                len,
                 padded,
             );
             msg.push(pad.message());
@@ -229,7 +231,7 @@ pub(crate) fn xor_first(
     });
     Some(First {
         l,
-        len: n.div_ceil(l),
+        len,
         message,
         left_claim: claim.filter(|_| m.part == Role::Left),
         right_claim: claim.filter(|_| m.part == Role::Right),
@@ -290,6 +292,8 @@ pub(crate) fn ring_first<W: Word>(
     let claim = (m.part != Role::Prover).then(|| weighted_sum(&theta, &claim_rows(m, &cols, cut)));
     drop(theta);
     let l = fold_factor(n);
+    // The vectors' length after the first round.
+    let len = n.div_ceil(l);
     let message = match (&w, &d) {
         (Some(w), Some(d)) => {
             let mut h = coefficients::<W>(w, d, l);
@@ -305,7 +309,7 @@ pub(crate) fn ring_first<W: Word>(
             let pad = Pad::<Ring<W>>::draw(
                 &mut streams.prover_pad,
                 &mut streams.prover_shares,
-                core::final_len::<Ring<W>>(n.div_ceil(l)),
+                len,
                 padded,
             );
             msg.push(pad.message());
@@ -360,7 +364,7 @@ pub(crate) fn ring_first<W: Word>(
     });
     Some(First {
         l,
-        len: n.div_ceil(l),
+        len,
         message,
         left_claim: claim.filter(|_| m.part == Role::Left),
         right_claim: claim.filter(|_| m.part == Role::Right),

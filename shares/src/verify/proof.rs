@@ -305,21 +305,18 @@ impl<A: Algebra> Slot for Proof<'_, A> {
         );
         let streams = &mut self.streams;
         let prover = match (folded.prover, first.message) {
-            (Some((u, v)), Some((_, pad))) => {
-                assert_eq!(pad.u.len(), last, "the prover's pad has the final length");
-                Some(core::Prover {
-                    u: core::with_pads::<A>(u, &pad.u),
-                    v: core::with_pads::<A>(v, &pad.v),
-                    last,
-                })
-            }
+            (Some((u, v)), Some((_, pad))) => Some(core::Prover {
+                u: core::with_pads::<A>(u, &pad.u),
+                v: core::with_pads::<A>(v, &pad.v),
+                last,
+            }),
             _ => None,
         };
         // Left: its coefficient shares came in the message, then the pad's.
         let left = match (folded.left, message, first.left_claim, challenges.left) {
             (Some(u), Some(msg), Some(c), Some(r)) => {
                 let c = core::laurent_claim::<A>(&msg[..k], &c, &r, l);
-                let u_pad = core::Pad::<A>::left(&mut streams.left_pad, last, padded);
+                let u_pad = core::Pad::<A>::left(&mut streams.left_pad, first.len, padded);
                 Some(core::Left {
                     u: core::with_pads::<A>(u, &u_pad),
                     c: A::add(&c, &msg[k]),
@@ -333,7 +330,8 @@ impl<A: Algebra> Slot for Proof<'_, A> {
             (Some(v), Some(c), Some(r)) => {
                 let s = uniforms::<A>(&mut streams.right_shares, k);
                 let c = core::laurent_claim::<A>(&s, &c, &r, l);
-                let (v_pad, s_pad) = core::Pad::<A>::right(&mut streams.right_shares, last, padded);
+                let (v_pad, s_pad) =
+                    core::Pad::<A>::right(&mut streams.right_shares, first.len, padded);
                 Some(core::Right {
                     v: core::with_pads::<A>(v, &v_pad),
                     c: A::add(&c, &s_pad),
