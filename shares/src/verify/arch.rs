@@ -130,27 +130,45 @@ unsafe fn run_hardware<T: ClmulTask>(task: T) -> T::Output {
 }
 
 /// `GF(2^64)` loops on eight elements at a time with AVX-512 and
-/// `vpclmulqdq` (four carry-less products per instruction). Each function
-/// takes slices whose lengths are multiples of eight; the callers do the
-/// rest with [`dispatch`].
+/// `vpclmulqdq` (four carry-less products per instruction), or four at a
+/// time with AVX2 and the 256-bit `vpclmulqdq` (two per instruction) on
+/// CPUs without AVX-512. Each function takes slices whose lengths are
+/// multiples of eight; the callers do the rest with [`dispatch`].
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod wide {
     use std::arch::x86_64::*;
 
-    /// True if this CPU has the instructions of this module, checked once.
-    pub(crate) fn available() -> bool {
+    /// The widest form of this module's loops this CPU runs, checked once:
+    /// 2 with AVX-512 F and `vpclmulqdq`, 1 with AVX2 and `vpclmulqdq`, 0
+    /// with neither.
+    pub(crate) fn level() -> u8 {
         use std::sync::atomic::{AtomicU8, Ordering};
-        static HAS: AtomicU8 = AtomicU8::new(2);
-        match HAS.load(Ordering::Relaxed) {
-            0 => false,
-            1 => true,
-            _ => {
-                let has = std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("vpclmulqdq");
-                HAS.store(has as u8, Ordering::Relaxed);
-                has
-            }
+        static LEVEL: AtomicU8 = AtomicU8::new(u8::MAX);
+        let l = LEVEL.load(Ordering::Relaxed);
+        if l != u8::MAX {
+            return l;
         }
+        let clmul = std::arch::is_x86_feature_detected!("vpclmulqdq");
+        let l = if clmul && std::arch::is_x86_feature_detected!("avx512f") {
+            2
+        } else if clmul && std::arch::is_x86_feature_detected!("avx2") {
+            1
+        } else {
+            0
+        };
+        LEVEL.store(l, Ordering::Relaxed);
+        l
+    }
+
+    /// True if this CPU has the instructions of one form of this module.
+    pub(crate) fn available() -> bool {
+        level() > 0
+    }
+
+    /// Checks that the loops of `level` may run here: it is one of the
+    /// forms and this CPU has its instructions.
+    fn runs(level: u8) {
+        assert!((1..=self::level()).contains(&level), "no such vector unit");
     }
 
     /// Eight words of `p` from `at`.
@@ -212,9 +230,21 @@ pub(crate) mod wide {
 
     /// `sum a_k b_k`, unreduced.
     pub(crate) fn dot(a: &[u64], b: &[u64]) -> (u64, u64) {
-        assert!(available() && a.len() == b.len() && a.len().is_multiple_of(8));
-        // SAFETY: the CPU has the features, checked just above.
-        unsafe { dot_inner(a, b) }
+        dot_at(level(), a, b)
+    }
+
+    /// [`dot`] with the loops of `level`.
+    pub(crate) fn dot_at(level: u8, a: &[u64], b: &[u64]) -> (u64, u64) {
+        runs(level);
+        assert!(a.len() == b.len() && a.len().is_multiple_of(8));
+        // SAFETY: the CPU has the features of `level`, checked just above.
+        unsafe {
+            if level == 2 {
+                dot_inner(a, b)
+            } else {
+                avx2::dot(a, b)
+            }
+        }
     }
 
     #[target_feature(enable = "avx512f,vpclmulqdq")]
@@ -230,9 +260,21 @@ pub(crate) mod wide {
 
     /// `x0 + r x1` (`rev`: `r x0 + x1`) into `x0`, reduced.
     pub(crate) fn fold(x0: &mut [u64], x1: &[u64], r: u64, rev: bool) {
-        assert!(available() && x0.len() == x1.len() && x0.len().is_multiple_of(8));
-        // SAFETY: the CPU has the features, checked just above.
-        unsafe { fold_inner(x0, x1, r, rev) }
+        fold_at(level(), x0, x1, r, rev)
+    }
+
+    /// [`fold`] with the loops of `level`.
+    pub(crate) fn fold_at(level: u8, x0: &mut [u64], x1: &[u64], r: u64, rev: bool) {
+        runs(level);
+        assert!(x0.len() == x1.len() && x0.len().is_multiple_of(8));
+        // SAFETY: the CPU has the features of `level`, checked just above.
+        unsafe {
+            if level == 2 {
+                fold_inner(x0, x1, r, rev)
+            } else {
+                avx2::fold(x0, x1, r, rev)
+            }
+        }
     }
 
     #[target_feature(enable = "avx512f,vpclmulqdq")]
@@ -248,11 +290,21 @@ pub(crate) mod wide {
 
     /// `out_k = a_k b_k`, reduced.
     pub(crate) fn mul(a: &[u64], b: &[u64], out: &mut [u64]) {
-        assert!(
-            available() && a.len() == b.len() && a.len() == out.len() && a.len().is_multiple_of(8)
-        );
-        // SAFETY: the CPU has the features, checked just above.
-        unsafe { mul_inner(a, b, out) }
+        mul_at(level(), a, b, out)
+    }
+
+    /// [`mul`] with the loops of `level`.
+    pub(crate) fn mul_at(level: u8, a: &[u64], b: &[u64], out: &mut [u64]) {
+        runs(level);
+        assert!(a.len() == b.len() && a.len() == out.len() && a.len().is_multiple_of(8));
+        // SAFETY: the CPU has the features of `level`, checked just above.
+        unsafe {
+            if level == 2 {
+                mul_inner(a, b, out)
+            } else {
+                avx2::mul(a, b, out)
+            }
+        }
     }
 
     #[target_feature(enable = "avx512f,vpclmulqdq")]
@@ -269,11 +321,29 @@ pub(crate) mod wide {
     /// d)) & up[d]` and into `acc[c - 1 - d]` the same with `>>` and
     /// `down[d]`, unreduced (`c = up.len()`).
     pub(crate) fn cross(words: [&[u64]; 5], up: &[u64], down: &[u64], acc: &mut [(u64, u64)]) {
+        cross_at(level(), words, up, down, acc)
+    }
+
+    /// [`cross`] with the loops of `level`.
+    pub(crate) fn cross_at(
+        level: u8,
+        words: [&[u64]; 5],
+        up: &[u64],
+        down: &[u64],
+        acc: &mut [(u64, u64)],
+    ) {
+        runs(level);
         let n = words[0].len();
-        assert!(available() && n.is_multiple_of(8) && words.iter().all(|w| w.len() == n));
+        assert!(n.is_multiple_of(8) && words.iter().all(|w| w.len() == n));
         assert!(up.len() == down.len() && acc.len() == 2 * up.len() - 1);
-        // SAFETY: the CPU has the features, checked just above.
-        unsafe { cross_inner(words, up, down, acc) }
+        // SAFETY: the CPU has the features of `level`, checked just above.
+        unsafe {
+            if level == 2 {
+                cross_inner(words, up, down, acc)
+            } else {
+                avx2::cross(words, up, down, acc)
+            }
+        }
     }
 
     #[target_feature(enable = "avx512f,vpclmulqdq")]
@@ -342,6 +412,165 @@ pub(crate) mod wide {
             let (lo, hi) = lanes(*s);
             a.0 ^= lo;
             a.1 ^= hi;
+        }
+    }
+
+    /// The loops above four words at a time, for CPUs with AVX2 and the
+    /// 256-bit `vpclmulqdq` but not AVX-512. The callers check the
+    /// features (`runs(1)`) and the slices' lengths (multiples of eight).
+    mod avx2 {
+        use std::arch::x86_64::*;
+
+        /// Four words of `p` from `at`.
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        fn load(p: &[u64], at: usize) -> __m256i {
+            assert!(at + 4 <= p.len());
+            // SAFETY: the four words at `at` are inside `p` (checked).
+            unsafe { _mm256_loadu_si256(p.as_ptr().add(at) as *const __m256i) }
+        }
+
+        /// Four words into `p` from `at`.
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        fn store(p: &mut [u64], at: usize, v: __m256i) {
+            assert!(at + 4 <= p.len());
+            // SAFETY: the four words at `at` are inside `p` (checked).
+            unsafe { _mm256_storeu_si256(p.as_mut_ptr().add(at) as *mut __m256i, v) }
+        }
+
+        /// The four products `a_k b_k`, unreduced: `(low halves, high
+        /// halves)`.
+        #[target_feature(enable = "avx2,vpclmulqdq")]
+        #[inline]
+        fn products(a: __m256i, b: __m256i) -> (__m256i, __m256i) {
+            let even = _mm256_clmulepi64_epi128::<0x00>(a, b);
+            let odd = _mm256_clmulepi64_epi128::<0x11>(a, b);
+            (
+                _mm256_unpacklo_epi64(even, odd),
+                _mm256_unpackhi_epi64(even, odd),
+            )
+        }
+
+        /// `lo + hi t^64` reduced, lane-wise (see `gf::reduce`).
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        fn reduce(lo: __m256i, hi: __m256i) -> __m256i {
+            let over = _mm256_xor_si256(
+                _mm256_srli_epi64::<60>(hi),
+                _mm256_xor_si256(_mm256_srli_epi64::<61>(hi), _mm256_srli_epi64::<63>(hi)),
+            );
+            let f = _mm256_xor_si256(hi, over);
+            let t = _mm256_xor_si256(
+                _mm256_xor_si256(f, _mm256_slli_epi64::<1>(f)),
+                _mm256_xor_si256(_mm256_slli_epi64::<3>(f), _mm256_slli_epi64::<4>(f)),
+            );
+            _mm256_xor_si256(lo, t)
+        }
+
+        /// XOR of the 128-bit lanes: `(low, high)` of the products summed.
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        fn lanes(v: __m256i) -> (u64, u64) {
+            let mut w = [0u64; 4];
+            store(&mut w, 0, v);
+            (w[0] ^ w[2], w[1] ^ w[3])
+        }
+
+        /// The sum of both products of a lane pair: `a_k b_k` of the even
+        /// and the odd words, unreduced, in each 128-bit lane.
+        #[target_feature(enable = "avx2,vpclmulqdq")]
+        #[inline]
+        fn both(a: __m256i, b: __m256i) -> __m256i {
+            _mm256_xor_si256(
+                _mm256_clmulepi64_epi128::<0x00>(a, b),
+                _mm256_clmulepi64_epi128::<0x11>(a, b),
+            )
+        }
+
+        #[target_feature(enable = "avx2,vpclmulqdq")]
+        pub(super) fn dot(a: &[u64], b: &[u64]) -> (u64, u64) {
+            let mut sum = _mm256_setzero_si256();
+            for at in (0..a.len()).step_by(4) {
+                sum = _mm256_xor_si256(sum, both(load(a, at), load(b, at)));
+            }
+            lanes(sum)
+        }
+
+        #[target_feature(enable = "avx2,vpclmulqdq")]
+        pub(super) fn fold(x0: &mut [u64], x1: &[u64], r: u64, rev: bool) {
+            let rv = _mm256_set1_epi64x(r as i64);
+            for at in (0..x0.len()).step_by(4) {
+                let (a, b) = (load(x0, at), load(x1, at));
+                let (plain, scaled) = if rev { (b, a) } else { (a, b) };
+                let (lo, hi) = products(rv, scaled);
+                store(x0, at, _mm256_xor_si256(plain, reduce(lo, hi)));
+            }
+        }
+
+        #[target_feature(enable = "avx2,vpclmulqdq")]
+        pub(super) fn mul(a: &[u64], b: &[u64], out: &mut [u64]) {
+            for at in (0..a.len()).step_by(4) {
+                let (lo, hi) = products(load(a, at), load(b, at));
+                store(out, at, reduce(lo, hi));
+            }
+        }
+
+        #[target_feature(enable = "avx2,vpclmulqdq")]
+        pub(super) fn cross(
+            [u0, v0, u1, v1, alpha]: [&[u64]; 5],
+            up: &[u64],
+            down: &[u64],
+            acc: &mut [(u64, u64)],
+        ) {
+            // As in the AVX-512 loop: blocks that stay in the first-level
+            // cache while every shift runs over them.
+            const BLOCK: usize = 256;
+            let c = up.len();
+            let mut sums = vec![_mm256_setzero_si256(); 2 * c];
+            for start in (0..u0.len()).step_by(BLOCK) {
+                let end = (start + BLOCK).min(u0.len());
+                for d in 1..c {
+                    let count = _mm_cvtsi64_si128(d as i64);
+                    let (mu, md) = (
+                        _mm256_set1_epi64x(up[d] as i64),
+                        _mm256_set1_epi64x(down[d] as i64),
+                    );
+                    let (mut su, mut sd) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+                    for at in (start..end).step_by(4) {
+                        let (a0, b0, a1, b1, al) = (
+                            load(u0, at),
+                            load(v0, at),
+                            load(u1, at),
+                            load(v1, at),
+                            load(alpha, at),
+                        );
+                        let p_up = _mm256_and_si256(
+                            _mm256_xor_si256(
+                                _mm256_and_si256(a0, _mm256_sll_epi64(b0, count)),
+                                _mm256_and_si256(a1, _mm256_sll_epi64(b1, count)),
+                            ),
+                            mu,
+                        );
+                        let p_down = _mm256_and_si256(
+                            _mm256_xor_si256(
+                                _mm256_and_si256(a0, _mm256_srl_epi64(b0, count)),
+                                _mm256_and_si256(a1, _mm256_srl_epi64(b1, count)),
+                            ),
+                            md,
+                        );
+                        su = _mm256_xor_si256(su, both(al, p_up));
+                        sd = _mm256_xor_si256(sd, both(al, p_down));
+                    }
+                    sums[c - 1 + d] = _mm256_xor_si256(sums[c - 1 + d], su);
+                    sums[c - 1 - d] = _mm256_xor_si256(sums[c - 1 - d], sd);
+                }
+            }
+            for (a, s) in acc.iter_mut().zip(&sums) {
+                let (lo, hi) = lanes(*s);
+                a.0 ^= lo;
+                a.1 ^= hi;
+            }
         }
     }
 }
@@ -742,9 +971,6 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn wide_kernels_match_the_scalar_ones() {
-        if !wide::available() {
-            return;
-        }
         let mut s = 7u64;
         let mut next = || {
             s = s
@@ -752,36 +978,65 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             s ^ (s >> 31)
         };
-        let n = 64;
-        let (a, b): (Vec<u64>, Vec<u64>) = (0..n).map(|_| (next(), next())).unzip();
-        let red = |(lo, hi): (u64, u64)| crate::verify::gf::reduce(lo, hi);
-        let want: Vec<u64> = a
-            .iter()
-            .zip(&b)
-            .map(|(x, y)| red(Portable::clmul(*x, *y)))
-            .collect();
-        let mut out = vec![0; n];
-        wide::mul(&a, &b, &mut out);
-        assert_eq!(out, want);
-        let sum = want.iter().fold(0, |acc, x| acc ^ x);
-        assert_eq!(red(wide::dot(&a, &b)), sum);
-        let r = next();
-        let mut x0 = a.clone();
-        wide::fold(&mut x0, &b, r, false);
-        let w: Vec<u64> = a
-            .iter()
-            .zip(&b)
-            .map(|(x, y)| x ^ red(Portable::clmul(r, *y)))
-            .collect();
-        assert_eq!(x0, w);
-        let mut x0 = a.clone();
-        wide::fold(&mut x0, &b, r, true);
-        let w: Vec<u64> = a
-            .iter()
-            .zip(&b)
-            .map(|(x, y)| red(Portable::clmul(r, *x)) ^ y)
-            .collect();
-        assert_eq!(x0, w);
+        // Every form this CPU runs (none on a CPU without `vpclmulqdq`).
+        for level in 1..=wide::level() {
+            let n = 64;
+            let (a, b): (Vec<u64>, Vec<u64>) = (0..n).map(|_| (next(), next())).unzip();
+            let red = |(lo, hi): (u64, u64)| crate::verify::gf::reduce(lo, hi);
+            let want: Vec<u64> = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| red(Portable::clmul(*x, *y)))
+                .collect();
+            let mut out = vec![0; n];
+            wide::mul_at(level, &a, &b, &mut out);
+            assert_eq!(out, want);
+            let sum = want.iter().fold(0, |acc, x| acc ^ x);
+            assert_eq!(red(wide::dot_at(level, &a, &b)), sum);
+            let r = next();
+            let mut x0 = a.clone();
+            wide::fold_at(level, &mut x0, &b, r, false);
+            let w: Vec<u64> = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| x ^ red(Portable::clmul(r, *y)))
+                .collect();
+            assert_eq!(x0, w);
+            let mut x0 = a.clone();
+            wide::fold_at(level, &mut x0, &b, r, true);
+            let w: Vec<u64> = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| red(Portable::clmul(r, *x)) ^ y)
+                .collect();
+            assert_eq!(x0, w);
+
+            // The AND proof's cross terms, over more words than a block,
+            // with random masks, added to what the sums held.
+            let n = 520;
+            let words: Vec<Vec<u64>> = (0..5).map(|_| (0..n).map(|_| next()).collect()).collect();
+            let c = 64;
+            let (up, down): (Vec<u64>, Vec<u64>) = (0..c).map(|_| (next(), next())).unzip();
+            let start: Vec<(u64, u64)> = (0..2 * c - 1).map(|_| (next(), next())).collect();
+            let mut want = start.clone();
+            let rows = (0..n).map(|w| -> [u64; 5] { std::array::from_fn(|k| words[k][w]) });
+            for [u0, v0, u1, v1, al] in rows {
+                for d in 1..c {
+                    let p = ((u0 & (v0 << d)) ^ (u1 & (v1 << d))) & up[d];
+                    let (lo, hi) = Portable::clmul(al, p);
+                    want[c - 1 + d].0 ^= lo;
+                    want[c - 1 + d].1 ^= hi;
+                    let p = ((u0 & (v0 >> d)) ^ (u1 & (v1 >> d))) & down[d];
+                    let (lo, hi) = Portable::clmul(al, p);
+                    want[c - 1 - d].0 ^= lo;
+                    want[c - 1 - d].1 ^= hi;
+                }
+            }
+            let mut got = start;
+            let w: [&[u64]; 5] = std::array::from_fn(|k| &words[k][..]);
+            wide::cross_at(level, w, &up, &down, &mut got);
+            assert_eq!(got, want, "level {level}");
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
